@@ -1,0 +1,329 @@
+"""The billing domain: customers, their orders, subscriptions and payments,
+the invoices issued for paid payments, the audit trail and stored webhooks.
+
+Every row carries its vendor so that each query starts from the tenant, and
+each lookup a hub page makes has an index.
+"""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils.translation import gettext_lazy as _
+
+from vendors.models import Vendor, currency_validator
+
+MONEY = {"max_digits": 12, "decimal_places": 2}
+
+
+class Processor(models.TextChoices):
+    STRIPE = "stripe", "Stripe"
+    PAYPAL = "paypal", "PayPal"
+    MANUAL = "manual", _("Manual")
+
+
+def normalize_email(email: str) -> str:
+    """The one form an email is stored and looked up in: trimmed, lowercase.
+
+    Lowercasing the local part too is deliberate: a customer who bought as
+    Alex@Example.com and signs in as alex@example.com is the same person to
+    them, and no mail provider our vendors' customers use treats them apart.
+    """
+    return (email or "").strip().lower()
+
+
+class Customer(models.Model):
+    vendor = models.ForeignKey(Vendor, on_delete=models.CASCADE, related_name="customers")
+    email = models.EmailField(_("email"), max_length=254)
+    name = models.CharField(_("name"), max_length=200, blank=True)
+    address_line1 = models.CharField(_("address line 1"), max_length=200, blank=True)
+    address_line2 = models.CharField(_("address line 2"), max_length=200, blank=True)
+    city = models.CharField(_("city"), max_length=100, blank=True)
+    postal_code = models.CharField(_("postal code"), max_length=20, blank=True)
+    state = models.CharField(_("state or region"), max_length=100, blank=True)
+    country = models.CharField(_("country"), max_length=2, blank=True)
+    stripe_customer_id = models.CharField(max_length=100, blank=True)
+    paypal_payer_id = models.CharField(max_length=100, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["email"]
+        verbose_name = _("customer")
+        constraints = [
+            # Case-insensitive at the database level too, whatever the caller did.
+            models.UniqueConstraint(
+                "vendor", Lower("email"), name="customer_email_unique_per_vendor"
+            ),
+        ]
+        indexes = [models.Index(fields=["vendor", "email"], name="customer_vendor_email")]
+
+    def __str__(self) -> str:
+        return self.email
+
+    def save(self, *args, **kwargs):
+        self.email = normalize_email(self.email)
+        super().save(*args, **kwargs)
+
+    @property
+    def address_lines(self) -> list[str]:
+        city_line = " ".join(p for p in [self.postal_code, self.city] if p)
+        lines = [self.address_line1, self.address_line2, city_line, self.state, self.country]
+        return [line for line in lines if line]
+
+
+class Subscription(models.Model):
+    class Status(models.TextChoices):
+        TRIALING = "trialing", _("Trialing")
+        ACTIVE = "active", _("Active")
+        PAST_DUE = "past_due", _("Past due")
+        PAUSED = "paused", _("Paused")
+        CANCELED = "canceled", _("Cancelled")
+        INCOMPLETE = "incomplete", _("Incomplete")
+
+    class Interval(models.TextChoices):
+        DAY = "day", _("day")
+        WEEK = "week", _("week")
+        MONTH = "month", _("month")
+        YEAR = "year", _("year")
+
+    vendor = models.ForeignKey(Vendor, on_delete=models.CASCADE, related_name="subscriptions")
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="subscriptions")
+    product = models.CharField(_("product"), max_length=200)
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices)
+    amount = models.DecimalField(_("amount"), **MONEY)
+    currency = models.CharField(_("currency"), max_length=3, validators=[currency_validator])
+    interval = models.CharField(
+        _("interval"), max_length=10, choices=Interval.choices, default=Interval.MONTH
+    )
+    interval_count = models.PositiveSmallIntegerField(default=1)
+    trial_end = models.DateTimeField(null=True, blank=True)
+    current_period_end = models.DateTimeField(null=True, blank=True)
+    next_payment_at = models.DateTimeField(null=True, blank=True)
+    cancel_at_period_end = models.BooleanField(default=False)
+    canceled_at = models.DateTimeField(null=True, blank=True)
+    card_brand = models.CharField(max_length=20, blank=True)
+    card_last4 = models.CharField(max_length=4, blank=True)
+    card_exp_month = models.PositiveSmallIntegerField(null=True, blank=True)
+    card_exp_year = models.PositiveSmallIntegerField(null=True, blank=True)
+    processor = models.CharField(max_length=10, choices=Processor.choices)
+    processor_id = models.CharField(_("processor subscription id"), max_length=100, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("subscription")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["vendor", "processor", "processor_id"],
+                condition=~models.Q(processor_id=""),
+                name="subscription_unique_processor_id",
+            )
+        ]
+        indexes = [models.Index(fields=["customer", "-created_at"], name="sub_customer_created")]
+
+    def __str__(self) -> str:
+        return f"{self.product} ({self.get_status_display()})"
+
+    @property
+    def has_card(self) -> bool:
+        """A card summary matters only while the subscription still charges."""
+        return self.status in {self.Status.ACTIVE, self.Status.PAST_DUE, self.Status.TRIALING}
+
+
+class Order(models.Model):
+    class Status(models.TextChoices):
+        PAID = "paid", _("Paid")
+        REFUNDED = "refunded", _("Refunded")
+        PARTIALLY_REFUNDED = "partially_refunded", _("Partially refunded")
+        FAILED = "failed", _("Failed")
+        PENDING = "pending", _("Pending")
+
+    vendor = models.ForeignKey(Vendor, on_delete=models.CASCADE, related_name="orders")
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="orders")
+    number = models.CharField(_("order id"), max_length=40)
+    product = models.CharField(_("product"), max_length=200)
+    amount = models.DecimalField(_("amount"), **MONEY)
+    currency = models.CharField(_("currency"), max_length=3, validators=[currency_validator])
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices)
+    processor = models.CharField(max_length=10, choices=Processor.choices)
+    processor_ref = models.CharField(max_length=100, blank=True)
+    subscription = models.OneToOneField(
+        Subscription,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="order",
+        help_text=_("Set when this order started a subscription."),
+    )
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("order")
+        constraints = [
+            models.UniqueConstraint(fields=["vendor", "number"], name="order_unique_number")
+        ]
+        indexes = [models.Index(fields=["customer", "-created_at"], name="order_customer_created")]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class Payment(models.Model):
+    """One charge attempt. A paid payment gets an Invoice; a free trial has no
+    payment at all, while a $0 pay-what-you-want purchase does."""
+
+    class Status(models.TextChoices):
+        PAID = "paid", _("Paid")
+        FAILED = "failed", _("Failed")
+        REFUNDED = "refunded", _("Refunded")
+
+    vendor = models.ForeignKey(Vendor, on_delete=models.CASCADE, related_name="payments")
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="payments")
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="payments")
+    subscription = models.ForeignKey(
+        Subscription, on_delete=models.SET_NULL, null=True, blank=True, related_name="payments"
+    )
+    amount = models.DecimalField(_("amount"), **MONEY)
+    currency = models.CharField(_("currency"), max_length=3, validators=[currency_validator])
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices)
+    created_at = models.DateTimeField(_("date"))
+    paid_at = models.DateTimeField(null=True, blank=True)
+    failed_at = models.DateTimeField(null=True, blank=True)
+    failure_message = models.CharField(max_length=500, blank=True)
+    processor = models.CharField(max_length=10, choices=Processor.choices)
+    processor_ref = models.CharField(max_length=100, blank=True)
+    card_brand = models.CharField(max_length=20, blank=True)
+    card_last4 = models.CharField(max_length=4, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("payment")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["vendor", "processor", "processor_ref"],
+                condition=~models.Q(processor_ref=""),
+                name="payment_unique_processor_ref",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(amount__gte=Decimal("0")), name="payment_amount_not_negative"
+            ),
+        ]
+        # The purchase history pages sort one customer's payments by each of
+        # these columns and read one page of them.
+        indexes = [
+            models.Index(fields=["customer", "-created_at", "-id"], name="payment_customer_date"),
+            models.Index(fields=["customer", "amount", "id"], name="payment_customer_amount"),
+            models.Index(fields=["customer", "status", "id"], name="payment_customer_status"),
+            models.Index(fields=["subscription", "-created_at"], name="payment_subscription_date"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.amount} {self.currency} ({self.status})"
+
+
+class InvoiceSequence(models.Model):
+    """The last invoice number issued per vendor. The row is locked while an
+    invoice is issued, so numbers stay unique and gap-free: a transaction
+    that rolls back gives its number back."""
+
+    vendor = models.OneToOneField(Vendor, on_delete=models.CASCADE, related_name="+")
+    last_number = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.vendor_id}: {self.last_number}"
+
+
+class Invoice(models.Model):
+    """The immutable record of a paid payment, as it was at issue time."""
+
+    vendor = models.ForeignKey(Vendor, on_delete=models.CASCADE, related_name="invoices")
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="invoices")
+    payment = models.OneToOneField(Payment, on_delete=models.PROTECT, related_name="invoice")
+    sequence = models.PositiveIntegerField()
+    number = models.CharField(_("invoice number"), max_length=40)
+    issued_at = models.DateTimeField()
+    seller = models.JSONField(help_text=_("Seller details at issue time."))
+    buyer = models.JSONField(help_text=_("Billed-to details at issue time."))
+    lines = models.JSONField(help_text=_("description, quantity, unit_amount, amount per line"))
+    subtotal = models.DecimalField(**MONEY)
+    tax_label = models.CharField(max_length=60, blank=True)
+    tax_amount = models.DecimalField(**MONEY, default=Decimal("0"))
+    total = models.DecimalField(**MONEY)
+    currency = models.CharField(max_length=3, validators=[currency_validator])
+    paid_via = models.CharField(max_length=100, blank=True)
+    pdf = models.FileField(upload_to="invoices/", blank=True)
+
+    class Meta:
+        ordering = ["-sequence"]
+        verbose_name = _("invoice")
+        constraints = [
+            models.UniqueConstraint(fields=["vendor", "sequence"], name="invoice_unique_sequence"),
+            models.UniqueConstraint(fields=["vendor", "number"], name="invoice_unique_number"),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class AuditEvent(models.Model):
+    """What happened, by whom, when: the record that automatic-renewal laws
+    ask vendors to keep (cancellations above all)."""
+
+    class Actor(models.TextChoices):
+        CUSTOMER = "customer", _("Customer")
+        STAFF = "staff", _("Vendor staff")
+        PROCESSOR = "processor", _("Processor")
+        SYSTEM = "system", _("System")
+
+    vendor = models.ForeignKey(Vendor, on_delete=models.CASCADE, related_name="audit_events")
+    customer = models.ForeignKey(
+        Customer, on_delete=models.SET_NULL, null=True, blank=True, related_name="audit_events"
+    )
+    actor = models.CharField(max_length=20, choices=Actor.choices)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    action = models.CharField(max_length=60)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+    details = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("audit event")
+        indexes = [
+            models.Index(fields=["vendor", "-created_at"], name="audit_vendor_created"),
+            models.Index(fields=["customer", "-created_at"], name="audit_customer_created"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.action} @ {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class WebhookEvent(models.Model):
+    vendor = models.ForeignKey(Vendor, on_delete=models.CASCADE, related_name="webhook_events")
+    processor = models.CharField(max_length=10, choices=Processor.choices)
+    event_id = models.CharField(max_length=255)
+    event_type = models.CharField(max_length=100, blank=True)
+    body = models.TextField()
+    headers = models.JSONField(default=dict)
+    received_at = models.DateTimeField(auto_now_add=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(max_length=20, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-received_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["vendor", "processor", "event_id"], name="webhook_event_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.processor} {self.event_type} {self.event_id}"

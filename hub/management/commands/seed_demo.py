@@ -1,0 +1,327 @@
+"""Seed the demo: vendor `demo` (self-cancellation on) with five customers who
+between them show every kind of history, and vendor `acme` (self-cancellation
+off, EUR) with its own alex@example.com. Safe to run twice: whatever exists
+is kept, and a customer who already has purchases gets none added."""
+
+import calendar
+import io
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.files.base import ContentFile
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from django.utils import timezone
+
+from billing.models import Customer, Order, Payment, Processor, Subscription
+from billing.services import customer_get_or_create, order_create, payment_record
+from vendors.models import Vendor, VendorMembership
+
+DEMO_ADMIN = ("demo-admin", "demo-admin-password")
+
+
+def add_months(moment: datetime, months: int) -> datetime:
+    month_index = moment.month - 1 + months
+    year, month = moment.year + month_index // 12, month_index % 12 + 1
+    day = min(moment.day, calendar.monthrange(year, month)[1])
+    return moment.replace(year=year, month=month, day=day)
+
+
+def logo_png(color: str, letter: str) -> bytes:
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGB", (160, 160), color)
+    draw = ImageDraw.Draw(image)
+    draw.ellipse((28, 28, 132, 132), fill="white")
+    draw.text((66, 62), letter, fill=color, font_size=40)
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+class Seeder:
+    def __init__(self, vendor: Vendor, now: datetime):
+        self.vendor = vendor
+        self.now = now
+        self.next_order = 1000 + vendor.orders.count()
+
+    def order_number(self) -> str:
+        self.next_order += 1
+        return f"{self.vendor.invoice_prefix}-{self.next_order}"
+
+    def customer(self, email: str, name: str, **address) -> Customer | None:
+        """The customer, or None when they already have purchases (seeded before)."""
+        customer, _ = customer_get_or_create(vendor=self.vendor, email=email, name=name, **address)
+        return None if customer.orders.exists() else customer
+
+    def one_time(self, customer, product, amount, days_ago, status="paid", processor="stripe"):
+        created = self.now - timedelta(days=days_ago)
+        order = order_create(
+            customer=customer,
+            number=self.order_number(),
+            product=product,
+            amount=Decimal(amount),
+            currency=self.vendor.default_currency,
+            status=status,
+            processor=processor,
+            created_at=created,
+        )
+        card = {"card_brand": "visa", "card_last4": "4242"} if processor == "stripe" else {}
+        payment_record(
+            order=order, amount=Decimal(amount), status=status, created_at=created, **card
+        )
+        return order
+
+    def subscription(self, customer, *, product, amount, status, processor, started, **extra):
+        subscription = Subscription.objects.create(
+            vendor=self.vendor,
+            customer=customer,
+            product=product,
+            status=status,
+            amount=Decimal(amount),
+            currency=self.vendor.default_currency,
+            processor=processor,
+            processor_id=f"{'sub' if processor == 'stripe' else 'I-DEMO'}_{self.vendor.slug}_"
+            f"{customer.email.split('@')[0]}",
+            **extra,
+        )
+        order = order_create(
+            customer=customer,
+            number=self.order_number(),
+            product=product,
+            amount=Decimal(amount),
+            currency=self.vendor.default_currency,
+            status=Order.Status.PENDING if status == "trialing" else Order.Status.PAID,
+            processor=processor,
+            created_at=started,
+            subscription=subscription,
+        )
+        return subscription, order
+
+    def renewals(self, subscription, order, *, started, count, months=1, card=None, last=None):
+        card = card or {}
+        for i in range(count):
+            moment = add_months(started, i * months)
+            payment_record(
+                order=order,
+                subscription=subscription,
+                amount=subscription.amount,
+                status=Payment.Status.PAID,
+                created_at=moment,
+                **card,
+            )
+        if last:
+            payment_record(
+                order=order, subscription=subscription, amount=subscription.amount, **last
+            )
+
+
+class Command(BaseCommand):
+    help = "Create the demo vendors and customers (idempotent)."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--force", action="store_true", help="Run even with DEBUG off (never in production)."
+        )
+
+    def handle(self, *args, force=False, **options):
+        if not settings.DEBUG and not force:
+            raise CommandError(
+                "seed_demo creates a known admin password; it runs only with DEBUG on (or --force)."
+            )
+        now = timezone.now().replace(microsecond=0)
+        with transaction.atomic():
+            demo = self.vendor_demo()
+            acme = self.vendor_acme()
+            self.seed_demo_customers(Seeder(demo, now))
+            self.seed_acme_customers(Seeder(acme, now))
+            self.admin_user(demo, acme)
+        site = settings.SITE_URL
+        self.stdout.write(self.style.SUCCESS("Demo data is ready."))
+        for vendor in (demo, acme):
+            self.stdout.write(f"\n{vendor.name}: {site}{vendor.hub_path}")
+            for email in vendor.customers.values_list("email", flat=True):
+                self.stdout.write(f"  {email}")
+        self.stdout.write(f"\nAdmin: {site}/admin/  user {DEMO_ADMIN[0]}, password {DEMO_ADMIN[1]}")
+
+    def vendor(self, slug: str, letter: str, **fields) -> Vendor:
+        vendor, created = Vendor.objects.get_or_create(slug=slug, defaults=fields)
+        if not vendor.logo:
+            vendor.logo.save(f"{slug}.png", ContentFile(logo_png(vendor.brand_color, letter)))
+        return vendor
+
+    def vendor_demo(self) -> Vendor:
+        return self.vendor(
+            "demo",
+            "N",
+            name="Northwind Courses",
+            brand_color="#0f6e5a",
+            support_email="support@northwind.example",
+            address="Northwind Courses LLC\n500 Market Street, Suite 12\nSan Francisco, CA 94105\n"
+            "United States",
+            website_url="https://northwind.example",
+            instagram_url="https://instagram.com/northwind.example",
+            youtube_url="https://youtube.com/@northwind-example",
+            timezone="America/New_York",
+            default_currency="USD",
+            locale="en",
+            self_cancel=True,
+            cancel_mode=Vendor.CancelMode.PERIOD_END,
+        )
+
+    def vendor_acme(self) -> Vendor:
+        return self.vendor(
+            "acme",
+            "A",
+            name="Acme Software GmbH",
+            brand_color="#8a2be2",
+            support_email="hilfe@acme.example",
+            address="Acme Software GmbH\nHauptstraße 5\n10115 Berlin\nDeutschland",
+            website_url="https://acme.example",
+            timezone="Europe/Berlin",
+            default_currency="EUR",
+            locale="de",
+            self_cancel=False,
+        )
+
+    def seed_demo_customers(self, s: Seeder) -> None:
+        now = s.now
+        visa = {"card_brand": "visa", "card_last4": "4242"}
+        if alex := s.customer(
+            "alex@example.com",
+            "Alex Morgan",
+            address_line1="12 Harbor Road",
+            city="Portland",
+            state="OR",
+            postal_code="97201",
+            country="US",
+            stripe_customer_id="cus_demo_alex",
+        ):
+            started = add_months(now, -60) + timedelta(days=10)
+            sub, order = s.subscription(
+                alex,
+                product="Pro Membership",
+                amount="29.00",
+                status=Subscription.Status.ACTIVE,
+                processor=Processor.STRIPE,
+                started=started,
+                current_period_end=add_months(started, 60),
+                next_payment_at=add_months(started, 60),
+                card_brand="visa",
+                card_last4="4242",
+                card_exp_month=12,
+                card_exp_year=now.year + 3,
+            )
+            s.renewals(sub, order, started=started, count=60, card=visa)
+            s.one_time(alex, "Course Workbook (PDF)", "19.00", days_ago=45)
+
+        if blair := s.customer("blair@example.com", "Blair Chen", city="Toronto", country="CA"):
+            started = add_months(now, -2) + timedelta(days=3)
+            sub, order = s.subscription(
+                blair,
+                product="Community Access",
+                amount="9.00",
+                status=Subscription.Status.ACTIVE,
+                processor=Processor.PAYPAL,
+                started=started,
+                current_period_end=add_months(started, 2),
+                next_payment_at=add_months(started, 2),
+            )
+            s.renewals(sub, order, started=started, count=2)
+
+        if casey := s.customer("casey@example.com", "Casey Diaz", country="US"):
+            s.one_time(casey, "Photography Basics", "49.00", days_ago=120)
+            s.one_time(casey, "Pay-what-you-want Sampler", "0.00", days_ago=30)
+            s.one_time(casey, "Lightroom Presets", "15.00", days_ago=10, status="refunded")
+
+        if dana := s.customer("dana@example.com", "Dana Fox", country="GB"):
+            started = add_months(now, -4)
+            sub, order = s.subscription(
+                dana,
+                product="Pro Membership",
+                amount="29.00",
+                status=Subscription.Status.PAST_DUE,
+                processor=Processor.STRIPE,
+                started=started,
+                current_period_end=add_months(started, 4),
+                next_payment_at=now + timedelta(days=3),
+                card_brand="mastercard",
+                card_last4="4444",
+                card_exp_month=1,
+                card_exp_year=now.year + 1,
+            )
+            mastercard = {"card_brand": "mastercard", "card_last4": "4444"}
+            failed = {
+                "status": Payment.Status.FAILED,
+                "created_at": add_months(started, 3) + timedelta(days=1),
+                "failure_message": "Your card was declined.",
+                **mastercard,
+            }
+            s.renewals(sub, order, started=started, count=3, card=mastercard, last=failed)
+
+        if eli := s.customer("eli@example.com", "Eli Novak", country="US"):
+            trial_end = now + timedelta(days=7)
+            s.subscription(
+                eli,
+                product="Pro Membership",
+                amount="29.00",
+                status=Subscription.Status.TRIALING,
+                processor=Processor.STRIPE,
+                started=now - timedelta(days=7),
+                trial_end=trial_end,
+                current_period_end=trial_end,
+                next_payment_at=trial_end,
+                card_brand="visa",
+                card_last4="4242",
+                card_exp_month=6,
+                card_exp_year=now.year + 2,
+            )
+
+    def seed_acme_customers(self, s: Seeder) -> None:
+        now = s.now
+        if alex := s.customer(
+            "alex@example.com",
+            "Alex Morgan",
+            address_line1="Lindenallee 3",
+            city="Hamburg",
+            postal_code="20259",
+            country="DE",
+        ):
+            s.one_time(alex, "Acme Sync Lizenz", "99.00", days_ago=200)
+            started = add_months(now, -14)
+            sub, order = s.subscription(
+                alex,
+                product="Acme Cloud Backup (jährlich)",
+                amount="49.00",
+                status=Subscription.Status.ACTIVE,
+                processor=Processor.STRIPE,
+                started=started,
+                interval=Subscription.Interval.YEAR,
+                current_period_end=add_months(started, 24),
+                next_payment_at=add_months(started, 24),
+                card_brand="visa",
+                card_last4="1881",
+                card_exp_month=3,
+                card_exp_year=now.year + 2,
+            )
+            s.renewals(
+                sub,
+                order,
+                started=started,
+                count=2,
+                months=12,
+                card={"card_brand": "visa", "card_last4": "1881"},
+            )
+
+    def admin_user(self, *vendors: Vendor) -> None:
+        user_model = get_user_model()
+        user, created = user_model.objects.get_or_create(
+            username=DEMO_ADMIN[0], defaults={"is_staff": True, "is_superuser": True}
+        )
+        if created:
+            user.set_password(DEMO_ADMIN[1])
+            user.save()
+        for vendor in vendors:
+            VendorMembership.objects.get_or_create(user=user, vendor=vendor)

@@ -1,0 +1,69 @@
+"""Request-wide concerns: tenant resolution and the Content-Security-Policy."""
+
+import secrets
+
+from django.http import Http404, HttpRequest
+
+from vendors.models import Vendor
+
+
+class VendorMiddleware:
+    """Resolves the `<account>` of a hub URL to `request.vendor`, once per request.
+
+    An unknown account is a 404, rendered in the hub's look by handler404.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest):
+        request.vendor = None
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        slug = view_kwargs.get("account")
+        if slug is None:
+            return None
+        vendor = Vendor.objects.filter(slug=slug).first()
+        if vendor is None:
+            raise Http404("No such account")
+        request.vendor = vendor
+        return None
+
+
+class ContentSecurityPolicyMiddleware:
+    """A strict CSP on every response that does not set its own.
+
+    Inline <style> and <script> need the per-request nonce (the brand colour
+    is set that way). A view that embeds a third party (the Stripe card page)
+    sets its own, wider header. The admin keeps inline styles.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest):
+        request.csp_nonce = secrets.token_urlsafe(16)
+        response = self.get_response(request)
+        if "Content-Security-Policy" not in response:
+            response["Content-Security-Policy"] = csp_header(request)
+        return response
+
+
+def csp_header(request: HttpRequest, *, script_src: str = "", frame_src: str = "") -> str:
+    nonce = f"'nonce-{request.csp_nonce}'"
+    frames = frame_src or "'none'"
+    style_extra = " 'unsafe-inline'" if request.path.startswith("/admin/") else f" {nonce}"
+    return "; ".join(
+        [
+            "default-src 'self'",
+            f"script-src 'self' {nonce}{(' ' + script_src) if script_src else ''}",
+            f"style-src 'self'{style_extra}",
+            "img-src 'self' data:",
+            f"frame-src {frames}",
+            "frame-ancestors 'none'",
+            "form-action 'self'",
+            "base-uri 'none'",
+            "object-src 'none'",
+        ]
+    )

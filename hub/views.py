@@ -1,0 +1,84 @@
+"""Site-wide views: health probes, the hub's 404 page and the demo's mailbox."""
+
+import email
+import email.policy
+from pathlib import Path
+
+from django.conf import settings
+from django.db import connection
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+
+
+def healthz(request: HttpRequest) -> HttpResponse:
+    """The process is up. Touches nothing else, so it stays cheap under load."""
+    return HttpResponse("ok", content_type="text/plain")
+
+
+@never_cache
+def readyz(request: HttpRequest) -> JsonResponse:
+    """The database and, when configured, Redis answer; 503 names what is down."""
+    checks: dict[str, str] = {}
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        checks["database"] = "ok"
+    except Exception:  # any failure to reach the database means not ready
+        checks["database"] = "down"
+    if settings.REDIS_URL:
+        import redis
+
+        try:
+            redis.Redis.from_url(
+                settings.REDIS_URL, socket_timeout=1, socket_connect_timeout=1
+            ).ping()
+            checks["redis"] = "ok"
+        except redis.RedisError:
+            checks["redis"] = "down"
+    down = [name for name, state in checks.items() if state != "ok"]
+    return JsonResponse(
+        {"status": "down" if down else "ok", "down": down, **checks}, status=503 if down else 200
+    )
+
+
+def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return render(request, "404.html", status=404)
+
+
+def _dev_mail_dir() -> Path:
+    if not settings.DEBUG:
+        raise Http404
+    return Path(settings.DEV_MAIL_DIR)
+
+
+def _read_message(path: Path):
+    return email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+
+
+def dev_mail_list(request: HttpRequest) -> HttpResponse:
+    """DEBUG only: the emails the demo sent, newest first, so a person trying
+    the demo can click their access link."""
+    folder = _dev_mail_dir()
+    files = sorted(folder.glob("*.eml"), reverse=True)[:100] if folder.exists() else []
+    messages = []
+    for path in files:
+        msg = _read_message(path)
+        messages.append(
+            {"id": path.stem, "to": msg["To"], "subject": msg["Subject"], "date": msg["Date"]}
+        )
+    return render(request, "hub/dev_mail_list.html", {"mails": messages})
+
+
+def dev_mail_detail(request: HttpRequest, mail_id: str) -> HttpResponse:
+    folder = _dev_mail_dir()
+    path = folder / f"{mail_id}.eml"
+    if "/" in mail_id or not path.is_file():
+        raise Http404
+    msg = _read_message(path)
+    html = msg.get_body(preferencelist=("html",))
+    text = msg.get_body(preferencelist=("plain",))
+    if html is not None and request.GET.get("part") != "text":
+        return HttpResponse(html.get_content())
+    body = text.get_content() if text is not None else ""
+    return HttpResponse(body, content_type="text/plain; charset=utf-8")

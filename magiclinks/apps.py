@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class MagiclinksConfig(AppConfig):
+    name = "magiclinks"
+    verbose_name = "Access links"

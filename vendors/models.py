@@ -1,0 +1,205 @@
+"""The tenant: a vendor (seller) account with its branding, hub settings and
+processor connections, and the staff users who may run it."""
+
+import zoneinfo
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator, URLValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from .fields import EncryptedTextField
+
+# Words that can never be an account slug: they are, or may become, top-level
+# paths of the site, or would read as if the hub itself were speaking.
+RESERVED_SLUGS = frozenset(
+    {
+        "admin",
+        "api",
+        "static",
+        "media",
+        "webhooks",
+        "healthz",
+        "readyz",
+        "_dev",
+        "dev",
+        "www",
+        "app",
+        "hub",
+        "help",
+        "support",
+        "status",
+        "login",
+        "logout",
+        "signin",
+        "signup",
+        "account",
+        "accounts",
+        "billing",
+        "updateinfo",
+        "customer",
+        "customers",
+        "vendor",
+        "vendors",
+        "stripe",
+        "paypal",
+        "security",
+        "robots.txt",
+        "favicon.ico",
+    }
+)
+
+slug_format_validator = RegexValidator(
+    r"^[a-z0-9][a-z0-9-]{1,38}[a-z0-9]$",
+    _(
+        "Use 3 to 40 lowercase letters, digits and hyphens, "
+        "starting and ending with a letter or digit."
+    ),
+    code="invalid_slug",
+)
+
+
+def validate_slug_not_reserved(value: str) -> None:
+    if value in RESERVED_SLUGS:
+        raise ValidationError(_("“%(slug)s” is reserved."), code="reserved", params={"slug": value})
+
+
+brand_color_validator = RegexValidator(
+    r"^#[0-9a-fA-F]{6}$", _("Enter a colour as #RRGGBB."), code="invalid_color"
+)
+https_url_validator = URLValidator(schemes=["https"], message=_("Enter an https:// address."))
+
+
+def validate_timezone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(_("Unknown time zone."), code="invalid_timezone")
+
+
+currency_validator = RegexValidator(r"^[A-Z]{3}$", _("Use a three-letter ISO currency code."))
+
+
+class Vendor(models.Model):
+    class CancelMode(models.TextChoices):
+        IMMEDIATELY = "immediately", _("Immediately")
+        PERIOD_END = "period_end", _("At the end of the paid period")
+
+    class ReceiptStyle(models.TextChoices):
+        DETAILED = "detailed", _("Detailed, with a link to the hub")
+        BASIC = "basic", _("Basic")
+
+    slug = models.CharField(
+        _("account"),
+        max_length=40,
+        unique=True,
+        validators=[slug_format_validator, validate_slug_not_reserved],
+        help_text=_("Your hub lives at /<account>/updateinfo/."),
+    )
+    name = models.CharField(_("display name"), max_length=120)
+    logo = models.ImageField(_("logo"), upload_to="logos/", blank=True)
+    brand_color = models.CharField(
+        _("brand colour"), max_length=7, default="#1f5fbf", validators=[brand_color_validator]
+    )
+    support_email = models.EmailField(_("support email"), blank=True)
+    address = models.TextField(_("address"), blank=True)
+    website_url = models.URLField(_("website"), blank=True, validators=[https_url_validator])
+    facebook_url = models.URLField("Facebook", blank=True, validators=[https_url_validator])
+    instagram_url = models.URLField("Instagram", blank=True, validators=[https_url_validator])
+    x_url = models.URLField("X", blank=True, validators=[https_url_validator])
+    linkedin_url = models.URLField("LinkedIn", blank=True, validators=[https_url_validator])
+    youtube_url = models.URLField("YouTube", blank=True, validators=[https_url_validator])
+    timezone = models.CharField(
+        _("time zone"), max_length=64, default="UTC", validators=[validate_timezone]
+    )
+    default_currency = models.CharField(
+        _("default currency"), max_length=3, default="USD", validators=[currency_validator]
+    )
+    locale = models.CharField(
+        _("language"), max_length=10, choices=settings.LANGUAGES, default="en"
+    )
+    invoice_prefix = models.CharField(
+        _("invoice prefix"),
+        max_length=12,
+        blank=True,
+        validators=[RegexValidator(r"^[A-Z0-9-]*$", _("Use capital letters, digits and hyphens."))],
+        help_text=_("Printed before invoice numbers; defaults to the account in capitals."),
+    )
+
+    # Hub settings.
+    self_cancel = models.BooleanField(
+        _("customers may cancel in the hub"),
+        default=False,
+        help_text=_("“Click to cancel”: customers cancel subscriptions themselves."),
+    )
+    cancel_mode = models.CharField(
+        _("cancellation takes effect"),
+        max_length=20,
+        choices=CancelMode.choices,
+        default=CancelMode.PERIOD_END,
+    )
+    email_button = models.BooleanField(_("emails carry a button to the hub"), default=True)
+    receipt_style = models.CharField(
+        _("receipt style"), max_length=20, choices=ReceiptStyle.choices, default="detailed"
+    )
+    send_receipts = models.BooleanField(_("send receipts"), default=True)
+
+    # Processor connections; secrets are encrypted at rest.
+    stripe_secret_key = EncryptedTextField(_("Stripe secret key"), blank=True)
+    stripe_publishable_key = models.CharField(
+        _("Stripe publishable key"), max_length=200, blank=True
+    )
+    stripe_webhook_secret = EncryptedTextField(_("Stripe webhook secret"), blank=True)
+    paypal_client_id = models.CharField(_("PayPal client id"), max_length=200, blank=True)
+    paypal_client_secret = EncryptedTextField(_("PayPal client secret"), blank=True)
+    paypal_webhook_id = models.CharField(_("PayPal webhook id"), max_length=100, blank=True)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("vendor")
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args, **kwargs):
+        if not self.invoice_prefix:
+            self.invoice_prefix = self.slug.upper()[:12]
+        super().save(*args, **kwargs)
+
+    @property
+    def hub_path(self) -> str:
+        return f"/{self.slug}/updateinfo/"
+
+    @property
+    def hub_url(self) -> str:
+        return settings.SITE_URL + self.hub_path
+
+    @property
+    def social_links(self) -> list[tuple[str, str]]:
+        """(label, url) for each social link that is set, in display order."""
+        fields = ["website_url", "facebook_url", "instagram_url", "x_url", "linkedin_url"]
+        fields.append("youtube_url")
+        return [
+            (str(self._meta.get_field(f).verbose_name), getattr(self, f))
+            for f in fields
+            if getattr(self, f)
+        ]
+
+
+class VendorMembership(models.Model):
+    """A staff user who may run a vendor's account in the admin."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="vendor_memberships"
+    )
+    vendor = models.ForeignKey(Vendor, on_delete=models.CASCADE, related_name="memberships")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "vendor"], name="membership_unique_user_vendor")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.vendor}"
