@@ -17,6 +17,24 @@ from hub.settings import *  # noqa: E402,F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 MEDIA_ROOT = tempfile.mkdtemp(prefix="hub-test-media-")
+STATIC_ROOT = tempfile.mkdtemp(prefix="hub-test-static-")
+WHITENOISE_USE_FINDERS = True
 DEV_MAIL_DIR = tempfile.mkdtemp(prefix="hub-test-mail-")
 STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
-EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+
+# Each pytest process gets its own queue and cache prefix, so two runs on one
+# machine (or a run beside the demo) never take each other's tasks or limits.
+_RUN_ID = os.environ.setdefault("HUB_TEST_RUN_ID", str(os.getpid()))
+CELERY_TASK_DEFAULT_QUEUE = f"hub-test-{_RUN_ID}"
+if REDIS_URL:  # noqa: F405
+    CACHES["default"]["KEY_PREFIX"] = f"hub-test-{_RUN_ID}"  # noqa: F405
+# Tasks run eagerly unless a test starts a real worker (the celery_worker
+# fixture switches the app to the broker for that test).
+CELERY_TASK_ALWAYS_EAGER = True
+
+if os.environ.get("HUB_TEST_MAIL_DIR"):
+    # The worker subprocess of the real-worker tests writes mail to files.
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = os.environ["HUB_TEST_MAIL_DIR"]
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
