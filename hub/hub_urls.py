@@ -2,11 +2,19 @@
 
 from django.urls import include, path
 
-from . import hub_views
+from . import contact_views, dashboard_views, invoice_views, purchase_views, subscription_views
 
 app_name = "hub"
 
 urlpatterns = [
-    path("", hub_views.home, name="home"),
+    path("", dashboard_views.home, name="home"),
+    path("profile/", dashboard_views.profile, name="profile"),
+    path("purchases/", purchase_views.purchases, name="purchases"),
+    path("purchases.csv", purchase_views.purchases_csv, name="purchases_csv"),
+    path("invoices/<str:number>/", invoice_views.invoice, name="invoice"),
+    path("invoices/<str:number>/pdf", invoice_views.invoice_pdf, name="invoice_pdf"),
+    path("subscriptions/", subscription_views.subscriptions, name="subscriptions"),
+    path("contact/", contact_views.contact, name="contact"),
+    # Access, sign-in and sign-out (magiclinks owns these).
     path("", include("magiclinks.urls")),
 ]

@@ -14,3 +14,7 @@ def home(request: HttpRequest, account: str) -> HttpResponse:
         return access_form(request, account=account, ended=ended or request.GET.get("ended"))
     request.customer = customer
     return render(request, "hub/dashboard.html", {"customer": customer})
+
+
+def profile(request: HttpRequest, account: str) -> HttpResponse:
+    raise NotImplementedError("issue 4: Update my info")

@@ -1,0 +1,27 @@
+"""Template filters for money and dates in the vendor's locale and time zone.
+
+Usage: {% load hub_format %} {% money payment.amount payment.currency %}
+       {% local_date payment.created_at %}  {% local_datetime event.created_at "short" %}
+The vendor comes from the template context (`vendor`, set for every hub page).
+"""
+
+from django import template
+
+from hub import formatting
+
+register = template.Library()
+
+
+@register.simple_tag(takes_context=True)
+def money(context, amount, currency):
+    return formatting.money(amount, currency, context.get("vendor"))
+
+
+@register.simple_tag(takes_context=True)
+def local_date(context, value, fmt="medium"):
+    return formatting.local_date(value, context.get("vendor"), fmt)
+
+
+@register.simple_tag(takes_context=True)
+def local_datetime(context, value, fmt="medium"):
+    return formatting.local_datetime(value, context.get("vendor"), fmt)
