@@ -92,6 +92,8 @@ TEMPLATES = [
 DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}"),
 }
+if not env.str("DATABASE_URL", default=""):
+    VAR_DIR.mkdir(exist_ok=True)  # the embedded database's folder, on a fresh clone
 _postgres = DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
 if _postgres and env.bool("DATABASE_POOL", default=True):
     # Django's psycopg pool: connections are reused across requests
