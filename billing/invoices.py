@@ -1,9 +1,14 @@
-"""Invoices: per-vendor sequential numbering and the immutable snapshot."""
+"""Invoices: per-vendor sequential numbering, the immutable snapshot, the
+customer-scoped lookup and the PDF rendered once and kept in storage."""
 
+import secrets
 from datetime import datetime
 from decimal import Decimal
 
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.db import transaction
+from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from .models import Invoice, InvoiceSequence, Payment
@@ -78,3 +83,86 @@ def invoice_issue(
             currency=payment.currency,
             paid_via=paid_via(payment),
         )
+
+
+# --- reads ------------------------------------------------------------------
+
+
+def invoice_get(*, customer, number: str) -> Invoice:
+    """The signed-in customer's invoice with this number, else 404.
+
+    Scoped by vendor and customer together: another customer's invoice, or an
+    invoice with the same number at another vendor, is "not found" (never
+    "forbidden", which would confirm that it exists).
+    """
+    return get_object_or_404(
+        Invoice.objects.select_related("payment", "vendor"),
+        vendor_id=customer.vendor_id,
+        customer=customer,
+        number=number,
+    )
+
+
+def invoice_logo_url(invoice: Invoice) -> str:
+    """The URL of the seller's logo as recorded when the invoice was issued."""
+    name = invoice.seller.get("logo") or ""
+    return default_storage.url(name) if name else ""
+
+
+def invoice_shows_quantities(invoice: Invoice) -> bool:
+    """Quantity and unit price columns only when some line has more than one
+    item: for the usual single item they repeat the amount, and a phone
+    screen has no room for columns that say nothing."""
+    return any(str(line.get("quantity", 1)) != "1" for line in invoice.lines)
+
+
+def invoice_pdf_filename(invoice: Invoice) -> str:
+    """The name a customer's browser saves the PDF as."""
+    return f"invoice-{invoice.number}.pdf"
+
+
+# --- PDF ----------------------------------------------------------------------
+
+
+def _pdf_stored(invoice: Invoice) -> bool:
+    return bool(invoice.pdf) and invoice.pdf.storage.exists(invoice.pdf.name)
+
+
+def invoice_pdf_ensure(*, invoice: Invoice) -> Invoice:
+    """Render the invoice's PDF once and keep it in Django's default storage.
+
+    Safe to call any number of times and from several processes at once: the
+    invoice row is locked while we look and render, so a web request and the
+    background task never both render it, and a PDF already stored is reused
+    as it is (an issued invoice never changes, so neither does its PDF).
+    A stored name whose file went missing from storage is rendered again.
+    """
+    if _pdf_stored(invoice):
+        return invoice
+    from .pdf import pdf_render  # WeasyPrint loads Pango; only pay for it when rendering
+
+    with transaction.atomic():
+        locked = (
+            Invoice.objects.select_for_update()
+            .select_related("payment", "vendor")
+            .get(pk=invoice.pk)
+        )
+        if not _pdf_stored(locked):
+            content = ContentFile(pdf_render(invoice=locked))
+            # A random folder keeps stored PDFs unguessable wherever the storage
+            # is published (a media URL, a bucket); customers get them only
+            # through the signed-in view, under the friendly file name.
+            name = f"{locked.vendor_id}/{secrets.token_urlsafe(16)}/{invoice_pdf_filename(locked)}"
+            locked.pdf.save(name, content, save=False)
+            # Only the file column: the snapshot itself is immutable.
+            Invoice.objects.filter(pk=locked.pk).update(pdf=locked.pdf.name)
+    invoice.pdf = locked.pdf.name
+    return invoice
+
+
+def invoice_pdf_enqueue(*, invoice: Invoice) -> None:
+    """Render the PDF in the background once the current transaction commits
+    (for the payment/webhook services: the first download is then instant)."""
+    from .tasks import invoice_pdf_render_task
+
+    transaction.on_commit(lambda: invoice_pdf_render_task.delay(invoice.pk))

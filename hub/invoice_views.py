@@ -1,11 +1,44 @@
-"""Hub pages (being built for the hub issue)."""
+"""One invoice of the signed-in customer: the page and its PDF."""
 
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_safe
+
+from billing.invoices import (
+    invoice_get,
+    invoice_logo_url,
+    invoice_pdf_ensure,
+    invoice_pdf_filename,
+    invoice_shows_quantities,
+)
+from magiclinks.sessions import customer_required
 
 
-def invoice(request: HttpRequest, account: str, **kwargs) -> HttpResponse:
-    raise NotImplementedError
+@require_safe
+@customer_required
+def invoice(request: HttpRequest, account: str, number: str) -> HttpResponse:
+    invoice = invoice_get(customer=request.customer, number=number)
+    context = {
+        "invoice": invoice,
+        "payment": invoice.payment,
+        "logo_url": invoice_logo_url(invoice),
+        "show_quantities": invoice_shows_quantities(invoice),
+        "pdf_filename": invoice_pdf_filename(invoice),
+    }
+    return render(request, "hub/invoice.html", context)
 
 
-def invoice_pdf(request: HttpRequest, account: str, **kwargs) -> HttpResponse:
-    raise NotImplementedError
+@require_safe
+@customer_required
+def invoice_pdf(request: HttpRequest, account: str, number: str) -> HttpResponse:
+    """The stored PDF; rendered and stored first if this is its first download."""
+    invoice = invoice_pdf_ensure(invoice=invoice_get(customer=request.customer, number=number))
+    response = FileResponse(
+        invoice.pdf.open("rb"),
+        as_attachment=True,
+        filename=invoice_pdf_filename(invoice),
+        content_type="application/pdf",
+    )
+    # A customer's invoice: no shared cache may keep it.
+    response["Cache-Control"] = "private, no-store"
+    return response

@@ -232,5 +232,8 @@ LOGGING = {
         "stripe": {"level": "WARNING"},
         "paypalserversdk": {"level": "WARNING"},
         "apimatic_core": {"level": "WARNING"},
+        # WeasyPrint logs every layout step at INFO.
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
     },
 }

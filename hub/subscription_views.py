@@ -1,7 +1,15 @@
-"""Hub pages (being built for the hub issue)."""
+"""The signed-in customer's subscriptions."""
 
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_safe
+
+from billing.subscriptions import subscription_rows
+from magiclinks.sessions import customer_required
 
 
-def subscriptions(request: HttpRequest, account: str, **kwargs) -> HttpResponse:
-    raise NotImplementedError
+@require_safe
+@customer_required
+def subscriptions(request: HttpRequest, account: str) -> HttpResponse:
+    rows = subscription_rows(customer=request.customer)
+    return render(request, "hub/subscriptions.html", {"rows": rows})

@@ -1,0 +1,136 @@
+"""Invoice PDFs: WeasyPrint, fed only with our own files.
+
+An invoice is rendered from data that customers and vendors typed (names,
+addresses, product names). HTML escaping keeps markup out, but a PDF renderer
+that follows URLs would still be a server-side request forgery waiting to
+happen: a `url()` or `<img src>` pointing at the cloud metadata service, at an
+internal admin, or at `file:///etc/passwd`. So WeasyPrint gets a fetcher that
+refuses every URL except two private schemes the invoice template uses:
+
+- `hub-static:<path>` — one of our own static files, read from disk through the
+  staticfiles finders (or the collected STATIC_ROOT), never over HTTP;
+- `hub-media:<name>` — a file in Django's default storage, and only the names
+  the caller allowed (the seller's logo recorded in the invoice snapshot).
+
+`data:` URLs are allowed: they carry their bytes inline and reach nothing.
+`file:` is refused outright, even inside our own folders: the two schemes
+above already reach every file the invoice needs, and refusing the whole
+scheme leaves no path-traversal or symlink question to get right.
+"""
+
+import mimetypes
+import time
+from collections.abc import Iterable
+
+import weasyprint
+from django.contrib.staticfiles import finders
+from django.contrib.staticfiles.storage import staticfiles_storage
+from django.core.exceptions import SuspiciousFileOperation
+from django.core.files.storage import default_storage
+from django.template.loader import render_to_string
+from django.utils import translation
+
+from .invoices import invoice_shows_quantities
+from .models import Invoice
+
+STATIC_SCHEME = "hub-static:"
+MEDIA_SCHEME = "hub-media:"
+DATA_SCHEME = "data:"
+
+# Filled by pdf_render for the benchmark and the tests: how many documents this
+# process rendered and how long the last one took.
+render_stats = {"count": 0, "last_ms": 0.0}
+
+
+class RefusedURL(ValueError):
+    """A URL the invoice renderer will not fetch."""
+
+
+def _clean_name(name: str) -> str:
+    """A relative storage or static name without traversal, else RefusedURL."""
+    name = name.lstrip("/")
+    parts = name.split("/")
+    if not name or any(part in ("", ".", "..") for part in parts) or "\\" in name:
+        raise RefusedURL(f"not a clean file name: {name!r}")
+    return name
+
+
+def _response(url: str, body: bytes, name: str) -> weasyprint.urls.URLFetcherResponse:
+    mime_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
+    return weasyprint.urls.URLFetcherResponse(url, body, {"Content-Type": mime_type})
+
+
+def static_bytes(name: str) -> bytes:
+    """One of our static files, read from disk (finders first, then STATIC_ROOT)."""
+    name = _clean_name(name)
+    try:
+        path = finders.find(name)
+    except SuspiciousFileOperation as error:
+        raise RefusedURL(str(error)) from error
+    if path:
+        with open(path, "rb") as handle:
+            return handle.read()
+    try:
+        with staticfiles_storage.open(name, "rb") as handle:
+            return handle.read()
+    except (OSError, SuspiciousFileOperation) as error:
+        raise RefusedURL(f"no such static file: {name!r}") from error
+
+
+class InvoiceURLFetcher(weasyprint.urls.URLFetcher):
+    """WeasyPrint's fetcher, narrowed to our static files, the allowed stored
+    media names and inline data: everything else raises before any I/O."""
+
+    def __init__(self, *, media_names: Iterable[str] = (), **kwargs):
+        super().__init__(allow_redirects=False, **kwargs)
+        self.media_names = {_clean_name(n) for n in media_names if n}
+
+    def fetch(self, url: str, headers=None):
+        if url.startswith(DATA_SCHEME):
+            # The stock data: handler decodes the URL itself; no I/O happens.
+            return super().fetch(url, headers)
+        if url.startswith(STATIC_SCHEME):
+            name = url.removeprefix(STATIC_SCHEME)
+            return _response(url, static_bytes(name), name)
+        if url.startswith(MEDIA_SCHEME):
+            name = _clean_name(url.removeprefix(MEDIA_SCHEME))
+            if name not in self.media_names:
+                raise RefusedURL(f"media file not allowed for this document: {name!r}")
+            try:
+                with default_storage.open(name, "rb") as handle:
+                    return _response(url, handle.read(), name)
+            except OSError as error:
+                raise RefusedURL(f"no such stored file: {name!r}") from error
+        raise RefusedURL(f"the invoice renderer fetches no such URL: {url[:80]!r}")
+
+
+def invoice_pdf_html(*, invoice: Invoice) -> str:
+    """The HTML WeasyPrint lays out, in the vendor's language."""
+    vendor = invoice.vendor
+    with translation.override(vendor.locale or "en"):
+        return render_to_string(
+            "billing/invoice_pdf.html",
+            {
+                "invoice": invoice,
+                "vendor": vendor,
+                "payment": invoice.payment,
+                "show_quantities": invoice_shows_quantities(invoice),
+                "logo_url": f"{MEDIA_SCHEME}{invoice.seller['logo']}"
+                if invoice.seller.get("logo")
+                else "",
+                "stylesheet_url": f"{STATIC_SCHEME}invoice.css",
+            },
+        )
+
+
+def pdf_render(*, invoice: Invoice) -> bytes:
+    """Render the invoice as an A4 PDF (bytes). Storing it is the caller's job
+    (billing.invoices.invoice_pdf_ensure)."""
+    started = time.perf_counter()
+    html = invoice_pdf_html(invoice=invoice)
+    fetcher = InvoiceURLFetcher(media_names=[invoice.seller.get("logo", "")])
+    document = weasyprint.HTML(string=html, url_fetcher=fetcher, base_url=None)
+    pdf = document.write_pdf()
+    render_stats["count"] += 1
+    render_stats["last_ms"] = (time.perf_counter() - started) * 1000
+    return pdf

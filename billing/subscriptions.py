@@ -1,0 +1,103 @@
+"""Reads for the subscriptions page: the signed-in customer's subscriptions,
+each with the failed charges still waiting to be resolved and what the
+customer may do about it.
+
+Two queries whatever the customer's history: the subscriptions, then the
+unresolved failed payments of all of them at once (capped per subscription).
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+from django.db.models import F, OuterRef, Prefetch, Q, Subquery
+
+from .models import Customer, Payment, Subscription
+
+# A subscription with more failed attempts than this since its last successful
+# payment shows the newest few: the customer's next step is the same.
+FAILED_PAYMENTS_SHOWN = 5
+
+# Update card only while the processor still charges a card (the payments issue).
+CARD_UPDATE_STATUSES = frozenset({Subscription.Status.ACTIVE, Subscription.Status.PAST_DUE})
+# No next payment is announced for these.
+NOT_CHARGING_STATUSES = frozenset({Subscription.Status.CANCELED, Subscription.Status.PAUSED})
+
+
+@dataclass
+class SubscriptionRow:
+    """One subscription as the hub shows it. Decisions (which buttons, which
+    dates) are made here, not in the template."""
+
+    subscription: Subscription
+    failed_payments: list[Payment] = field(default_factory=list)
+    can_update_card: bool = False
+    can_cancel: bool = False
+    is_trial: bool = False
+    ends_at: datetime | None = None
+    next_payment_at: datetime | None = None
+    next_payment_amount: Decimal | None = None
+    has_card: bool = False
+
+
+def _unresolved_failures():
+    """Failed payments newer than the subscription's last successful one: an
+    old failure that a later payment settled needs nothing from the customer."""
+    last_paid = (
+        Payment.objects.filter(
+            subscription=OuterRef("subscription"),
+            status__in=[Payment.Status.PAID, Payment.Status.REFUNDED],
+        )
+        .order_by("-created_at")
+        .values("created_at")[:1]
+    )
+    return (
+        Payment.objects.filter(status=Payment.Status.FAILED)
+        .annotate(last_paid_at=Subquery(last_paid))
+        .filter(Q(last_paid_at__isnull=True) | Q(created_at__gt=F("last_paid_at")))
+        .order_by("subscription_id", "-created_at", "-id")
+    )
+
+
+def subscription_rows(*, customer: Customer) -> list[SubscriptionRow]:
+    """The customer's subscriptions, newest first, ready to display."""
+    vendor = customer.vendor
+    subscriptions = (
+        Subscription.objects.filter(vendor_id=customer.vendor_id, customer=customer)
+        .order_by("-created_at", "-id")
+        .prefetch_related(
+            Prefetch(
+                "payments",
+                queryset=_unresolved_failures()[:FAILED_PAYMENTS_SHOWN],
+                to_attr="unresolved_failures",
+            )
+        )
+    )
+    rows = []
+    for subscription in subscriptions:
+        status = subscription.status
+        canceled = status == Subscription.Status.CANCELED
+        ending = subscription.cancel_at_period_end and not canceled
+        charging = not canceled and not ending and status not in NOT_CHARGING_STATUSES
+        is_trial = status == Subscription.Status.TRIALING
+        # A trial's first charge comes when the trial ends.
+        next_at = (
+            (subscription.trial_end or subscription.next_payment_at)
+            if is_trial
+            else subscription.next_payment_at
+        )
+        rows.append(
+            SubscriptionRow(
+                subscription=subscription,
+                failed_payments=subscription.unresolved_failures,
+                can_update_card=status in CARD_UPDATE_STATUSES,
+                # Already cancelled, or already set to end: nothing left to cancel.
+                can_cancel=vendor.self_cancel and not canceled and not ending,
+                is_trial=is_trial,
+                ends_at=(subscription.current_period_end or next_at) if ending else None,
+                next_payment_at=next_at if charging else None,
+                next_payment_amount=subscription.amount if charging else None,
+                has_card=bool(subscription.card_last4) and subscription.has_card,
+            )
+        )
+    return rows

@@ -1,0 +1,16 @@
+"""Background work of the billing domain. Tasks take ids, call one service,
+and are safe to run twice (acks_late: a worker lost mid-task means a rerun)."""
+
+from celery import shared_task
+
+from .invoices import invoice_pdf_ensure
+from .models import Invoice
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def invoice_pdf_render_task(invoice_id: int) -> None:
+    """Render and store an invoice's PDF, unless it is stored already."""
+    invoice = Invoice.objects.select_related("payment", "vendor").filter(pk=invoice_id).first()
+    if invoice is None:  # deleted since it was queued: nothing to render
+        return
+    invoice_pdf_ensure(invoice=invoice)
