@@ -59,6 +59,12 @@ def invoice_issue(
     vendor = payment.vendor
     with transaction.atomic():
         sequence = _next_sequence(vendor=vendor)
+        # Checked again under the vendor's sequence lock: the same payment
+        # reported twice at once (a webhook redelivered) gets one invoice.
+        existing = Invoice.objects.filter(payment=payment).first()
+        if existing:
+            transaction.set_rollback(True)
+            return existing
         subtotal = payment.amount - tax_amount
         line = {
             "description": payment.order.product,

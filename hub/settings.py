@@ -19,10 +19,13 @@ DEBUG = env.bool("DEBUG", default=False)
 
 # In DEBUG (the demo) these fall back to local values; in production a
 # missing one stops the process with a message naming every missing setting.
+# EMAIL_URL too: the fallback prints mail, and access links must never end up
+# in a production log.
 _DEMO_DEFAULTS = {
     "SECRET_KEY": "demo-insecure-key-do-not-use-in-production-3c7f1b2e9a",
     "ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
     "SITE_URL": "http://127.0.0.1:8000",
+    "EMAIL_URL": "",
 }
 _missing = [name for name in _DEMO_DEFAULTS if not env.str(name, default="")]
 if _missing and not DEBUG:
@@ -131,15 +134,13 @@ CELERY_WORKER_MAX_TASKS_PER_CHILD = env.int("CELERY_WORKER_MAX_TASKS_PER_CHILD",
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_QUEUE", default="hub")
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
-# Mail. In DEBUG without EMAIL_URL, mail is printed and kept under var/mail
-# so the demo's /_dev/mail/ page can show it.
+# Mail. In DEBUG without EMAIL_URL (production requires it), mail is printed
+# and kept under var/mail so the demo's /_dev/mail/ page can show it.
 EMAIL_URL = env.str("EMAIL_URL", default="")
 if EMAIL_URL:
     vars().update(env.email_url("EMAIL_URL"))
-elif DEBUG:
-    EMAIL_BACKEND = "hub.devmail.DevMailBackend"
 else:
-    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+    EMAIL_BACKEND = "hub.devmail.DevMailBackend"
 DEV_MAIL_DIR = Path(env.str("DEV_MAIL_DIR", default=str(VAR_DIR / "mail")))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Customer Hub <hub@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL

@@ -1,5 +1,4 @@
 from django.conf import settings
-from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
 
@@ -9,11 +8,10 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", views.healthz, name="healthz"),
     path("readyz", views.readyz, name="readyz"),
+    path(f"{settings.MEDIA_URL.strip('/')}/logos/<path:name>", views.logo, name="logo"),
     path("_dev/mail/", views.dev_mail_list, name="dev_mail_list"),
     path("_dev/mail/<str:mail_id>/", views.dev_mail_detail, name="dev_mail_detail"),
     path("<slug:account>/updateinfo/", include("hub.hub_urls")),
 ]
-if settings.DEBUG:
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
 
 handler404 = "hub.views.not_found"

@@ -2,11 +2,13 @@
 
 import email
 import email.policy
-from pathlib import Path
+import mimetypes
+from pathlib import Path, PurePosixPath
 
 from django.conf import settings
+from django.core.files.storage import default_storage
 from django.db import connection
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 
@@ -44,6 +46,24 @@ def readyz(request: HttpRequest) -> JsonResponse:
 
 def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     return render(request, "404.html", status=404)
+
+
+def logo(request: HttpRequest, name: str) -> FileResponse:
+    """A vendor logo from Django's storage, so hub pages never load an image
+    from a third party and a plain deployment needs no separate media server.
+
+    Only the logos/ folder is public: invoice PDFs live in the same storage
+    and are served solely through the signed-in customer's invoice view.
+    """
+    path = PurePosixPath("logos", name)
+    if ".." in path.parts or name.startswith("/") or not default_storage.exists(str(path)):
+        raise Http404
+    content_type = mimetypes.guess_type(name)[0] or ""
+    if not content_type.startswith("image/") or content_type == "image/svg+xml":
+        raise Http404
+    response = FileResponse(default_storage.open(str(path), "rb"), content_type=content_type)
+    response["Cache-Control"] = "public, max-age=86400"
+    return response
 
 
 def _dev_mail_dir() -> Path:

@@ -103,6 +103,7 @@ class PaymentFactory(DjangoModelFactory):
 
     class Meta:
         model = Payment
+        skip_postgeneration_save = True
 
     order = factory.SubFactory(OrderFactory)
     customer = factory.SelfAttribute("order.customer")
