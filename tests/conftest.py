@@ -122,7 +122,13 @@ def celery_worker(redis_url, transactional_db, tmp_path):
     finally:
         app.conf.task_always_eager = True
         worker.terminate()
-        worker.wait(timeout=10)
+        try:
+            worker.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            # A worker stuck in a task must not outlive the run (it would
+            # hold the test database open and keep the queue).
+            worker.kill()
+            worker.wait(timeout=10)
 
 
 # --- localstripe --------------------------------------------------------------

@@ -1,0 +1,21 @@
+"""Site-wide tasks that belong to no app: diagnostics of the task pipeline."""
+
+from celery import shared_task
+from django.conf import settings
+from django.core.mail import send_mail
+from django.utils import timezone
+
+
+@shared_task(acks_late=True)
+def diagnostic_email_send(to: str) -> None:
+    """Send a plain diagnostic email to `to`.
+
+    It proves end to end that a worker takes tasks from the broker and can
+    send mail; it reads no tenant data, so it is safe to run twice.
+    """
+    send_mail(
+        subject="Customer Hub diagnostic",
+        message=f"The task pipeline works. Sent by a worker at {timezone.now().isoformat()}.",
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        recipient_list=[to],
+    )

@@ -1,0 +1,76 @@
+"""The demo's mailbox: DevMailBackend keeps every message as an .eml file
+under DEV_MAIL_DIR, and /_dev/mail/ shows them, with DEBUG on only."""
+
+import pytest
+from django.core.mail import EmailMultiAlternatives, get_connection
+
+
+@pytest.fixture
+def dev_mail(settings, tmp_path):
+    settings.DEBUG = True
+    settings.EMAIL_BACKEND = "hub.devmail.DevMailBackend"
+    settings.DEV_MAIL_DIR = tmp_path / "mail"
+    return settings.DEV_MAIL_DIR
+
+
+def send(subject="Your access link", to="alex@example.com"):
+    message = EmailMultiAlternatives(
+        subject=subject,
+        body="Open http://testserver/demo/updateinfo/access/tok/ to sign in.",
+        to=[to],
+        connection=get_connection(),
+    )
+    message.attach_alternative(
+        '<p><a href="/demo/updateinfo/access/tok/">Sign in</a></p>', "text/html"
+    )
+    message.send()
+
+
+def test_the_backend_writes_one_eml_file_per_message(dev_mail, capsys):
+    send()
+    send(subject="Second")
+    files = sorted(dev_mail.glob("*.eml"))
+    assert len(files) == 2
+    assert "Subject: Your access link" in files[0].read_text() + files[1].read_text()
+    assert "Your access link" in capsys.readouterr().out  # and prints it, like the console
+
+
+def test_the_mailbox_lists_the_messages(client, dev_mail):
+    send()
+    send(subject="Receipt for your order", to="blair@example.com")
+    response = client.get("/_dev/mail/")
+    assert response.status_code == 200
+    assert "Your access link" in response.text
+    assert "Receipt for your order" in response.text
+    assert "blair@example.com" in response.text
+
+
+def test_the_mailbox_is_empty_before_any_mail(client, dev_mail):
+    response = client.get("/_dev/mail/")
+    assert response.status_code == 200
+    assert "No mail yet" in response.text
+
+
+def test_a_message_shows_its_html_and_its_text(client, dev_mail):
+    send()
+    (path,) = dev_mail.glob("*.eml")
+    response = client.get(f"/_dev/mail/{path.stem}/")
+    assert response.status_code == 200
+    assert '<a href="/demo/updateinfo/access/tok/">Sign in</a>' in response.text
+    text = client.get(f"/_dev/mail/{path.stem}/?part=text")
+    assert text["Content-Type"].startswith("text/plain")
+    assert "http://testserver/demo/updateinfo/access/tok/" in text.text
+
+
+def test_an_unknown_message_is_a_404(client, dev_mail):
+    send()
+    assert client.get("/_dev/mail/nothing-here/").status_code == 404
+    assert client.get("/_dev/mail/..%2F..%2Fsettings/").status_code == 404
+
+
+def test_the_mailbox_is_a_404_with_debug_off(client, dev_mail, settings):
+    send()
+    (path,) = dev_mail.glob("*.eml")
+    settings.DEBUG = False
+    assert client.get("/_dev/mail/").status_code == 404
+    assert client.get(f"/_dev/mail/{path.stem}/").status_code == 404

@@ -1,0 +1,165 @@
+"""`manage.py seed_demo`: the demo vendors and customers, exactly once however
+often it runs, and only with DEBUG on (or --force)."""
+
+from datetime import timedelta
+from decimal import Decimal
+from io import StringIO
+
+import pytest
+from django.apps import apps
+from django.core.management import CommandError, call_command
+from django.utils import timezone
+
+from billing.models import Customer, Invoice, Payment, Subscription
+from vendors.models import Vendor
+
+
+def seed(**options) -> str:
+    out = StringIO()
+    call_command("seed_demo", stdout=out, **options)
+    return out.getvalue()
+
+
+def row_counts() -> dict[str, int]:
+    models = [
+        m for name in ("vendors", "billing", "auth") for m in apps.get_app_config(name).get_models()
+    ]
+    return {m._meta.label: m.objects.count() for m in models}
+
+
+@pytest.fixture
+def seeded(db, settings):
+    settings.DEBUG = True
+    seed()
+    return Vendor.objects.get(slug="demo"), Vendor.objects.get(slug="acme")
+
+
+def test_it_refuses_to_run_with_debug_off(db, settings):
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="DEBUG"):
+        seed()
+    assert not Vendor.objects.exists()
+
+
+def test_it_runs_with_debug_off_when_forced(db, settings):
+    settings.DEBUG = False
+    seed(force=True)
+    assert set(Vendor.objects.values_list("slug", flat=True)) == {"demo", "acme"}
+
+
+def test_it_is_idempotent(seeded, settings):
+    before = row_counts()
+    assert before["billing.Payment"] > 60
+    output = seed()
+    assert row_counts() == before
+    assert "Demo data is ready." in output
+
+
+def test_it_prints_the_hub_urls_and_the_customer_emails(db, settings):
+    settings.DEBUG = True
+    settings.SITE_URL = "http://127.0.0.1:8000"
+    output = seed()
+    assert "http://127.0.0.1:8000/demo/updateinfo/" in output
+    assert "http://127.0.0.1:8000/acme/updateinfo/" in output
+    for name in ("alex", "blair", "casey", "dana", "eli"):
+        assert f"{name}@example.com" in output
+
+
+def test_the_demo_vendor_is_fully_branded(seeded):
+    demo, _ = seeded
+    assert demo.name == "Northwind Courses"
+    assert demo.logo and demo.logo.storage.exists(demo.logo.name)
+    assert demo.brand_color.startswith("#")
+    assert demo.address and demo.support_email
+    assert demo.social_links
+    assert demo.self_cancel is True
+    demo.full_clean()
+
+
+def test_the_demo_vendor_has_its_five_customers(seeded):
+    demo, _ = seeded
+    assert sorted(demo.customers.values_list("email", flat=True)) == [
+        f"{n}@example.com" for n in ("alex", "blair", "casey", "dana", "eli")
+    ]
+
+
+def test_alex_has_sixty_monthly_payments_and_one_purchase_each_invoiced(seeded):
+    demo, _ = seeded
+    alex = demo.customers.get(email="alex@example.com")
+    (subscription,) = alex.subscriptions.all()
+    assert (subscription.status, subscription.processor) == ("active", "stripe")
+    assert subscription.interval == "month"
+    assert subscription.payments.count() == 60
+    payments = alex.payments.all()
+    assert payments.count() == 61
+    assert payments.filter(subscription=None).count() == 1
+    assert set(payments.values_list("status", flat=True)) == {"paid"}
+    assert Invoice.objects.filter(payment__in=payments).count() == 61
+    dates = sorted(subscription.payments.values_list("created_at", flat=True))
+    assert all(27 <= (b - a).days <= 31 for a, b in zip(dates, dates[1:], strict=False))
+    assert dates[-1] < timezone.now() < subscription.next_payment_at
+
+
+def test_blair_has_a_paypal_subscription_with_two_payments(seeded):
+    demo, _ = seeded
+    blair = demo.customers.get(email="blair@example.com")
+    (subscription,) = blair.subscriptions.all()
+    assert (subscription.status, subscription.processor) == ("active", "paypal")
+    assert subscription.payments.filter(status="paid").count() == 2
+    assert blair.payments.count() == 2
+
+
+def test_casey_has_only_one_time_purchases_one_of_them_free(seeded):
+    demo, _ = seeded
+    casey = demo.customers.get(email="casey@example.com")
+    assert not casey.subscriptions.exists()
+    assert casey.payments.filter(subscription__isnull=False).count() == 0
+    free = casey.payments.get(amount=Decimal("0"))
+    assert free.status == "paid"
+    assert free.invoice.total == Decimal("0")
+
+
+def test_dana_is_past_due_after_a_declined_charge(seeded):
+    demo, _ = seeded
+    dana = demo.customers.get(email="dana@example.com")
+    (subscription,) = dana.subscriptions.all()
+    assert (subscription.status, subscription.processor) == ("past_due", "stripe")
+    last = subscription.payments.order_by("-created_at").first()
+    assert last.status == Payment.Status.FAILED
+    assert last.failure_message
+    assert last.failed_at is not None
+    assert not Invoice.objects.filter(payment=last).exists()
+
+
+def test_eli_is_in_a_free_trial_without_a_payment(seeded):
+    demo, _ = seeded
+    eli = demo.customers.get(email="eli@example.com")
+    (subscription,) = eli.subscriptions.all()
+    assert subscription.status == Subscription.Status.TRIALING
+    assert not eli.payments.exists()
+    assert subscription.trial_end > timezone.now()
+    assert subscription.next_payment_at > timezone.now() + timedelta(days=1)
+
+
+def test_acme_has_its_own_alex_in_euros_and_no_self_cancel(seeded):
+    demo, acme = seeded
+    assert acme.self_cancel is False
+    acme_alex = acme.customers.get(email="alex@example.com")
+    demo_alex = demo.customers.get(email="alex@example.com")
+    assert acme_alex.pk != demo_alex.pk
+    assert acme_alex.payments.exists()
+    assert set(acme_alex.payments.values_list("currency", flat=True)) == {"EUR"}
+    assert set(acme_alex.orders.values_list("product", flat=True)).isdisjoint(
+        set(demo_alex.orders.values_list("product", flat=True))
+    )
+    assert not Customer.objects.filter(vendor=acme).exclude(email="alex@example.com").exists()
+
+
+def test_invoice_numbers_run_from_one_without_gaps_per_vendor(seeded):
+    for vendor in seeded:
+        invoices = Invoice.objects.filter(vendor=vendor).order_by("sequence")
+        sequences = list(invoices.values_list("sequence", flat=True))
+        assert sequences == list(range(1, len(sequences) + 1))
+        assert invoices.last().number == f"{vendor.invoice_prefix}-{len(sequences):06d}"
+        paid = Payment.objects.filter(vendor=vendor, status__in=["paid", "refunded"])
+        assert paid.count() == len(sequences)

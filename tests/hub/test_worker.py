@@ -1,0 +1,44 @@
+"""The real-worker test: a `celery -A hub worker` subprocess takes a task from
+Redis and sends mail through the file backend. Needs PostgreSQL and Redis."""
+
+import time
+
+import pytest
+from django.core import mail
+from django.db import transaction
+
+from hub.tasks import diagnostic_email_send
+
+
+def wait_for_files(folder, *, timeout: float = 20.0) -> list:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        files = sorted(folder.iterdir())
+        if files:
+            return files
+        time.sleep(0.1)
+    return []
+
+
+@pytest.mark.services
+def test_it_sends_mail_from_a_worker_subprocess_after_commit(celery_worker):
+    with transaction.atomic():
+        transaction.on_commit(lambda: diagnostic_email_send.delay("ops@example.com"))
+        # Nothing leaves before the commit: the task would otherwise race the
+        # rows it is about to read.
+        assert list(celery_worker.mail_dir.iterdir()) == []
+
+    files = wait_for_files(celery_worker.mail_dir)
+    assert files, "the worker wrote no mail within 20 s"
+    text = files[0].read_text()
+    assert "To: ops@example.com" in text
+    assert "Subject: Customer Hub diagnostic" in text
+    # The test process itself sent nothing: the worker did.
+    assert mail.outbox == []
+    assert celery_worker.process.poll() is None
+
+
+def test_it_runs_tasks_eagerly_without_a_worker():
+    # The embedded default: no broker, the task runs in-process at once.
+    diagnostic_email_send.delay("ops@example.com")
+    assert [m.to for m in mail.outbox] == [["ops@example.com"]]
