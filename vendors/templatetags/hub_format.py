@@ -7,7 +7,7 @@ The vendor comes from the template context (`vendor`, set for every hub page).
 
 from django import template
 
-from hub import formatting
+from vendors import formatting
 
 register = template.Library()
 
