@@ -7,12 +7,13 @@ after HUB_SESSION_MAX_AGE seconds in any case.
 """
 
 import functools
-import time
 from urllib.parse import urlencode
 
 from django.conf import settings
 from django.http import HttpRequest
 from django.shortcuts import redirect
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 
 from billing.models import Customer
 
@@ -23,8 +24,17 @@ ENDED_MAX_AGE = "expired"
 ENDED_SIGNED_OUT = "signed_out"
 
 
+ENDED_REASONS = frozenset({ENDED_IDLE, ENDED_MAX_AGE, ENDED_SIGNED_OUT})
+
+
 def _entries(request: HttpRequest) -> dict:
     return request.session.get(SESSION_KEY, {})
+
+
+def _now() -> int:
+    # One clock for the whole app (django.utils.timezone), so tests that move
+    # it move session ages, link expiry and Django's session expiry together.
+    return int(timezone.now().timestamp())
 
 
 def customer_login(request: HttpRequest, *, customer: Customer) -> None:
@@ -34,21 +44,29 @@ def customer_login(request: HttpRequest, *, customer: Customer) -> None:
     (session fixation) is worthless afterwards.
     """
     request.session.cycle_key()
-    now = int(time.time())
+    now = _now()
     entries = dict(_entries(request))
     entries[str(customer.vendor_id)] = {"customer": customer.pk, "since": now, "seen": now}
     request.session[SESSION_KEY] = entries
 
 
 def customer_logout(request: HttpRequest, *, vendor) -> None:
-    """End the session for this vendor on the server side."""
+    """End the session for this vendor on the server side.
+
+    The old session key is deleted from the store either way, so a copy of
+    the cookie taken before sign-out opens nothing. What else the session
+    holds (sign-ins at other vendors, a staff login) is kept under a new key.
+    """
     entries = dict(_entries(request))
     entries.pop(str(vendor.pk), None)
     if entries:
         request.session[SESSION_KEY] = entries
-        request.session.cycle_key()
     else:
+        request.session.pop(SESSION_KEY, None)
+    if not list(request.session.keys()):
         request.session.flush()
+    else:
+        request.session.cycle_key()
 
 
 def customer_from_session(request: HttpRequest, *, vendor) -> tuple[Customer | None, str | None]:
@@ -59,7 +77,7 @@ def customer_from_session(request: HttpRequest, *, vendor) -> tuple[Customer | N
     entry = _entries(request).get(str(vendor.pk))
     if not entry:
         return None, None
-    now = int(time.time())
+    now = _now()
     ended = None
     if now - entry["since"] > settings.HUB_SESSION_MAX_AGE:
         ended = ENDED_MAX_AGE
@@ -74,6 +92,27 @@ def customer_from_session(request: HttpRequest, *, vendor) -> tuple[Customer | N
         entries[str(vendor.pk)] = {**entry, "seen": now}
         request.session[SESSION_KEY] = entries
     return customer, None
+
+
+def hub_next_path(value: str | None, *, vendor) -> str:
+    """`value` when it is a path inside `vendor`'s hub, else the hub root.
+
+    Only same-hub paths are honoured: an open redirect from a sign-in page is
+    a phisher's favourite tool, and a path into another vendor's hub would
+    carry the person somewhere they did not sign in.
+    """
+    home = vendor.hub_path
+    if (
+        not value
+        or len(value) > 500
+        or not value.startswith(home)
+        or "\\" in value
+        or any(ord(ch) < 32 for ch in value)
+        or "/../" in value
+        or not url_has_allowed_host_and_scheme(value, allowed_hosts=set())
+    ):
+        return home
+    return value
 
 
 def customer_required(view):

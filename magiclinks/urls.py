@@ -1,1 +1,12 @@
-urlpatterns: list = []
+"""Access, sign-in and sign-out routes, included into the hub's namespace."""
+
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("access/", views.access_request, name="access_request"),
+    path("access/code/", views.access_code, name="access_code"),
+    path("access/<str:token>/", views.access_link, name="access_link"),
+    path("signout/", views.signout, name="signout"),
+]

@@ -1,0 +1,97 @@
+"""The customers in the vendors' admin, with Send Profile Link.
+
+Staff see only their own vendors' customers (VendorScopedAdmin). Sending
+queues an email: the link is created by the task and exists only in the
+customer's mailbox, so the admin can never show, log or return it.
+"""
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponseRedirect
+from django.urls import path, reverse
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_POST
+
+from billing.models import Customer
+from vendors.admin import VendorScopedAdmin
+
+from .services import profile_link_queue
+
+
+@admin.register(Customer)
+class CustomerAdmin(VendorScopedAdmin):
+    list_display = ["email", "name", "vendor", "created_at"]
+    search_fields = ["email", "name"]
+    ordering = ["email"]
+    list_select_related = ["vendor"]
+    readonly_fields = ["created_at", "updated_at"]
+    fieldsets = [
+        (None, {"fields": ["vendor", "email", "name"]}),
+        (
+            _("Billing address"),
+            {
+                "fields": [
+                    "address_line1",
+                    "address_line2",
+                    "city",
+                    "postal_code",
+                    "state",
+                    "country",
+                ]
+            },
+        ),
+        (_("Processors"), {"fields": ["stripe_customer_id", "paypal_payer_id"]}),
+        (None, {"fields": ["created_at", "updated_at"]}),
+    ]
+    actions = ["send_profile_link"]
+    change_form_template = "magiclinks/admin/customer_change_form.html"
+
+    def get_urls(self):
+        urls = [
+            path(
+                "<path:object_id>/send-profile-link/",
+                self.admin_site.admin_view(require_POST(self.send_profile_link_view)),
+                name="billing_customer_send_profile_link",
+            )
+        ]
+        return urls + super().get_urls()
+
+    def send_profile_link_view(self, request: HttpRequest, object_id: str):
+        # get_object goes through the scoped queryset: another vendor's
+        # customer does not exist here (404), whatever id is typed.
+        customer = self.get_object(request, object_id)
+        if customer is None:
+            raise Http404
+        if not self.has_view_permission(request, customer):
+            raise PermissionDenied
+        profile_link_queue(request=request, customer=customer)
+        self.message_user(
+            request,
+            format_lazy(_("Profile link sent to {email}."), email=customer.email),
+            messages.SUCCESS,
+        )
+        return HttpResponseRedirect(reverse("admin:billing_customer_change", args=[customer.pk]))
+
+    @admin.action(description=_("Send Profile Link"))
+    def send_profile_link(self, request: HttpRequest, queryset):
+        # `queryset` is already limited to the staff user's vendors.
+        customers = list(queryset.select_related("vendor"))
+        if not customers:
+            self.message_user(request, _("No customer was selected."), messages.WARNING)
+            return
+        for customer in customers:
+            profile_link_queue(request=request, customer=customer)
+        emails = ", ".join(c.email for c in customers[:10])
+        more = len(customers) - 10
+        self.message_user(
+            request,
+            ngettext(
+                "Profile link sent to %(emails)s.",
+                "Profile links sent to %(emails)s.",
+                len(customers),
+            )
+            % {"emails": emails + (f" (+{more})" if more > 0 else "")},
+            messages.SUCCESS,
+        )

@@ -1,0 +1,53 @@
+"""Access links: the proof, sent by email, that a person owns a customer's address.
+
+Nothing secret is stored in clear. The token is 256 bits from `secrets` and
+only its SHA-256 is kept: a leaked database gives no working link, and as the
+token is random and long, a plain hash is enough (no salt or stretching is
+needed against guessing). The 6-digit code has only a million values, so a
+plain hash would be reversed in a moment: it is kept as an HMAC keyed with
+SECRET_KEY. The browser-binding nonce (the cookie of the browser that asked)
+is kept as its SHA-256 too.
+"""
+
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from billing.models import Customer
+from vendors.models import Vendor
+
+
+class AccessLink(models.Model):
+    class Purpose(models.TextChoices):
+        CUSTOMER_REQUEST = "customer_request", _("Asked for by the customer")
+        VENDOR_SENT = "vendor_sent", _("Sent by the vendor")
+        API = "api", _("Created through the API")
+
+    vendor = models.ForeignKey(Vendor, on_delete=models.CASCADE, related_name="access_links")
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="access_links")
+    purpose = models.CharField(max_length=20, choices=Purpose.choices)
+    token_hash = models.CharField(max_length=64, unique=True)
+    code_hash = models.CharField(max_length=64, blank=True)
+    binding_hash = models.CharField(max_length=64, blank=True, db_index=True)
+    # The id of the request that queued this link: a task run twice finds the
+    # link of its first run and sends nothing more.
+    request_id = models.UUIDField(null=True, blank=True, unique=True)
+    next_path = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(
+        default=0, help_text=_("Code tries so far; the code stops working after five.")
+    )
+    requested_ip = models.GenericIPAddressField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("access link")
+        indexes = [
+            models.Index(fields=["customer", "-created_at"], name="accesslink_customer_created"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_purpose_display()} for customer {self.customer_id}"

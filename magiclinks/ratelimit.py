@@ -1,0 +1,56 @@
+"""Cache-backed rate limits (Redis in production, local memory in the demo).
+
+Fixed windows: a counter per (scope, identity, window) that expires with its
+window. Identities (emails, IPs) are hashed into the key so that the cache
+never holds an address in clear. A limit is read from a setting as
+(max requests, window in seconds) so operators can tune it.
+"""
+
+import hashlib
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.cache import cache
+from django.utils import timezone
+
+# (setting name, default): requests allowed per window of seconds.
+ACCESS_PER_EMAIL = ("HUB_ACCESS_RATE_PER_EMAIL", (5, 60 * 60))
+ACCESS_PER_IP = ("HUB_ACCESS_RATE_PER_IP", (30, 10 * 60))
+CODE_PER_IP = ("HUB_CODE_RATE_PER_IP", (20, 10 * 60))
+
+
+@dataclass(frozen=True)
+class Verdict:
+    allowed: bool
+    retry_after: int  # seconds until the window that refused ends; 0 when allowed
+
+
+def _limit(rule: tuple[str, tuple[int, int]]) -> tuple[int, int]:
+    name, default = rule
+    count, window = getattr(settings, name, default)
+    return int(count), int(window)
+
+
+def rate_limit_hit(*, scope: str, identity: str, rule: tuple[str, tuple[int, int]]) -> Verdict:
+    """Count one request of `identity` in `scope`; refuse it once over the limit.
+
+    Every call counts, allowed or not, so hammering a closed window keeps it
+    closed until it ends. The caller decides what the identity is: for the
+    per-email limit it is the typed address, whether or not it belongs to a
+    customer, so the limit itself reveals nothing.
+    """
+    count, window = _limit(rule)
+    now = int(timezone.now().timestamp())
+    start = now - now % window
+    digest = hashlib.sha256(identity.encode()).hexdigest()[:32]
+    key = f"rl:{scope}:{digest}:{start}"
+    # add() is a no-op when the key exists; incr() is atomic in Redis.
+    cache.add(key, 0, timeout=window + 5)
+    try:
+        hits = cache.incr(key)
+    except ValueError:  # expired between add() and incr()
+        cache.set(key, 1, timeout=window + 5)
+        hits = 1
+    if hits <= count:
+        return Verdict(True, 0)
+    return Verdict(False, max(1, start + window - now))

@@ -1,0 +1,41 @@
+"""Reads of access links. Nothing here writes: the link page's GET and HEAD
+use these and must leave the database as they found it."""
+
+from django.utils import timezone
+
+from vendors.models import Vendor
+
+from .models import AccessLink
+from .tokens import secret_hash
+
+CODE_MAX_ATTEMPTS = 5
+
+
+def _usable(vendor: Vendor):
+    # Tenant first: a link of vendor A is unknown under vendor B's URL.
+    return AccessLink.objects.filter(
+        vendor=vendor,
+        used_at__isnull=True,
+        revoked_at__isnull=True,
+        expires_at__gt=timezone.now(),
+    ).select_related("customer")
+
+
+def access_link_usable(*, vendor: Vendor, token: str) -> AccessLink | None:
+    """The unused, unexpired, unrevoked link of `vendor` for `token`, or None."""
+    if not token or len(token) > 100:
+        return None
+    return _usable(vendor).filter(token_hash=secret_hash(token)).first()
+
+
+def access_link_for_binding(*, vendor: Vendor, binding: str) -> AccessLink | None:
+    """The newest usable link asked for by the browser holding `binding`
+    whose code has tries left."""
+    if not binding or len(binding) > 100:
+        return None
+    return (
+        _usable(vendor)
+        .filter(binding_hash=secret_hash(binding), attempts__lt=CODE_MAX_ATTEMPTS)
+        .order_by("-created_at")
+        .first()
+    )

@@ -1,0 +1,281 @@
+"""Writes of passwordless access: queue a request, create and send links,
+redeem a link or a code, sign out, and the vendor-sent profile link.
+
+Security decisions are written down where they are made.
+"""
+
+import uuid
+from datetime import timedelta
+from functools import partial
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils import timezone
+
+from billing.audit import audit_record
+from billing.models import AuditEvent, Customer, normalize_email
+from vendors.mail import mail_send
+from vendors.models import Vendor
+
+from .models import AccessLink
+from .selectors import CODE_MAX_ATTEMPTS, access_link_for_binding, access_link_usable
+from .sessions import customer_from_session, customer_login, customer_logout
+from .tokens import code_hash, code_new, hashes_match, secret_hash, token_new
+
+CUSTOMER = AuditEvent.Actor.CUSTOMER
+
+
+def access_link_url(*, vendor: Vendor, token: str) -> str:
+    """Built from SITE_URL, never from the Host header of the request that
+    asked: a forged Host must not turn our email into a link to elsewhere."""
+    path = reverse("hub:access_link", kwargs={"account": vendor.slug, "token": token})
+    return settings.SITE_URL + path
+
+
+def access_request_queue(*, vendor: Vendor, email: str, ip: str | None, next_path: str = "") -> str:
+    """Queue the lookup and the email for an address typed on the access form.
+
+    Returns the browser-binding nonce for the cookie of the asking browser.
+    Whether the address belongs to a customer is decided in the task, not
+    here: the answer to the person is then the same, in content and in time,
+    for an address we know and one we don't.
+    """
+    from .tasks import access_link_send_task
+
+    binding = token_new()
+    transaction.on_commit(
+        partial(
+            access_link_send_task.delay,
+            str(uuid.uuid4()),
+            vendor.pk,
+            normalize_email(email),
+            secret_hash(binding),
+            ip,
+            next_path,
+        ),
+        # A mail failure in the embedded (eager) mode must not turn the
+        # answer into an error page that only known addresses would get.
+        robust=True,
+    )
+    return binding
+
+
+def _access_link_create(
+    *,
+    customer: Customer,
+    purpose: str,
+    request_id: str | None,
+    binding_hash: str = "",
+    ip: str | None = None,
+    next_path: str = "",
+    with_code: bool = True,
+) -> tuple[AccessLink, str, str]:
+    """A new link for `customer`, revoking their older unused ones: only the
+    latest email works, so an old one found in a mailbox later is worthless."""
+    now = timezone.now()
+    AccessLink.objects.filter(
+        customer=customer, used_at__isnull=True, revoked_at__isnull=True
+    ).update(revoked_at=now)
+    token = token_new()
+    code = code_new() if with_code else ""
+    token_hash = secret_hash(token)
+    link = AccessLink.objects.create(
+        vendor=customer.vendor,
+        customer=customer,
+        purpose=purpose,
+        token_hash=token_hash,
+        code_hash=code_hash(token_hash=token_hash, code=code) if code else "",
+        binding_hash=binding_hash,
+        request_id=request_id,
+        next_path=next_path,
+        created_at=now,
+        expires_at=now + timedelta(seconds=settings.ACCESS_LINK_MAX_AGE),
+        requested_ip=ip,
+    )
+    return link, token, code
+
+
+def access_link_send(
+    *,
+    request_id: str,
+    vendor: Vendor,
+    email: str,
+    binding_hash: str,
+    ip: str | None,
+    next_path: str = "",
+) -> AccessLink | None:
+    """Email a link and a code to `email` if it is a customer of `vendor`.
+
+    Safe to run twice: a second run for the same request finds the link of
+    the first and sends nothing. The email is sent inside the transaction, so
+    a failed send leaves no link behind and the task can simply run again.
+    """
+    customer = vendor.customers.filter(email=normalize_email(email)).first()
+    if customer is None:
+        return None
+    with transaction.atomic():
+        if AccessLink.objects.filter(request_id=request_id).exists():
+            return None
+        link, token, code = _access_link_create(
+            customer=customer,
+            purpose=AccessLink.Purpose.CUSTOMER_REQUEST,
+            request_id=request_id,
+            binding_hash=binding_hash,
+            ip=ip,
+            next_path=next_path,
+        )
+        audit_record(
+            vendor=vendor,
+            action="access.requested",
+            actor=CUSTOMER,
+            customer=customer,
+            details={"ip": ip},
+        )
+        mail_send(
+            vendor=vendor,
+            to=customer.email,
+            template="access_link",
+            context={
+                "customer": customer,
+                "link_url": access_link_url(vendor=vendor, token=token),
+                "code": code,
+            },
+        )
+    return link
+
+
+def profile_link_queue(*, request: HttpRequest, customer: Customer) -> None:
+    """Staff pressed Send Profile Link: record who, and queue the email.
+
+    The link is created in the task and only ever goes into the email: the
+    admin never sees, logs or returns it.
+    """
+    from .tasks import profile_link_send_task
+
+    audit_record(
+        vendor=customer.vendor,
+        action="access.profile_link_sent",
+        actor=AuditEvent.Actor.STAFF,
+        customer=customer,
+        user=request.user,
+        request=request,
+    )
+    transaction.on_commit(
+        partial(profile_link_send_task.delay, str(uuid.uuid4()), customer.pk), robust=True
+    )
+
+
+def profile_link_send(*, request_id: str, customer: Customer) -> AccessLink | None:
+    """Email the vendor-sent link to `customer`; safe to run twice."""
+    with transaction.atomic():
+        if AccessLink.objects.filter(request_id=request_id).exists():
+            return None
+        # No binding and no code: whoever opens it gets the Continue page,
+        # so a mail scanner's visit cannot use it up.
+        link, token, _ = _access_link_create(
+            customer=customer,
+            purpose=AccessLink.Purpose.VENDOR_SENT,
+            request_id=request_id,
+            with_code=False,
+        )
+        mail_send(
+            vendor=customer.vendor,
+            to=customer.email,
+            template="profile_link",
+            context={
+                "customer": customer,
+                "link_url": access_link_url(vendor=customer.vendor, token=token),
+            },
+        )
+    return link
+
+
+def _use(link: AccessLink) -> bool:
+    """Mark the link used, once. The conditions are checked by the UPDATE
+    itself, so of two concurrent redemptions exactly one changes the row
+    (the second waits for the first's row lock, then finds it used)."""
+    now = timezone.now()
+    return (
+        AccessLink.objects.filter(
+            pk=link.pk, used_at__isnull=True, revoked_at__isnull=True, expires_at__gt=now
+        ).update(used_at=now)
+        == 1
+    )
+
+
+def _sign_in(request: HttpRequest, link: AccessLink, *, method: str) -> None:
+    customer_login(request, customer=link.customer)
+    audit_record(
+        vendor=link.vendor,
+        action="access.redeemed",
+        actor=CUSTOMER,
+        customer=link.customer,
+        request=request,
+        details={"method": method, "purpose": link.purpose},
+    )
+
+
+def access_link_redeem(*, request: HttpRequest, vendor: Vendor, token: str) -> AccessLink | None:
+    """Use the link of `vendor` for `token` and sign its customer in; None
+    when it is unknown, of another vendor, used, revoked or expired."""
+    link = access_link_usable(vendor=vendor, token=token)
+    if link is None or not _use(link):
+        return None
+    _sign_in(request, link, method="link")
+    return link
+
+
+def access_link_is_bound(*, link: AccessLink, binding: str | None) -> bool:
+    """Did the browser presenting `binding` ask for this link?"""
+    return bool(binding) and hashes_match(link.binding_hash, secret_hash(binding))
+
+
+def access_code_redeem(
+    *, request: HttpRequest, vendor: Vendor, binding: str | None, code: str
+) -> AccessLink | None:
+    """Sign in with the emailed code, in the browser that asked for it only.
+
+    The code is found through the browser's binding cookie, never by the code
+    alone (a million codes would be guessed across all links). Each try is
+    counted before the comparison, atomically, so even concurrent guesses
+    get at most CODE_MAX_ATTEMPTS tries at one code.
+    """
+    link = access_link_for_binding(vendor=vendor, binding=binding or "")
+    if link is None:
+        return None
+    counted = AccessLink.objects.filter(pk=link.pk, attempts__lt=CODE_MAX_ATTEMPTS).update(
+        attempts=F("attempts") + 1
+    )
+    if not counted:
+        return None
+    if not hashes_match(link.code_hash, code_hash(token_hash=link.token_hash, code=code)):
+        audit_record(
+            vendor=vendor,
+            action="access.code_failed",
+            actor=CUSTOMER,
+            customer=link.customer,
+            request=request,
+            details={"attempt": link.attempts + 1},
+        )
+        return None
+    if not _use(link):
+        return None
+    _sign_in(request, link, method="code")
+    return link
+
+
+def customer_sign_out(*, request: HttpRequest, vendor: Vendor) -> None:
+    """End this browser's session at `vendor` on the server."""
+    customer, _ = customer_from_session(request, vendor=vendor)
+    customer_logout(request, vendor=vendor)
+    if customer is not None:
+        audit_record(
+            vendor=vendor,
+            action="access.signed_out",
+            actor=CUSTOMER,
+            customer=customer,
+            request=request,
+        )

@@ -1,0 +1,49 @@
+"""Background work of passwordless access. Tasks take ids, load what they
+need and call one service; each is safe to run twice (see the services)."""
+
+from smtplib import SMTPException
+
+from celery import shared_task
+
+from billing.models import Customer
+from vendors.models import Vendor
+
+from . import services
+
+RETRY = {
+    "autoretry_for": (SMTPException, ConnectionError, TimeoutError),
+    "retry_backoff": True,
+    "max_retries": 5,
+}
+
+
+@shared_task(**RETRY)
+def access_link_send_task(
+    request_id: str,
+    vendor_id: int,
+    email: str,
+    binding_hash: str,
+    ip: str | None,
+    next_path: str = "",
+) -> None:
+    # The typed address is the one input that is not an id: looking it up is
+    # the task's job, so that the web answer does not depend on it.
+    vendor = Vendor.objects.filter(pk=vendor_id).first()
+    if vendor is None:
+        return
+    services.access_link_send(
+        request_id=request_id,
+        vendor=vendor,
+        email=email,
+        binding_hash=binding_hash,
+        ip=ip,
+        next_path=next_path,
+    )
+
+
+@shared_task(**RETRY)
+def profile_link_send_task(request_id: str, customer_id: int) -> None:
+    customer = Customer.objects.select_related("vendor").filter(pk=customer_id).first()
+    if customer is None:
+        return
+    services.profile_link_send(request_id=request_id, customer=customer)

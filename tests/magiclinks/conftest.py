@@ -1,0 +1,1 @@
+from .fixtures import _rate_limits_isolated, clock  # noqa: F401

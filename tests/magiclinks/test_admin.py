@@ -1,0 +1,149 @@
+"""Send Profile Link in the vendors' admin (issue 3, points 8 and 9)."""
+
+import pytest
+from django.core import mail
+from django.test import Client
+from django.urls import reverse
+
+from billing.models import AuditEvent
+from magiclinks.models import AccessLink
+from tests.factories import UserFactory, VendorMembershipFactory
+
+from .fixtures import is_signed_in, last_email_to, link_path
+
+
+@pytest.fixture
+def staff(vendor):
+    """Staff of Northwind only."""
+    user = UserFactory(username="nora")
+    VendorMembershipFactory(user=user, vendor=vendor)
+    return user
+
+
+@pytest.fixture
+def staff_client(client, staff):
+    client.force_login(staff)
+    return client
+
+
+def send_url(customer) -> str:
+    return reverse("admin:billing_customer_send_profile_link", args=[customer.pk])
+
+
+def change_url(customer) -> str:
+    return reverse("admin:billing_customer_change", args=[customer.pk])
+
+
+def test_the_change_page_has_the_button(staff_client, alice):
+    response = staff_client.get(change_url(alice))
+    assert response.status_code == 200
+    assert "Send Profile Link" in response.text
+    assert f'action="{send_url(alice)}"' in response.text
+
+
+def test_it_emails_the_customer_and_confirms_without_the_link(
+    staff_client, staff, alice, vendor, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = staff_client.post(send_url(alice), follow=True)
+    assert response.status_code == 200
+    assert "Profile link sent to alice@example.com." in response.text
+    message = last_email_to("alice@example.com")
+    assert len(mail.outbox) == 1
+    path = link_path(message)
+    token = path.rstrip("/").rsplit("/", 1)[1]
+    # The staff never see the link: not in the page, not in the audit record.
+    assert token not in response.text and "/access/" not in response.text
+    assert "Northwind Courses" in message.subject
+    assert "Hello Alice Adams," in message.body
+    assert "securely view your purchases and update your payment details" in message.body
+    assert "The Northwind Courses team" in message.body
+    html = message.alternatives[0][0]
+    assert html.count(f'href="http://testserver{path}"') == 2  # the button and the fallback
+    assert "<img" not in html
+    event = AuditEvent.objects.get(action="access.profile_link_sent")
+    assert event.customer == alice and event.user == staff and event.actor == "staff"
+    assert token not in str(event.details)
+    link = AccessLink.objects.get()
+    assert link.purpose == "vendor_sent" and link.binding_hash == "" and link.code_hash == ""
+
+
+def test_the_vendor_sent_link_asks_for_continue_then_signs_in(
+    staff_client, alice, vendor, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        staff_client.post(send_url(alice))
+    path = link_path(last_email_to("alice@example.com"))
+    person = Client()
+    assert "Continue" in person.get(path).text
+    assert AccessLink.objects.get().used_at is None
+    assert person.post(path)["Location"] == vendor.hub_path
+    assert is_signed_in(person, vendor, "Alice Adams")
+
+
+def test_sending_is_a_post(staff_client, alice):
+    assert staff_client.get(send_url(alice)).status_code == 405
+    assert mail.outbox == []
+
+
+def test_staff_of_one_vendor_cannot_see_another_vendors_customers(staff_client, alice, acme_alice):
+    listing = staff_client.get(reverse("admin:billing_customer_changelist"))
+    assert listing.status_code == 200
+    assert "Alice Adams" in listing.text
+    assert "Alice at Acme" not in listing.text
+    response = staff_client.get(change_url(acme_alice))
+    assert response.status_code == 302  # the admin's "does not exist"
+    assert response["Location"] == reverse("admin:index")
+    page = staff_client.get(response["Location"])
+    assert "Alice at Acme" not in page.text
+    assert send_url(acme_alice) not in page.text
+
+
+def test_staff_of_one_vendor_cannot_send_for_another_vendors_customer(
+    staff_client, acme_alice, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = staff_client.post(send_url(acme_alice))
+    assert response.status_code == 404
+    assert mail.outbox == []
+    assert not AccessLink.objects.exists()
+    assert not AuditEvent.objects.exists()
+
+
+def test_the_bulk_action_sends_to_the_selected_customers_of_ones_own_vendors(
+    staff_client, alice, bob, acme_alice, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = staff_client.post(
+            reverse("admin:billing_customer_changelist"),
+            {
+                "action": "send_profile_link",
+                "_selected_action": [alice.pk, bob.pk, acme_alice.pk],
+            },
+            follow=True,
+        )
+    assert response.status_code == 200
+    assert "Profile links sent to alice@example.com, bob@example.com." in response.text
+    assert sorted(m.to[0] for m in mail.outbox) == ["alice@example.com", "bob@example.com"]
+    assert all(m.from_email.startswith("Northwind Courses") for m in mail.outbox)
+    assert "/access/" not in response.text
+    assert not AccessLink.objects.filter(customer=acme_alice).exists()
+    assert AuditEvent.objects.filter(action="access.profile_link_sent").count() == 2
+
+
+def test_the_bulk_action_cannot_reach_another_vendor(
+    staff_client, acme_alice, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        staff_client.post(
+            reverse("admin:billing_customer_changelist"),
+            {"action": "send_profile_link", "_selected_action": [acme_alice.pk]},
+        )
+    assert mail.outbox == []
+    assert not AccessLink.objects.exists()
+    assert not AuditEvent.objects.exists()
+
+
+def test_access_links_are_not_in_the_admin(staff_client, admin_client):
+    assert admin_client.get("/admin/magiclinks/").status_code == 404
+    assert staff_client.get("/admin/magiclinks/").status_code == 404

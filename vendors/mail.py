@@ -1,0 +1,44 @@
+"""Email in a vendor's name: one function renders a subject / text / HTML
+template triplet and sends it.
+
+Templates live at emails/<name>_subject.txt, emails/<name>_body.txt and
+emails/<name>_body.html; the HTML ones extend emails/base.html, which carries
+the vendor's name and brand colour. Every email has both parts, is written in
+the vendor's language, and carries no remote images (no tracking pixels).
+"""
+
+from email.utils import formataddr, parseaddr
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+from django.utils import translation
+
+from .models import Vendor
+
+
+def mail_send(*, vendor: Vendor, to: str, template: str, context: dict | None = None) -> None:
+    """Render `emails/<template>_*` for `vendor` and send it to `to`.
+
+    The From name is the vendor's; the address stays ours (DEFAULT_FROM_EMAIL)
+    so that SPF/DKIM keep passing, and replies go to the vendor's support
+    address when they have one.
+    """
+    context = {"vendor": vendor, "site_url": settings.SITE_URL, **(context or {})}
+    with translation.override(vendor.locale or settings.LANGUAGE_CODE):
+        subject = render_to_string(f"emails/{template}_subject.txt", context)
+        text = render_to_string(f"emails/{template}_body.txt", context)
+        html = render_to_string(f"emails/{template}_body.html", context)
+    # A header line must not carry a line break.
+    subject = " ".join(subject.split())
+    _, address = parseaddr(settings.DEFAULT_FROM_EMAIL)
+    message = EmailMultiAlternatives(
+        subject=subject,
+        body=text,
+        from_email=formataddr((vendor.name, address)),
+        to=[to],
+        reply_to=[vendor.support_email] if vendor.support_email else None,
+        headers={"Auto-Submitted": "auto-generated"},
+    )
+    message.attach_alternative(html, "text/html")
+    message.send()
