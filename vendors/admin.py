@@ -3,6 +3,7 @@ of, and only those vendors' rows; superusers see everything."""
 
 from django import forms
 from django.contrib import admin
+from django.db import models
 from django.http import HttpRequest
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
@@ -48,6 +49,9 @@ class VendorScopedAdmin(admin.ModelAdmin):
 
 @admin.register(Vendor)
 class VendorAdmin(admin.ModelAdmin):
+    # Social links must be https (the model says so); a bare domain typed in
+    # the form is completed as https:// rather than http://.
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     list_display = ["name", "slug", "hub_link", "self_cancel"]
     search_fields = ["name", "slug"]
     readonly_fields = ["hub_link"]
