@@ -3,15 +3,98 @@
 from datetime import datetime
 from decimal import Decimal
 
-from django.db import transaction
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
+from .audit import audit_record
 from .invoices import invoice_issue
-from .models import Customer, Order, Payment, Subscription, normalize_email
+from .models import AuditEvent, Customer, Order, Payment, Subscription, normalize_email
 
 
 def customer_get_or_create(*, vendor, email: str, **details) -> tuple[Customer, bool]:
     """The vendor's customer with this email (in any case), created if new."""
     return vendor.customers.get_or_create(email=normalize_email(email), defaults=details)
+
+
+# What a customer may change about themselves in the hub.
+PROFILE_FIELDS = (
+    "name",
+    "email",
+    "address_line1",
+    "address_line2",
+    "city",
+    "postal_code",
+    "state",
+    "country",
+)
+
+EMAIL_TAKEN_MESSAGE = _(
+    "Another account with this seller already uses this email. "
+    "Use a different one, or contact the seller."
+)
+
+
+def customer_update_profile(
+    *, customer: Customer, data: dict, request: HttpRequest | None = None
+) -> list[str]:
+    """Save the customer's own changes to their name, email and billing address.
+
+    Returns the names of the fields that changed (empty when nothing did: then
+    nothing is written, audited or pushed). Raises ValidationError on `email`
+    when another customer of the vendor has that email: the form checks this
+    first, and the unique constraint catches the race between two requests.
+    The audit event records which fields changed, not their values, so the
+    trail holds little personal data; a changed email also records the
+    previous one, because the email is what signs a customer in and support
+    must be able to trace who changed it from what.
+    """
+    changes = {
+        field: (normalize_email(data[field]) if field == "email" else data[field])
+        for field in PROFILE_FIELDS
+        if field in data
+    }
+    changed = [field for field, value in changes.items() if getattr(customer, field) != value]
+    if not changed:
+        return []
+    details: dict = {"fields": changed}
+    if "email" in changed:
+        details["previous_email"] = customer.email
+    for field in changed:
+        setattr(customer, field, changes[field])
+    try:
+        with transaction.atomic():
+            customer.save(update_fields=[*changed, "updated_at"])
+            audit_record(
+                vendor=customer.vendor,
+                action="profile.updated",
+                actor=AuditEvent.Actor.CUSTOMER,
+                customer=customer,
+                request=request,
+                details=details,
+            )
+    except IntegrityError:
+        customer.refresh_from_db()
+        raise ValidationError(
+            {"email": ValidationError(EMAIL_TAKEN_MESSAGE, code="email_taken")}
+        ) from None
+    # Only what was committed is pushed, and only once it is committed.
+    transaction.on_commit(lambda: customer_sync_to_processor(customer=customer, fields=changed))
+    return changed
+
+
+def customer_sync_to_processor(*, customer: Customer, fields: list[str]) -> None:
+    """Hook point: push a customer's changed details to their processor records
+    (Stripe customer, PayPal payer) so receipts and invoices there match.
+
+    Deliberately does nothing yet: no processor adapter exists in this code.
+    The payments issue connects it here (enqueue a task taking the customer id
+    that calls the adapter for `customer.stripe_customer_id` /
+    `customer.paypal_payer_id`). customer_update_profile already calls this
+    after commit, with the names of the changed fields.
+    """
+    return None
 
 
 def order_create(

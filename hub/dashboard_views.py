@@ -1,10 +1,17 @@
-"""The signed-in customer's hub pages."""
+"""The signed-in customer's hub pages: the dashboard and Update my info."""
 
+from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 
-from magiclinks.sessions import customer_from_session
+from billing.selectors import payment_recent, subscription_list_with_card
+from billing.services import customer_update_profile
+from magiclinks.sessions import customer_from_session, customer_required
 from magiclinks.views import access_form
+
+from .forms import ProfileForm, address_display
 
 
 def home(request: HttpRequest, account: str) -> HttpResponse:
@@ -13,8 +20,41 @@ def home(request: HttpRequest, account: str) -> HttpResponse:
     if customer is None:
         return access_form(request, account=account, ended=ended or request.GET.get("ended"))
     request.customer = customer
-    return render(request, "hub/dashboard.html", {"customer": customer})
+    return _dashboard(request)
 
 
+def _dashboard(request: HttpRequest) -> HttpResponse:
+    # home has just done what customer_required does (and set request.customer);
+    # decorating this too would read the session and the customer twice.
+    customer = request.customer
+    context = {
+        "customer": customer,
+        "address": address_display(customer),
+        "card_subscriptions": subscription_list_with_card(customer=customer),
+        "recent_payments": payment_recent(customer=customer),
+        # The same form as /profile/, shown in a <dialog> when JavaScript runs.
+        "form": ProfileForm(customer=customer),
+    }
+    return render(request, "hub/dashboard.html", context)
+
+
+@customer_required
 def profile(request: HttpRequest, account: str) -> HttpResponse:
-    raise NotImplementedError("issue 4: Update my info")
+    """Update my info: a page of its own, which the dashboard's dialog posts to."""
+    customer = request.customer
+    form = ProfileForm(request.POST if request.method == "POST" else None, customer=customer)
+    if request.method == "POST" and form.is_valid():
+        try:
+            changed = customer_update_profile(
+                customer=customer, data=form.cleaned_data, request=request
+            )
+        except ValidationError as error:
+            # Another request took the email between the form's check and the save.
+            form.add_error(None, error)
+        else:
+            if changed:
+                messages.success(request, _("Your details are saved."))
+            else:
+                messages.info(request, _("Nothing changed: your details are as they were."))
+            return redirect(request.vendor.hub_path)
+    return render(request, "hub/profile.html", {"customer": customer, "form": form})

@@ -1,11 +1,83 @@
-"""Hub pages (being built for the hub issue)."""
+"""Purchase history: the sortable, paginated page and its CSV export."""
 
-from django.http import HttpRequest, HttpResponse
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext_lazy as _
+
+from billing.exports import purchase_csv_lines
+from billing.selectors import payment_history, purchase_sort_parse
+from magiclinks.sessions import customer_required
+
+PER_PAGE = 25
+
+# The same sorts as the column headers, as a <select> for narrow screens where
+# the table's header row is not shown.
+SORT_CHOICES = [
+    ("-date", _("Date, newest first")),
+    ("date", _("Date, oldest first")),
+    ("-price", _("Price, highest first")),
+    ("price", _("Price, lowest first")),
+    ("order", _("Order ID, A to Z")),
+    ("-order", _("Order ID, Z to A")),
+    ("status", _("Status, A to Z")),
+    ("-status", _("Status, Z to A")),
+]
 
 
-def purchases(request: HttpRequest, account: str, **kwargs) -> HttpResponse:
-    raise NotImplementedError
+def _sort_headers(sort: str) -> dict[str, dict[str, str]]:
+    """For each sortable column: the link that sorts by it (the other way round
+    when it is already the sort) and its aria-sort value."""
+    key, descending = sort.lstrip("-"), sort.startswith("-")
+    headers: dict[str, dict[str, str]] = {}
+    for column in ("date", "price", "order", "status"):
+        if column == key:
+            headers[column] = {
+                "sort": column if descending else f"-{column}",
+                "aria_sort": "descending" if descending else "ascending",
+            }
+        else:
+            # Newest and dearest first read best; names and ids A to Z.
+            first = f"-{column}" if column in ("date", "price") else column
+            headers[column] = {"sort": first, "aria_sort": ""}
+    return headers
 
 
-def purchases_csv(request: HttpRequest, account: str, **kwargs) -> HttpResponse:
-    raise NotImplementedError
+def _page_number(value: str | None) -> int | str:
+    """Zero, negative or garbage means the first page; get_page turns a number
+    past the end into the last page. Never an error page for a bad ?page=."""
+    try:
+        number = int(value or 1)
+    except ValueError:
+        return 1
+    return max(number, 1)
+
+
+@customer_required
+def purchases(request: HttpRequest, account: str) -> HttpResponse:
+    sort = purchase_sort_parse(value=request.GET.get("sort"))
+    paginator = Paginator(payment_history(customer=request.customer, sort=sort), PER_PAGE)
+    page = paginator.get_page(_page_number(request.GET.get("page")))
+    context = {
+        "customer": request.customer,
+        "page": page,
+        "sort": sort,
+        "headers": _sort_headers(sort),
+        "sort_choices": SORT_CHOICES,
+        "page_range": paginator.get_elided_page_range(page.number, on_each_side=1, on_ends=1),
+    }
+    return render(request, "hub/purchases.html", context)
+
+
+@customer_required
+def purchases_csv(request: HttpRequest, account: str) -> StreamingHttpResponse:
+    """Every purchase, in the order the page shows them, as a streamed CSV file."""
+    sort = purchase_sort_parse(value=request.GET.get("sort"))
+    payments = payment_history(customer=request.customer, sort=sort)
+    response = StreamingHttpResponse(
+        purchase_csv_lines(payments=payments, vendor=request.vendor),
+        content_type="text/csv; charset=utf-8",
+    )
+    response["Content-Disposition"] = f'attachment; filename="purchases-{request.vendor.slug}.csv"'
+    response["Cache-Control"] = "private, no-store"
+    return response

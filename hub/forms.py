@@ -1,0 +1,92 @@
+"""Forms of the customer hub. They validate what comes from the browser; the
+writes happen in billing's services."""
+
+import functools
+
+from babel import Locale, UnknownLocaleError
+from django import forms
+from django.utils.translation import get_language, gettext, to_locale
+from django.utils.translation import gettext_lazy as _
+
+from billing.models import Customer
+from billing.selectors import customer_email_taken
+from billing.services import EMAIL_TAKEN_MESSAGE
+
+# Codes CLDR names that are not countries (EU, "Eurozone", the UN, "Outlying
+# Oceania", pseudo-locales, "Unknown region"). The rest of its two-letter
+# codes are ISO 3166-1 alpha-2, plus XK (Kosovo), which Stripe and PayPal
+# accept and which a customer in Kosovo needs.
+NOT_COUNTRIES = frozenset({"EU", "EZ", "UN", "QO", "XA", "XB", "ZZ"})
+
+
+@functools.lru_cache(maxsize=16)
+def _countries(locale: str) -> tuple[tuple[str, str], ...]:
+    try:
+        names = Locale.parse(locale).territories
+    except (UnknownLocaleError, ValueError):
+        names = Locale("en").territories
+    countries = [
+        (code, name)
+        for code, name in names.items()
+        if len(code) == 2 and code.isalpha() and code not in NOT_COUNTRIES
+    ]
+    return tuple(sorted(countries, key=lambda item: item[1].casefold()))
+
+
+def country_choices() -> list[tuple[str, str]]:
+    """ISO 3166-1 alpha-2 codes with their names in the page's language, by name."""
+    return [("", gettext("Choose a country")), *_countries(to_locale(get_language() or "en"))]
+
+
+def country_name(code: str) -> str:
+    """The country's name in the page's language, or the code when unknown."""
+    return dict(_countries(to_locale(get_language() or "en"))).get(code, code)
+
+
+def address_display(customer: Customer) -> list[str]:
+    """The customer's billing address as lines to show, the country by name."""
+    lines = customer.address_lines
+    if customer.country and lines and lines[-1] == customer.country:
+        lines[-1] = country_name(customer.country)
+    return lines
+
+
+class ProfileForm(forms.Form):
+    """Update my info: name, email and billing address."""
+
+    name = forms.CharField(label=_("Full name"), max_length=200, required=False)
+    email = forms.EmailField(label=_("Email"), max_length=254)
+    address_line1 = forms.CharField(label=_("Address line 1"), max_length=200, required=False)
+    address_line2 = forms.CharField(label=_("Address line 2"), max_length=200, required=False)
+    city = forms.CharField(label=_("City"), max_length=100, required=False)
+    postal_code = forms.CharField(label=_("Postal code"), max_length=20, required=False)
+    state = forms.CharField(label=_("State, province or region"), max_length=100, required=False)
+    country = forms.ChoiceField(label=_("Country"), required=False)
+
+    # Browsers fill the right values in when fields say what they hold.
+    AUTOCOMPLETE = {
+        "name": "name",
+        "email": "email",
+        "address_line1": "address-line1",
+        "address_line2": "address-line2",
+        "city": "address-level2",
+        "postal_code": "postal-code",
+        "state": "address-level1",
+        "country": "country",
+    }
+
+    def __init__(self, *args, customer: Customer, **kwargs):
+        self.customer = customer
+        kwargs.setdefault("initial", {f: getattr(customer, f) for f in self.AUTOCOMPLETE})
+        super().__init__(*args, **kwargs)
+        country = self.fields["country"]
+        assert isinstance(country, forms.ChoiceField)  # narrows the type for mypy
+        country.choices = country_choices()
+        for name, token in self.AUTOCOMPLETE.items():
+            self.fields[name].widget.attrs["autocomplete"] = token
+
+    def clean_email(self) -> str:
+        email = self.cleaned_data["email"]
+        if customer_email_taken(customer=self.customer, email=email):
+            raise forms.ValidationError(EMAIL_TAKEN_MESSAGE, code="email_taken")
+        return email

@@ -1,0 +1,188 @@
+import pytest
+from django.core.exceptions import ValidationError
+
+from billing import services
+from billing.models import AuditEvent, Customer
+from billing.services import customer_update_profile
+from tests.conftest import sign_in
+from tests.factories import CustomerFactory
+
+PROFILE = "/northwind/updateinfo/profile/"
+
+
+def form_data(**changes):
+    data = {
+        "name": "Alice Adams",
+        "email": "alice@example.com",
+        "address_line1": "",
+        "address_line2": "",
+        "city": "",
+        "postal_code": "",
+        "state": "",
+        "country": "US",
+    }
+    return {**data, **changes}
+
+
+def test_it_shows_the_form_filled_in_with_a_country_list(alice_client):
+    response = alice_client.get(PROFILE)
+    assert response.status_code == 200
+    page = response.text
+    assert 'value="Alice Adams"' in page
+    assert '<option value="US" selected>United States</option>' in page
+    assert '<option value="DE">Germany</option>' in page
+    assert 'value="EU"' not in page  # not a country
+    assert 'value="001"' not in page  # "World" is not either
+    assert 'name="csrfmiddlewaretoken"' in page
+    assert 'autocomplete="postal-code"' in page
+
+
+def test_the_country_names_follow_the_page_language(alice_client):
+    page = alice_client.get(PROFILE, headers={"accept-language": "de"}).text
+    assert '<option value="DE">Deutschland</option>' in page
+
+
+def test_it_saves_the_changes_audits_them_and_says_so(alice_client, alice):
+    response = alice_client.post(
+        PROFILE,
+        form_data(name="Alice B. Adams", address_line1="1 Main St", city="Leeds", country="GB"),
+        follow=True,
+    )
+    assert response.redirect_chain == [("/northwind/updateinfo/", 302)]
+    assert "Your details are saved." in response.text
+    alice.refresh_from_db()
+    assert (alice.name, alice.address_line1, alice.city, alice.country) == (
+        "Alice B. Adams",
+        "1 Main St",
+        "Leeds",
+        "GB",
+    )
+    event = AuditEvent.objects.get(action="profile.updated")
+    assert event.customer == alice
+    assert event.vendor == alice.vendor
+    assert event.actor == "customer"
+    assert event.ip == "127.0.0.1"
+    assert sorted(event.details["fields"]) == ["address_line1", "city", "country", "name"]
+
+
+def test_it_stores_a_new_email_in_its_normal_form_and_audits_the_previous_one(alice_client, alice):
+    alice_client.post(PROFILE, form_data(email="  Alice.New@Example.COM "))
+    alice.refresh_from_db()
+    assert alice.email == "alice.new@example.com"
+    event = AuditEvent.objects.get(action="profile.updated")
+    assert event.details == {"fields": ["email"], "previous_email": "alice@example.com"}
+
+
+def test_it_refuses_an_email_another_customer_of_the_vendor_has_in_any_case(
+    alice_client, alice, bob
+):
+    response = alice_client.post(PROFILE, form_data(email="BOB@example.com", city="Typed city"))
+    assert response.status_code == 200
+    assert "Another account with this seller already uses this email" in response.text
+    assert 'aria-invalid="true"' in response.text
+    assert 'aria-describedby="id_email_error"' in response.text
+    assert 'id="id_email_error"' in response.text
+    # Nothing typed is lost.
+    assert 'value="BOB@example.com"' in response.text
+    assert 'value="Typed city"' in response.text
+    alice.refresh_from_db()
+    assert alice.email == "alice@example.com"
+    assert not AuditEvent.objects.filter(action="profile.updated").exists()
+
+
+def test_the_same_email_at_another_vendor_is_no_conflict(alice_client, alice, other_vendor):
+    CustomerFactory(vendor=other_vendor, email="new@example.com")
+    alice_client.post(PROFILE, form_data(email="new@example.com"))
+    alice.refresh_from_db()
+    assert alice.email == "new@example.com"
+
+
+def test_it_shows_errors_next_to_the_fields_and_keeps_what_was_typed(alice_client, alice):
+    response = alice_client.post(
+        PROFILE, form_data(email="not-an-email", country="XX", name="Typed Name")
+    )
+    assert response.status_code == 200
+    page = response.text
+    assert 'id="id_email_error"' in page
+    assert 'id="id_country_error"' in page
+    assert 'value="not-an-email"' in page
+    assert 'value="Typed Name"' in page
+    assert "Please correct the fields marked below." in page
+    alice.refresh_from_db()
+    assert alice.name == "Alice Adams"
+
+
+def test_it_needs_the_csrf_token(client, alice):
+    from django.test import Client
+
+    csrf_client = Client(enforce_csrf_checks=True)
+    sign_in(csrf_client, alice)
+    response = csrf_client.post(PROFILE, form_data(name="Forged"))
+    assert response.status_code == 403
+    alice.refresh_from_db()
+    assert alice.name == "Alice Adams"
+
+
+def test_nothing_changed_writes_nothing(alice_client, alice):
+    response = alice_client.post(PROFILE, form_data(), follow=True)
+    assert "Nothing changed" in response.text
+    assert not AuditEvent.objects.exists()
+
+
+def test_it_hands_the_changed_fields_to_the_processor_hook_after_commit(
+    alice, monkeypatch, django_capture_on_commit_callbacks
+):
+    calls = []
+    monkeypatch.setattr(
+        services, "customer_sync_to_processor", lambda **kwargs: calls.append(kwargs)
+    )
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        customer_update_profile(customer=alice, data=form_data(name="New Name"))
+    assert calls == []  # nothing is pushed before the change is committed
+    for callback in callbacks:
+        callback()
+    assert calls == [{"customer": alice, "fields": ["name"]}]
+
+
+def test_the_service_turns_a_lost_race_for_an_email_into_a_field_error(alice, bob):
+    # The form's check passed, then another request took the email first: the
+    # database's constraint answers, and the service says so on the field.
+    with pytest.raises(ValidationError) as raised:
+        customer_update_profile(customer=alice, data=form_data(email="bob@example.com"))
+    assert "email" in raised.value.message_dict
+    assert Customer.objects.get(pk=alice.pk).email == "alice@example.com"
+    assert not AuditEvent.objects.exists()
+
+
+def test_it_asks_to_sign_in_first(client, vendor):
+    response = client.get(PROFILE)
+    assert response.status_code == 302
+    assert response["Location"].startswith("/northwind/updateinfo/?next=")
+
+
+def test_a_post_from_bob_changes_bob_only(client, alice, bob):
+    sign_in(client, bob)
+    client.post(PROFILE, form_data(name="Bob Renamed", email="bob@example.com"))
+    alice.refresh_from_db()
+    bob.refresh_from_db()
+    assert alice.name == "Alice Adams"
+    assert bob.name == "Bob Renamed"
+
+
+def test_a_customer_of_another_vendor_changes_only_themselves(client, alice, acme_alice):
+    sign_in(client, acme_alice)
+    page = client.get("/acme/updateinfo/profile/").text
+    assert 'value="Alice at Acme"' in page
+    client.post("/acme/updateinfo/profile/", form_data(name="Acme Renamed"))
+    alice.refresh_from_db()
+    acme_alice.refresh_from_db()
+    assert alice.name == "Alice Adams"
+    assert acme_alice.name == "Acme Renamed"
+
+
+def test_signed_in_at_northwind_is_asked_to_sign_in_at_acme(alice_client, alice, acme_alice):
+    response = alice_client.post("/acme/updateinfo/profile/", form_data(name="Hijack"))
+    assert response.status_code == 302
+    assert response["Location"].startswith("/acme/updateinfo/?next=")
+    acme_alice.refresh_from_db()
+    assert acme_alice.name == "Alice at Acme"
