@@ -17,7 +17,9 @@ from hub.settings import *  # noqa: E402,F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # Shared with the worker subprocesses this run starts (they inherit the env).
-MEDIA_ROOT = os.environ.setdefault("HUB_TEST_MEDIA_ROOT", tempfile.mkdtemp(prefix="hub-test-media-"))
+MEDIA_ROOT = os.environ.setdefault(
+    "HUB_TEST_MEDIA_ROOT", tempfile.mkdtemp(prefix="hub-test-media-")
+)
 STATIC_ROOT = tempfile.mkdtemp(prefix="hub-test-static-")
 WHITENOISE_USE_FINDERS = True
 DEV_MAIL_DIR = tempfile.mkdtemp(prefix="hub-test-mail-")
