@@ -99,6 +99,13 @@ def dev_mail_detail(request: HttpRequest, mail_id: str) -> HttpResponse:
     html = msg.get_body(preferencelist=("html",))
     text = msg.get_body(preferencelist=("plain",))
     if html is not None and request.GET.get("part") != "text":
-        return HttpResponse(html.get_content())
+        response = HttpResponse(html.get_content())
+        # Emails style themselves inline (mail clients allow nothing else);
+        # the preview allows that and nothing more: no script, no fetches.
+        response["Content-Security-Policy"] = (
+            "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; "
+            "form-action 'none'; base-uri 'none'; frame-ancestors 'none'"
+        )
+        return response
     body = text.get_content() if text is not None else ""
     return HttpResponse(body, content_type="text/plain; charset=utf-8")

@@ -57,6 +57,10 @@ def test_a_message_shows_its_html_and_its_text(client, dev_mail):
     response = client.get(f"/_dev/mail/{path.stem}/")
     assert response.status_code == 200
     assert '<a href="/demo/updateinfo/access/tok/">Sign in</a>' in response.text
+    # The email's inline styles apply in the preview; scripts still may not run.
+    csp = response["Content-Security-Policy"]
+    assert "style-src 'unsafe-inline'" in csp and "default-src 'none'" in csp
+    assert "script-src" not in csp
     text = client.get(f"/_dev/mail/{path.stem}/?part=text")
     assert text["Content-Type"].startswith("text/plain")
     assert "http://testserver/demo/updateinfo/access/tok/" in text.text
