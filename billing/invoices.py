@@ -11,6 +11,8 @@ from django.db import transaction
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
+from vendors import formatting
+
 from .models import Invoice, InvoiceSequence, Payment
 
 
@@ -36,7 +38,14 @@ def seller_snapshot(vendor) -> dict:
 
 
 def buyer_snapshot(customer) -> dict:
-    return {"name": customer.name, "email": customer.email, "address": customer.address_lines}
+    """Billed-to details as printed: the country by its name in the vendor's
+    language, since an invoice is read by people (and tax offices), not
+    programs."""
+    lines = customer.address_lines
+    if customer.country and lines and lines[-1] == customer.country:
+        locale = formatting.babel_locale(customer.vendor)
+        lines[-1] = formatting.country_name(customer.country, locale)
+    return {"name": customer.name, "email": customer.email, "address": lines}
 
 
 def paid_via(payment: Payment) -> str:

@@ -1,9 +1,6 @@
 """Forms of the customer hub. They validate what comes from the browser; the
 writes happen in billing's services."""
 
-import functools
-
-from babel import Locale, UnknownLocaleError
 from django import forms
 from django.utils.translation import get_language, gettext, to_locale
 from django.utils.translation import gettext_lazy as _
@@ -11,36 +8,18 @@ from django.utils.translation import gettext_lazy as _
 from billing.models import Customer
 from billing.selectors import customer_email_taken
 from billing.services import EMAIL_TAKEN_MESSAGE
-
-# Codes CLDR names that are not countries (EU, "Eurozone", the UN, "Outlying
-# Oceania", pseudo-locales, "Unknown region"). The rest of its two-letter
-# codes are ISO 3166-1 alpha-2, plus XK (Kosovo), which Stripe and PayPal
-# accept and which a customer in Kosovo needs.
-NOT_COUNTRIES = frozenset({"EU", "EZ", "UN", "QO", "XA", "XB", "ZZ"})
-
-
-@functools.lru_cache(maxsize=16)
-def _countries(locale: str) -> tuple[tuple[str, str], ...]:
-    try:
-        names = Locale.parse(locale).territories
-    except (UnknownLocaleError, ValueError):
-        names = Locale("en").territories
-    countries = [
-        (code, name)
-        for code, name in names.items()
-        if len(code) == 2 and code.isalpha() and code not in NOT_COUNTRIES
-    ]
-    return tuple(sorted(countries, key=lambda item: item[1].casefold()))
+from vendors import formatting
+from vendors.formatting import countries
 
 
 def country_choices() -> list[tuple[str, str]]:
     """ISO 3166-1 alpha-2 codes with their names in the page's language, by name."""
-    return [("", gettext("Choose a country")), *_countries(to_locale(get_language() or "en"))]
+    return [("", gettext("Choose a country")), *countries(to_locale(get_language() or "en"))]
 
 
 def country_name(code: str) -> str:
     """The country's name in the page's language, or the code when unknown."""
-    return dict(_countries(to_locale(get_language() or "en"))).get(code, code)
+    return formatting.country_name(code, to_locale(get_language() or "en"))
 
 
 def address_display(customer: Customer) -> list[str]:

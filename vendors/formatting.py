@@ -1,10 +1,12 @@
 """Money and dates as the vendor's customers expect to read them: in the
 vendor's locale and time zone, with Babel's CLDR data (never by hand)."""
 
+import functools
 import zoneinfo
 from datetime import date, datetime
 from decimal import Decimal
 
+from babel import Locale, UnknownLocaleError
 from babel.dates import format_date, format_datetime
 from babel.numbers import format_currency
 from django.utils import timezone
@@ -44,3 +46,29 @@ def local_datetime(value: datetime | None, vendor=None, fmt: str = "medium") -> 
     return format_datetime(
         value, format=fmt, tzinfo=vendor_zone(vendor), locale=babel_locale(vendor)
     )
+
+
+# Codes CLDR names that are not countries (EU, "Eurozone", the UN, "Outlying
+# Oceania", pseudo-locales, "Unknown region"). The rest of its two-letter
+# codes are ISO 3166-1 alpha-2, plus XK (Kosovo), which Stripe and PayPal
+# accept and which a customer in Kosovo needs.
+NOT_COUNTRIES = frozenset({"EU", "EZ", "UN", "QO", "XA", "XB", "ZZ"})
+
+
+@functools.lru_cache(maxsize=16)
+def countries(locale: str) -> tuple[tuple[str, str], ...]:
+    try:
+        names = Locale.parse(locale).territories
+    except (UnknownLocaleError, ValueError):
+        names = Locale("en").territories
+    countries = [
+        (code, name)
+        for code, name in names.items()
+        if len(code) == 2 and code.isalpha() and code not in NOT_COUNTRIES
+    ]
+    return tuple(sorted(countries, key=lambda item: item[1].casefold()))
+
+
+def country_name(code: str, locale: str) -> str:
+    """The country's name in `locale` (a Babel locale), or the code when unknown."""
+    return dict(countries(locale)).get(code, code)

@@ -119,3 +119,12 @@ def test_a_real_worker_renders_and_stores_the_pdf(celery_worker, alice):
     # The worker process has its own temporary MEDIA_ROOT under the test
     # settings, so the row is what this process can check.
     assert stored.name.endswith(f"/invoice-{invoice.number}.pdf"), "the worker stored no PDF"
+
+
+def test_the_buyer_snapshot_names_the_country_in_the_vendors_language(acme_alice, alice):
+    acme_alice.country = "DE"
+    acme_alice.save()
+    german = PaymentFactory(order__customer=acme_alice)
+    english = PaymentFactory(order__customer=alice)  # alice lives in the US
+    assert german.invoice.buyer["address"][-1] == "Deutschland"
+    assert english.invoice.buyer["address"][-1] == "United States"
