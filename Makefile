@@ -41,14 +41,15 @@ demo: seed
 lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	PYTHONPATH=. $(BIN)/mypy
 
 format: install-dev
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-# The whole suite. With DATABASE_URL it runs on PostgreSQL, with REDIS_URL
-# against Redis and a real Celery worker; REQUIRE_SERVICES=1 turns the skips
-# of service-bound tests into failures.
+# Lint (ruff, mypy) and the whole suite. With DATABASE_URL it runs on
+# PostgreSQL, with REDIS_URL against Redis and a real Celery worker;
+# REQUIRE_SERVICES=1 turns the skips of service-bound tests into failures.
 test: lint
 	$(BIN)/pytest $(PYTEST_ARGS)
 

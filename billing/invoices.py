@@ -140,7 +140,8 @@ def invoice_pdf_filename(invoice: Invoice) -> str:
 
 
 def _pdf_stored(invoice: Invoice) -> bool:
-    return bool(invoice.pdf) and invoice.pdf.storage.exists(invoice.pdf.name)
+    name = invoice.pdf.name
+    return name is not None and name != "" and invoice.pdf.storage.exists(name)
 
 
 def invoice_pdf_ensure(*, invoice: Invoice) -> Invoice:

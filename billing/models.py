@@ -6,6 +6,7 @@ each lookup a hub page makes has an index.
 """
 
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -14,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from vendors.models import Vendor, currency_validator
 
-MONEY = {"max_digits": 12, "decimal_places": 2}
+MONEY: dict[str, Any] = {"max_digits": 12, "decimal_places": 2}
 
 
 class Processor(models.TextChoices):

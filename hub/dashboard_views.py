@@ -1,31 +1,35 @@
 """The signed-in customer's hub pages: the dashboard and Update my info."""
 
+from typing import cast
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from billing.selectors import payment_recent, subscription_list_with_card
 from billing.services import customer_update_profile
-from magiclinks.sessions import customer_from_session, customer_required
+from magiclinks.sessions import CustomerRequest, customer_from_session, customer_required
 from magiclinks.views import access_form
+from vendors.http import VendorRequest
 
 from .forms import ProfileForm, address_display
 
 
-def home(request: HttpRequest, account: str) -> HttpResponse:
+def home(request: VendorRequest, account: str) -> HttpResponse:
     """The dashboard when signed in, else the access form."""
     customer, ended = customer_from_session(request, vendor=request.vendor)
     if customer is None:
         return access_form(request, account=account, ended=ended or request.GET.get("ended"))
-    request.customer = customer
-    return _dashboard(request)
+    # What customer_required does for the other pages; decorating the
+    # dashboard too would read the session and the customer twice.
+    signed_in = cast(CustomerRequest, request)
+    signed_in.customer = customer
+    return _dashboard(signed_in)
 
 
-def _dashboard(request: HttpRequest) -> HttpResponse:
-    # home has just done what customer_required does (and set request.customer);
-    # decorating this too would read the session and the customer twice.
+def _dashboard(request: CustomerRequest) -> HttpResponse:
     customer = request.customer
     context = {
         "customer": customer,
@@ -39,7 +43,7 @@ def _dashboard(request: HttpRequest) -> HttpResponse:
 
 
 @customer_required
-def profile(request: HttpRequest, account: str) -> HttpResponse:
+def profile(request: CustomerRequest, account: str) -> HttpResponse:
     """Update my info: a page of its own, which the dashboard's dialog posts to."""
     customer = request.customer
     form = ProfileForm(request.POST if request.method == "POST" else None, customer=customer)

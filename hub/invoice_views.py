@@ -1,6 +1,6 @@
 """One invoice of the signed-in customer: the page and its PDF."""
 
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import FileResponse, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
@@ -11,12 +11,12 @@ from billing.invoices import (
     invoice_pdf_filename,
     invoice_shows_quantities,
 )
-from magiclinks.sessions import customer_required
+from magiclinks.sessions import CustomerRequest, customer_required
 
 
 @require_safe
 @customer_required
-def invoice(request: HttpRequest, account: str, number: str) -> HttpResponse:
+def invoice(request: CustomerRequest, account: str, number: str) -> HttpResponse:
     invoice = invoice_get(customer=request.customer, number=number)
     context = {
         "invoice": invoice,
@@ -30,7 +30,7 @@ def invoice(request: HttpRequest, account: str, number: str) -> HttpResponse:
 
 @require_safe
 @customer_required
-def invoice_pdf(request: HttpRequest, account: str, number: str) -> HttpResponse:
+def invoice_pdf(request: CustomerRequest, account: str, number: str) -> FileResponse:
     """The stored PDF; rendered and stored first if this is its first download."""
     invoice = invoice_pdf_ensure(invoice=invoice_get(customer=request.customer, number=number))
     response = FileResponse(

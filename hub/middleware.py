@@ -4,6 +4,7 @@ import secrets
 
 from django.http import Http404, HttpRequest
 
+from vendors.http import VendorRequest
 from vendors.models import Vendor
 
 
@@ -17,10 +18,9 @@ class VendorMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest):
-        request.vendor = None
         return self.get_response(request)
 
-    def process_view(self, request, view_func, view_args, view_kwargs):
+    def process_view(self, request: VendorRequest, view_func, view_args, view_kwargs):
         slug = view_kwargs.get("account")
         if slug is None:
             return None
@@ -42,7 +42,7 @@ class ContentSecurityPolicyMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
 
-    def __call__(self, request: HttpRequest):
+    def __call__(self, request: VendorRequest):
         request.csp_nonce = secrets.token_urlsafe(16)
         response = self.get_response(request)
         if "Content-Security-Policy" not in response:
@@ -50,7 +50,7 @@ class ContentSecurityPolicyMiddleware:
         return response
 
 
-def csp_header(request: HttpRequest, *, script_src: str = "", frame_src: str = "") -> str:
+def csp_header(request: VendorRequest, *, script_src: str = "", frame_src: str = "") -> str:
     nonce = f"'nonce-{request.csp_nonce}'"
     frames = frame_src or "'none'"
     style_extra = " 'unsafe-inline'" if request.path.startswith("/admin/") else f" {nonce}"

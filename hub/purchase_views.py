@@ -1,13 +1,13 @@
 """Purchase history: the sortable, paginated page and its CSV export."""
 
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 
 from billing.exports import purchase_csv_lines
 from billing.selectors import payment_history, purchase_sort_parse
-from magiclinks.sessions import customer_required
+from magiclinks.sessions import CustomerRequest, customer_required
 
 PER_PAGE = 25
 
@@ -54,7 +54,7 @@ def _page_number(value: str | None) -> int | str:
 
 
 @customer_required
-def purchases(request: HttpRequest, account: str) -> HttpResponse:
+def purchases(request: CustomerRequest, account: str) -> HttpResponse:
     sort = purchase_sort_parse(value=request.GET.get("sort"))
     paginator = Paginator(payment_history(customer=request.customer, sort=sort), PER_PAGE)
     page = paginator.get_page(_page_number(request.GET.get("page")))
@@ -70,7 +70,7 @@ def purchases(request: HttpRequest, account: str) -> HttpResponse:
 
 
 @customer_required
-def purchases_csv(request: HttpRequest, account: str) -> StreamingHttpResponse:
+def purchases_csv(request: CustomerRequest, account: str) -> StreamingHttpResponse:
     """Every purchase, in the order the page shows them, as a streamed CSV file."""
     sort = purchase_sort_parse(value=request.GET.get("sort"))
     payments = payment_history(customer=request.customer, sort=sort)

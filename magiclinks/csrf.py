@@ -17,10 +17,13 @@ from django.views.decorators.csrf import csrf_exempt
 
 
 class AccessCsrfMiddleware(CsrfViewMiddleware):
+    # Django's stubs leave this private check out; it is the one place the
+    # origin decision is made, so narrowing it here keeps every other CSRF
+    # rule (the token, the Referer on HTTPS) exactly Django's.
     def _origin_verified(self, request) -> bool:
         if request.META.get("HTTP_ORIGIN") == "null":
             return request.META.get("HTTP_SEC_FETCH_SITE", "same-origin") == "same-origin"
-        return super()._origin_verified(request)
+        return super()._origin_verified(request)  # type: ignore[misc]
 
 
 _protect = decorator_from_middleware(AccessCsrfMiddleware)

@@ -230,7 +230,9 @@ def access_link_redeem(*, request: HttpRequest, vendor: Vendor, token: str) -> A
 
 def access_link_is_bound(*, link: AccessLink, binding: str | None) -> bool:
     """Did the browser presenting `binding` ask for this link?"""
-    return bool(binding) and hashes_match(link.binding_hash, secret_hash(binding))
+    if not binding:
+        return False
+    return hashes_match(link.binding_hash, secret_hash(binding))
 
 
 def access_code_redeem(

@@ -7,15 +7,26 @@ after HUB_SESSION_MAX_AGE seconds in any case.
 """
 
 import functools
+from collections.abc import Callable
 from urllib.parse import urlencode
 
 from django.conf import settings
 from django.http import HttpRequest
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from billing.models import Customer
+from vendors.http import VendorRequest
+
+
+class CustomerRequest(VendorRequest):
+    """A request that customer_required let through: `customer` is the
+    signed-in customer of `vendor`."""
+
+    customer: Customer
+
 
 SESSION_KEY = "hub_customers"
 
@@ -115,12 +126,12 @@ def hub_next_path(value: str | None, *, vendor) -> str:
     return value
 
 
-def customer_required(view):
+def customer_required(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
     """Hub views behind sign-in: sets request.customer, else sends the person
     to the access form, saying why when their session ended."""
 
     @functools.wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs):
+    def wrapper(request: CustomerRequest, *args, **kwargs) -> HttpResponseBase:
         customer, ended = customer_from_session(request, vendor=request.vendor)
         if customer is None:
             query = {"next": request.get_full_path()}

@@ -9,13 +9,14 @@ address bar must not travel to another site) and `Cache-Control: no-store`
 import functools
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from billing.audit import client_ip
+from vendors.http import VendorRequest
 
 from . import ratelimit
 from .csrf import access_csrf_protect
@@ -36,7 +37,7 @@ BINDING_COOKIE = "hub_access"
 
 def access_headers(view):
     @functools.wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+    def wrapper(request: VendorRequest, *args, **kwargs) -> HttpResponse:
         response = view(request, *args, **kwargs)
         response["Referrer-Policy"] = "no-referrer"
         add_never_cache_headers(response)
@@ -50,7 +51,7 @@ def _binding_cookie_path(vendor) -> str:
     return f"{vendor.hub_path}access/"
 
 
-def _render_form(request: HttpRequest, form, *, ended=None, link_invalid=False) -> HttpResponse:
+def _render_form(request: VendorRequest, form, *, ended=None, link_invalid=False) -> HttpResponse:
     context = {
         "form": form,
         "ended": ended if ended in ENDED_REASONS else None,
@@ -62,7 +63,7 @@ def _render_form(request: HttpRequest, form, *, ended=None, link_invalid=False) 
 
 
 @access_headers
-def access_form(request: HttpRequest, *, account: str, ended: str | None = None) -> HttpResponse:
+def access_form(request: VendorRequest, *, account: str, ended: str | None = None) -> HttpResponse:
     """The access form. `?email=` pre-fills it (receipt buttons), `?next=`
     is carried to after sign-in, `?link=invalid` and `ended` say why the
     person is here."""
@@ -78,21 +79,21 @@ def access_form(request: HttpRequest, *, account: str, ended: str | None = None)
     )
 
 
-def _rate_limited(request: HttpRequest, verdict: ratelimit.Verdict) -> HttpResponse:
+def _rate_limited(request: VendorRequest, verdict: ratelimit.Verdict) -> HttpResponse:
     minutes = max(1, -(-verdict.retry_after // 60))
     response = render(request, "magiclinks/rate_limited.html", {"minutes": minutes}, status=429)
     response["Retry-After"] = str(verdict.retry_after)
     return response
 
 
-def _check_email(request: HttpRequest, form, *, status: int = 200) -> HttpResponse:
+def _check_email(request: VendorRequest, form, *, status: int = 200) -> HttpResponse:
     return render(request, "magiclinks/check_email.html", {"form": form}, status=status)
 
 
 @access_csrf_protect
 @require_http_methods(["GET", "HEAD", "POST"])
 @access_headers
-def access_request(request: HttpRequest, account: str) -> HttpResponse:
+def access_request(request: VendorRequest, account: str) -> HttpResponse:
     """POST the email: always the same "check your email" answer."""
     vendor = request.vendor
     if request.method != "POST":
@@ -128,7 +129,7 @@ def access_request(request: HttpRequest, account: str) -> HttpResponse:
     return response
 
 
-def _signed_in(request: HttpRequest, link: AccessLink) -> HttpResponse:
+def _signed_in(request: VendorRequest, link: AccessLink) -> HttpResponse:
     # A redirect, so the token leaves the address bar and the history entry.
     response = HttpResponseRedirect(hub_next_path(link.next_path, vendor=request.vendor))
     response.status_code = 303
@@ -136,7 +137,7 @@ def _signed_in(request: HttpRequest, link: AccessLink) -> HttpResponse:
     return response
 
 
-def _link_invalid(request: HttpRequest) -> HttpResponse:
+def _link_invalid(request: VendorRequest) -> HttpResponse:
     response = HttpResponseRedirect(f"{request.vendor.hub_path}?link=invalid")
     response.status_code = 303
     return response
@@ -145,7 +146,7 @@ def _link_invalid(request: HttpRequest) -> HttpResponse:
 @access_csrf_protect
 @require_http_methods(["GET", "HEAD", "POST"])
 @access_headers
-def access_code(request: HttpRequest, account: str) -> HttpResponse:
+def access_code(request: VendorRequest, account: str) -> HttpResponse:
     """Sign in with the emailed code, for mail read on another device."""
     if request.method != "POST":
         return _check_email(request, AccessCodeForm())
@@ -178,7 +179,7 @@ def access_code(request: HttpRequest, account: str) -> HttpResponse:
 @access_csrf_protect
 @require_http_methods(["GET", "HEAD", "POST"])
 @access_headers
-def access_link(request: HttpRequest, account: str, token: str) -> HttpResponse:
+def access_link(request: VendorRequest, account: str, token: str) -> HttpResponse:
     """The emailed link.
 
     Only a GET from the browser that asked for the link (it holds the
@@ -204,7 +205,7 @@ def access_link(request: HttpRequest, account: str, token: str) -> HttpResponse:
 
 @require_POST
 @access_headers
-def signout(request: HttpRequest, account: str) -> HttpResponse:
+def signout(request: VendorRequest, account: str) -> HttpResponse:
     customer_sign_out(request=request, vendor=request.vendor)
     response = HttpResponseRedirect(f"{request.vendor.hub_path}?ended={ENDED_SIGNED_OUT}")
     response.status_code = 303

@@ -30,10 +30,10 @@ def mail_send(*, vendor: Vendor, to: str, template: str, context: dict | None = 
         text = render_to_string(f"emails/{template}_body.txt", context)
         html = render_to_string(f"emails/{template}_body.html", context)
     # A header line must not carry a line break.
-    subject = " ".join(subject.split())
+    subject_line = " ".join(subject.split())
     _, address = parseaddr(settings.DEFAULT_FROM_EMAIL)
     message = EmailMultiAlternatives(
-        subject=subject,
+        subject=subject_line,
         body=text,
         from_email=formataddr((vendor.name, address)),
         to=[to],

@@ -180,11 +180,12 @@ class Vendor(models.Model):
         """(label, url) for each social link that is set, in display order."""
         fields = ["website_url", "facebook_url", "instagram_url", "x_url", "linkedin_url"]
         fields.append("youtube_url")
-        return [
-            (str(self._meta.get_field(f).verbose_name), getattr(self, f))
-            for f in fields
-            if getattr(self, f)
-        ]
+        links = []
+        for name in fields:
+            field = self._meta.get_field(name)
+            if isinstance(field, models.Field) and getattr(self, name):
+                links.append((str(field.verbose_name), getattr(self, name)))
+        return links
 
 
 class VendorMembership(models.Model):
