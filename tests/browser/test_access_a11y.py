@@ -5,8 +5,8 @@ scrolls sideways at 375 px."""
 import pytest
 from django.core import mail
 
-from tests.browser.test_hub_pages import DESKTOP, PHONE, no_horizontal_overflow, serious_violations
 from tests.magiclinks.fixtures import LINK_RE, _rate_limits_isolated  # noqa: F401
+from tests.support.browser import DESKTOP, PHONE, overflows, serious_violations
 
 pytestmark = pytest.mark.browser
 
@@ -15,7 +15,7 @@ def check(page, name: str, failures: dict, viewport: dict, heading: str) -> None
     assert page.locator("h1").inner_text() == heading, name
     failures[name] = serious_violations(page)
     if viewport is PHONE:
-        assert no_horizontal_overflow(page), name
+        assert not overflows(page), name
 
 
 @pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])

@@ -4,40 +4,15 @@ violation, and nothing overflows a 375 px wide phone screen."""
 import os
 from datetime import timedelta
 from decimal import Decimal
-from importlib import import_module
 from pathlib import Path
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
-from django.conf import settings
-from django.test import RequestFactory
 from django.utils import timezone
 
-from magiclinks.sessions import customer_login
 from tests.factories import OrderFactory, PaymentFactory, SubscriptionFactory
+from tests.support.browser import DESKTOP, PHONE, browser_sign_in, serious_violations
 
 pytestmark = pytest.mark.browser
-
-PHONE = {"width": 375, "height": 812}
-DESKTOP = {"width": 1280, "height": 900}
-
-
-def browser_sign_in(page, live_server, customer) -> None:
-    """Sign `customer` in as a redeemed access link would, by handing the
-    browser the session cookie (independent of the access pages)."""
-    request = RequestFactory().get("/")
-    request.session = import_module(settings.SESSION_ENGINE).SessionStore()
-    customer_login(request, customer=customer)
-    request.session.save()
-    page.context.add_cookies(
-        [
-            {
-                "name": settings.SESSION_COOKIE_NAME,
-                "value": request.session.session_key,
-                "url": live_server.url,
-            }
-        ]
-    )
 
 
 @pytest.fixture
@@ -67,15 +42,6 @@ def history(alice, vendor):
     )
     PaymentFactory(order=order, subscription=subscription, status="failed")
     return alice
-
-
-def serious_violations(page) -> list[str]:
-    results = Axe().run(page)
-    return [
-        f"{v['id']} ({v['impact']}): {v['help']} -> {[n['target'] for n in v['nodes']]}"
-        for v in results.response["violations"]
-        if v["impact"] in ("serious", "critical")
-    ]
 
 
 def screenshot(page, tmp_path: Path, name: str) -> Path:

@@ -3,51 +3,17 @@ or critical violation, on a desk and on a phone, and nothing overflows."""
 
 from datetime import timedelta
 from decimal import Decimal
-from importlib import import_module
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
-from django.conf import settings
-from django.test import RequestFactory
 from django.utils import timezone
 
 from billing.invoices import invoice_issue
-from magiclinks.sessions import customer_login
 from tests.factories import OrderFactory, PaymentFactory, SubscriptionFactory
+from tests.support.browser import DESKTOP, PHONE, browser_sign_in, overflows, serious_violations
 
 pytestmark = pytest.mark.browser
 
-SIZES = {"desk": {"width": 1280, "height": 900}, "phone": {"width": 375, "height": 812}}
-
-
-def browser_sign_in(page, live_server, customer) -> None:
-    """Hand the browser the session a redeemed access link would create."""
-    request = RequestFactory().get("/")
-    request.session = import_module(settings.SESSION_ENGINE).SessionStore()
-    customer_login(request, customer=customer)
-    request.session.save()
-    page.context.add_cookies(
-        [
-            {
-                "name": settings.SESSION_COOKIE_NAME,
-                "value": request.session.session_key,
-                "url": live_server.url,
-            }
-        ]
-    )
-
-
-def serious_violations(page) -> list[str]:
-    results = Axe().run(page)
-    return [
-        f"{v['id']} ({v['impact']}): {v['help']} -> {[n['target'] for n in v['nodes']]}"
-        for v in results.response["violations"]
-        if v["impact"] in ("serious", "critical")
-    ]
-
-
-def overflows(page) -> bool:
-    return page.evaluate("document.documentElement.scrollWidth > window.innerWidth + 1")
+SIZES = {"desk": DESKTOP, "phone": PHONE}
 
 
 @pytest.fixture

@@ -1,0 +1,45 @@
+"""Helpers of the browser tests: sign a customer in, ask axe-core, measure."""
+
+from importlib import import_module
+
+from axe_playwright_python.sync_playwright import Axe
+from django.conf import settings
+from django.test import RequestFactory
+
+from magiclinks.sessions import customer_login
+
+PHONE = {"width": 375, "height": 812}
+DESKTOP = {"width": 1280, "height": 900}
+
+
+def browser_sign_in(page, live_server, customer) -> None:
+    """Sign `customer` in as a redeemed access link would, by handing the
+    browser the session cookie (independent of the access pages)."""
+    request = RequestFactory().get("/")
+    request.session = import_module(settings.SESSION_ENGINE).SessionStore()
+    customer_login(request, customer=customer)
+    request.session.save()
+    page.context.add_cookies(
+        [
+            {
+                "name": settings.SESSION_COOKIE_NAME,
+                "value": request.session.session_key,
+                "url": live_server.url,
+            }
+        ]
+    )
+
+
+def serious_violations(page) -> list[str]:
+    """axe-core's serious and critical findings on the page, readable."""
+    results = Axe().run(page)
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} -> {[n['target'] for n in v['nodes']]}"
+        for v in results.response["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+
+
+def overflows(page) -> bool:
+    """Does the page scroll sideways at its viewport's width?"""
+    return page.evaluate("document.documentElement.scrollWidth > window.innerWidth + 1")
