@@ -14,6 +14,8 @@ from django.utils import timezone, translation
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from vendors.formatting import vendor_zone
+
 from .models import Invoice, Payment
 
 CHUNK_SIZE = 2000
@@ -39,13 +41,6 @@ class _Echo:
 
     def write(self, value: str) -> str:
         return value
-
-
-def _zone(vendor) -> zoneinfo.ZoneInfo:
-    try:
-        return zoneinfo.ZoneInfo(vendor.timezone or "UTC")
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return zoneinfo.ZoneInfo("UTC")
 
 
 def purchase_csv_header() -> list[str]:
@@ -84,7 +79,7 @@ def purchase_csv_lines(*, payments: QuerySet, vendor) -> Iterator[str]:
     the header and the statuses are in the language the page was in.
     """
     language = get_language()
-    zone = _zone(vendor)
+    zone = vendor_zone(vendor)
 
     def lines() -> Iterator[str]:
         writer = csv.writer(_Echo())
