@@ -174,6 +174,26 @@ def browser_type_launch_args(browser_type_launch_args):
     return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
 
 
+# --- counting -----------------------------------------------------------------
+
+
+@pytest.fixture
+def renders(monkeypatch):
+    """The invoices rendered to PDF during the test. This wraps the real
+    renderer (WeasyPrint still runs): it counts, it does not mock."""
+    from billing import pdf as billing_pdf
+
+    calls: list[int] = []
+    real = billing_pdf.pdf_render
+
+    def counting(*, invoice):
+        calls.append(invoice.pk)
+        return real(invoice=invoice)
+
+    monkeypatch.setattr(billing_pdf, "pdf_render", counting)
+    return calls
+
+
 # --- personas ------------------------------------------------------------------
 
 

@@ -7,7 +7,6 @@ import pytest
 from django.db import transaction
 from django.http import Http404
 
-from billing import pdf as billing_pdf
 from billing.invoices import invoice_get, invoice_pdf_enqueue, invoice_pdf_ensure
 from billing.models import Invoice
 from billing.tasks import invoice_pdf_render_task
@@ -17,20 +16,6 @@ from tests.factories import OrderFactory, PaymentFactory
 @pytest.fixture
 def invoice(alice):
     return PaymentFactory(order=OrderFactory(customer=alice, amount=Decimal("19.00"))).invoice
-
-
-@pytest.fixture
-def renders(monkeypatch):
-    """Counts real renders (WeasyPrint still runs: this wraps, it doesn't mock)."""
-    calls = []
-    real = billing_pdf.pdf_render
-
-    def counting(*, invoice):
-        calls.append(invoice.pk)
-        return real(invoice=invoice)
-
-    monkeypatch.setattr(billing_pdf, "pdf_render", counting)
-    return calls
 
 
 def test_it_finds_the_customers_invoice_by_number(alice, invoice):

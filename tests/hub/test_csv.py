@@ -22,6 +22,25 @@ def read_csv(response) -> list[list[str]]:
     return list(csv.reader(io.StringIO(body)))
 
 
+def add_failed_payments(customer, count: int) -> None:
+    """`count` failed payments, one a minute back from now, in one INSERT."""
+    order = PaymentFactory(order__customer=customer).order
+    now = timezone.now()
+    Payment.objects.bulk_create(
+        Payment(
+            vendor=customer.vendor,
+            customer=customer,
+            order=order,
+            amount=Decimal("1"),
+            currency="USD",
+            status="failed",
+            created_at=now - timedelta(minutes=i),
+            processor="stripe",
+        )
+        for i in range(count)
+    )
+
+
 def test_it_streams_every_purchase_as_utf8_csv_with_a_header(alice_client, alice, vendor):
     vendor.timezone = "America/New_York"
     vendor.save()
@@ -96,21 +115,7 @@ def test_a_product_named_like_a_formula_arrives_as_text(alice_client, alice):
 def test_it_reads_the_rows_in_chunks_with_few_queries(
     alice_client, alice, django_assert_max_num_queries
 ):
-    order = PaymentFactory(order__customer=alice).order
-    now = timezone.now()
-    Payment.objects.bulk_create(
-        Payment(
-            vendor=alice.vendor,
-            customer=alice,
-            order=order,
-            amount=Decimal("1"),
-            currency="USD",
-            status="failed",
-            created_at=now - timedelta(minutes=i),
-            processor="stripe",
-        )
-        for i in range(5000)
-    )
+    add_failed_payments(alice, 5000)
     with django_assert_max_num_queries(10):
         rows = read_csv(alice_client.get(CSV))
     assert len(rows) == 5002
@@ -149,21 +154,7 @@ def test_memory_stays_flat_however_long_the_history(alice_client, alice):
 
     from billing.selectors import payment_history
 
-    order = PaymentFactory(order__customer=alice).order
-    now = timezone.now()
-    Payment.objects.bulk_create(
-        Payment(
-            vendor=alice.vendor,
-            customer=alice,
-            order=order,
-            amount=Decimal("1"),
-            currency="USD",
-            status="failed",
-            created_at=now - timedelta(minutes=i),
-            processor="stripe",
-        )
-        for i in range(12000)
-    )
+    add_failed_payments(alice, 12000)
     response = alice_client.get(CSV)
     tracemalloc.start()
     lines = sum(1 for _ in response.streaming_content)

@@ -8,7 +8,6 @@ from decimal import Decimal
 import pytest
 from django.core.files.base import ContentFile
 
-from billing import pdf as billing_pdf
 from billing.invoices import invoice_issue
 from billing.models import Invoice
 from tests.conftest import sign_in
@@ -32,20 +31,6 @@ def pdf_url(invoice) -> str:
 def invoice(alice):
     order = OrderFactory(customer=alice, product="Watercolour Course", amount=Decimal("49.00"))
     return PaymentFactory(order=order).invoice
-
-
-@pytest.fixture
-def renders(monkeypatch):
-    """Counts real renders: WeasyPrint still runs."""
-    calls = []
-    real = billing_pdf.pdf_render
-
-    def counting(*, invoice):
-        calls.append(invoice.pk)
-        return real(invoice=invoice)
-
-    monkeypatch.setattr(billing_pdf, "pdf_render", counting)
-    return calls
 
 
 def body(response) -> str:
