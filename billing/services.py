@@ -2,11 +2,14 @@
 
 from datetime import datetime
 from decimal import Decimal
+from functools import partial
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
+
+from vendors.mail import mail_send
 
 from .audit import audit_record
 from .invoices import invoice_issue
@@ -81,7 +84,30 @@ def customer_update_profile(
         ) from None
     # Only what was committed is pushed, and only once it is committed.
     transaction.on_commit(lambda: customer_sync_to_processor(customer=customer, fields=changed))
+    if "email" in changed:
+        from .tasks import customer_email_changed_notify_task
+
+        transaction.on_commit(
+            partial(
+                customer_email_changed_notify_task.delay, customer.pk, details["previous_email"]
+            )
+        )
     return changed
+
+
+def customer_email_changed_notify(*, customer: Customer, previous_email: str) -> None:
+    """Tell the old address that the account's email changed.
+
+    The email is what signs a customer in: whoever changes it takes the
+    account. If that was not the customer (a shared computer, a session left
+    open), the old address is where they will read it.
+    """
+    mail_send(
+        vendor=customer.vendor,
+        to=previous_email,
+        template="email_changed",
+        context={"customer": customer},
+    )
 
 
 def customer_sync_to_processor(*, customer: Customer, fields: list[str]) -> None:

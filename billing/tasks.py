@@ -4,7 +4,8 @@ and are safe to run twice (acks_late: a worker lost mid-task means a rerun)."""
 from celery import shared_task
 
 from .invoices import invoice_pdf_ensure
-from .models import Invoice
+from .models import Customer, Invoice
+from .services import customer_email_changed_notify
 
 
 @shared_task(acks_late=True, ignore_result=True)
@@ -14,3 +15,12 @@ def invoice_pdf_render_task(invoice_id: int) -> None:
     if invoice is None:  # deleted since it was queued: nothing to render
         return
     invoice_pdf_ensure(invoice=invoice)
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def customer_email_changed_notify_task(customer_id: int, previous_email: str) -> None:
+    """Send the "your email was changed" notice to the previous address."""
+    customer = Customer.objects.select_related("vendor").filter(pk=customer_id).first()
+    if customer is None:
+        return
+    customer_email_changed_notify(customer=customer, previous_email=previous_email)

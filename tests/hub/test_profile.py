@@ -73,6 +73,28 @@ def test_it_stores_a_new_email_in_its_normal_form_and_audits_the_previous_one(al
     assert event.details == {"fields": ["email"], "previous_email": "alice@example.com"}
 
 
+def test_a_changed_email_is_told_to_the_previous_address(
+    alice_client, alice, mailoutbox, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        alice_client.post(PROFILE, form_data(email="alice.new@example.com"))
+    (notice,) = mailoutbox
+    assert notice.to == ["alice@example.com"]
+    assert notice.subject == "Your email address at Northwind Courses was changed"
+    assert "was just changed to alice.new@example.com" in notice.body
+    assert "write to Northwind Courses at help@nw.example right away" in notice.body
+    html = notice.alternatives[0][0]
+    assert "alice.new@example.com" in html and "help@nw.example" in html
+
+
+def test_no_notice_goes_out_when_the_email_stays(
+    alice_client, mailoutbox, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        alice_client.post(PROFILE, form_data(name="Alice B. Adams", email="ALICE@example.com"))
+    assert mailoutbox == []
+
+
 def test_it_refuses_an_email_another_customer_of_the_vendor_has_in_any_case(
     alice_client, alice, bob
 ):
