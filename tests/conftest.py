@@ -19,7 +19,7 @@ from django.test import RequestFactory
 
 from magiclinks.sessions import customer_login
 
-from .factories import CustomerFactory, VendorFactory
+from .factories import CustomerFactory, UserFactory, VendorFactory, VendorMembershipFactory
 
 # Playwright's sync API runs an event loop in the test thread; the ORM calls
 # made by test bodies beside it are safe (one thread, no concurrency).
@@ -229,6 +229,20 @@ def bob(vendor):
 def acme_alice(other_vendor):
     """The same email at the other vendor: a different customer altogether."""
     return CustomerFactory(vendor=other_vendor, email="alice@example.com", name="Alice at Acme")
+
+
+@pytest.fixture
+def northwind_staff(vendor):
+    """A staff user who runs Northwind, and only Northwind, in the admin."""
+    user = UserFactory(username="nina")
+    VendorMembershipFactory(user=user, vendor=vendor)
+    return user
+
+
+@pytest.fixture
+def staff_client(client, northwind_staff):
+    client.force_login(northwind_staff)
+    return client
 
 
 def sign_in(client, customer) -> None:

@@ -1,29 +1,13 @@
 """Send Profile Link in the vendors' admin (issue 3, points 8 and 9)."""
 
-import pytest
 from django.core import mail
 from django.test import Client
 from django.urls import reverse
 
 from billing.models import AuditEvent
 from magiclinks.models import AccessLink
-from tests.factories import UserFactory, VendorMembershipFactory
 
 from .fixtures import is_signed_in, last_email_to, link_path
-
-
-@pytest.fixture
-def staff(vendor):
-    """Staff of Northwind only."""
-    user = UserFactory(username="nora")
-    VendorMembershipFactory(user=user, vendor=vendor)
-    return user
-
-
-@pytest.fixture
-def staff_client(client, staff):
-    client.force_login(staff)
-    return client
 
 
 def send_url(customer) -> str:
@@ -42,7 +26,7 @@ def test_the_change_page_has_the_button(staff_client, alice):
 
 
 def test_it_emails_the_customer_and_confirms_without_the_link(
-    staff_client, staff, alice, vendor, django_capture_on_commit_callbacks
+    staff_client, northwind_staff, alice, vendor, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
         response = staff_client.post(send_url(alice), follow=True)
@@ -62,7 +46,7 @@ def test_it_emails_the_customer_and_confirms_without_the_link(
     assert html.count(f'href="http://testserver{path}"') == 2  # the button and the fallback
     assert "<img" not in html
     event = AuditEvent.objects.get(action="access.profile_link_sent")
-    assert event.customer == alice and event.user == staff and event.actor == "staff"
+    assert event.customer == alice and event.user == northwind_staff and event.actor == "staff"
     assert token not in str(event.details)
     link = AccessLink.objects.get()
     assert link.purpose == "vendor_sent" and link.binding_hash == "" and link.code_hash == ""

@@ -4,7 +4,6 @@ secrets never travel back to the browser, and they are encrypted at rest."""
 import pytest
 from django.db import connection
 
-from tests.factories import UserFactory, VendorMembershipFactory
 from vendors.admin import VendorAdmin
 from vendors.models import Vendor
 
@@ -29,19 +28,6 @@ def change_data(vendor: Vendor, **overrides) -> dict:
         data[name] = value
     data.update(overrides)
     return data
-
-
-@pytest.fixture
-def northwind_staff(vendor):
-    user = UserFactory(username="nina")
-    VendorMembershipFactory(user=user, vendor=vendor)
-    return user
-
-
-@pytest.fixture
-def staff_client(client, northwind_staff):
-    client.force_login(northwind_staff)
-    return client
 
 
 def test_staff_see_only_their_own_vendor_in_the_changelist(staff_client, vendor, other_vendor):
