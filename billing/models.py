@@ -57,6 +57,18 @@ class Customer(models.Model):
             models.UniqueConstraint(
                 "vendor", Lower("email"), name="customer_email_unique_per_vendor"
             ),
+            # One of our customers per processor customer: webhooks and the
+            # import find the customer by these ids.
+            models.UniqueConstraint(
+                fields=["vendor", "stripe_customer_id"],
+                condition=~models.Q(stripe_customer_id=""),
+                name="customer_unique_stripe_id",
+            ),
+            models.UniqueConstraint(
+                fields=["vendor", "paypal_payer_id"],
+                condition=~models.Q(paypal_payer_id=""),
+                name="customer_unique_paypal_id",
+            ),
         ]
         indexes = [models.Index(fields=["vendor", "email"], name="customer_vendor_email")]
 
@@ -108,8 +120,16 @@ class Subscription(models.Model):
     card_last4 = models.CharField(max_length=4, blank=True)
     card_exp_month = models.PositiveSmallIntegerField(null=True, blank=True)
     card_exp_year = models.PositiveSmallIntegerField(null=True, blank=True)
+    payment_method_id = models.CharField(
+        _("processor payment method id"), max_length=100, blank=True
+    )
     processor = models.CharField(max_length=10, choices=Processor.choices)
     processor_id = models.CharField(_("processor subscription id"), max_length=100, blank=True)
+    processor_price_id = models.CharField(_("processor price id"), max_length=100, blank=True)
+    # When the customer asked to cancel (also the claim that makes a double
+    # submit cancel once) and why, if they said.
+    cancel_requested_at = models.DateTimeField(null=True, blank=True)
+    cancel_reason = models.CharField(_("cancellation reason"), max_length=500, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -165,7 +185,12 @@ class Order(models.Model):
         ordering = ["-created_at"]
         verbose_name = _("order")
         constraints = [
-            models.UniqueConstraint(fields=["vendor", "number"], name="order_unique_number")
+            models.UniqueConstraint(fields=["vendor", "number"], name="order_unique_number"),
+            models.UniqueConstraint(
+                fields=["vendor", "processor", "processor_ref"],
+                condition=~models.Q(processor_ref=""),
+                name="order_unique_processor_ref",
+            ),
         ]
         indexes = [models.Index(fields=["customer", "-created_at"], name="order_customer_created")]
 

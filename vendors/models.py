@@ -149,6 +149,17 @@ class Vendor(models.Model):
         _("Stripe publishable key"), max_length=200, blank=True
     )
     stripe_webhook_secret = EncryptedTextField(_("Stripe webhook secret"), blank=True)
+    stripe_webhook_secret_previous = EncryptedTextField(
+        _("previous Stripe webhook secret"),
+        blank=True,
+        help_text=_("Still accepted while you roll the webhook secret at Stripe."),
+    )
+    paypal_environment = models.CharField(
+        _("PayPal environment"),
+        max_length=10,
+        choices=[("sandbox", _("Sandbox (test)")), ("live", _("Live"))],
+        default="sandbox",
+    )
     paypal_client_id = models.CharField(_("PayPal client id"), max_length=200, blank=True)
     paypal_client_secret = EncryptedTextField(_("PayPal client secret"), blank=True)
     paypal_webhook_id = models.CharField(_("PayPal webhook id"), max_length=100, blank=True)

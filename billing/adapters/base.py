@@ -1,0 +1,244 @@
+"""What the rest of the code knows about payment processors.
+
+Adapters (`stripe.py`, `paypal.py`) translate between a processor's SDK and
+the dataclasses below; they are the only modules that import a processor
+SDK (a test enforces it). Every failure leaves an adapter as one
+`ProcessorError`, whose message is safe to show a customer: no ids, keys,
+SDK class names or raw processor payloads.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+
+
+class ProcessorError(Exception):
+    """A processor call that did not do what was asked.
+
+    `message` is for the customer (translated, plain); `retryable` says
+    whether the same call may succeed later (network, 5xx, rate limit);
+    `code` lets callers tell cases apart without parsing text:
+    `card_declined`, `authentication_required`, `not_found`, `refused`,
+    `network`, `unavailable`, `not_connected`, `invalid`.
+    `detail` is for the logs and the audit trail (never a secret).
+    """
+
+    def __init__(
+        self, message: Any, *, retryable: bool = False, code: str = "", detail: str = ""
+    ) -> None:
+        super().__init__(str(message))
+        self.message = str(message)
+        self.retryable = retryable
+        self.code = code
+        self.detail = detail
+
+
+# Customer-safe messages shared by the adapters.
+MESSAGE_UNAVAILABLE = _(
+    "We could not reach the payment processor just now. Nothing was changed; "
+    "please try again in a few minutes."
+)
+MESSAGE_NOT_CONNECTED = _(
+    "This seller has not connected this payment processor yet, so this cannot be done "
+    "here. Please contact the seller."
+)
+MESSAGE_REFUSED = _(
+    "The payment processor refused this change. Nothing was changed; please contact "
+    "the seller, who can sort it out with you."
+)
+MESSAGE_NOT_FOUND = _(
+    "The payment processor no longer knows this subscription. Nothing was changed; "
+    "please contact the seller."
+)
+
+
+@dataclass(frozen=True)
+class Address:
+    line1: str = ""
+    line2: str = ""
+    city: str = ""
+    postal_code: str = ""
+    state: str = ""
+    country: str = ""  # ISO 3166-1 alpha-2
+
+
+@dataclass(frozen=True)
+class CardSummary:
+    brand: str = ""
+    last4: str = ""
+    exp_month: int | None = None
+    exp_year: int | None = None
+    payment_method_id: str = ""
+
+
+@dataclass(frozen=True)
+class ProcessorCustomer:
+    id: str
+    email: str = ""
+    name: str = ""
+    address: Address | None = None
+    default_payment_method_id: str = ""
+    livemode: bool = False
+    created: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ProcessorSubscription:
+    """A subscription as the processor sees it, in our vocabulary.
+
+    `status` is one of billing.models.Subscription.Status's values.
+    """
+
+    id: str
+    customer_id: str
+    status: str
+    product: str = ""
+    price_id: str = ""
+    amount: Decimal | None = None
+    currency: str = ""
+    interval: str = "month"
+    interval_count: int = 1
+    trial_end: datetime | None = None
+    current_period_end: datetime | None = None
+    next_payment_at: datetime | None = None
+    cancel_at_period_end: bool = False
+    canceled_at: datetime | None = None
+    default_payment_method_id: str = ""
+    card: CardSummary | None = None
+    latest_invoice_id: str = ""
+    livemode: bool = False
+    created: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ProcessorSetupIntent:
+    id: str
+    client_secret: str
+    status: str
+    customer_id: str = ""
+    payment_method_id: str = ""
+    error_message: str = ""
+
+
+@dataclass(frozen=True)
+class ProcessorRefund:
+    id: str
+    amount: Decimal
+    currency: str
+    status: str = ""
+    reason: str = ""
+    created: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ProcessorCharge:
+    id: str
+    amount: Decimal
+    currency: str
+    status: str
+    amount_refunded: Decimal = Decimal("0")
+    customer_id: str = ""
+    invoice_id: str = ""
+    created: datetime | None = None
+    failure_message: str = ""
+    card: CardSummary | None = None
+    refunds: list[ProcessorRefund] = field(default_factory=list)
+    livemode: bool = False
+
+
+@dataclass(frozen=True)
+class InvoiceLine:
+    description: str
+    quantity: int
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class ProcessorInvoice:
+    id: str
+    customer_id: str
+    status: str  # draft, open, paid, uncollectible, void
+    currency: str
+    total: Decimal
+    amount_paid: Decimal = Decimal("0")
+    amount_due: Decimal = Decimal("0")
+    tax: Decimal = Decimal("0")
+    number: str = ""
+    subscription_id: str = ""
+    charge_id: str = ""
+    created: datetime | None = None
+    paid_at: datetime | None = None
+    lines: list[InvoiceLine] = field(default_factory=list)
+    livemode: bool = False
+
+
+@dataclass(frozen=True)
+class ProcessorPayer:
+    """A PayPal payer (PayPal has no customer object of its own)."""
+
+    id: str
+    email: str = ""
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a list call; `next_cursor` is empty on the last page."""
+
+    items: list[Any]
+    next_cursor: str = ""
+
+
+class Adapter(ABC):
+    """The operations every processor offers the hub. A processor that cannot
+    do one raises ProcessorError(code="unsupported")."""
+
+    processor: str = ""
+
+    @abstractmethod
+    def subscription_get(self, *, subscription_id: str) -> ProcessorSubscription: ...
+
+    @abstractmethod
+    def subscription_cancel(
+        self, *, subscription_id: str, at_period_end: bool, reason: str = "", idempotency_key: str
+    ) -> ProcessorSubscription:
+        """Stop the subscription now, or at the end of the paid period."""
+
+    @abstractmethod
+    def subscription_cancel_undo(
+        self, *, subscription_id: str, idempotency_key: str
+    ) -> ProcessorSubscription:
+        """Take back a pending end-of-period cancellation."""
+
+    def customer_update(
+        self,
+        *,
+        customer_id: str,
+        name: str,
+        email: str,
+        address: Address | None,
+        idempotency_key: str,
+    ) -> ProcessorCustomer:
+        raise ProcessorError(MESSAGE_REFUSED, code="unsupported")
+
+    def manage_payments_url(self, *, subscription_id: str = "") -> str:
+        """Where a customer changes their payment method at the processor,
+        when that happens there rather than in the hub."""
+        return ""
+
+    def iter_all(self, lister, **kwargs) -> Iterator[Any]:
+        """Every item of a paged list call, page after page."""
+        cursor = ""
+        while True:
+            page = lister(cursor=cursor, **kwargs)
+            yield from page.items
+            if not page.next_cursor:
+                return
+            cursor = page.next_cursor
