@@ -15,6 +15,8 @@ from .base import MESSAGE_NOT_CONNECTED, Adapter, ProcessorError
 if TYPE_CHECKING:
     from vendors.models import Vendor
 
+    from .stripe import StripeAdapter
+
 
 def _stripe(vendor: Vendor) -> Adapter:
     from .stripe import StripeAdapter
@@ -49,3 +51,14 @@ def adapter_for(*, vendor: Vendor, processor: str) -> Adapter:
     if factory is None:
         raise ProcessorError(MESSAGE_NOT_CONNECTED, code="not_connected")
     return factory(vendor)
+
+
+def stripe_adapter_for(*, vendor: Vendor) -> StripeAdapter:
+    """The vendor's Stripe adapter, typed as such: for the Stripe-only
+    operations (SetupIntents, payment methods, prices) that PayPal has no
+    counterpart for."""
+    from .stripe import StripeAdapter
+
+    adapter = adapter_for(vendor=vendor, processor="stripe")
+    assert isinstance(adapter, StripeAdapter)
+    return adapter

@@ -212,6 +212,13 @@ class Adapter(ABC):
         """Stop the subscription now, or at the end of the paid period."""
 
     @abstractmethod
+    def subscription_finalize_period_end(
+        self, *, subscription_id: str, idempotency_key: str
+    ) -> ProcessorSubscription:
+        """The paid period of a subscription cancelled for its end is over:
+        make sure it has ended at the processor, and return its state."""
+
+    @abstractmethod
     def subscription_cancel_undo(
         self, *, subscription_id: str, idempotency_key: str
     ) -> ProcessorSubscription:

@@ -1,5 +1,6 @@
 """Run localstripe (test-only dependency) on 127.0.0.1 with its pickle store
-switched off; prints the port it listens on as the first line.
+switched off and our fidelity patches applied (see localstripe_patches);
+prints the port it listens on as the first line.
 
 Usage: python -m tests.support.localstripe_server [PORT]
 """
@@ -9,11 +10,16 @@ import socket
 import sys
 
 from aiohttp import web
-from localstripe import server
 from localstripe.resources import store
+
+from .localstripe_patches import apply as apply_patches
 
 
 def main() -> None:
+    # Before importing the server: it builds its routes from the patched tables.
+    apply_patches()
+    from localstripe import server
+
     # The shipped store rewrites a pickle in /tmp after every write; tests
     # want a clean, private fake that leaves nothing behind.
     type(store).dump_to_disk = lambda self: None
