@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: demo test install install-dev lint format migrate seed worker clean
+.PHONY: demo test install install-dev install-demo lint format migrate seed worker clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,23 +20,30 @@ $(VENV)/.installed-dev: $(VENV)/.installed pyproject.toml
 	$(BIN)/pip install --quiet -e ".[dev]"
 	touch $@
 
+# The demo's fake processors (localstripe) come with the demo extra.
+$(VENV)/.installed-demo: $(VENV)/.installed pyproject.toml
+	$(BIN)/pip install --quiet -e ".[demo]"
+	touch $@
+
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
+install-demo: $(VENV)/.installed-demo
 
 migrate: install
 	DEBUG=1 $(BIN)/python manage.py migrate --noinput
 
 seed: migrate
-	DEBUG=1 $(BIN)/python manage.py seed_demo
+	DEBUG=1 SITE_URL=http://$(HOST):$(PORT) $(BIN)/python manage.py seed_demo
 
 # The embedded demo: SQLite under var/, tasks run in-process, mail printed
-# and kept for /_dev/mail/. Ctrl-C stops the server.
-demo: seed
-	@echo ""
-	@echo "  Customer Hub demo:   http://$(HOST):$(PORT)/demo/updateinfo/"
-	@echo "  Emails it sends:     http://$(HOST):$(PORT)/_dev/mail/"
-	@echo ""
-	DEBUG=1 $(BIN)/python manage.py runserver $(HOST):$(PORT)
+# and kept for /_dev/mail/, Stripe and PayPal played by local fakes on
+# 127.0.0.1 (localstripe on STRIPE_PORT, ours on PAYPAL_PORT). Ctrl-C stops
+# the server and the fakes.
+STRIPE_PORT ?= 12111
+PAYPAL_PORT ?= 12112
+demo: install-demo migrate
+	DEBUG=1 $(BIN)/python -m tests.support.demo --host $(HOST) --port $(PORT) \
+		--stripe-port $(STRIPE_PORT) --paypal-port $(PAYPAL_PORT)
 
 lint: install-dev
 	$(BIN)/ruff check .

@@ -19,6 +19,7 @@ def audit_record(
     actor: str,
     customer=None,
     user=None,
+    subscription=None,
     request: HttpRequest | None = None,
     details: dict | None = None,
 ) -> AuditEvent:
@@ -27,6 +28,7 @@ def audit_record(
         customer=customer,
         actor=actor,
         user=user,
+        subscription=subscription,
         action=action,
         ip=client_ip(request) if request else None,
         user_agent=(request.headers.get("User-Agent", "")[:300] if request else ""),

@@ -1,5 +1,6 @@
 """Writes of the billing domain. Keyword-only, named <noun>_<verb>."""
 
+import hashlib
 from datetime import datetime
 from decimal import Decimal
 from functools import partial
@@ -111,16 +112,63 @@ def customer_email_changed_notify(*, customer: Customer, previous_email: str) ->
 
 
 def customer_sync_to_processor(*, customer: Customer, fields: list[str]) -> None:
-    """Hook point: push a customer's changed details to their processor records
-    (Stripe customer, PayPal payer) so receipts and invoices there match.
+    """Push a customer's changed details to their processor records, so that
+    receipts and invoices there match the hub.
 
-    Deliberately does nothing yet: no processor adapter exists in this code.
-    The payments issue connects it here (enqueue a task taking the customer id
-    that calls the adapter for `customer.stripe_customer_id` /
-    `customer.paypal_payer_id`). customer_update_profile already calls this
-    after commit, with the names of the changed fields.
+    Called after the local change is committed; the push runs in a task with
+    retries, so a processor outage never loses or delays the local change.
+    Only Stripe keeps a customer record we can write to (PayPal payers own
+    their details at PayPal).
     """
-    return None
+    synced = {"name", "email", "address_line1", "address_line2", "city", "postal_code"}
+    synced |= {"state", "country"}
+    if not customer.stripe_customer_id or not synced.intersection(fields):
+        return
+    from .tasks import customer_sync_task
+
+    transaction.on_commit(partial(customer_sync_task.delay, customer.pk))
+
+
+def customer_push_to_processor(*, customer: Customer) -> None:
+    """Write the customer's current name, email and address to their Stripe
+    customer. Idempotent: it sends the whole current state, under a key
+    made from that state, so a retried or repeated push changes nothing more.
+    Raises ProcessorError."""
+    from .adapters import adapter_for
+    from .adapters.base import Address
+
+    adapter = adapter_for(vendor=customer.vendor, processor="stripe")
+    state = [customer.name, customer.email, *customer_address_fields(customer)]
+    key = hashlib.sha256("\x1f".join(state).encode()).hexdigest()[:32]
+    adapter.customer_update(
+        customer_id=customer.stripe_customer_id,
+        name=customer.name,
+        email=customer.email,
+        address=Address(*customer_address_fields(customer)),
+        idempotency_key=f"hub-sync-{customer.pk}-{key}",
+    )
+
+
+def customer_address_fields(customer: Customer) -> list[str]:
+    return [
+        customer.address_line1,
+        customer.address_line2,
+        customer.city,
+        customer.postal_code,
+        customer.state,
+        customer.country,
+    ]
+
+
+def customer_sync_failed(*, customer: Customer, error) -> None:
+    """The push gave up: keep a trace where support looks (the audit log)."""
+    audit_record(
+        vendor=customer.vendor,
+        action="customer.sync_failed",
+        actor=AuditEvent.Actor.PROCESSOR,
+        customer=customer,
+        details={"processor": "stripe", "code": error.code, "detail": error.detail[:300]},
+    )
 
 
 def order_create(

@@ -11,15 +11,16 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.db.models import F, OuterRef, Prefetch, Q, Subquery
+from django.shortcuts import get_object_or_404
 
+from .cancellation import subscription_can_undo
+from .cards import card_update_place
 from .models import Customer, Payment, Subscription
 
 # A subscription with more failed attempts than this since its last successful
 # payment shows the newest few: the customer's next step is the same.
 FAILED_PAYMENTS_SHOWN = 5
 
-# Update card only while the processor still charges a card (the payments issue).
-CARD_UPDATE_STATUSES = frozenset({Subscription.Status.ACTIVE, Subscription.Status.PAST_DUE})
 # No next payment is announced for these.
 NOT_CHARGING_STATUSES = frozenset({Subscription.Status.CANCELED, Subscription.Status.PAUSED})
 
@@ -32,7 +33,10 @@ class SubscriptionRow:
     subscription: Subscription
     failed_payments: list[Payment] = field(default_factory=list)
     can_update_card: bool = False
+    # Where the payment method is changed: "hub" (Stripe card), "paypal", "".
+    card_place: str = ""
     can_cancel: bool = False
+    can_keep: bool = False
     is_trial: bool = False
     ends_at: datetime | None = None
     next_payment_at: datetime | None = None
@@ -90,7 +94,9 @@ def subscription_rows(*, customer: Customer) -> list[SubscriptionRow]:
             SubscriptionRow(
                 subscription=subscription,
                 failed_payments=subscription.unresolved_failures,
-                can_update_card=status in CARD_UPDATE_STATUSES,
+                can_update_card=bool(card_update_place(subscription)),
+                card_place=card_update_place(subscription),
+                can_keep=subscription_can_undo(subscription=subscription),
                 # Already cancelled, or already set to end: nothing left to cancel.
                 can_cancel=vendor.self_cancel and not canceled and not ending,
                 is_trial=is_trial,
@@ -101,3 +107,14 @@ def subscription_rows(*, customer: Customer) -> list[SubscriptionRow]:
             )
         )
     return rows
+
+
+def subscription_for_customer(*, customer: Customer, subscription_id: int) -> Subscription:
+    """The signed-in customer's subscription with this id, else 404 (never 403:
+    another customer's or vendor's subscription simply does not exist here)."""
+    return get_object_or_404(
+        Subscription.objects.select_related("vendor", "customer"),
+        vendor_id=customer.vendor_id,
+        customer=customer,
+        pk=subscription_id,
+    )

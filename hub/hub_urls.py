@@ -14,6 +14,37 @@ urlpatterns = [
     path("invoices/<str:number>/", invoice_views.invoice, name="invoice"),
     path("invoices/<str:number>/pdf", invoice_views.invoice_pdf, name="invoice_pdf"),
     path("subscriptions/", subscription_views.subscriptions, name="subscriptions"),
+    path(
+        "subscriptions/<int:subscription_id>/cancel/",
+        subscription_views.cancel,
+        name="subscription_cancel",
+    ),
+    path(
+        "subscriptions/<int:subscription_id>/cancel/done/",
+        subscription_views.cancel_done,
+        name="subscription_cancel_done",
+    ),
+    path(
+        "subscriptions/<int:subscription_id>/keep/",
+        subscription_views.keep,
+        name="subscription_keep",
+    ),
+    path("subscriptions/<int:subscription_id>/card/", subscription_views.card, name="card"),
+    path(
+        "subscriptions/<int:subscription_id>/card/updated/",
+        subscription_views.card_updated,
+        name="card_updated",
+    ),
+    path(
+        "subscriptions/<int:subscription_id>/card/retry/",
+        subscription_views.card_retry,
+        name="card_retry",
+    ),
+    path(
+        "subscriptions/<int:subscription_id>/card/email-link/",
+        subscription_views.card_email_link,
+        name="card_email_link",
+    ),
     path("contact/", contact_views.contact, name="contact"),
     # Access, sign-in and sign-out (magiclinks owns these).
     path("", include("magiclinks.urls")),

@@ -50,7 +50,9 @@ class ContentSecurityPolicyMiddleware:
         return response
 
 
-def csp_header(request: VendorRequest, *, script_src: str = "", frame_src: str = "") -> str:
+def csp_header(
+    request: VendorRequest, *, script_src: str = "", frame_src: str = "", connect_src: str = ""
+) -> str:
     nonce = f"'nonce-{request.csp_nonce}'"
     frames = frame_src or "'none'"
     style_extra = " 'unsafe-inline'" if request.path.startswith("/admin/") else f" {nonce}"
@@ -60,6 +62,7 @@ def csp_header(request: VendorRequest, *, script_src: str = "", frame_src: str =
             f"script-src 'self' {nonce}{(' ' + script_src) if script_src else ''}",
             f"style-src 'self'{style_extra}",
             "img-src 'self' data:",
+            f"connect-src 'self'{(' ' + connect_src) if connect_src else ''}",
             f"frame-src {frames}",
             "frame-ancestors 'none'",
             "form-action 'self'",

@@ -133,6 +133,14 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_WORKER_MAX_TASKS_PER_CHILD = env.int("CELERY_WORKER_MAX_TASKS_PER_CHILD", default=200)
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_QUEUE", default="hub")
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Periodic work, run by `celery -A hub beat` (one beat process per deployment).
+CELERY_BEAT_SCHEDULE = {
+    # Subscriptions cancelled for the end of a period that has now passed.
+    "subscriptions-finalize": {
+        "task": "billing.tasks.subscriptions_finalize_task",
+        "schedule": 60 * 60,
+    },
+}
 
 # Mail. In DEBUG without EMAIL_URL (production requires it), mail is printed
 # and kept under var/mail so the demo's /_dev/mail/ page can show it.
@@ -221,6 +229,11 @@ FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[])
 STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="")
 STRIPE_JS_URL = env.str("STRIPE_JS_URL", default="https://js.stripe.com/v3/")
 PAYPAL_API_BASE = env.str("PAYPAL_API_BASE", default="")
+# Network retries inside one processor call (the SDKs back off between them).
+STRIPE_MAX_NETWORK_RETRIES = env.int("STRIPE_MAX_NETWORK_RETRIES", default=2)
+# Retries of a customer-details push to the processor (task level, backing off
+# from 30 s to an hour: a few hours in all) before it is given up and audited.
+PROCESSOR_SYNC_MAX_RETRIES = env.int("PROCESSOR_SYNC_MAX_RETRIES", default=8)
 
 LOGGING = {
     "version": 1,

@@ -20,6 +20,12 @@ from django.test import RequestFactory
 from magiclinks.sessions import customer_login
 
 from .factories import CustomerFactory, UserFactory, VendorFactory, VendorMembershipFactory
+from .support.processor_fixtures import (  # noqa: F401 (fixtures)
+    paypal_api,
+    paypal_vendor,
+    stripe_api,
+    stripe_vendor,
+)
 
 # Playwright's sync API runs an event loop in the test thread; the ORM calls
 # made by test bodies beside it are safe (one thread, no concurrency).

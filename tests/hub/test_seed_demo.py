@@ -163,3 +163,37 @@ def test_invoice_numbers_run_from_one_without_gaps_per_vendor(seeded):
         assert invoices.last().number == f"{vendor.invoice_prefix}-{len(sequences):06d}"
         paid = Payment.objects.filter(vendor=vendor, status__in=["paid", "refunded"])
         assert paid.count() == len(sequences)
+
+
+def test_with_the_fakes_running_the_demo_subscriptions_live_there(
+    db, settings, stripe_api, paypal_api
+):
+    """make demo's stories need real (fake) processor objects behind the
+    seeded subscriptions: alex's card and cancel at localstripe, blair's
+    PayPal subscription at the fake PayPal."""
+    from billing.adapters import adapter_for
+
+    settings.DEBUG = True
+    output = seed()
+    assert "Connected to the local Stripe and PayPal fakes." in output
+    demo = Vendor.objects.get(slug="demo")
+    alex = demo.subscriptions.get(customer__email="alex@example.com")
+    remote = adapter_for(vendor=demo, processor="stripe").subscription_get(
+        subscription_id=alex.processor_id
+    )
+    assert remote.status == "active" and alex.customer.stripe_customer_id == remote.customer_id
+    assert alex.payments.count() == 60  # the history stays
+    blair = demo.subscriptions.get(customer__email="blair@example.com")
+    assert blair.processor_id == "I-DEMOBLAIR0001"
+    assert (
+        adapter_for(vendor=demo, processor="paypal")
+        .subscription_get(subscription_id=blair.processor_id)
+        .status
+        == "active"
+    )
+    dana = demo.subscriptions.get(customer__email="dana@example.com")
+    assert dana.status == "past_due" and dana.processor_id.startswith("sub_")
+    # A second run (the fakes still up) links nothing new.
+    ids = set(Subscription.objects.values_list("processor_id", flat=True))
+    seed()
+    assert set(Subscription.objects.values_list("processor_id", flat=True)) == ids

@@ -145,7 +145,7 @@ def test_a_failure_settled_by_a_later_payment_is_not_shown(alice_client, alice):
     assert "payment failed" not in html
 
 
-def test_only_active_or_past_due_subscriptions_offer_a_card_update(alice_client, alice):
+def test_only_charging_subscriptions_offer_a_card_update(alice_client, alice):
     subs = {
         status: SubscriptionFactory(customer=alice, product=f"Plan {status}", status=status)
         for status in ["trialing", "active", "past_due", "paused", "canceled"]
@@ -153,7 +153,7 @@ def test_only_active_or_past_due_subscriptions_offer_a_card_update(alice_client,
     html = html_of(alice_client)
     for status, sub in subs.items():
         has_button = f"/subscriptions/{sub.pk}/card/" in html
-        assert has_button == (status in {"active", "past_due"}), status
+        assert has_button == (status in {"active", "past_due", "trialing"}), status
 
 
 def test_a_cancelled_subscription_offers_no_cancel_and_no_next_payment(alice_client, alice):

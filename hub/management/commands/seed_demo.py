@@ -15,11 +15,19 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
+from billing.adapters import stripe_adapter_for
+from billing.adapters.base import ProcessorError
 from billing.models import Customer, Order, Payment, Processor, Subscription
+from billing.provisioning import stripe_subscription_provision, subscription_link_remote
 from billing.services import customer_get_or_create, order_create, payment_record
 from vendors.models import Vendor, VendorMembership
 
 DEMO_ADMIN = ("demo-admin", "demo-admin-password")
+# The subscription the fake PayPal creates with `--seed demo` (tests/support/fake_paypal.py).
+DEMO_PAYPAL_ID = "I-DEMOBLAIR0001"
+DEMO_PAYPAL_PAYER = "DEMOBLAIR01"
+# Stripe's test payment methods for the demo cards' last four digits.
+DEMO_CARDS = {"4242": "pm_card_visa", "4444": "pm_card_mastercard"}
 
 
 def add_months(moment: datetime, months: int) -> datetime:
@@ -138,6 +146,8 @@ class Command(BaseCommand):
             self.seed_demo_customers(Seeder(demo, now))
             self.seed_acme_customers(Seeder(acme, now))
             self.admin_user(demo, acme)
+        if settings.STRIPE_API_BASE or settings.PAYPAL_API_BASE:
+            self.connect_processors(demo, acme)
         site = settings.SITE_URL
         self.stdout.write(self.style.SUCCESS("Demo data is ready."))
         for vendor in (demo, acme):
@@ -314,6 +324,75 @@ class Command(BaseCommand):
                 months=12,
                 card={"card_brand": "visa", "card_last4": "1881"},
             )
+
+    def connect_processors(self, demo: Vendor, acme: Vendor) -> None:
+        """Connect the demo vendors to the local fake processors (make demo
+        runs localstripe and our fake PayPal) and make sure every demo
+        subscription lives there, so cancelling and card updates really go
+        through a processor. The fakes keep nothing between runs: whatever
+        they no longer know is created again."""
+        if settings.STRIPE_API_BASE:
+            for vendor in (demo, acme):
+                vendor.stripe_secret_key = f"sk_test_{vendor.slug}"
+                vendor.stripe_publishable_key = f"pk_test_{vendor.slug}"
+                vendor.save()
+            for subscription in Subscription.objects.filter(
+                vendor__in=[demo, acme], processor=Processor.STRIPE
+            ).select_related("customer", "vendor"):
+                self.link_stripe(subscription)
+        if settings.PAYPAL_API_BASE:
+            demo.paypal_client_id = "demo-client"
+            demo.paypal_client_secret = "demo-secret"
+            demo.save()
+            blair = demo.subscriptions.filter(processor=Processor.PAYPAL).first()
+            if blair is not None:
+                Subscription.objects.filter(pk=blair.pk).update(processor_id=DEMO_PAYPAL_ID)
+                subscription_link_remote(
+                    customer=blair.customer,
+                    processor=Processor.PAYPAL,
+                    processor_id=DEMO_PAYPAL_ID,
+                    product=blair.product,
+                )
+                Customer.objects.filter(pk=blair.customer_id).update(
+                    paypal_payer_id=DEMO_PAYPAL_PAYER
+                )
+        self.stdout.write("Connected to the local Stripe and PayPal fakes.")
+
+    def link_stripe(self, subscription: Subscription) -> None:
+        adapter = stripe_adapter_for(vendor=subscription.vendor)
+        try:
+            adapter.subscription_get(subscription_id=subscription.processor_id)
+            return  # the fake still knows it
+        except ProcessorError as error:
+            if error.code != "not_found":
+                raise CommandError(f"The local Stripe fake failed: {error.detail}") from error
+        customer = subscription.customer
+        if customer.stripe_customer_id:
+            try:
+                adapter.customer_get(customer_id=customer.stripe_customer_id)
+            except ProcessorError:
+                customer.stripe_customer_id = ""
+                customer.save(update_fields=["stripe_customer_id", "updated_at"])
+        local_status = subscription.status
+        trial_end = subscription.trial_end if local_status == Subscription.Status.TRIALING else None
+        card = DEMO_CARDS.get(subscription.card_last4, "pm_card_visa")
+        if local_status == Subscription.Status.PAST_DUE:
+            # dana's story: the renewal failed. A card whose every charge is
+            # declined leaves an open invoice at the fake, which she can pay
+            # once she has put in a working card.
+            card = "pm_card_chargeCustomerFail"
+        linked = stripe_subscription_provision(
+            customer=customer,
+            product=subscription.product,
+            amount=subscription.amount,
+            currency=subscription.currency,
+            interval=subscription.interval,
+            trial_end=trial_end,
+            payment_method_id=card,
+            subscription=subscription,
+        )
+        if local_status == Subscription.Status.PAST_DUE:
+            Subscription.objects.filter(pk=linked.pk).update(status=local_status)
 
     def admin_user(self, *vendors: Vendor) -> None:
         user_model = get_user_model()

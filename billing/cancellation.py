@@ -1,0 +1,256 @@
+"""Click to cancel: a customer ends their own subscription in the hub.
+
+The processor is asked first; our rows change only once it agreed, so the
+hub never says "cancelled" while the card keeps being charged. Each
+cancellation is written to the audit trail with time, IP, user agent, mode
+and the optional reason: the record that automatic-renewal laws ask for.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import partial
+
+from django.db import transaction
+from django.db.models import Q
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from vendors.models import Vendor
+
+from .adapters import adapter_for
+from .adapters.base import ProcessorError, ProcessorSubscription
+from .audit import audit_record
+from .models import AuditEvent, Subscription
+
+# A claim older than this is taken to be a request that died half way (the
+# process was killed between the claim and the processor's answer).
+CLAIM_TIMEOUT = timedelta(minutes=2)
+
+CANCEL_REASONS = [
+    ("too_expensive", _("It costs too much")),
+    ("not_using", _("I don’t use it enough")),
+    ("switching", _("I’m switching to something else")),
+    ("missing_features", _("It’s missing something I need")),
+    ("technical", _("It didn’t work well for me")),
+    ("other", _("Another reason")),
+]
+
+ENDED = frozenset({Subscription.Status.CANCELED})
+
+
+class CancelInProgress(Exception):
+    """Another request is cancelling (or has cancelled) this subscription."""
+
+
+@dataclass(frozen=True)
+class CancelPlan:
+    """What a cancellation will do, shown on the confirmation page."""
+
+    at_period_end: bool
+    effective_at: datetime | None
+
+
+def subscription_cancel_plan(*, subscription: Subscription) -> CancelPlan:
+    """Now, or at the end of the period already paid for (the vendor's choice)."""
+    at_period_end = subscription.vendor.cancel_mode == Vendor.CancelMode.PERIOD_END
+    if at_period_end:
+        end = subscription.current_period_end or subscription.trial_end
+        if end is None or end <= timezone.now():
+            # Nothing paid for remains: ending "at period end" would mean now.
+            return CancelPlan(at_period_end=False, effective_at=None)
+        return CancelPlan(at_period_end=True, effective_at=end)
+    return CancelPlan(at_period_end=False, effective_at=None)
+
+
+def subscription_can_cancel(*, subscription: Subscription) -> bool:
+    return (
+        subscription.vendor.self_cancel
+        and subscription.status not in ENDED
+        and not subscription.cancel_at_period_end
+    )
+
+
+def _claim(subscription: Subscription, now: datetime) -> bool:
+    """Mark the cancellation as asked for, once. The condition is checked by
+    the UPDATE itself, so of two concurrent submits exactly one goes on to
+    the processor; the other is shown the outcome of the first."""
+    stale = now - CLAIM_TIMEOUT
+    return (
+        Subscription.objects.filter(pk=subscription.pk, cancel_at_period_end=False)
+        .exclude(status=Subscription.Status.CANCELED)
+        .filter(Q(cancel_requested_at__isnull=True) | Q(cancel_requested_at__lt=stale))
+        .update(cancel_requested_at=now)
+        == 1
+    )
+
+
+def _release(subscription: Subscription, claimed_at: datetime) -> None:
+    Subscription.objects.filter(pk=subscription.pk, cancel_requested_at=claimed_at).update(
+        cancel_requested_at=None
+    )
+
+
+def subscription_cancel(
+    *,
+    subscription: Subscription,
+    request: HttpRequest | None,
+    reason_code: str = "",
+    reason_text: str = "",
+) -> Subscription:
+    """Cancel at the processor, then record it here, audit it and email the
+    customer. Raises ProcessorError (nothing changed) or CancelInProgress."""
+    now = timezone.now()
+    plan = subscription_cancel_plan(subscription=subscription)
+    if not _claim(subscription, now):
+        raise CancelInProgress
+    try:
+        adapter = adapter_for(vendor=subscription.vendor, processor=subscription.processor)
+        remote = adapter.subscription_cancel(
+            subscription_id=subscription.processor_id,
+            at_period_end=plan.at_period_end,
+            reason=_reason_for_processor(reason_code, reason_text),
+            idempotency_key=f"hub-cancel-{subscription.pk}-{int(now.timestamp())}",
+        )
+    except ProcessorError:
+        _release(subscription, now)
+        raise
+    # The code (stable, whatever the language) and the customer's own words.
+    reason = " — ".join(p for p in [reason_code, reason_text] if p)
+    with transaction.atomic():
+        subscription.cancel_requested_at = now
+        subscription.cancel_reason = str(reason)[:500]
+        if plan.at_period_end:
+            subscription.cancel_at_period_end = True
+            subscription.current_period_end = remote.current_period_end or plan.effective_at
+            subscription.next_payment_at = None
+            effective_at = subscription.current_period_end
+        else:
+            subscription.status = Subscription.Status.CANCELED
+            subscription.cancel_at_period_end = False
+            subscription.canceled_at = remote.canceled_at or now
+            subscription.next_payment_at = None
+            effective_at = subscription.canceled_at
+        subscription.save()
+        audit_record(
+            vendor=subscription.vendor,
+            action="subscription.canceled",
+            actor=AuditEvent.Actor.CUSTOMER,
+            customer=subscription.customer,
+            subscription=subscription,
+            request=request,
+            details={
+                "mode": "period_end" if plan.at_period_end else "immediately",
+                "effective_at": effective_at.isoformat() if effective_at else None,
+                "requested_at": now.isoformat(),
+                "reason_code": reason_code,
+                "reason_text": reason_text[:500],
+                "processor": subscription.processor,
+                "processor_id": subscription.processor_id,
+            },
+        )
+        from .tasks import subscription_canceled_notify_task
+
+        transaction.on_commit(partial(subscription_canceled_notify_task.delay, subscription.pk))
+    return subscription
+
+
+def _reason_for_processor(reason_code: str, reason_text: str) -> str:
+    label = str(dict(CANCEL_REASONS).get(reason_code, ""))
+    return " — ".join(p for p in [label, reason_text] if p)[:120]
+
+
+def subscription_cancel_undo(*, subscription: Subscription, request: HttpRequest | None) -> None:
+    """ "Keep my subscription": take back a cancellation set for period end,
+    while the period lasts."""
+    if not subscription_can_undo(subscription=subscription):
+        raise ProcessorError(
+            _("This subscription can no longer be kept: its paid period is over."),
+            code="invalid",
+        )
+    adapter = adapter_for(vendor=subscription.vendor, processor=subscription.processor)
+    remote = adapter.subscription_cancel_undo(
+        subscription_id=subscription.processor_id,
+        idempotency_key=f"hub-keep-{subscription.pk}-{int(timezone.now().timestamp())}",
+    )
+    with transaction.atomic():
+        subscription.cancel_at_period_end = False
+        subscription.cancel_requested_at = None
+        subscription.cancel_reason = ""
+        subscription.next_payment_at = remote.next_payment_at or subscription.current_period_end
+        subscription.save()
+        audit_record(
+            vendor=subscription.vendor,
+            action="subscription.cancel_undone",
+            actor=AuditEvent.Actor.CUSTOMER,
+            customer=subscription.customer,
+            subscription=subscription,
+            request=request,
+            details={"processor": subscription.processor},
+        )
+
+
+def subscription_can_undo(*, subscription: Subscription) -> bool:
+    end = subscription.current_period_end
+    return (
+        subscription.cancel_at_period_end
+        and subscription.status not in ENDED
+        and end is not None
+        and end > timezone.now()
+    )
+
+
+def subscription_period_end_finalize(*, subscription: Subscription) -> None:
+    """At the end of the paid period, end a subscription the customer
+    cancelled for then (PayPal needs our call; Stripe has ended it itself and
+    we only read its state). Safe to run twice."""
+    if subscription.status in ENDED or not subscription.cancel_at_period_end:
+        return
+    adapter = adapter_for(vendor=subscription.vendor, processor=subscription.processor)
+    remote: ProcessorSubscription = adapter.subscription_finalize_period_end(
+        subscription_id=subscription.processor_id,
+        idempotency_key=f"hub-finalize-{subscription.pk}",
+    )
+    if remote.status != Subscription.Status.CANCELED:
+        return
+    subscription.status = Subscription.Status.CANCELED
+    subscription.canceled_at = remote.canceled_at or subscription.current_period_end
+    subscription.next_payment_at = None
+    subscription.save(update_fields=["status", "canceled_at", "next_payment_at", "updated_at"])
+    audit_record(
+        vendor=subscription.vendor,
+        action="subscription.ended",
+        actor=AuditEvent.Actor.SYSTEM,
+        customer=subscription.customer,
+        subscription=subscription,
+        details={"processor": subscription.processor},
+    )
+
+
+def subscriptions_due_for_finalizing():
+    return Subscription.objects.filter(
+        cancel_at_period_end=True, current_period_end__lte=timezone.now()
+    ).exclude(status=Subscription.Status.CANCELED)
+
+
+def subscription_canceled_notify(*, subscription: Subscription) -> None:
+    from vendors.mail import mail_send
+
+    mail_send(
+        vendor=subscription.vendor,
+        to=subscription.customer.email,
+        template="subscription_canceled",
+        context={
+            "customer": subscription.customer,
+            "subscription": subscription,
+            "requested_at": subscription.cancel_requested_at or timezone.now(),
+            "effective_at": (
+                subscription.current_period_end
+                if subscription.cancel_at_period_end
+                else subscription.canceled_at
+            ),
+            "at_period_end": subscription.cancel_at_period_end,
+        },
+    )

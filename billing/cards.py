@@ -1,0 +1,195 @@
+"""Card update for a Stripe subscription, in the hub.
+
+Card numbers never reach our server: the browser gives the card to Stripe's
+own field (Stripe.js) against a SetupIntent we create, and we only learn
+which payment method came out of it. Before using it we ask Stripe for the
+SetupIntent ourselves and check that it belongs to this customer, so a
+SetupIntent id typed into the form by someone else changes nothing.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from functools import partial
+from typing import TYPE_CHECKING
+
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+from .adapters import stripe_adapter_for
+from .adapters.base import (
+    MESSAGE_REFUSED,
+    CardSummary,
+    ProcessorError,
+    ProcessorInvoice,
+    ProcessorSetupIntent,
+)
+from .audit import audit_record
+
+if TYPE_CHECKING:
+    from .adapters.stripe import StripeAdapter
+from .models import AuditEvent, Processor, Subscription
+
+# Statuses in which the processor still charges a card (so one can be updated).
+CARD_STATUSES = frozenset(
+    {Subscription.Status.ACTIVE, Subscription.Status.TRIALING, Subscription.Status.PAST_DUE}
+)
+
+PLACE_HUB = "hub"
+PLACE_PAYPAL = "paypal"
+
+
+def card_update_place(subscription: Subscription) -> str:
+    """Where this subscription's payment method is changed: in the hub (a
+    Stripe card), at PayPal, or nowhere ("" once it no longer charges).
+
+    The one decision the subscriptions page, the dashboard and the card page
+    all use.
+    """
+    if subscription.status not in CARD_STATUSES:
+        return ""
+    if subscription.processor == Processor.STRIPE:
+        return PLACE_HUB
+    if subscription.processor == Processor.PAYPAL:
+        return PLACE_PAYPAL
+    return ""
+
+
+@dataclass(frozen=True)
+class CardUpdate:
+    card: CardSummary
+    open_invoice: ProcessorInvoice | None
+
+
+MESSAGE_NO_STRIPE_CUSTOMER = _(
+    "We can’t find your card account with the payment processor, so the card can’t be "
+    "changed here. Please contact the seller."
+)
+MESSAGE_NOT_YOURS = _("That card setup does not belong to this account. Nothing was changed.")
+MESSAGE_SETUP_INCOMPLETE = _(
+    "Your card was not confirmed, so nothing was changed. Please try again."
+)
+
+
+def _stripe(subscription: Subscription) -> StripeAdapter:
+    if card_update_place(subscription) != PLACE_HUB:
+        raise ProcessorError(MESSAGE_REFUSED, code="invalid")
+    if not subscription.customer.stripe_customer_id:
+        raise ProcessorError(MESSAGE_NO_STRIPE_CUSTOMER, code="refused")
+    return stripe_adapter_for(vendor=subscription.vendor)
+
+
+def card_setup_start(*, subscription: Subscription) -> ProcessorSetupIntent:
+    """A SetupIntent for the customer, whose client secret the card form uses."""
+    adapter = _stripe(subscription)
+    return adapter.setup_intent_create(
+        customer_id=subscription.customer.stripe_customer_id,
+        idempotency_key=f"hub-setup-{subscription.pk}-{uuid.uuid4()}",
+    )
+
+
+def card_update_complete(
+    *, subscription: Subscription, setup_intent_id: str, request: HttpRequest | None
+) -> CardUpdate:
+    """Make the card the browser just confirmed the subscription's card.
+
+    Raises ProcessorError (nothing changed here) when the SetupIntent is not
+    this customer's, did not succeed, or Stripe refuses the update.
+    """
+    adapter = _stripe(subscription)
+    customer = subscription.customer
+    intent = adapter.setup_intent_get(setup_intent_id=setup_intent_id)
+    if intent.customer_id != customer.stripe_customer_id:
+        raise ProcessorError(MESSAGE_NOT_YOURS, code="invalid")
+    if intent.status != "succeeded" or not intent.payment_method_id:
+        raise ProcessorError(intent.error_message or MESSAGE_SETUP_INCOMPLETE, code="card_declined")
+    card = adapter.default_payment_method_set(
+        customer_id=customer.stripe_customer_id,
+        subscription_id=subscription.processor_id,
+        payment_method_id=intent.payment_method_id,
+        idempotency_key=f"hub-card-{subscription.pk}-{intent.id}",
+    )
+    previous = {"brand": subscription.card_brand, "last4": subscription.card_last4}
+    with transaction.atomic():
+        subscription.card_brand = card.brand
+        subscription.card_last4 = card.last4
+        subscription.card_exp_month = card.exp_month
+        subscription.card_exp_year = card.exp_year
+        subscription.payment_method_id = card.payment_method_id or intent.payment_method_id
+        subscription.save()
+        audit_record(
+            vendor=subscription.vendor,
+            action="card.updated",
+            actor=AuditEvent.Actor.CUSTOMER,
+            customer=customer,
+            subscription=subscription,
+            request=request,
+            # The brand and last four only: never more of a card.
+            details={"previous": previous, "brand": card.brand, "last4": card.last4},
+        )
+        from .tasks import card_updated_notify_task
+
+        transaction.on_commit(partial(card_updated_notify_task.delay, subscription.pk))
+    open_invoice = None
+    if subscription.status == Subscription.Status.PAST_DUE:
+        open_invoice = card_open_invoice(subscription=subscription)
+    return CardUpdate(card=card, open_invoice=open_invoice)
+
+
+def card_open_invoice(*, subscription: Subscription) -> ProcessorInvoice | None:
+    """The unpaid invoice a past-due subscription could pay with its new card."""
+    if subscription.status != Subscription.Status.PAST_DUE:
+        return None
+    try:
+        adapter = _stripe(subscription)
+        return adapter.invoice_open_for_subscription(subscription_id=subscription.processor_id)
+    except ProcessorError:
+        # Offering the retry is a courtesy; its absence must not break the page.
+        return None
+
+
+def card_invoice_retry(
+    *, subscription: Subscription, request: HttpRequest | None
+) -> ProcessorInvoice:
+    """Pay the open invoice of a past-due subscription with its (new) card,
+    then read the subscription back so the hub shows what Stripe now says."""
+    adapter = _stripe(subscription)
+    invoice = adapter.invoice_open_for_subscription(subscription_id=subscription.processor_id)
+    if invoice is None:
+        raise ProcessorError(_("There is no unpaid payment to retry."), code="invalid")
+    paid = adapter.invoice_pay(
+        invoice_id=invoice.id,
+        payment_method_id=subscription.payment_method_id,
+        idempotency_key=f"hub-retry-{subscription.pk}-{invoice.id}",
+    )
+    remote = adapter.subscription_get(subscription_id=subscription.processor_id)
+    with transaction.atomic():
+        subscription.status = remote.status
+        subscription.current_period_end = (
+            remote.current_period_end or subscription.current_period_end
+        )
+        subscription.next_payment_at = remote.next_payment_at
+        subscription.save()
+        audit_record(
+            vendor=subscription.vendor,
+            action="payment.retried",
+            actor=AuditEvent.Actor.CUSTOMER,
+            customer=subscription.customer,
+            subscription=subscription,
+            request=request,
+            details={"invoice": invoice.id, "status": paid.status},
+        )
+    return paid
+
+
+def card_updated_notify(*, subscription: Subscription) -> None:
+    from vendors.mail import mail_send
+
+    mail_send(
+        vendor=subscription.vendor,
+        to=subscription.customer.email,
+        template="card_updated",
+        context={"customer": subscription.customer, "subscription": subscription},
+    )

@@ -1,0 +1,88 @@
+"""The card update in Chromium, with localstripe's Stripe.js: a good card, a
+declined one and one that asks for 3-D Secure. The card goes from the page
+to the (fake) Stripe; our server only ever receives the SetupIntent's id."""
+
+import pytest
+from django.core import mail
+
+from billing.models import AuditEvent
+from tests.support.browser import DESKTOP, PHONE, browser_sign_in, overflows, serious_violations
+from tests.support.processor_fixtures import stripe_subscription
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def card_page(page, live_server, stripe_vendor, alice):
+    sub = stripe_subscription(alice)
+    browser_sign_in(page, live_server, alice)
+    page.goto(f"{live_server.url}/northwind/updateinfo/subscriptions/{sub.pk}/card/")
+    page.wait_for_selector("#card-element input")
+    return page, sub
+
+
+def fill_card(page, number: str) -> None:
+    card = page.locator("#card-element")
+    card.get_by_placeholder("number").fill(number)
+    card.get_by_placeholder("exp_month").fill("12")
+    card.get_by_placeholder("exp_year").fill("34")
+    card.get_by_placeholder("cvc").fill("123")
+    card.get_by_placeholder("postal_code").fill("97201")
+
+
+def test_a_good_card_is_saved_and_shown(card_page):
+    page, sub = card_page
+    fill_card(page, "4242424242424242")
+    page.get_by_role("button", name="Save card").click()
+    page.wait_for_url("**/card/updated/")
+    assert "Your card is updated" in page.content()
+    sub.refresh_from_db()
+    assert sub.card_last4 == "4242" and sub.payment_method_id.startswith("pm_")
+    assert AuditEvent.objects.filter(action="card.updated", subscription=sub).count() == 1
+    assert len(mail.outbox) == 1
+
+
+def test_a_declined_card_shows_stripes_message_next_to_the_field(card_page):
+    page, sub = card_page
+    fill_card(page, "4000000000000002")
+    page.get_by_role("button", name="Save card").click()
+    error = page.locator("#card-errors")
+    error.wait_for(state="visible")
+    page.wait_for_function("document.getElementById('card-errors').textContent.length > 0")
+    assert "declined" in error.inner_text().lower()
+    assert page.get_by_role("button", name="Save card").is_enabled()
+    assert "/card/" in page.url and "/updated/" not in page.url
+    sub.refresh_from_db()
+    assert not AuditEvent.objects.filter(action="card.updated").exists()
+
+
+def test_3d_secure_completed_saves_the_card(card_page):
+    page, sub = card_page
+    fill_card(page, "4000002500003155")
+    page.get_by_role("button", name="Save card").click()
+    page.get_by_role("button", name="Complete authentication").click()
+    page.wait_for_url("**/card/updated/")
+    sub.refresh_from_db()
+    assert sub.card_last4 == "3155"
+
+
+def test_3d_secure_failed_changes_nothing(card_page):
+    page, sub = card_page
+    fill_card(page, "4000002500003155")
+    page.get_by_role("button", name="Save card").click()
+    page.get_by_role("button", name="Fail authentication").click()
+    page.wait_for_function("document.getElementById('card-errors').textContent.length > 0")
+    assert "authentication" in page.locator("#card-errors").inner_text().lower()
+    sub.refresh_from_db()
+    assert sub.card_last4 == "4242"
+
+
+@pytest.mark.parametrize("size", [DESKTOP, PHONE], ids=["desk", "phone"])
+def test_the_card_page_is_accessible(card_page, size):
+    page, _ = card_page
+    page.set_viewport_size(size)
+    # Stripe's card field is Stripe's own component (an iframe in real
+    # Stripe.js, labelled there); the test fake's bare inputs are not ours to judge.
+    page.evaluate("document.querySelector('#card-element').setAttribute('aria-hidden', 'true')")
+    assert [v for v in serious_violations(page) if "#card-element" not in v] == []
+    assert not overflows(page)

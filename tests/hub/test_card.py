@@ -1,0 +1,194 @@
+"""/subscriptions/<id>/card/: the Stripe card update (SetupIntent checked with
+Stripe before use) and PayPal's way out, against localstripe and the fake
+PayPal. The browser side (Stripe.js, declines, 3-D Secure) is in
+tests/browser/test_card.py."""
+
+import re
+
+import pytest
+from django.core import mail
+
+from billing.adapters import adapter_for
+from billing.models import AuditEvent, Subscription
+from billing.provisioning import stripe_customer_ensure
+from magiclinks.models import AccessLink
+from tests.conftest import sign_in
+from tests.factories import CustomerFactory, SubscriptionFactory
+from tests.support.processor_fixtures import (
+    paypal_subscription,
+    stripe_confirm_setup_intent,
+    stripe_subscription,
+)
+
+BASE = "/northwind/updateinfo/subscriptions"
+
+
+def card_url(sub) -> str:
+    return f"{BASE}/{sub.pk}/card/"
+
+
+@pytest.fixture
+def stripe_sub(stripe_vendor, alice):
+    return stripe_subscription(alice)
+
+
+def client_secret(html: str) -> str:
+    return re.search(r'data-client-secret="([^"]+)"', html).group(1)
+
+
+def test_the_card_page_names_the_account_and_loads_stripe_only_there(
+    alice_client, stripe_sub, stripe_api
+):
+    response = alice_client.get(card_url(stripe_sub))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "alice@example.com" in html and "Pro Membership" in html
+    assert "ending in 4242" in html
+    assert client_secret(html).startswith("seti_")
+    assert f'<script src="{stripe_api}/js.stripe.com/v3/">' in html
+    csp = response["Content-Security-Policy"]
+    assert (
+        "script-src 'self' 'nonce-" in csp
+        and stripe_api in csp.split("script-src")[1].split(";")[0]
+    )
+    assert stripe_api in csp.split("frame-src")[1].split(";")[0]
+    assert stripe_api in csp.split("connect-src")[1].split(";")[0]
+    assert response["Cache-Control"] == "no-store, private"
+
+
+@pytest.mark.parametrize("page", ["", "subscriptions/", "purchases/", "contact/", "profile/"])
+def test_every_other_page_keeps_stripe_out_of_its_csp(alice_client, stripe_api, page):
+    response = alice_client.get(f"/northwind/updateinfo/{page}")
+    csp = response["Content-Security-Policy"]
+    assert stripe_api not in csp and "stripe" not in csp
+    assert "frame-src 'none'" in csp and "connect-src 'self';" in csp
+
+
+def test_a_confirmed_card_becomes_the_subscriptions_card(
+    alice_client, stripe_sub, stripe_api, django_capture_on_commit_callbacks
+):
+    html = alice_client.get(card_url(stripe_sub)).content.decode()
+    intent_id = client_secret(html).split("_secret_")[0]
+    stripe_confirm_setup_intent(stripe_api, intent_id, "pm_card_mastercard")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = alice_client.post(card_url(stripe_sub), {"setup_intent": intent_id})
+    assert response.status_code == 302 and response["Location"].endswith("/card/updated/")
+    stripe_sub.refresh_from_db()
+    assert stripe_sub.card_last4 == "4444" and stripe_sub.card_brand == "mastercard"
+    assert stripe_sub.payment_method_id.startswith("pm_")
+    remote = adapter_for(vendor=stripe_sub.vendor, processor="stripe").subscription_get(
+        subscription_id=stripe_sub.processor_id
+    )
+    assert remote.default_payment_method_id == stripe_sub.payment_method_id
+    event = AuditEvent.objects.get(action="card.updated")
+    assert event.subscription == stripe_sub and event.details["last4"] == "4444"
+    [email] = mail.outbox
+    assert "ending in 4444" in email.body and email.to == ["alice@example.com"]
+    page = alice_client.get(response["Location"]).content.decode()
+    assert "Your card is updated" in page and "ending in 4444" in page
+
+
+def test_a_setup_intent_of_another_customer_changes_nothing(
+    alice_client, stripe_sub, stripe_api, vendor
+):
+    mallory = CustomerFactory(vendor=vendor, email="mallory@example.com")
+    other = stripe_subscription(mallory)
+    sign_in(alice_client, mallory)
+    html = alice_client.get(card_url(other)).content.decode()
+    intent_id = client_secret(html).split("_secret_")[0]
+    stripe_confirm_setup_intent(stripe_api, intent_id, "pm_card_mastercard")
+    sign_in(alice_client, stripe_sub.customer)
+    response = alice_client.post(card_url(stripe_sub), {"setup_intent": intent_id})
+    assert response.status_code == 200
+    assert "does not belong to this account" in response.content.decode()
+    stripe_sub.refresh_from_db()
+    assert stripe_sub.card_last4 == "4242"
+    assert not AuditEvent.objects.filter(action="card.updated").exists()
+
+
+def test_an_unconfirmed_setup_intent_changes_nothing(alice_client, stripe_sub):
+    html = alice_client.get(card_url(stripe_sub)).content.decode()
+    intent_id = client_secret(html).split("_secret_")[0]
+    response = alice_client.post(card_url(stripe_sub), {"setup_intent": intent_id})
+    assert "was not confirmed" in response.content.decode()
+    stripe_sub.refresh_from_db()
+    assert stripe_sub.card_last4 == "4242"
+
+
+def test_a_malformed_setup_intent_id_is_a_form_error(alice_client, stripe_sub):
+    response = alice_client.post(card_url(stripe_sub), {"setup_intent": "x\x00y"})
+    assert response.status_code == 200
+    assert "enter your card again" in response.content.decode()
+
+
+def test_when_stripe_refuses_it_offers_an_emailed_link(
+    alice_client, stripe_vendor, stripe_api, alice, django_capture_on_commit_callbacks
+):
+    stripe_customer_ensure(customer=alice)
+    # Stripe knows the customer but refuses to touch this subscription.
+    sub = SubscriptionFactory(customer=alice, processor_id="sub_unknown_at_stripe")
+    html = alice_client.get(card_url(sub)).content.decode()
+    intent_id = client_secret(html).split("_secret_")[0]
+    stripe_confirm_setup_intent(stripe_api, intent_id, "pm_card_mastercard")
+    response = alice_client.post(card_url(sub), {"setup_intent": intent_id})
+    html = response.content.decode()
+    assert "Email me a secure link to update my card" in html
+    sub.refresh_from_db()
+    assert sub.card_last4 == "4242"
+    assert "Nothing was changed" in html
+    with django_capture_on_commit_callbacks(execute=True):
+        response = alice_client.post(f"{BASE}/{sub.pk}/card/email-link/")
+    assert response.status_code == 302
+    [email] = mail.outbox
+    assert email.to == ["alice@example.com"]
+    link = AccessLink.objects.get(customer=alice)
+    assert link.next_path == card_url(sub)
+
+
+def test_paypal_subscriptions_are_sent_to_paypal(alice_client, paypal_vendor, paypal_api, alice):
+    sub = paypal_subscription(alice, paypal_api)
+    listing = alice_client.get(f"{BASE}/").content.decode()
+    assert "Manage on PayPal" in listing and "Update card" not in listing
+    response = alice_client.get(card_url(sub))
+    html = response.content.decode()
+    assert f'href="{paypal_api}/myaccount/autopay/"' in html
+    assert "stripe" not in response["Content-Security-Policy"]
+    assert alice_client.post(card_url(sub), {"setup_intent": "seti_123"}).status_code == 200
+
+
+@pytest.mark.parametrize("status", ["canceled", "paused", "incomplete"])
+def test_a_subscription_that_no_longer_charges_has_no_card_page(alice_client, alice, status):
+    sub = SubscriptionFactory(customer=alice, status=status)
+    assert alice_client.get(card_url(sub)).status_code == 404
+
+
+@pytest.mark.parametrize("path", ["card/", "card/updated/", "card/retry/", "card/email-link/"])
+def test_another_customers_card_pages_are_404(client, vendor, bob, alice, acme_alice, path):
+    sign_in(client, bob)
+    for sub in (SubscriptionFactory(customer=alice), SubscriptionFactory(customer=acme_alice)):
+        assert client.get(f"{BASE}/{sub.pk}/{path}").status_code in (404, 405)
+        # 405 for a page that takes no POST: the same whatever the id.
+        assert client.post(f"{BASE}/{sub.pk}/{path}", {}).status_code in (404, 405)
+    assert mail.outbox == []
+    assert Subscription.objects.filter(card_last4="4242").count() == 2
+
+
+def test_a_past_due_subscription_can_pay_its_open_invoice_with_the_new_card(
+    alice_client, stripe_vendor, stripe_api, alice
+):
+    # Every charge to this card is declined: the first invoice stays open.
+    sub = stripe_subscription(alice, payment_method_id="pm_card_chargeCustomerFail")
+    Subscription.objects.filter(pk=sub.pk).update(status="past_due")
+    html = alice_client.get(card_url(sub)).content.decode()
+    intent_id = client_secret(html).split("_secret_")[0]
+    stripe_confirm_setup_intent(stripe_api, intent_id, "pm_card_visa")
+    response = alice_client.post(card_url(sub), {"setup_intent": intent_id})
+    page = alice_client.get(response["Location"]).content.decode()
+    assert "A payment of $29.00 is still unpaid" in page and "Pay $29.00 now" in page
+
+    response = alice_client.post(f"{BASE}/{sub.pk}/card/retry/")
+    assert response.status_code == 302
+    sub.refresh_from_db()
+    assert sub.status == "active"
+    assert AuditEvent.objects.get(action="payment.retried").details["status"] == "paid"
+    assert "the payment went through" in alice_client.get(f"{BASE}/").content.decode()
