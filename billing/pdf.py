@@ -30,6 +30,8 @@ from django.core.files.storage import default_storage
 from django.template.loader import render_to_string
 from django.utils import translation
 
+from vendors.formatting import vendor_language
+
 from .invoices import invoice_shows_quantities
 from .models import Invoice
 
@@ -107,7 +109,7 @@ class InvoiceURLFetcher(weasyprint.urls.URLFetcher):
 def invoice_pdf_html(*, invoice: Invoice) -> str:
     """The HTML WeasyPrint lays out, in the vendor's language."""
     vendor = invoice.vendor
-    with translation.override(vendor.locale or "en"):
+    with translation.override(vendor_language(vendor)):
         return render_to_string(
             "billing/invoice_pdf.html",
             {
