@@ -95,7 +95,7 @@ class PaymentHistoryPaginator(Paginator):
         bottom = (number - 1) * self.per_page
         top = min(bottom + self.per_page, count)
         if top <= bottom:
-            return self._get_page([], number, self)
+            return Page([], number, self)
         ordering = PURCHASE_SORTS[self.sort]
         ids_query = _customer_payments(customer=self.customer, sort=self.sort)
         if bottom > count - top:
@@ -110,7 +110,7 @@ class PaymentHistoryPaginator(Paginator):
         else:
             ids = list(ids_query.order_by(*ordering).values_list("id", flat=True)[bottom:top])
         rows = Payment.objects.select_related("order", "invoice").in_bulk(ids)
-        return self._get_page([rows[i] for i in ids if i in rows], number, self)
+        return Page([rows[i] for i in ids if i in rows], number, self)
 
 
 def payment_recent(*, customer: Customer, limit: int = 3) -> list[Payment]:

@@ -10,6 +10,7 @@ of all of them at once (capped per subscription).
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from typing import Any, cast
 
 from django.db.models import F, OuterRef, Q, Subquery, Window
 from django.db.models.functions import RowNumber
@@ -60,7 +61,8 @@ def _last_settled_at():
     )
 
 
-def _unresolved_failures(subscriptions: list[Subscription]) -> dict[int, list[Payment]]:
+# `subscriptions` are annotated with last_settled_at (subscription_rows).
+def _unresolved_failures(subscriptions: list[Any]) -> dict[int, list[Payment]]:
     """Failed payments newer than each subscription's last successful one, the
     newest FAILED_PAYMENTS_SHOWN of each: an old failure that a later payment
     settled needs nothing from the customer.
@@ -91,19 +93,18 @@ def _unresolved_failures(subscriptions: list[Subscription]) -> dict[int, list[Pa
         .order_by("subscription_id", *newest_first)
     )
     for payment in failures:
-        found[payment.subscription_id].append(payment)
+        found[cast(int, payment.subscription_id)].append(payment)
     return found
 
 
 def subscription_rows(*, customer: Customer) -> list[SubscriptionRow]:
     """The customer's subscriptions, newest first, ready to display."""
     vendor = customer.vendor
-    subscriptions = (
+    subscriptions = list(
         Subscription.objects.filter(vendor_id=customer.vendor_id, customer=customer)
         .order_by("-created_at", "-id")
         .annotate(last_settled_at=_last_settled_at())
     )
-    subscriptions = list(subscriptions)
     failures = _unresolved_failures(subscriptions)
     rows = []
     for subscription in subscriptions:
