@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: demo test install install-dev lint format migrate seed worker clean
+.PHONY: demo test install install-dev install-bench bench bench-smoke lint format migrate seed worker clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,8 +20,13 @@ $(VENV)/.installed-dev: $(VENV)/.installed pyproject.toml
 	$(BIN)/pip install --quiet -e ".[dev]"
 	touch $@
 
+$(VENV)/.installed-bench: $(VENV)/.installed pyproject.toml
+	$(BIN)/pip install --quiet -e ".[bench]"
+	touch $@
+
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
+install-bench: $(VENV)/.installed-bench
 
 migrate: install
 	DEBUG=1 $(BIN)/python manage.py migrate --noinput
@@ -52,6 +57,21 @@ format: install-dev
 # REQUIRE_SERVICES=1 turns the skips of service-bound tests into failures.
 test: lint
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# The benchmark harness (bench/run.py): SCALE=tiny|small|full generates the
+# dataset into BENCH_DATABASE_URL (default hub_bench_data on 127.0.0.1), serves
+# it with gunicorn on loopback and measures every hub page. BENCH_ARGS passes
+# options, e.g. BENCH_ARGS=--reuse to keep a loaded dataset.
+SCALE ?= small
+bench: install-bench
+	@command -v wrk >/dev/null 2>&1 || { command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ] \
+		&& apt-get install -y -qq wrk >/dev/null 2>&1; } || echo "(wrk not found: using the Python load generator)"
+	$(BIN)/python -m bench.run --scale $(SCALE) $(BENCH_ARGS)
+
+# CI: the harness at a tiny scale, seconds; fails on breakage or on a page
+# whose query count grows with the history, never on timings.
+bench-smoke: install
+	$(BIN)/python -m bench.run --scale tiny --smoke
 
 worker: install
 	$(BIN)/celery -A hub worker --loglevel=INFO
