@@ -73,8 +73,10 @@ bench: install-bench
 bench-smoke: install
 	$(BIN)/python -m bench.run --scale tiny --smoke
 
+# One worker for everything in development; production runs the pdf queue
+# on its own worker (docker-compose.yml).
 worker: install
-	$(BIN)/celery -A hub worker --loglevel=INFO
+	$(BIN)/celery -A hub worker -Q hub,pdf --loglevel=INFO
 
 clean:
 	rm -rf $(VENV) var
