@@ -219,9 +219,12 @@ def test_typed_text_is_printed_as_text_not_markup(vendor, alice, tmp_path):
     assert "<img src='http://127.0.0.1:1/x.png'>Mallory" in text
 
 
-def test_the_warm_up_lays_out_a_document_through_the_narrowed_fetcher(monkeypatch):
-    """Web and worker processes call it at start; it must fetch nothing but our
-    own stylesheet."""
+def test_the_warm_up_lays_out_a_document_through_the_narrowed_fetcher(
+    monkeypatch, db, django_assert_num_queries
+):
+    """Web and worker processes call it at start; it renders the real invoice
+    template with made-up data, touching neither the database nor storage,
+    and fetches nothing but our own stylesheet."""
     from billing import pdf
 
     fetched = []
@@ -232,7 +235,8 @@ def test_the_warm_up_lays_out_a_document_through_the_narrowed_fetcher(monkeypatc
         return original(self, url, headers)
 
     monkeypatch.setattr(pdf.InvoiceURLFetcher, "fetch", spy)
-    pdf.pdf_warm_up()
+    with django_assert_num_queries(0):
+        pdf.pdf_warm_up()
     assert fetched == ["hub-static:invoice.css"]
 
 
