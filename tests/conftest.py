@@ -91,7 +91,8 @@ def database_url() -> str:
 
 @pytest.fixture
 def celery_worker(redis_url, transactional_db, tmp_path):
-    """A real `celery -A hub worker` subprocess on this run's queue, reading the
+    """A real `celery -A hub worker` subprocess on this run's queues (the
+    default one and the PDF one), reading the
     test database and writing mail to files; the app sends to the broker
     instead of running tasks eagerly for the length of the test."""
     require(connection.vendor == "postgresql", "PostgreSQL (the worker shares the database)")
@@ -110,7 +111,8 @@ def celery_worker(redis_url, transactional_db, tmp_path):
         [
             sys.executable, "-m", "celery", "-A", "hub", "worker",
             "--pool=solo", "--without-gossip", "--without-mingle", "--without-heartbeat",
-            "--loglevel=WARNING", "-Q", settings.CELERY_TASK_DEFAULT_QUEUE,
+            "--loglevel=WARNING",
+            "-Q", f"{settings.CELERY_TASK_DEFAULT_QUEUE},{settings.CELERY_PDF_QUEUE}",
             "-n", f"test-{os.getpid()}@%h",
         ],
         cwd=ROOT,

@@ -29,6 +29,8 @@ STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticF
 # machine (or a run beside the demo) never take each other's tasks or limits.
 _RUN_ID = os.environ.setdefault("HUB_TEST_RUN_ID", str(os.getpid()))
 CELERY_TASK_DEFAULT_QUEUE = f"hub-test-{_RUN_ID}"
+CELERY_PDF_QUEUE = f"hub-test-{_RUN_ID}-pdf"
+CELERY_TASK_ROUTES = {"billing.tasks.invoice_pdf_render_task": {"queue": CELERY_PDF_QUEUE}}
 if REDIS_URL:  # noqa: F405
     CACHES["default"]["KEY_PREFIX"] = f"hub-test-{_RUN_ID}"  # noqa: F405
 # Tasks run eagerly unless a test starts a real worker (the celery_worker

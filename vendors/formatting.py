@@ -47,8 +47,19 @@ def babel_locale(vendor) -> str:
     return f"{language}_{region.upper()}" if region else language
 
 
+@functools.lru_cache(maxsize=64)
+def _locale(code: str) -> Locale:
+    """Babel's Locale for a code, parsed once per process: Babel parses a
+    locale string again on every call, and a purchases page formats 50
+    amounts and dates."""
+    try:
+        return Locale.parse(code)
+    except (UnknownLocaleError, ValueError):
+        return Locale.parse(DEFAULT_LOCALE)
+
+
 def money(amount: Decimal, currency: str, vendor=None) -> str:
-    return format_currency(amount, currency, locale=babel_locale(vendor))
+    return format_currency(amount, currency, locale=_locale(babel_locale(vendor)))
 
 
 def vendor_zone(vendor) -> zoneinfo.ZoneInfo:
@@ -63,14 +74,14 @@ def local_date(value: datetime | date | None, vendor=None, fmt: str = "medium") 
         return ""
     if isinstance(value, datetime):
         value = timezone.localtime(value, vendor_zone(vendor)).date()
-    return format_date(value, format=fmt, locale=babel_locale(vendor))
+    return format_date(value, format=fmt, locale=_locale(babel_locale(vendor)))
 
 
 def local_datetime(value: datetime | None, vendor=None, fmt: str = "medium") -> str:
     if value is None:
         return ""
     return format_datetime(
-        value, format=fmt, tzinfo=vendor_zone(vendor), locale=babel_locale(vendor)
+        value, format=fmt, tzinfo=vendor_zone(vendor), locale=_locale(babel_locale(vendor))
     )
 
 

@@ -248,3 +248,28 @@ def test_alex_downloads_a_demo_invoice(client, db, tmp_path):
     # Another demo customer, bob-like, gets a 404 for alex's invoice.
     sign_in(client, Customer.objects.get(vendor__slug="demo", email="casey@example.com"))
     assert client.get(pdf_url(invoice)).status_code == 404
+
+
+def test_a_stored_pdf_is_opened_from_storage_without_asking_whether_it_exists(
+    alice_client, invoice
+):
+    """One storage call for a stored PDF (on a bucket each call is a round trip)."""
+    from unittest import mock
+
+    from django.core.files.storage import FileSystemStorage
+
+    url = f"/northwind/updateinfo/invoices/{invoice.number}/pdf"
+    b"".join(alice_client.get(url).streaming_content)  # rendered and stored once
+    with mock.patch.object(FileSystemStorage, "exists", side_effect=AssertionError("exists()")):
+        response = alice_client.get(url)
+        assert b"".join(response.streaming_content).startswith(b"%PDF")
+
+
+def test_a_stored_pdf_whose_file_went_missing_is_rendered_again(alice_client, invoice):
+    url = f"/northwind/updateinfo/invoices/{invoice.number}/pdf"
+    b"".join(alice_client.get(url).streaming_content)
+    invoice.refresh_from_db()
+    invoice.pdf.storage.delete(invoice.pdf.name)
+    response = alice_client.get(url)
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content).startswith(b"%PDF")

@@ -301,3 +301,38 @@ def test_the_demo_personas_see_their_subscriptions(client, db):
     acme = page_for("acme", "alex@example.com")
     assert "Acme Cloud Backup" in acme and "€49.00 / year" in acme
     assert "Pro Membership" not in acme
+
+
+def test_only_failures_after_the_last_settled_payment_count_in_a_long_history(
+    alice, django_assert_num_queries
+):
+    """Thousands of old failures settled by later payments cost nothing: the
+    failures are read after each subscription's own last settled payment, in
+    the same two queries as a short history."""
+    from billing.models import Payment
+
+    sub = SubscriptionFactory(customer=alice, status="past_due")
+    order = with_payments(sub, "paid")
+    start = timezone.now() - timedelta(days=4000)
+    Payment.objects.bulk_create(
+        Payment(
+            vendor=alice.vendor,
+            customer=alice,
+            order=order,
+            subscription=sub,
+            amount=Decimal("9"),
+            currency="USD",
+            status=("failed", "paid", "refunded")[i % 3],
+            created_at=start + timedelta(hours=i),
+            processor="stripe",
+        )
+        for i in range(3000)
+    )
+    for i, status in enumerate(["refunded", "failed", "failed"]):  # the newest three
+        PaymentFactory(
+            order=order, subscription=sub, status=status, created_at=timezone.now() + timedelta(i)
+        )
+    with django_assert_num_queries(2):
+        (row,) = subscription_rows(customer=alice)
+    assert [p.status for p in row.failed_payments] == ["failed", "failed"]
+    assert row.failed_payments[0].created_at > row.failed_payments[1].created_at
