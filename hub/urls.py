@@ -5,6 +5,8 @@ from django.urls import include, path
 from . import views
 
 urlpatterns = [
+    path("", views.landing, name="landing"),
+    path("favicon.ico", views.favicon, name="favicon"),
     path("admin/", admin.site.urls),
     path("healthz", views.healthz, name="healthz"),
     path("readyz", views.readyz, name="readyz"),
@@ -15,3 +17,4 @@ urlpatterns = [
 ]
 
 handler404 = "hub.views.not_found"
+handler500 = "hub.views.server_error"
