@@ -294,7 +294,7 @@ def test_the_demo_personas_see_their_subscriptions(client, db):
         return client.get(f"/{slug}/updateinfo/subscriptions/").content.decode()
 
     eli = page_for("demo", "eli@example.com")
-    assert "Your first payment of $29.00 is on" in eli
+    assert "Your first payment, of $29.00, is taken that day." in eli
     dana = page_for("demo", "dana@example.com")
     assert "Your card was declined." in dana and "Update card" in dana
     alex = page_for("demo", "alex@example.com")
