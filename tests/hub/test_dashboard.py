@@ -15,13 +15,14 @@ def test_it_shows_the_customers_details_and_billing_address(alice_client, alice)
     alice.address_line1 = "12 Harbor Road"
     alice.city = "Portland"
     alice.postal_code = "97201"
+    alice.state = "OR"
     alice.country = "US"
     alice.save()
     page = alice_client.get(HOME).text
     assert "Hello, Alice Adams" in page
     assert "alice@example.com" in page
     assert "12 Harbor Road" in page
-    assert "97201 Portland" in page
+    assert "Portland, OR 97201" in page  # as a US address is written
     assert "United States" in page  # the country by name, not its code
 
 
