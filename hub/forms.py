@@ -72,6 +72,10 @@ class ProfileForm(forms.Form):
         fields = ["address_line1", "address_line2", "city", "postal_code", "state", "country"]
         if any(name in self.errors for name in fields):
             return data
+        if all(data.get(name, "") == getattr(self.customer, name) for name in fields):
+            # An address saved before these checks existed is not held
+            # against a customer who only changes their name or email.
+            return data
         problems, normal = address_problems(
             line1=data.get("address_line1", ""),
             line2=data.get("address_line2", ""),

@@ -243,3 +243,12 @@ def test_postal_code_and_state_are_saved_in_their_countrys_form(alice_client, al
     assert alice_client.post(PROFILE, uk).status_code == 302
     alice.refresh_from_db()
     assert (alice.postal_code, alice.country) == ("SW1A 2AA", "GB")
+
+
+def test_an_old_incomplete_address_does_not_block_a_name_change(alice_client, alice):
+    alice.city, alice.country = "Toronto", "CA"  # no street, province or postal code
+    alice.save()
+    data = form_data(name="Alice Z.", city="Toronto", country="CA")
+    assert alice_client.post(PROFILE, data).status_code == 302
+    alice.refresh_from_db()
+    assert alice.name == "Alice Z."
