@@ -31,7 +31,7 @@ from django.template.loader import render_to_string
 from django.utils import translation
 
 from .invoices import invoice_shows_quantities
-from .models import Invoice
+from .models import CreditNote, Invoice
 
 STATIC_SCHEME = "hub-static:"
 MEDIA_SCHEME = "hub-media:"
@@ -134,3 +134,21 @@ def pdf_render(*, invoice: Invoice) -> bytes:
     render_stats["count"] += 1
     render_stats["last_ms"] = (time.perf_counter() - started) * 1000
     return pdf
+
+
+def credit_note_pdf_render(*, credit_note: CreditNote) -> bytes:
+    """A credit note as an A4 PDF (bytes), with the same fetcher rules."""
+    vendor = credit_note.vendor
+    logo = credit_note.seller.get("logo") or ""
+    with translation.override(vendor.locale or "en"):
+        html = render_to_string(
+            "billing/credit_note_pdf.html",
+            {
+                "credit_note": credit_note,
+                "vendor": vendor,
+                "logo_url": f"{MEDIA_SCHEME}{logo}" if logo else "",
+                "stylesheet_url": f"{STATIC_SCHEME}invoice.css",
+            },
+        )
+    fetcher = InvoiceURLFetcher(media_names=[logo])
+    return weasyprint.HTML(string=html, url_fetcher=fetcher, base_url=None).write_pdf()

@@ -29,6 +29,11 @@ STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticF
 # machine (or a run beside the demo) never take each other's tasks or limits.
 _RUN_ID = os.environ.setdefault("HUB_TEST_RUN_ID", str(os.getpid()))
 CELERY_TASK_DEFAULT_QUEUE = f"hub-test-{_RUN_ID}"
+CELERY_WEBHOOKS_QUEUE = f"hub-test-{_RUN_ID}-webhooks"
+CELERY_TASK_ROUTES = {  # noqa: F405
+    **CELERY_TASK_ROUTES,  # noqa: F405
+    "billing.tasks.webhook_event_process_task": {"queue": CELERY_WEBHOOKS_QUEUE},
+}
 if REDIS_URL:  # noqa: F405
     CACHES["default"]["KEY_PREFIX"] = f"hub-test-{_RUN_ID}"  # noqa: F405
 # Tasks run eagerly unless a test starts a real worker (the celery_worker
