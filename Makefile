@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: demo test install install-dev install-demo lint format migrate seed worker clean
+.PHONY: demo test install install-dev install-demo install-bench bench bench-smoke lint format migrate seed worker clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,9 +25,14 @@ $(VENV)/.installed-demo: $(VENV)/.installed pyproject.toml
 	$(BIN)/pip install --quiet -e ".[demo]"
 	touch $@
 
+$(VENV)/.installed-bench: $(VENV)/.installed pyproject.toml
+	$(BIN)/pip install --quiet -e ".[bench]"
+	touch $@
+
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 install-demo: $(VENV)/.installed-demo
+install-bench: $(VENV)/.installed-bench
 
 migrate: install
 	DEBUG=1 $(BIN)/python manage.py migrate --noinput
@@ -60,8 +65,25 @@ format: install-dev
 test: lint
 	$(BIN)/pytest $(PYTEST_ARGS)
 
+# The benchmark harness (bench/run.py): SCALE=tiny|small|full generates the
+# dataset into BENCH_DATABASE_URL (default hub_bench_data on 127.0.0.1), serves
+# it with gunicorn on loopback and measures every hub page. BENCH_ARGS passes
+# options, e.g. BENCH_ARGS=--reuse to keep a loaded dataset.
+SCALE ?= small
+bench: install-bench
+	@command -v wrk >/dev/null 2>&1 || { command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ] \
+		&& apt-get install -y -qq wrk >/dev/null 2>&1; } || echo "(wrk not found: using the Python load generator)"
+	$(BIN)/python -m bench.run --scale $(SCALE) $(BENCH_ARGS)
+
+# CI: the harness at a tiny scale, seconds; fails on breakage or on a page
+# whose query count grows with the history, never on timings.
+bench-smoke: install
+	$(BIN)/python -m bench.run --scale tiny --smoke
+
+# One worker for everything in development; production runs the pdf queue
+# on its own worker (docker-compose.yml).
 worker: install
-	$(BIN)/celery -A hub worker --loglevel=INFO
+	$(BIN)/celery -A hub worker -Q hub,pdf --loglevel=INFO
 
 clean:
 	rm -rf $(VENV) var

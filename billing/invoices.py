@@ -5,7 +5,7 @@ import secrets
 from datetime import datetime
 from decimal import Decimal
 
-from django.core.files.base import ContentFile
+from django.core.files.base import ContentFile, File
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.shortcuts import get_object_or_404
@@ -174,6 +174,22 @@ def invoice_pdf_ensure(*, invoice: Invoice) -> Invoice:
             Invoice.objects.filter(pk=locked.pk).update(pdf=locked.pdf.name)
     invoice.pdf = locked.pdf.name
     return invoice
+
+
+def invoice_pdf_open(*, invoice: Invoice) -> File:
+    """The invoice's stored PDF, opened for reading; rendered and stored first
+    when there is none yet (or its file went missing from storage).
+
+    A stored PDF costs one storage call (open), not two (exists, then open):
+    on a bucket each is a round trip.
+    """
+    if invoice.pdf.name:
+        try:
+            return invoice.pdf.storage.open(invoice.pdf.name, "rb")
+        except FileNotFoundError:
+            pass
+    invoice = invoice_pdf_ensure(invoice=invoice)
+    return invoice.pdf.storage.open(str(invoice.pdf.name), "rb")
 
 
 def invoice_pdf_enqueue(*, invoice: Invoice) -> None:

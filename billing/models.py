@@ -192,7 +192,12 @@ class Order(models.Model):
                 name="order_unique_processor_ref",
             ),
         ]
-        indexes = [models.Index(fields=["customer", "-created_at"], name="order_customer_created")]
+        indexes = [
+            models.Index(fields=["customer", "-created_at"], name="order_customer_created"),
+            # The purchase history sorted by order id walks one customer's
+            # orders in number order and stops after a page.
+            models.Index(fields=["customer", "number"], name="order_customer_number"),
+        ]
 
     def __str__(self) -> str:
         return self.number
@@ -253,6 +258,13 @@ class Payment(models.Model):
             models.Index(fields=["customer", "amount", "id"], name="payment_customer_amount"),
             models.Index(fields=["customer", "status", "id"], name="payment_customer_status"),
             models.Index(fields=["subscription", "-created_at"], name="payment_subscription_date"),
+            # A subscription's last settled payment, found in one probe
+            # however many failed attempts came before or after it.
+            models.Index(
+                fields=["subscription", "-created_at"],
+                condition=models.Q(status__in=["paid", "refunded"]),
+                name="payment_subscription_settled",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -30,6 +30,8 @@ from django.core.files.storage import default_storage
 from django.template.loader import render_to_string
 from django.utils import translation
 
+from vendors.formatting import vendor_language
+
 from .invoices import invoice_shows_quantities
 from .models import CreditNote, Invoice
 
@@ -107,7 +109,7 @@ class InvoiceURLFetcher(weasyprint.urls.URLFetcher):
 def invoice_pdf_html(*, invoice: Invoice) -> str:
     """The HTML WeasyPrint lays out, in the vendor's language."""
     vendor = invoice.vendor
-    with translation.override(vendor.locale or "en"):
+    with translation.override(vendor_language(vendor)):
         return render_to_string(
             "billing/invoice_pdf.html",
             {
@@ -136,11 +138,49 @@ def pdf_render(*, invoice: Invoice) -> bytes:
     return pdf
 
 
+def pdf_warm_up() -> None:
+    """Render a made-up invoice with the real template, once per process.
+
+    WeasyPrint's first document in a process loads Pango, the fonts, the
+    stylesheets and its layout code: the import alone is over half a second,
+    and the first real invoice still took twice a warm one after a one-line
+    warm-up document. Web and worker processes call this when they start
+    (gunicorn.conf.py, hub.celery), so no customer's download pays for it.
+    Nothing is read from or written to the database or storage.
+    """
+    from datetime import UTC, datetime
+    from decimal import Decimal
+
+    from vendors.models import Vendor
+
+    from .models import Payment
+
+    vendor = Vendor(slug="warm-up", name="Warm-up", address="1 Road\nTown", locale="en")
+    payment = Payment(
+        vendor=vendor, amount=Decimal("12.50"), currency="USD", status=Payment.Status.PAID
+    )
+    invoice = Invoice(
+        vendor=vendor,
+        payment=payment,
+        number="WARM-000001",
+        issued_at=datetime(2026, 1, 1, tzinfo=UTC),
+        seller={"name": "Warm-up", "address": "1 Road\nTown", "support_email": "", "logo": ""},
+        buyer={"name": "Customer", "email": "customer@example.com", "address": ["Town"]},
+        lines=[{"description": "Plan", "quantity": 1, "unit_amount": "12.50", "amount": "12.50"}],
+        subtotal=Decimal("12.50"),
+        total=Decimal("12.50"),
+        currency="USD",
+        paid_via="Visa •••• 4242",
+    )
+    html = invoice_pdf_html(invoice=invoice)
+    weasyprint.HTML(string=html, url_fetcher=InvoiceURLFetcher(), base_url=None).write_pdf()
+
+
 def credit_note_pdf_render(*, credit_note: CreditNote) -> bytes:
     """A credit note as an A4 PDF (bytes), with the same fetcher rules."""
     vendor = credit_note.vendor
     logo = credit_note.seller.get("logo") or ""
-    with translation.override(vendor.locale or "en"):
+    with translation.override(vendor_language(vendor)):
         html = render_to_string(
             "billing/credit_note_pdf.html",
             {

@@ -4,7 +4,9 @@ Every read starts from the signed-in customer (and so from their vendor):
 nothing here can return another tenant's rows.
 """
 
+from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
+from django.utils.functional import cached_property
 
 from .models import Customer, Payment, Subscription, normalize_email
 
@@ -39,10 +41,76 @@ def payment_history(*, customer: Customer, sort: str = PURCHASE_SORT_DEFAULT) ->
     """
     ordering = PURCHASE_SORTS[purchase_sort_parse(value=sort)]
     return (
-        Payment.objects.filter(vendor_id=customer.vendor_id, customer=customer)
+        _customer_payments(customer=customer, sort=sort)
         .select_related("order", "invoice")
         .order_by(*ordering)
     )
+
+
+def _customer_payments(*, customer: Customer, sort: str = PURCHASE_SORT_DEFAULT) -> QuerySet:
+    """The customer's payments, unordered, filtered so an index serves each sort.
+
+    No vendor filter: the customer was loaded from their vendor (the session
+    entry is per vendor), so their payments are that vendor's already, and a
+    vendor_id condition is a column none of the customer's indexes hold: it
+    made PostgreSQL read every row of a 50k history from the table just to
+    count them (39 ms instead of 5 with an index-only scan).
+    """
+    payments = Payment.objects.filter(customer=customer)
+    if purchase_sort_parse(value=sort).lstrip("-") == "order":
+        # A payment's order is always its customer's own order. Saying so lets
+        # PostgreSQL walk that customer's orders in number order (index
+        # order_customer_number) and stop after one page, instead of joining
+        # and sorting the whole history for every page.
+        payments = payments.filter(order__customer=customer)
+    return payments
+
+
+class PaymentHistoryPaginator(Paginator):
+    """Pages of a customer's purchase history that cost the same whatever the
+    page number and the history length.
+
+    Django's Paginator slices the sorted, joined queryset with OFFSET, so the
+    last page of a 50k-payment history made PostgreSQL join and sort every
+    row and throw all but 25 away (3 requests/s). Here a page is read ids
+    first: a narrow query over the sort's index finds the page's 25 ids, and
+    a second query loads those rows with their order and invoice. A page in
+    the second half of the history is read from the other end of the index
+    (reversed sort, smaller OFFSET) and turned round, so the last page costs
+    what the first does. Three queries a page: count, ids, rows.
+    """
+
+    def __init__(self, *, customer: Customer, sort: str, per_page: int):
+        self.customer = customer
+        self.sort = purchase_sort_parse(value=sort)
+        super().__init__(payment_history(customer=customer, sort=self.sort), per_page)
+
+    @cached_property
+    def count(self) -> int:
+        return _customer_payments(customer=self.customer).count()
+
+    def page(self, number) -> Page:
+        number = self.validate_number(number)
+        count = self.count
+        bottom = (number - 1) * self.per_page
+        top = min(bottom + self.per_page, count)
+        if top <= bottom:
+            return Page([], number, self)
+        ordering = PURCHASE_SORTS[self.sort]
+        ids_query = _customer_payments(customer=self.customer, sort=self.sort)
+        if bottom > count - top:
+            # Nearer the end: read backwards from the end of the index.
+            reverse = tuple(f[1:] if f.startswith("-") else f"-{f}" for f in ordering)
+            ids = list(
+                ids_query.order_by(*reverse).values_list("id", flat=True)[
+                    count - top : count - bottom
+                ]
+            )
+            ids.reverse()
+        else:
+            ids = list(ids_query.order_by(*ordering).values_list("id", flat=True)[bottom:top])
+        rows = Payment.objects.select_related("order", "invoice").in_bulk(ids)
+        return Page([rows[i] for i in ids if i in rows], number, self)
 
 
 def payment_recent(*, customer: Customer, limit: int = 3) -> list[Payment]:

@@ -2,15 +2,18 @@
 each with the failed charges still waiting to be resolved and what the
 customer may do about it.
 
-Two queries whatever the customer's history: the subscriptions, then the
-unresolved failed payments of all of them at once (capped per subscription).
+Two queries whatever the customer's history: the subscriptions (each with
+the time of its last settled payment), then the unresolved failed payments
+of all of them at once (capped per subscription).
 """
 
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from typing import Any, cast
 
-from django.db.models import F, OuterRef, Prefetch, Q, Subquery
+from django.db.models import F, OuterRef, Q, Subquery, Window
+from django.db.models.functions import RowNumber
 from django.shortcuts import get_object_or_404
 
 from .cancellation import subscription_can_undo
@@ -44,39 +47,69 @@ class SubscriptionRow:
     has_card: bool = False
 
 
-def _unresolved_failures():
-    """Failed payments newer than the subscription's last successful one: an
-    old failure that a later payment settled needs nothing from the customer."""
-    last_paid = (
-        Payment.objects.filter(
-            subscription=OuterRef("subscription"),
-            status__in=[Payment.Status.PAID, Payment.Status.REFUNDED],
-        )
+# A payment that settles the subscription's earlier failures.
+SETTLING_STATUSES = (Payment.Status.PAID, Payment.Status.REFUNDED)
+
+
+def _last_settled_at():
+    """The time of the subscription's latest paid (or since refunded) payment.
+
+    Computed once per subscription, not once per failed payment: with the
+    partial index payment_subscription_settled it is one index probe however
+    long the history is.
+    """
+    return Subquery(
+        Payment.objects.filter(subscription=OuterRef("pk"), status__in=SETTLING_STATUSES)
         .order_by("-created_at")
         .values("created_at")[:1]
     )
-    return (
-        Payment.objects.filter(status=Payment.Status.FAILED)
-        .annotate(last_paid_at=Subquery(last_paid))
-        .filter(Q(last_paid_at__isnull=True) | Q(created_at__gt=F("last_paid_at")))
-        .order_by("subscription_id", "-created_at", "-id")
+
+
+# `subscriptions` are annotated with last_settled_at (subscription_rows).
+def _unresolved_failures(subscriptions: list[Any]) -> dict[int, list[Payment]]:
+    """Failed payments newer than each subscription's last successful one, the
+    newest FAILED_PAYMENTS_SHOWN of each: an old failure that a later payment
+    settled needs nothing from the customer.
+
+    One query for all the subscriptions, each bounded below by its own last
+    settled payment, so it reads only the failures since then (a processor's
+    retry schedule: a handful) through the index payment_subscription_date,
+    never the whole history; the earlier form computed a latest-paid
+    subquery for every failed payment the subscription ever had (15
+    requests/s at 50k payments).
+    """
+    found: dict[int, list[Payment]] = {s.pk: [] for s in subscriptions}
+    if not subscriptions:
+        return found
+    since = Q()
+    for subscription in subscriptions:
+        if subscription.last_settled_at is None:
+            since |= Q(subscription_id=subscription.pk)
+        else:
+            since |= Q(subscription_id=subscription.pk, created_at__gt=subscription.last_settled_at)
+    newest_first = [F("created_at").desc(), F("id").desc()]
+    failures = (
+        Payment.objects.filter(since, status=Payment.Status.FAILED)
+        .annotate(
+            rank=Window(RowNumber(), partition_by=[F("subscription_id")], order_by=newest_first)
+        )
+        .filter(rank__lte=FAILED_PAYMENTS_SHOWN)
+        .order_by("subscription_id", *newest_first)
     )
+    for payment in failures:
+        found[cast(int, payment.subscription_id)].append(payment)
+    return found
 
 
 def subscription_rows(*, customer: Customer) -> list[SubscriptionRow]:
     """The customer's subscriptions, newest first, ready to display."""
     vendor = customer.vendor
-    subscriptions = (
+    subscriptions = list(
         Subscription.objects.filter(vendor_id=customer.vendor_id, customer=customer)
         .order_by("-created_at", "-id")
-        .prefetch_related(
-            Prefetch(
-                "payments",
-                queryset=_unresolved_failures()[:FAILED_PAYMENTS_SHOWN],
-                to_attr="unresolved_failures",
-            )
-        )
+        .annotate(last_settled_at=_last_settled_at())
     )
+    failures = _unresolved_failures(subscriptions)
     rows = []
     for subscription in subscriptions:
         status = subscription.status
@@ -93,7 +126,7 @@ def subscription_rows(*, customer: Customer) -> list[SubscriptionRow]:
         rows.append(
             SubscriptionRow(
                 subscription=subscription,
-                failed_payments=subscription.unresolved_failures,
+                failed_payments=failures[subscription.pk],
                 can_update_card=bool(card_update_place(subscription)),
                 card_place=card_update_place(subscription),
                 can_keep=subscription_can_undo(subscription=subscription),

@@ -36,8 +36,8 @@ def _dashboard(request: CustomerRequest) -> HttpResponse:
         "address": address_display(customer),
         "card_subscriptions": subscription_list_with_card(customer=customer),
         "recent_payments": payment_recent(customer=customer),
-        # The same form as /profile/, shown in a <dialog> when JavaScript runs.
-        "form": ProfileForm(customer=customer),
+        # No ProfileForm here: the dialog fetches it from /profile/?part=dialog
+        # when opened (rendering its country list was half the page's time).
     }
     return render(request, "hub/dashboard.html", context)
 
@@ -61,4 +61,9 @@ def profile(request: CustomerRequest, account: str) -> HttpResponse:
             else:
                 messages.info(request, _("Nothing changed: your details are as they were."))
             return redirect(request.vendor.hub_path)
+    if request.method != "POST" and request.GET.get("part") == "dialog":
+        # The form alone, for the dashboard's dialog (hub.js puts it in).
+        response = render(request, "hub/_profile_dialog.html", {"form": form})
+        response["Cache-Control"] = "private, no-store"
+        return response
     return render(request, "hub/profile.html", {"customer": customer, "form": form})

@@ -7,8 +7,8 @@ from django.views.decorators.http import require_safe
 from billing.invoices import (
     invoice_get,
     invoice_logo_url,
-    invoice_pdf_ensure,
     invoice_pdf_filename,
+    invoice_pdf_open,
     invoice_shows_quantities,
 )
 from magiclinks.sessions import CustomerRequest, customer_required
@@ -32,9 +32,9 @@ def invoice(request: CustomerRequest, account: str, number: str) -> HttpResponse
 @customer_required
 def invoice_pdf(request: CustomerRequest, account: str, number: str) -> FileResponse:
     """The stored PDF; rendered and stored first if this is its first download."""
-    invoice = invoice_pdf_ensure(invoice=invoice_get(customer=request.customer, number=number))
+    invoice = invoice_get(customer=request.customer, number=number)
     response = FileResponse(
-        invoice.pdf.open("rb"),
+        invoice_pdf_open(invoice=invoice),
         as_attachment=True,
         filename=invoice_pdf_filename(invoice),
         content_type="application/pdf",

@@ -3,7 +3,9 @@
 import secrets
 
 from django.http import Http404, HttpRequest
+from django.utils import translation
 
+from vendors.formatting import vendor_language
 from vendors.http import VendorRequest
 from vendors.models import Vendor
 
@@ -28,6 +30,10 @@ class VendorMiddleware:
         if vendor is None:
             raise Http404("No such account")
         request.vendor = vendor
+        # A hub speaks its vendor's one language (text and formats together),
+        # whatever the visitor's browser prefers.
+        translation.activate(vendor_language(vendor))
+        request.LANGUAGE_CODE = translation.get_language()
         return None
 
 

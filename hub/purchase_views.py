@@ -1,12 +1,11 @@
 """Purchase history: the sortable, paginated page and its CSV export."""
 
-from django.core.paginator import Paginator
 from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 
 from billing.exports import purchase_csv_lines
-from billing.selectors import payment_history, purchase_sort_parse
+from billing.selectors import PaymentHistoryPaginator, payment_history, purchase_sort_parse
 from magiclinks.sessions import CustomerRequest, customer_required
 
 PER_PAGE = 25
@@ -56,7 +55,7 @@ def _page_number(value: str | None) -> int | str:
 @customer_required
 def purchases(request: CustomerRequest, account: str) -> HttpResponse:
     sort = purchase_sort_parse(value=request.GET.get("sort"))
-    paginator = Paginator(payment_history(customer=request.customer, sort=sort), PER_PAGE)
+    paginator = PaymentHistoryPaginator(customer=request.customer, sort=sort, per_page=PER_PAGE)
     page = paginator.get_page(_page_number(request.GET.get("page")))
     context = {
         "customer": request.customer,

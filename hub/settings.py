@@ -74,6 +74,8 @@ ROOT_URLCONF = "hub.urls"
 WSGI_APPLICATION = "hub.wsgi.application"
 ASGI_APPLICATION = "hub.asgi.application"
 
+# No "loaders" option: with it unset Django caches compiled templates in
+# each process (the cached loader) and, with DEBUG on, reloads changed ones.
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
@@ -132,6 +134,10 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # WeasyPrint's memory grows with each render; recycle the worker process.
 CELERY_WORKER_MAX_TASKS_PER_CHILD = env.int("CELERY_WORKER_MAX_TASKS_PER_CHILD", default=200)
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_QUEUE", default="hub")
+# [bench, issue 14] PDF renders have their own queue (and their own worker in
+# docker-compose.yml) so a burst of renders never delays mail or webhooks.
+CELERY_PDF_QUEUE = env.str("CELERY_PDF_QUEUE", default="pdf")
+CELERY_TASK_ROUTES = {"billing.tasks.invoice_pdf_render_task": {"queue": CELERY_PDF_QUEUE}}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Periodic work, run by `celery -A hub beat` (one beat process per deployment).
 CELERY_BEAT_SCHEDULE = {
@@ -150,9 +156,9 @@ CELERY_BEAT_SCHEDULE = {
 # a slow processor) never delays mail, and PDFs or mail never delay webhooks.
 # Run a worker with `-Q <default>,webhooks` (or one per queue).
 CELERY_WEBHOOKS_QUEUE = env.str("CELERY_WEBHOOKS_QUEUE", default="webhooks")
-CELERY_TASK_ROUTES = {
-    "billing.tasks.webhook_event_process_task": {"queue": CELERY_WEBHOOKS_QUEUE},
-}
+CELERY_TASK_ROUTES["billing.tasks.webhook_event_process_task"] = {"queue": CELERY_WEBHOOKS_QUEUE}
+# Credit note PDFs render beside invoice PDFs.
+CELERY_TASK_ROUTES["billing.tasks.credit_note_pdf_render_task"] = {"queue": CELERY_PDF_QUEUE}
 # Retries of a failing webhook event (30 s doubling to an hour) before it is
 # marked failed for staff; raw bodies are kept this many days.
 WEBHOOK_MAX_RETRIES = env.int("WEBHOOK_MAX_RETRIES", default=8)
@@ -207,7 +213,16 @@ STORAGES = {
 }
 
 # Sessions and cookies.
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# [bench, issue 14] With Redis, sessions are read from the cache and written
+# through to the database (cached_db): a signed-in page skips the session
+# query, and a Redis flush or outage falls back to the database instead of
+# signing everyone out. Every web process shares them, so any number of
+# processes can serve one customer.
+SESSION_ENGINE = (
+    "django.contrib.sessions.backends.cached_db"
+    if REDIS_URL
+    else "django.contrib.sessions.backends.db"
+)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_AGE = 12 * 60 * 60

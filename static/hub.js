@@ -1,6 +1,7 @@
 /* Customer Hub: a little progressive enhancement. Every page works without it:
    "Update my info" is a link to /profile/ until this script turns it into a
-   button that opens the native <dialog> holding the same form. */
+   button that opens the native <dialog> holding the same form. A dialog with
+   data-src gets its content from that URL the first time it opens. */
 (function () {
   "use strict";
 
@@ -25,6 +26,37 @@
     return true;
   }
 
+  // Fills the dialog from its data-src once; calls done(true) when it holds
+  // its content, done(false) when it could not be fetched.
+  function loadDialog(dialog, done) {
+    var src = dialog.getAttribute("data-src");
+    var body = dialog.querySelector("[data-dialog-body]");
+    if (!src || !body || dialog.hasAttribute("data-loaded")) {
+      done(true);
+      return;
+    }
+    if (typeof window.fetch !== "function") {
+      done(false);
+      return;
+    }
+    window
+      .fetch(src, { credentials: "same-origin", headers: { Accept: "text/html" } })
+      .then(function (response) {
+        if (!response.ok || response.redirected) {
+          throw new Error("status " + response.status);
+        }
+        return response.text();
+      })
+      .then(function (html) {
+        body.innerHTML = html;
+        dialog.setAttribute("data-loaded", "");
+        done(true);
+      })
+      .catch(function () {
+        done(false);
+      });
+  }
+
   document.querySelectorAll("[data-dialog-open]").forEach(function (opener) {
     var dialog = document.getElementById(opener.getAttribute("data-dialog-open"));
     if (!dialog) {
@@ -32,17 +64,26 @@
     }
     opener.setAttribute("aria-haspopup", "dialog");
     opener.addEventListener("click", function (event) {
-      if (openDialog(dialog, opener)) {
-        event.preventDefault();
+      if (typeof dialog.showModal !== "function") {
+        return; // an old browser follows the link to /profile/ instead
       }
+      event.preventDefault();
+      opener.setAttribute("aria-busy", "true");
+      loadDialog(dialog, function (loaded) {
+        opener.removeAttribute("aria-busy");
+        if (!loaded || !openDialog(dialog, opener)) {
+          window.location.href = opener.href; // the page of its own still works
+        }
+      });
     });
   });
 
   document.querySelectorAll("dialog").forEach(function (dialog) {
-    dialog.querySelectorAll("[data-dialog-close]").forEach(function (button) {
-      button.addEventListener("click", function () {
+    // Delegated: the close buttons of a fetched form arrive after this runs.
+    dialog.addEventListener("click", function (event) {
+      if (event.target.closest && event.target.closest("[data-dialog-close]")) {
         dialog.close();
-      });
+      }
     });
     // No closing on a backdrop click: a stray click must not throw away
     // what the customer typed. Escape and the buttons close it.
@@ -56,12 +97,14 @@
   });
 
   // A form sent twice by a double click would save twice; mark it busy instead.
-  document.querySelectorAll("form.profile-form").forEach(function (form) {
-    form.addEventListener("submit", function () {
+  // Delegated, so the dialog's form (fetched later) is covered too.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (form.classList && form.classList.contains("profile-form")) {
       var submit = form.querySelector("[type=submit]");
       if (submit) {
         submit.setAttribute("aria-busy", "true");
       }
-    });
+    }
   });
 })();

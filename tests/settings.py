@@ -29,9 +29,11 @@ STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticF
 # machine (or a run beside the demo) never take each other's tasks or limits.
 _RUN_ID = os.environ.setdefault("HUB_TEST_RUN_ID", str(os.getpid()))
 CELERY_TASK_DEFAULT_QUEUE = f"hub-test-{_RUN_ID}"
+CELERY_PDF_QUEUE = f"hub-test-{_RUN_ID}-pdf"
 CELERY_WEBHOOKS_QUEUE = f"hub-test-{_RUN_ID}-webhooks"
-CELERY_TASK_ROUTES = {  # noqa: F405
-    **CELERY_TASK_ROUTES,  # noqa: F405
+CELERY_TASK_ROUTES = {
+    "billing.tasks.invoice_pdf_render_task": {"queue": CELERY_PDF_QUEUE},
+    "billing.tasks.credit_note_pdf_render_task": {"queue": CELERY_PDF_QUEUE},
     "billing.tasks.webhook_event_process_task": {"queue": CELERY_WEBHOOKS_QUEUE},
 }
 if REDIS_URL:  # noqa: F405

@@ -2,6 +2,7 @@
 vendor's locale and time zone, with Babel's CLDR data (never by hand)."""
 
 import functools
+import gettext as gettext_module
 import zoneinfo
 from datetime import date, datetime
 from decimal import Decimal
@@ -9,20 +10,56 @@ from decimal import Decimal
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date, format_datetime
 from babel.numbers import format_currency
+from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import to_locale
 
 DEFAULT_LOCALE = "en"
 
 
+@functools.cache
+def _translated(language: str) -> bool:
+    """Do our own templates exist in `language` (a compiled catalog of ours)?"""
+    return any(
+        gettext_module.find("django", str(path), [to_locale(language)])
+        for path in settings.LOCALE_PATHS
+    )
+
+
+def vendor_language(vendor) -> str:
+    """The one language a vendor's pages, emails and PDFs are in: text,
+    dates, money and country names together.
+
+    The vendor's own locale when our text exists in that language (English
+    always does: it is the source), English otherwise. A German date beside
+    English sentences, or "Deutschland" in an English address, reads as a
+    mistake; one language throughout does not.
+    """
+    code = (getattr(vendor, "locale", None) or DEFAULT_LOCALE).lower()
+    if code.split("-")[0] == "en" or _translated(code):
+        return code
+    return DEFAULT_LOCALE
+
+
 def babel_locale(vendor) -> str:
-    """Django language code ("en-gb") to a Babel locale ("en_GB")."""
-    code = getattr(vendor, "locale", None) or DEFAULT_LOCALE
-    language, _, region = code.partition("-")
+    """The vendor's language as a Babel locale ("en-gb" -> "en_GB")."""
+    language, _, region = vendor_language(vendor).partition("-")
     return f"{language}_{region.upper()}" if region else language
 
 
+@functools.lru_cache(maxsize=64)
+def _locale(code: str) -> Locale:
+    """Babel's Locale for a code, parsed once per process: Babel parses a
+    locale string again on every call, and a purchases page formats 50
+    amounts and dates."""
+    try:
+        return Locale.parse(code)
+    except (UnknownLocaleError, ValueError):
+        return Locale.parse(DEFAULT_LOCALE)
+
+
 def money(amount: Decimal, currency: str, vendor=None) -> str:
-    return format_currency(amount, currency, locale=babel_locale(vendor))
+    return format_currency(amount, currency, locale=_locale(babel_locale(vendor)))
 
 
 def vendor_zone(vendor) -> zoneinfo.ZoneInfo:
@@ -37,14 +74,14 @@ def local_date(value: datetime | date | None, vendor=None, fmt: str = "medium") 
         return ""
     if isinstance(value, datetime):
         value = timezone.localtime(value, vendor_zone(vendor)).date()
-    return format_date(value, format=fmt, locale=babel_locale(vendor))
+    return format_date(value, format=fmt, locale=_locale(babel_locale(vendor)))
 
 
 def local_datetime(value: datetime | None, vendor=None, fmt: str = "medium") -> str:
     if value is None:
         return ""
     return format_datetime(
-        value, format=fmt, tzinfo=vendor_zone(vendor), locale=babel_locale(vendor)
+        value, format=fmt, tzinfo=vendor_zone(vendor), locale=_locale(babel_locale(vendor))
     )
 
 

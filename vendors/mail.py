@@ -15,6 +15,7 @@ from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.utils import translation
 
+from .formatting import vendor_language
 from .models import Vendor
 
 
@@ -32,7 +33,7 @@ def mail_send(*, vendor: Vendor, to: str, template: str, context: dict | None = 
         "logo_cid": LOGO_CID if logo else "",
         **(context or {}),
     }
-    with translation.override(vendor.locale or settings.LANGUAGE_CODE):
+    with translation.override(vendor_language(vendor)):
         subject = render_to_string(f"emails/{template}_subject.txt", context)
         text = render_to_string(f"emails/{template}_body.txt", context)
         html = render_to_string(f"emails/{template}_body.html", context)

@@ -88,7 +88,7 @@ def test_it_formats_money_in_the_vendors_locale(acme_alice, tmp_path):
     order = OrderFactory(customer=acme_alice, product="Acme Sync Lizenz", amount=Decimal("1234.50"))
     invoice = PaymentFactory(order=order).invoice
     text = pdf_text(pdf_render(invoice=invoice), tmp_path)
-    assert "1.234,50 €" in text
+    assert "€1,234.50" in text
     assert "Alice at Acme" in text
 
 
@@ -217,3 +217,40 @@ def test_typed_text_is_printed_as_text_not_markup(vendor, alice, tmp_path):
     text = pdf_text(pdf_render(invoice=invoice), tmp_path)
     assert 'Evil "Corp" <b>Bold</b> & Co' in text
     assert "<img src='http://127.0.0.1:1/x.png'>Mallory" in text
+
+
+def test_the_warm_up_lays_out_a_document_through_the_narrowed_fetcher(
+    monkeypatch, db, django_assert_num_queries
+):
+    """Web and worker processes call it at start; it renders the real invoice
+    template with made-up data, touching neither the database nor storage,
+    and fetches nothing but our own stylesheet."""
+    from billing import pdf
+
+    fetched = []
+    original = pdf.InvoiceURLFetcher.fetch
+
+    def spy(self, url, headers=None):
+        fetched.append(url)
+        return original(self, url, headers)
+
+    monkeypatch.setattr(pdf.InvoiceURLFetcher, "fetch", spy)
+    with django_assert_num_queries(0):
+        pdf.pdf_warm_up()
+    assert fetched == ["hub-static:invoice.css"]
+
+
+def test_gunicorn_workers_warm_up_weasyprint_unless_told_not_to(monkeypatch):
+    import runpy
+    from pathlib import Path
+
+    from billing import pdf
+
+    calls = []
+    monkeypatch.setattr(pdf, "pdf_warm_up", lambda: calls.append(1))
+    config = runpy.run_path(str(Path(__file__).resolve().parents[2] / "gunicorn.conf.py"))
+    config["post_worker_init"](None)
+    assert calls == [1]
+    monkeypatch.setenv("PDF_WARM_UP", "0")
+    config["post_worker_init"](None)
+    assert calls == [1]

@@ -1,11 +1,13 @@
 from datetime import timedelta
 from decimal import Decimal
 
+import pytest
 from django.utils import timezone
 
-from billing.models import Subscription
+from billing.models import Payment, Subscription
 from billing.selectors import (
     PURCHASE_SORTS,
+    PaymentHistoryPaginator,
     customer_email_taken,
     payment_history,
     payment_recent,
@@ -93,3 +95,58 @@ def test_customer_email_taken_within_the_vendor_in_any_case(alice, bob, other_ve
     assert not customer_email_taken(customer=alice, email="ALICE@example.com")  # herself
     assert not customer_email_taken(customer=alice, email="elsewhere@example.com")
     assert not customer_email_taken(customer=alice, email="new@example.com")
+
+
+def _mixed_history(customer, count: int) -> None:
+    """`count` payments with many equal dates, amounts and statuses, over a
+    few orders, so every sort has ties that only the id breaks."""
+    now = timezone.now()
+    orders = [OrderFactory(customer=customer, number=f"ORD-{i:02d}") for i in range(7)]
+    Payment.objects.bulk_create(
+        Payment(
+            vendor=customer.vendor,
+            customer=customer,
+            order=orders[i % 7],
+            amount=i % 4,
+            currency="USD",
+            status=("paid", "failed", "refunded")[i % 3],
+            created_at=now - timedelta(days=i % 5),
+            processor="stripe",
+        )
+        for i in range(count)
+    )
+
+
+@pytest.mark.parametrize("sort", list(PURCHASE_SORTS))
+def test_history_pages_match_the_plain_sorted_history_from_both_ends(alice, sort):
+    """Pages near the end are read backwards and turned round: every page,
+    in the first half or the second, holds exactly the rows that slicing
+    the sorted history would give, in the same order."""
+    _mixed_history(alice, 103)
+    expected = [p.pk for p in payment_history(customer=alice, sort=sort)]
+    paginator = PaymentHistoryPaginator(customer=alice, sort=sort, per_page=10)
+    assert paginator.count == 103
+    assert paginator.num_pages == 11
+    seen = []
+    for number in paginator.page_range:
+        seen += [p.pk for p in paginator.page(number)]
+    assert seen == expected
+
+
+@pytest.mark.parametrize("sort", ["-date", "order", "-status"])
+def test_the_last_page_costs_the_queries_the_first_does(alice, sort, django_assert_num_queries):
+    """Count, the page's ids, the page's rows: three queries on any page."""
+    _mixed_history(alice, 60)
+    paginator = PaymentHistoryPaginator(customer=alice, sort=sort, per_page=25)
+    with django_assert_num_queries(3):
+        first = list(paginator.page(1))
+        assert all(p.order.number for p in first)  # selected with the rows
+    with django_assert_num_queries(2):  # the count is read once per paginator
+        last = list(paginator.page(3))
+    assert len(first) == 25 and len(last) == 10
+
+
+def test_an_empty_history_costs_the_count_only(alice, django_assert_num_queries):
+    paginator = PaymentHistoryPaginator(customer=alice, sort="-date", per_page=25)
+    with django_assert_num_queries(1):
+        assert list(paginator.page(1)) == []

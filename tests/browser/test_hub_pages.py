@@ -107,6 +107,7 @@ def test_update_my_info_in_the_dialog(live_server, page, history):
     opener = page.get_by_role("link", name="Update my info")
     opener.click()
     dialog = page.get_by_role("dialog", name="Update my info")
+    dialog.wait_for()  # it opens once its form has been fetched
     assert dialog.is_visible()
     assert dialog.get_by_label("Full name").evaluate("e => e === document.activeElement")
     page.keyboard.press("Escape")

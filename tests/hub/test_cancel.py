@@ -248,3 +248,11 @@ def test_period_end_cancellations_are_ended_when_the_period_passes(
     assert paypal_sub.status == "canceled"
     assert remote(paypal_sub).status == "canceled"
     assert AuditEvent.objects.filter(action="subscription.ended").count() == 1
+
+
+def test_the_subscription_pages_keep_to_a_few_queries(
+    alice_client, stripe_sub, django_assert_max_num_queries
+):
+    for url in (f"{BASE}/", cancel_url(stripe_sub), f"{BASE}/{stripe_sub.pk}/card/"):
+        with django_assert_max_num_queries(8):
+            assert alice_client.get(url).status_code == 200

@@ -66,9 +66,35 @@ def test_it_offers_update_my_info_as_a_dialog_with_a_link_that_works_without_js(
     page = alice_client.get(HOME).text
     assert 'href="/northwind/updateinfo/profile/" data-dialog-open="profile-dialog"' in page
     assert '<dialog id="profile-dialog"' in page
-    assert 'action="/northwind/updateinfo/profile/"' in page
-    assert 'value="alice@example.com"' in page  # the form inside is filled in
+    assert 'data-src="/northwind/updateinfo/profile/?part=dialog"' in page
     assert 'src="/static/hub.js"' in page
+
+
+def test_the_dashboard_does_not_render_the_profile_form(alice_client):
+    """The form (and its 250-country list) is fetched when the dialog opens."""
+    page = alice_client.get(HOME).text
+    assert "profile-form" not in page
+    assert "<select" not in page
+    assert 'action="/northwind/updateinfo/profile/"' not in page
+
+
+def test_the_dialog_gets_the_filled_in_form_alone(alice_client):
+    response = alice_client.get(HOME + "profile/", {"part": "dialog"})
+    assert response.status_code == 200
+    assert response["Cache-Control"] == "private, no-store"
+    part = response.text
+    assert "<html" not in part and "<dialog" not in part
+    assert 'action="/northwind/updateinfo/profile/"' in part
+    assert 'value="alice@example.com"' in part  # filled in
+    assert 'name="csrfmiddlewaretoken"' in part
+    assert "data-dialog-close" in part  # the dialog's Cancel button
+    assert '<option value="CA"' in part
+
+
+def test_the_dialogs_form_is_only_for_the_signed_in_customer(client, alice):
+    response = client.get(HOME + "profile/", {"part": "dialog"})
+    assert response.status_code == 302
+    assert "alice@example.com" not in response.text
 
 
 def test_it_links_to_purchases_subscriptions_and_contact_and_signs_out_by_post(alice_client):

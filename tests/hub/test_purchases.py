@@ -75,7 +75,8 @@ def test_it_lists_failed_refunded_and_zero_payments_but_not_a_trial(alice_client
 def test_the_price_is_in_the_payments_currency_and_the_vendors_locale(client, acme_alice):
     PaymentFactory(order__customer=acme_alice, amount=Decimal("1234.50"))
     sign_in(client, acme_alice)
-    assert "1.234,50\xa0€" in client.get("/acme/updateinfo/purchases/").text
+    # Acme is German, but the hub has no German text yet: English formats too.
+    assert "€1,234.50" in client.get("/acme/updateinfo/purchases/").text
 
 
 @pytest.fixture

@@ -197,3 +197,15 @@ def test_with_the_fakes_running_the_demo_subscriptions_live_there(
     ids = set(Subscription.objects.values_list("processor_id", flat=True))
     seed()
     assert set(Subscription.objects.values_list("processor_id", flat=True)) == ids
+
+
+def test_the_demos_links_follow_its_port(db, settings, monkeypatch):
+    """make demo PORT=8123: the seed prints, and emails will carry, port 8123."""
+    from tests.support.demo import demo_env
+
+    monkeypatch.delenv("SITE_URL", raising=False)
+    env = demo_env(host="127.0.0.1", port="8123", stripe_port="1", paypal_port="2")
+    assert env["SITE_URL"] == "http://127.0.0.1:8123"
+    settings.DEBUG = True
+    settings.SITE_URL = env["SITE_URL"]
+    assert "http://127.0.0.1:8123/demo/updateinfo/" in seed()

@@ -154,3 +154,13 @@ def test_the_pool_can_be_switched_off(tmp_path):
         tmp_path, DATABASE_URL="postgres://hub@db.internal:5432/hub", DATABASE_POOL="false"
     )
     assert shown["pool"] is False
+
+
+def test_sessions_are_read_from_redis_first_when_there_is_redis(tmp_path):
+    code = "import hub.settings as s; print(s.SESSION_ENGINE, s.CELERY_PDF_QUEUE)"
+    with_redis = run_python(
+        code, env=production_env(tmp_path, REDIS_URL="redis://127.0.0.1:6379/9")
+    )
+    assert with_redis.stdout.split() == ["django.contrib.sessions.backends.cached_db", "pdf"]
+    without = run_python(code, env=production_env(tmp_path, REDIS_URL=None))
+    assert without.stdout.split()[0] == "django.contrib.sessions.backends.db"

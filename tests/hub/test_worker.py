@@ -42,3 +42,16 @@ def test_it_runs_tasks_eagerly_without_a_worker():
     # The embedded default: no broker, the task runs in-process at once.
     diagnostic_email_send.delay("ops@example.com")
     assert [m.to for m in mail.outbox] == [["ops@example.com"]]
+
+
+def test_pdf_renders_go_to_their_own_queue_and_mail_to_the_default_one(settings):
+    """A burst of renders must never hold up mail: they are routed apart."""
+    from billing.tasks import customer_email_changed_notify_task, invoice_pdf_render_task
+    from hub.celery import app
+
+    def queue_of(task) -> str:
+        return app.amqp.router.route({}, task.name)["queue"].name
+
+    assert queue_of(invoice_pdf_render_task) == settings.CELERY_PDF_QUEUE
+    assert queue_of(customer_email_changed_notify_task) == settings.CELERY_TASK_DEFAULT_QUEUE
+    assert settings.CELERY_PDF_QUEUE != settings.CELERY_TASK_DEFAULT_QUEUE

@@ -32,6 +32,19 @@ def wait_for(url: str, process: subprocess.Popen, what: str) -> None:
             time.sleep(0.1)
 
 
+def demo_env(*, host: str, port: str, stripe_port: str, paypal_port: str) -> dict[str, str]:
+    """The demo's settings: links follow the port it runs on (make demo
+    PORT=8123 prints and emails links on 8123), processors are the fakes."""
+    stripe_base = f"http://127.0.0.1:{stripe_port}"
+    return {
+        "DEBUG": "1",
+        "SITE_URL": os.environ.get("SITE_URL") or f"http://{host}:{port}",
+        "STRIPE_API_BASE": stripe_base,
+        "STRIPE_JS_URL": f"{stripe_base}/js.stripe.com/v3/",
+        "PAYPAL_API_BASE": f"http://127.0.0.1:{paypal_port}",
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--host", default="127.0.0.1")
@@ -64,15 +77,14 @@ def main() -> None:
     try:
         wait_for(f"{stripe_base}/js.stripe.com/v3/", fakes[0], "localstripe")
         wait_for(f"{paypal_base}/myaccount/autopay/", fakes[1], "The fake PayPal")
-        site = f"http://{args.host}:{args.port}"
-        env = {
-            **os.environ,
-            "DEBUG": "1",
-            "SITE_URL": os.environ.get("SITE_URL", site),
-            "STRIPE_API_BASE": stripe_base,
-            "STRIPE_JS_URL": f"{stripe_base}/js.stripe.com/v3/",
-            "PAYPAL_API_BASE": paypal_base,
-        }
+        settings = demo_env(
+            host=args.host,
+            port=args.port,
+            stripe_port=args.stripe_port,
+            paypal_port=args.paypal_port,
+        )
+        env = {**os.environ, **settings}
+        site = settings["SITE_URL"]
         subprocess.run([python, "manage.py", "seed_demo"], cwd=ROOT, env=env, check=True)
         print(f"\n  Customer Hub demo:   {site}/demo/updateinfo/")
         print(f"  Emails it sends:     {site}/_dev/mail/")

@@ -188,7 +188,7 @@ class Command(BaseCommand):
             name="Acme Software GmbH",
             brand_color="#8a2be2",
             support_email="hilfe@acme.example",
-            address="Acme Software GmbH\nHauptstraße 5\n10115 Berlin\nDeutschland",
+            address="Acme Software GmbH\nHauptstraße 5\n10115 Berlin\nGermany",
             website_url="https://acme.example",
             timezone="Europe/Berlin",
             default_currency="EUR",
