@@ -3,7 +3,6 @@
 from decimal import Decimal
 
 import pytest
-
 from django.core import mail
 from django.core.files.base import ContentFile
 
