@@ -60,6 +60,8 @@ def refund_record(
         ).first()
         if existing is not None:
             return existing, False
+    if payment.status == Payment.Status.FAILED:
+        raise ValueError("a failed payment took no money to refund")
     # Never more than what was paid, whatever the processor's rounding.
     amount = min(amount, payment.amount - payment.amount_refunded)
     if amount <= 0:
