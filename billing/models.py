@@ -220,6 +220,7 @@ class Payment(models.Model):
         PAID = "paid", _("Paid")
         FAILED = "failed", _("Failed")
         REFUNDED = "refunded", _("Refunded")
+        PARTIALLY_REFUNDED = "partially_refunded", _("Partially refunded")
 
     vendor = models.ForeignKey(Vendor, on_delete=models.CASCADE, related_name="payments")
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="payments")
@@ -238,6 +239,13 @@ class Payment(models.Model):
     processor_ref = models.CharField(max_length=100, blank=True)
     card_brand = models.CharField(max_length=20, blank=True)
     card_last4 = models.CharField(max_length=4, blank=True)
+    # The sum of the payment's Refund rows, kept here so the history shows
+    # "Partially refunded: 5.00" without a query per row.
+    amount_refunded = models.DecimalField(_("amount refunded"), **MONEY, default=Decimal("0"))
+    # Set in the same transaction that claims the email, so a retried task
+    # (or two deliveries of one event) sends one receipt / one notice.
+    receipt_sent_at = models.DateTimeField(null=True, blank=True)
+    failure_notice_sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -271,6 +279,11 @@ class Payment(models.Model):
     def __str__(self) -> str:
         return f"{self.amount} {self.currency} ({self.status})"
 
+    @property
+    def net_amount(self) -> Decimal:
+        """What the customer paid and kept paid: never below zero."""
+        return max(self.amount - self.amount_refunded, Decimal("0"))
+
 
 class InvoiceSequence(models.Model):
     """The last invoice number issued per vendor. The row is locked while an
@@ -279,6 +292,9 @@ class InvoiceSequence(models.Model):
 
     vendor = models.OneToOneField(Vendor, on_delete=models.CASCADE, related_name="+")
     last_number = models.PositiveIntegerField(default=0)
+    # Credit notes count in their own series (with their own prefix), under
+    # the same row lock.
+    last_credit_note_number = models.PositiveIntegerField(default=0)
 
     def __str__(self) -> str:
         return f"{self.vendor_id}: {self.last_number}"
@@ -290,7 +306,10 @@ class Invoice(models.Model):
     vendor = models.ForeignKey(Vendor, on_delete=models.CASCADE, related_name="invoices")
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="invoices")
     payment = models.OneToOneField(Payment, on_delete=models.PROTECT, related_name="invoice")
-    sequence = models.PositiveIntegerField()
+    # Empty for an invoice imported from the processor's history: it keeps
+    # the processor's number and date and takes nothing from our sequence.
+    sequence = models.PositiveIntegerField(null=True, blank=True)
+    imported = models.BooleanField(default=False)
     number = models.CharField(_("invoice number"), max_length=40)
     issued_at = models.DateTimeField()
     seller = models.JSONField(help_text=_("Seller details at issue time."))
@@ -366,12 +385,25 @@ class WebhookEvent(models.Model):
     processor = models.CharField(max_length=10, choices=Processor.choices)
     event_id = models.CharField(max_length=255)
     event_type = models.CharField(max_length=100, blank=True)
-    body = models.TextField()
+    # The verified raw body, as received; emptied after WEBHOOK_BODY_RETENTION_DAYS
+    # (body_purged_at says when), while the row stays as the record.
+    body = models.TextField(blank=True)
     headers = models.JSONField(default=dict)
+    occurred_at = models.DateTimeField(null=True, blank=True)
+    livemode = models.BooleanField(default=False)
     received_at = models.DateTimeField(auto_now_add=True)
     processed_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
     outcome = models.CharField(max_length=20, blank=True)
     error = models.TextField(blank=True)
+    body_purged_at = models.DateTimeField(null=True, blank=True)
+
+    class Outcome(models.TextChoices):
+        PENDING = "", _("Pending")
+        PROCESSED = "processed", _("Processed")
+        IGNORED = "ignored", _("Ignored")
+        RETRYING = "retrying", _("Retrying")
+        FAILED = "failed", _("Failed")
 
     class Meta:
         ordering = ["-received_at"]
@@ -380,6 +412,101 @@ class WebhookEvent(models.Model):
                 fields=["vendor", "processor", "event_id"], name="webhook_event_unique"
             )
         ]
+        indexes = [models.Index(fields=["received_at"], name="webhook_event_received")]
 
     def __str__(self) -> str:
         return f"{self.processor} {self.event_type} {self.event_id}"
+
+
+class Refund(models.Model):
+    """Money given back on a payment, in full or in part, as the processor
+    reported it. Each refund has its credit note."""
+
+    vendor = models.ForeignKey(Vendor, on_delete=models.CASCADE, related_name="refunds")
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="refunds")
+    amount = models.DecimalField(_("amount"), **MONEY)
+    currency = models.CharField(_("currency"), max_length=3, validators=[currency_validator])
+    reason = models.CharField(_("reason"), max_length=200, blank=True)
+    refunded_at = models.DateTimeField(_("date"))
+    processor = models.CharField(max_length=10, choices=Processor.choices)
+    processor_ref = models.CharField(max_length=100, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["refunded_at", "id"]
+        verbose_name = _("refund")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["vendor", "processor", "processor_ref"],
+                condition=~models.Q(processor_ref=""),
+                name="refund_unique_processor_ref",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(amount__gt=Decimal("0")), name="refund_amount_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.amount} {self.currency} refund"
+
+
+class CreditNote(models.Model):
+    """The immutable document for a refund: numbered in the vendor's credit
+    note series (its own prefix), snapshotted at issue time, never edited."""
+
+    vendor = models.ForeignKey(Vendor, on_delete=models.CASCADE, related_name="credit_notes")
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="credit_notes")
+    refund = models.OneToOneField(Refund, on_delete=models.PROTECT, related_name="credit_note")
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="credit_notes")
+    sequence = models.PositiveIntegerField()
+    number = models.CharField(_("credit note number"), max_length=40)
+    issued_at = models.DateTimeField()
+    seller = models.JSONField()
+    buyer = models.JSONField()
+    lines = models.JSONField()
+    total = models.DecimalField(**MONEY)
+    currency = models.CharField(max_length=3, validators=[currency_validator])
+    reason = models.CharField(max_length=200, blank=True)
+    pdf = models.FileField(upload_to="credit-notes/", blank=True)
+
+    class Meta:
+        ordering = ["-sequence"]
+        verbose_name = _("credit note")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["vendor", "sequence"], name="credit_note_unique_sequence"
+            ),
+            models.UniqueConstraint(fields=["vendor", "number"], name="credit_note_unique_number"),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class StripeImport(models.Model):
+    """One run of the Stripe import (command or admin task): its progress and
+    what it created, updated and skipped, so staff can watch and resume."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    vendor = models.ForeignKey(Vendor, on_delete=models.CASCADE, related_name="stripe_imports")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    since = models.DateTimeField(null=True, blank=True)
+    stage = models.CharField(max_length=30, blank=True)
+    processed = models.PositiveIntegerField(default=0)
+    counts = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("Stripe import")
+
+    def __str__(self) -> str:
+        return f"{self.vendor_id} import {self.created_at:%Y-%m-%d %H:%M} ({self.status})"

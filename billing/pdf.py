@@ -33,7 +33,7 @@ from django.utils import translation
 from vendors.formatting import vendor_language
 
 from .invoices import invoice_shows_quantities
-from .models import Invoice
+from .models import CreditNote, Invoice
 
 STATIC_SCHEME = "hub-static:"
 MEDIA_SCHEME = "hub-media:"
@@ -174,3 +174,21 @@ def pdf_warm_up() -> None:
     )
     html = invoice_pdf_html(invoice=invoice)
     weasyprint.HTML(string=html, url_fetcher=InvoiceURLFetcher(), base_url=None).write_pdf()
+
+
+def credit_note_pdf_render(*, credit_note: CreditNote) -> bytes:
+    """A credit note as an A4 PDF (bytes), with the same fetcher rules."""
+    vendor = credit_note.vendor
+    logo = credit_note.seller.get("logo") or ""
+    with translation.override(vendor_language(vendor)):
+        html = render_to_string(
+            "billing/credit_note_pdf.html",
+            {
+                "credit_note": credit_note,
+                "vendor": vendor,
+                "logo_url": f"{MEDIA_SCHEME}{logo}" if logo else "",
+                "stylesheet_url": f"{STATIC_SCHEME}invoice.css",
+            },
+        )
+    fetcher = InvoiceURLFetcher(media_names=[logo])
+    return weasyprint.HTML(string=html, url_fetcher=fetcher, base_url=None).write_pdf()

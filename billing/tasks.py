@@ -90,3 +90,74 @@ def subscriptions_finalize_task() -> None:
             subscription_period_end_finalize(subscription=subscription)
         except ProcessorError as error:
             logger.warning("subscription %s: finalizing failed (%s)", subscription_id, error.code)
+
+
+# --- webhooks, receipts, retention ------------------------------------------------------
+
+
+@shared_task(bind=True, acks_late=True, ignore_result=True)
+def webhook_event_process_task(self, event_id: int) -> None:
+    """Process a stored webhook event (routed to the `webhooks` queue).
+
+    Retried with backoff (30 s doubling, capped at an hour) while it fails;
+    after WEBHOOK_MAX_RETRIES the event is left `failed` with its error for
+    staff to see in the admin. Safe to run twice: a processed event is skipped
+    and processing itself is idempotent.
+    """
+    from .webhooks import webhook_event_claim, webhook_event_failed, webhook_event_process
+
+    event = webhook_event_claim(event_id=event_id)
+    if event is None:
+        return
+    try:
+        webhook_event_process(event=event)
+    except Exception as error:  # noqa: BLE001 - any failure is stored and retried
+        message = error.detail or error.message if isinstance(error, ProcessorError) else ""
+        message = message or f"{type(error).__name__}: {error}"
+        final = self.request.retries >= settings.WEBHOOK_MAX_RETRIES
+        webhook_event_failed(event=event, error=message, final=final)
+        logger.warning("webhook event %s failed (%s)", event_id, type(error).__name__)
+        if not final:
+            raise self.retry(
+                countdown=min(3600, 30 * 2**self.request.retries),
+                max_retries=settings.WEBHOOK_MAX_RETRIES,
+            ) from None
+
+
+@shared_task(bind=True, acks_late=True, ignore_result=True, max_retries=10)
+def payment_receipt_task(self, payment_id: int) -> None:
+    """The receipt of a newly paid payment; sent once (receipt_sent_at)."""
+    from .receipts import payment_receipt_send
+
+    try:
+        payment_receipt_send(payment_id=payment_id)
+    except OSError as error:  # the mail server: try again later
+        raise self.retry(countdown=min(3600, 60 * 2**self.request.retries)) from error
+
+
+@shared_task(bind=True, acks_late=True, ignore_result=True, max_retries=10)
+def payment_failed_notify_task(self, payment_id: int) -> None:
+    from .receipts import payment_failed_notify
+
+    try:
+        payment_failed_notify(payment_id=payment_id)
+    except OSError as error:
+        raise self.retry(countdown=min(3600, 60 * 2**self.request.retries)) from error
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def webhook_bodies_purge_task() -> None:
+    """Periodic: drop raw webhook bodies past their retention, keep the rows."""
+    from .webhooks import webhook_bodies_purge
+
+    webhook_bodies_purge()
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def credit_note_pdf_render_task(credit_note_id: int) -> None:
+    from .models import CreditNote
+    from .refunds import credit_note_pdf_ensure
+
+    credit_note = CreditNote.objects.select_related("vendor", "invoice").filter(pk=credit_note_id)
+    if found := credit_note.first():
+        credit_note_pdf_ensure(credit_note=found)

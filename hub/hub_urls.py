@@ -13,6 +13,7 @@ urlpatterns = [
     path("purchases.csv", purchase_views.purchases_csv, name="purchases_csv"),
     path("invoices/<str:number>/", invoice_views.invoice, name="invoice"),
     path("invoices/<str:number>/pdf", invoice_views.invoice_pdf, name="invoice_pdf"),
+    path("credit-notes/<str:number>/pdf", invoice_views.credit_note_pdf, name="credit_note_pdf"),
     path("subscriptions/", subscription_views.subscriptions, name="subscriptions"),
     path(
         "subscriptions/<int:subscription_id>/cancel/",

@@ -11,6 +11,7 @@ from billing.invoices import (
     invoice_pdf_open,
     invoice_shows_quantities,
 )
+from billing.refunds import credit_note_get, credit_note_pdf_ensure, credit_note_pdf_filename
 from magiclinks.sessions import CustomerRequest, customer_required
 
 
@@ -40,5 +41,22 @@ def invoice_pdf(request: CustomerRequest, account: str, number: str) -> FileResp
         content_type="application/pdf",
     )
     # A customer's invoice: no shared cache may keep it.
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@require_safe
+@customer_required
+def credit_note_pdf(request: CustomerRequest, account: str, number: str) -> FileResponse:
+    """A refund's credit note as a PDF, rendered once and kept like invoices."""
+    credit_note = credit_note_pdf_ensure(
+        credit_note=credit_note_get(customer=request.customer, number=number)
+    )
+    response = FileResponse(
+        credit_note.pdf.storage.open(str(credit_note.pdf.name), "rb"),
+        as_attachment=True,
+        filename=credit_note_pdf_filename(credit_note),
+        content_type="application/pdf",
+    )
     response["Cache-Control"] = "private, no-store"
     return response

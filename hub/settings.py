@@ -146,7 +146,23 @@ CELERY_BEAT_SCHEDULE = {
         "task": "billing.tasks.subscriptions_finalize_task",
         "schedule": 60 * 60,
     },
+    # Payments II: raw webhook bodies past WEBHOOK_BODY_RETENTION_DAYS.
+    "webhook-bodies-purge": {
+        "task": "billing.tasks.webhook_bodies_purge_task",
+        "schedule": 24 * 60 * 60,
+    },
 }
+# Payments II: webhook processing has its own queue, so a burst of events (or
+# a slow processor) never delays mail, and PDFs or mail never delay webhooks.
+# Run a worker with `-Q <default>,webhooks` (or one per queue).
+CELERY_WEBHOOKS_QUEUE = env.str("CELERY_WEBHOOKS_QUEUE", default="webhooks")
+CELERY_TASK_ROUTES["billing.tasks.webhook_event_process_task"] = {"queue": CELERY_WEBHOOKS_QUEUE}
+# Credit note PDFs render beside invoice PDFs.
+CELERY_TASK_ROUTES["billing.tasks.credit_note_pdf_render_task"] = {"queue": CELERY_PDF_QUEUE}
+# Retries of a failing webhook event (30 s doubling to an hour) before it is
+# marked failed for staff; raw bodies are kept this many days.
+WEBHOOK_MAX_RETRIES = env.int("WEBHOOK_MAX_RETRIES", default=8)
+WEBHOOK_BODY_RETENTION_DAYS = env.int("WEBHOOK_BODY_RETENTION_DAYS", default=90)
 
 # Mail. In DEBUG without EMAIL_URL (production requires it), mail is printed
 # and kept under var/mail so the demo's /_dev/mail/ page can show it.

@@ -112,7 +112,9 @@ def celery_worker(redis_url, transactional_db, tmp_path):
             sys.executable, "-m", "celery", "-A", "hub", "worker",
             "--pool=solo", "--without-gossip", "--without-mingle", "--without-heartbeat",
             "--loglevel=WARNING",
-            "-Q", f"{settings.CELERY_TASK_DEFAULT_QUEUE},{settings.CELERY_PDF_QUEUE}",
+            "-Q",
+            f"{settings.CELERY_TASK_DEFAULT_QUEUE},{settings.CELERY_PDF_QUEUE},"
+            f"{settings.CELERY_WEBHOOKS_QUEUE}",
             "-n", f"test-{os.getpid()}@%h",
         ],
         cwd=ROOT,

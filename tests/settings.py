@@ -30,7 +30,12 @@ STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticF
 _RUN_ID = os.environ.setdefault("HUB_TEST_RUN_ID", str(os.getpid()))
 CELERY_TASK_DEFAULT_QUEUE = f"hub-test-{_RUN_ID}"
 CELERY_PDF_QUEUE = f"hub-test-{_RUN_ID}-pdf"
-CELERY_TASK_ROUTES = {"billing.tasks.invoice_pdf_render_task": {"queue": CELERY_PDF_QUEUE}}
+CELERY_WEBHOOKS_QUEUE = f"hub-test-{_RUN_ID}-webhooks"
+CELERY_TASK_ROUTES = {
+    "billing.tasks.invoice_pdf_render_task": {"queue": CELERY_PDF_QUEUE},
+    "billing.tasks.credit_note_pdf_render_task": {"queue": CELERY_PDF_QUEUE},
+    "billing.tasks.webhook_event_process_task": {"queue": CELERY_WEBHOOKS_QUEUE},
+}
 if REDIS_URL:  # noqa: F405
     CACHES["default"]["KEY_PREFIX"] = f"hub-test-{_RUN_ID}"  # noqa: F405
 # Tasks run eagerly unless a test starts a real worker (the celery_worker

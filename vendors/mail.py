@@ -7,6 +7,7 @@ the vendor's name and brand colour. Every email has both parts, is written in
 the vendor's language, and carries no remote images (no tracking pixels).
 """
 
+from email.mime.image import MIMEImage
 from email.utils import formataddr, parseaddr
 
 from django.conf import settings
@@ -25,7 +26,13 @@ def mail_send(*, vendor: Vendor, to: str, template: str, context: dict | None = 
     so that SPF/DKIM keep passing, and replies go to the vendor's support
     address when they have one.
     """
-    context = {"vendor": vendor, "site_url": settings.SITE_URL, **(context or {})}
+    logo = _logo_bytes(vendor)
+    context = {
+        "vendor": vendor,
+        "site_url": settings.SITE_URL,
+        "logo_cid": LOGO_CID if logo else "",
+        **(context or {}),
+    }
     with translation.override(vendor_language(vendor)):
         subject = render_to_string(f"emails/{template}_subject.txt", context)
         text = render_to_string(f"emails/{template}_body.txt", context)
@@ -42,4 +49,29 @@ def mail_send(*, vendor: Vendor, to: str, template: str, context: dict | None = 
         headers={"Auto-Submitted": "auto-generated"},
     )
     message.attach_alternative(html, "text/html")
+    if logo:
+        # The logo travels inside the message (cid:), not as a remote image:
+        # nothing is fetched when the email is opened, so nothing reports it.
+        image = MIMEImage(logo)
+        image.add_header("Content-ID", f"<{LOGO_CID}>")
+        image.add_header("Content-Disposition", "inline", filename="logo")
+        message.mixed_subtype = "related"  # type: ignore[attr-defined]
+        message.attach(image)
     message.send()
+
+
+LOGO_CID = "vendor-logo"
+LOGO_MAX_BYTES = 200 * 1024
+
+
+def _logo_bytes(vendor: Vendor) -> bytes:
+    """The vendor's logo for inline use, or b"" (none, unreadable or too big
+    for an email)."""
+    if not vendor.logo:
+        return b""
+    try:
+        with vendor.logo.open("rb") as handle:
+            data = handle.read(LOGO_MAX_BYTES + 1)
+    except (OSError, ValueError):
+        return b""
+    return data if len(data) <= LOGO_MAX_BYTES else b""

@@ -189,6 +189,26 @@ class ProcessorPayer:
 
 
 @dataclass(frozen=True)
+class ProcessorEvent:
+    """A webhook event whose signature was verified: what it says happened,
+    to which object. Processing re-fetches that object rather than trusting
+    `data`, which may be stale by the time (or order) it arrives."""
+
+    id: str
+    type: str
+    created: datetime | None
+    livemode: bool
+    object_id: str = ""
+    object_type: str = ""
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+class WebhookSignatureError(Exception):
+    """A webhook body that does not carry a valid, fresh signature. The
+    message names the reason for the logs (never the body or a secret)."""
+
+
+@dataclass(frozen=True)
 class Page:
     """One page of a list call; `next_cursor` is empty on the last page."""
 

@@ -41,10 +41,12 @@ from .base import (
     ProcessorCharge,
     ProcessorCustomer,
     ProcessorError,
+    ProcessorEvent,
     ProcessorInvoice,
     ProcessorRefund,
     ProcessorSetupIntent,
     ProcessorSubscription,
+    WebhookSignatureError,
 )
 
 if TYPE_CHECKING:
@@ -116,6 +118,53 @@ class StripeAdapter(Adapter):
     def __repr__(self) -> str:
         # Never the key, even in a traceback's locals.
         return "<StripeAdapter>"
+
+    # --- webhooks -------------------------------------------------------------
+
+    @staticmethod
+    def webhook_event_construct(
+        *, payload: bytes, signature_header: str, secrets: list[str], tolerance: int = 300
+    ) -> ProcessorEvent:
+        """The event in `payload`, if its `Stripe-Signature` was made with one
+        of `secrets` (the current one and, while a vendor rolls it, the
+        previous one) less than `tolerance` seconds ago; else
+        WebhookSignatureError.
+
+        The SDK compares signatures in constant time and checks the timestamp,
+        which is what stops a captured delivery from being replayed later.
+        Needs no API key: it is a static method.
+        """
+        if not signature_header:
+            raise WebhookSignatureError("missing signature")
+        reason = "no webhook secret"
+        for secret in (s for s in secrets if s):
+            try:
+                event = stripe.Webhook.construct_event(
+                    payload, signature_header, secret, tolerance=tolerance
+                )
+            except stripe.SignatureVerificationError as exc:
+                reason = "stale timestamp" if "tolerance" in str(exc) else "bad signature"
+                continue
+            except ValueError as exc:  # not JSON
+                raise WebhookSignatureError("invalid payload") from exc
+            return _event(_plain(event))
+        raise WebhookSignatureError(reason)
+
+    def refund_create(
+        self, *, charge_id: str, amount: Decimal | None = None, idempotency_key: str
+    ) -> ProcessorRefund:
+        """Refund a charge, in full (`amount` None) or in part."""
+        with _translated():
+            charge = _plain(self._client.v1.charges.retrieve(charge_id))
+            currency = str(charge.get("currency") or "").upper()
+            params: dict[str, Any] = {"charge": charge_id}
+            if amount is not None:
+                params["amount"] = to_minor_units(amount, currency)
+            refund = self._client.v1.refunds.create(
+                params=params,  # type: ignore[arg-type]
+                options={"idempotency_key": idempotency_key},
+            )
+        return _refund(_plain(refund), currency)
 
     # --- customers ----------------------------------------------------------
 
@@ -736,16 +785,31 @@ def _charge(data: dict[str, Any]) -> ProcessorCharge:
             if isinstance(details, dict)
             else None
         ),
-        refunds=[
-            ProcessorRefund(
-                id=refund["id"],
-                amount=_money(refund.get("amount"), refund.get("currency") or currency),
-                currency=str(refund.get("currency") or currency).upper(),
-                status=str(refund.get("status") or ""),
-                reason=str(refund.get("reason") or ""),
-                created=_time(refund.get("created")),
-            )
-            for refund in refund_rows
-        ],
+        refunds=[_refund(refund, currency) for refund in refund_rows],
         livemode=bool(data.get("livemode")),
+    )
+
+
+def _refund(refund: dict[str, Any], currency: str) -> ProcessorRefund:
+    currency = str(refund.get("currency") or currency).upper()
+    return ProcessorRefund(
+        id=refund["id"],
+        amount=_money(refund.get("amount"), currency),
+        currency=currency,
+        status=str(refund.get("status") or ""),
+        reason=str(refund.get("reason") or ""),
+        created=_time(refund.get("created")),
+    )
+
+
+def _event(data: dict[str, Any]) -> ProcessorEvent:
+    obj = (data.get("data") or {}).get("object") or {}
+    return ProcessorEvent(
+        id=str(data.get("id") or ""),
+        type=str(data.get("type") or ""),
+        created=_time(data.get("created")),
+        livemode=bool(data.get("livemode")),
+        object_id=str(obj.get("id") or "") if isinstance(obj, dict) else "",
+        object_type=str(obj.get("object") or "") if isinstance(obj, dict) else "",
+        data=obj if isinstance(obj, dict) else {},
     )

@@ -15,14 +15,19 @@ from typing import Any
 
 from localstripe.errors import UserError
 from localstripe.resources import (
+    Charge,
     Customer,
+    Event,
     Invoice,
     PaymentIntent,
     PaymentMethod,
+    Refund,
     SetupIntent,
+    StripeObject,
     Subscription,
     extra_apis,
 )
+from localstripe.webhooks import schedule_webhook
 
 INVOICE_STATUSES = ("draft", "open", "paid", "uncollectible", "void")
 
@@ -43,6 +48,8 @@ def apply() -> None:
     _invoice_list_status()
     _invoice_pay_with_payment_method()
     _test_cards()
+    _charge_invoice()
+    _missing_events()
     _applied = True
 
 
@@ -347,3 +354,68 @@ def _brand(number: str) -> str:
     if number.startswith(("6011", "65")):
         return "discover"
     return "unknown"
+
+
+# --- webhooks ------------------------------------------------------------------------------
+
+
+def _charge_invoice() -> None:
+    """Stripe: the charge that pays an invoice names it (`charge.invoice`).
+    localstripe: always null."""
+    original = PaymentIntent._create_charge
+
+    def _create_charge(self: Any, *args: Any, **kwargs: Any) -> Any:
+        # Set before the charge settles, so events sent on success carry it.
+        original_charge_init = Charge.__init__
+        invoice = self.invoice
+
+        def charge_init(charge: Any, *a: Any, **kw: Any) -> None:
+            original_charge_init(charge, *a, **kw)
+            charge.invoice = invoice
+
+        Charge.__init__ = charge_init
+        try:
+            return original(self, *args, **kwargs)
+        finally:
+            Charge.__init__ = original_charge_init
+
+    PaymentIntent._create_charge = _create_charge
+
+
+def _missing_events() -> None:
+    """Stripe sends `invoice.paid` (beside `invoice.payment_succeeded`),
+    `charge.refunded` when a refund is made, `customer.subscription.updated`
+    on every change to a subscription and `payment_method.attached`.
+    localstripe sends none of these four: they are sent here, through its own
+    webhook machinery (signed, ~1 s later), at the moments Stripe would."""
+    original_success = Invoice._on_payment_success
+
+    def _on_payment_success(self: Any) -> None:
+        original_success(self)
+        schedule_webhook(Event("invoice.paid", self))
+
+    Invoice._on_payment_success = _on_payment_success
+
+    original_refund_init = Refund.__init__
+
+    def refund_init(self: Any, *args: Any, **kwargs: Any) -> None:
+        original_refund_init(self, *args, **kwargs)
+        schedule_webhook(Event("charge.refunded", Charge._api_retrieve(self.charge)))
+
+    Refund.__init__ = refund_init
+
+    def _api_update(cls: Any, id: str, **data: Any) -> Any:
+        updated = StripeObject._api_update.__func__(cls, id, **data)
+        schedule_webhook(Event("customer.subscription.updated", updated))
+        return updated
+
+    Subscription._api_update = classmethod(_api_update)
+
+    original_attach = PaymentMethod._api_attach
+
+    def attach(**data: Any) -> Any:
+        method = original_attach(**data)
+        schedule_webhook(Event("payment_method.attached", method))
+        return method
+
+    _route(("POST", "/v1/payment_methods/{id}/attach"), attach)

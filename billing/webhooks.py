@@ -1,0 +1,340 @@
+"""Webhooks: store the verified event first, then process it from the stored
+row in a task, re-fetching the object from the processor.
+
+Receiving (the view's one service call) verifies the signature over the raw
+body, stores the event once per (vendor, processor, event id) and queues its
+processing on the `webhooks` queue after commit: the endpoint answers in
+milliseconds, and a redelivered or concurrent duplicate finds the row and
+has no second effect. Processing never trusts the event body or the order
+of arrival: it reads the object from the processor now and brings our rows
+to that state (billing.stripe_sync), which is idempotent.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import timedelta
+from functools import partial
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from vendors.models import Vendor
+
+from .adapters import adapter_for
+from .adapters.base import ProcessorEvent, WebhookSignatureError
+from .models import Processor, WebhookEvent
+from .stripe_sync import (
+    Effects,
+    stripe_charge_record,
+    stripe_customer_record,
+    stripe_customer_subscriptions_refresh,
+    stripe_invoice_record,
+    stripe_subscription_record,
+)
+
+logger = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 1024 * 1024
+STRIPE_TOLERANCE_SECONDS = 300
+
+# The headers worth keeping with an event (for support); never auth headers.
+KEPT_HEADERS = ("Stripe-Signature", "Paypal-Transmission-Id", "Paypal-Transmission-Time")
+
+
+class WebhookRejected(Exception):
+    """The delivery is refused (400): `reason` is short and safe to return."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def _parse_json(payload: bytes) -> dict[str, Any]:
+    try:
+        data = json.loads(payload.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        raise WebhookRejected("invalid JSON") from None
+    if not isinstance(data, dict):
+        raise WebhookRejected("invalid JSON")
+    return data
+
+
+def stripe_webhook_receive(
+    *, vendor: Vendor, payload: bytes, signature_header: str
+) -> tuple[WebhookEvent, bool]:
+    """Verify and store a Stripe delivery; (event, created). Raises WebhookRejected.
+
+    Both the vendor's current secret and, while they roll it, the previous
+    one are accepted; anything older than the tolerance is refused, so a
+    captured delivery cannot be replayed later.
+    """
+    from .adapters.stripe import StripeAdapter
+
+    if len(payload) > MAX_BODY_BYTES:
+        raise WebhookRejected("body too large")
+    _parse_json(payload)
+    secrets = [vendor.stripe_webhook_secret, vendor.stripe_webhook_secret_previous]
+    if not any(secrets):
+        raise WebhookRejected("webhooks not configured")
+    try:
+        event = StripeAdapter.webhook_event_construct(
+            payload=payload,
+            signature_header=signature_header,
+            secrets=[s for s in secrets if s],
+            tolerance=STRIPE_TOLERANCE_SECONDS,
+        )
+    except WebhookSignatureError as error:
+        raise WebhookRejected(str(error)) from None
+    if not event.id:
+        raise WebhookRejected("invalid event")
+    return webhook_event_store(
+        vendor=vendor,
+        processor=Processor.STRIPE,
+        event=event,
+        body=payload.decode("utf-8"),
+        headers={"Stripe-Signature": signature_header[:500]},
+    )
+
+
+def paypal_webhook_receive(
+    *, vendor: Vendor, payload: bytes, headers: dict[str, str]
+) -> tuple[WebhookEvent, bool]:
+    """Verify a PayPal delivery through PayPal's verify-webhook-signature API
+    (with the vendor's webhook id) and store it. Raises WebhookRejected."""
+    if len(payload) > MAX_BODY_BYTES:
+        raise WebhookRejected("body too large")
+    data = _parse_json(payload)
+    if not vendor.paypal_webhook_id:
+        raise WebhookRejected("webhooks not configured")
+    adapter = adapter_for(vendor=vendor, processor=Processor.PAYPAL)
+    verified = adapter.webhook_verify(  # type: ignore[attr-defined]
+        webhook_id=vendor.paypal_webhook_id, headers=headers, body=payload
+    )
+    if not verified:
+        raise WebhookRejected("bad signature")
+    resource = data.get("resource") if isinstance(data.get("resource"), dict) else {}
+    created = _parse_time(str(data.get("create_time") or ""))
+    event = ProcessorEvent(
+        id=str(data.get("id") or ""),
+        type=str(data.get("event_type") or ""),
+        created=created,
+        livemode=vendor.paypal_environment == "live",
+        object_id=str((resource or {}).get("id") or ""),
+        object_type=str(data.get("resource_type") or ""),
+        data=resource or {},
+    )
+    if not event.id:
+        raise WebhookRejected("invalid event")
+    kept = {k: v[:500] for k, v in headers.items() if k.title() in KEPT_HEADERS}
+    return webhook_event_store(
+        vendor=vendor,
+        processor=Processor.PAYPAL,
+        event=event,
+        body=payload.decode("utf-8"),
+        headers=kept,
+    )
+
+
+def _parse_time(value: str):
+    from django.utils.dateparse import parse_datetime
+
+    try:
+        return parse_datetime(value) if value else None
+    except ValueError:
+        return None
+
+
+def webhook_event_store(
+    *, vendor: Vendor, processor: str, event: ProcessorEvent, body: str, headers: dict
+) -> tuple[WebhookEvent, bool]:
+    """Store the event once; queue its processing when it is new."""
+    row, created = WebhookEvent.objects.get_or_create(
+        vendor=vendor,
+        processor=processor,
+        event_id=event.id[:255],
+        defaults={
+            "event_type": event.type[:100],
+            "body": body,
+            "headers": headers,
+            "occurred_at": event.created,
+            "livemode": event.livemode,
+        },
+    )
+    if created:
+        transaction.on_commit(partial(_process_later, row.pk))
+    return row, created
+
+
+def _process_later(event_id: int) -> None:
+    """Queue the processing. The event is stored whatever happens here: a
+    broker outage (or, with eager tasks in the demo, a processing error)
+    must not turn the processor's delivery into a 500; the row stays
+    pending in the admin, where staff can process it again."""
+    from .tasks import webhook_event_process_task
+
+    try:
+        webhook_event_process_task.delay(event_id)
+    except Exception:  # noqa: BLE001
+        logger.exception("webhook event %s: could not queue its processing", event_id)
+
+
+# --- processing ---------------------------------------------------------------------
+
+STRIPE_SUBSCRIPTION_EVENTS = {
+    "customer.subscription.created",
+    "customer.subscription.updated",
+    "customer.subscription.deleted",
+    "customer.subscription.paused",
+    "customer.subscription.resumed",
+}
+STRIPE_INVOICE_EVENTS = {"invoice.paid", "invoice.payment_succeeded", "invoice.payment_failed"}
+
+
+def vendor_livemode(vendor: Vendor, processor: str) -> bool:
+    if processor == Processor.PAYPAL:
+        return vendor.paypal_environment == "live"
+    return vendor.stripe_secret_key.startswith(("sk_live_", "rk_live_"))
+
+
+def webhook_event_claim(*, event_id: int) -> WebhookEvent | None:
+    """Count an attempt at an event not yet done; None when there is nothing
+    to do (processed or ignored before, or gone)."""
+    with transaction.atomic():
+        event = (
+            WebhookEvent.objects.select_for_update()
+            .select_related("vendor")
+            .filter(pk=event_id)
+            .first()
+        )
+        if event is None or event.outcome in (
+            WebhookEvent.Outcome.PROCESSED,
+            WebhookEvent.Outcome.IGNORED,
+        ):
+            return None
+        event.attempts += 1
+        event.save(update_fields=["attempts"])
+    return event
+
+
+def webhook_event_process(*, event: WebhookEvent) -> Effects:
+    """Bring our rows to the processor's current state for this event.
+
+    Raises on failure (the task retries); the outcome and error are stored.
+    A test-mode event at a live vendor (or the reverse) is kept and ignored.
+    """
+    effects = Effects()
+    if event.livemode != vendor_livemode(event.vendor, event.processor):
+        _finish(event, WebhookEvent.Outcome.IGNORED, "livemode does not match the vendor")
+        return effects
+    data = json.loads(event.body) if event.body else {}
+    if event.processor == Processor.STRIPE:
+        handled = _stripe_process(event=event, data=data, effects=effects)
+    else:
+        from .paypal_sync import paypal_event_process
+
+        handled = paypal_event_process(event=event, data=data, effects=effects)
+    _finish(
+        event,
+        WebhookEvent.Outcome.PROCESSED if handled else WebhookEvent.Outcome.IGNORED,
+        "" if handled else "event type not handled",
+    )
+    _effects_enqueue(effects)
+    return effects
+
+
+def webhook_event_failed(*, event: WebhookEvent, error: str, final: bool) -> None:
+    """Keep the error where staff see it (the admin), retried or given up."""
+    WebhookEvent.objects.filter(pk=event.pk).update(
+        outcome=WebhookEvent.Outcome.FAILED if final else WebhookEvent.Outcome.RETRYING,
+        error=error[:2000],
+    )
+
+
+def _finish(event: WebhookEvent, outcome: str, error: str) -> None:
+    event.outcome = outcome
+    event.error = error
+    event.processed_at = timezone.now()
+    WebhookEvent.objects.filter(pk=event.pk).update(
+        outcome=outcome, error=error, processed_at=event.processed_at
+    )
+
+
+def _effects_enqueue(effects: Effects) -> None:
+    """Receipts and notices go to the default queue (mail), after commit."""
+    from .tasks import payment_failed_notify_task, payment_receipt_task
+
+    for payment_id in effects.paid:
+        transaction.on_commit(partial(payment_receipt_task.delay, payment_id))
+    for payment_id in effects.failed:
+        transaction.on_commit(partial(payment_failed_notify_task.delay, payment_id))
+
+
+def _object_id(data: dict[str, Any]) -> str:
+    obj = (data.get("data") or {}).get("object") or {}
+    return str(obj.get("id") or "") if isinstance(obj, dict) else ""
+
+
+def _stripe_process(*, event: WebhookEvent, data: dict[str, Any], effects: Effects) -> bool:
+    vendor = event.vendor
+    kind = event.event_type
+    object_id = _object_id(data)
+    obj = (data.get("data") or {}).get("object") or {}
+    if not object_id:
+        return False
+    adapter = adapter_for(vendor=vendor, processor=Processor.STRIPE)
+    with transaction.atomic():
+        if kind in STRIPE_INVOICE_EVENTS:
+            remote = adapter.invoice_get(invoice_id=object_id)  # type: ignore[attr-defined]
+            stripe_invoice_record(vendor=vendor, adapter=adapter, remote=remote, effects=effects)
+            if remote.subscription_id:
+                stripe_subscription_record(
+                    vendor=vendor,
+                    adapter=adapter,
+                    remote=adapter.subscription_get(subscription_id=remote.subscription_id),
+                )
+            return True
+        if kind in STRIPE_SUBSCRIPTION_EVENTS:
+            remote_subscription = adapter.subscription_get(subscription_id=object_id)
+            stripe_subscription_record(vendor=vendor, adapter=adapter, remote=remote_subscription)
+            return True
+        if kind == "charge.refunded":
+            charge = adapter.charge_get(charge_id=object_id)  # type: ignore[attr-defined]
+            stripe_charge_record(vendor=vendor, adapter=adapter, charge=charge, effects=effects)
+            return True
+        if kind == "customer.updated":
+            remote_customer = adapter.customer_get(customer_id=object_id)  # type: ignore[attr-defined]
+            stripe_customer_record(vendor=vendor, remote=remote_customer)
+            stripe_customer_subscriptions_refresh(
+                vendor=vendor, adapter=adapter, customer_id=object_id
+            )
+            return True
+        if kind == "payment_method.attached":
+            customer_id = obj.get("customer") if isinstance(obj, dict) else ""
+            if isinstance(customer_id, dict):
+                customer_id = customer_id.get("id")
+            if not customer_id:
+                return False
+            stripe_customer_subscriptions_refresh(
+                vendor=vendor, adapter=adapter, customer_id=str(customer_id)
+            )
+            return True
+    return False
+
+
+# --- retention ----------------------------------------------------------------------
+
+
+def webhook_bodies_purge(*, now=None) -> int:
+    """Empty the raw bodies (and headers) of events older than the retention
+    period; the rows stay as the record of what arrived. Returns how many."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=settings.WEBHOOK_BODY_RETENTION_DAYS)
+    return (
+        WebhookEvent.objects.filter(received_at__lt=cutoff, body_purged_at__isnull=True)
+        .exclude(outcome__in=[WebhookEvent.Outcome.PENDING, WebhookEvent.Outcome.RETRYING])
+        .update(body="", headers={}, body_purged_at=now)
+    )
