@@ -116,6 +116,10 @@ def test_update_my_info_in_the_dialog(live_server, page, history):
     opener.click()
     dialog.get_by_label("Full name").fill("Alice B. Adams")
     dialog.get_by_label("Country").select_option("CA")
+    # A Canadian address, as Canada checks them.
+    dialog.get_by_label("City").fill("Toronto")
+    dialog.get_by_label("Postal code").fill("M5V 2T6")
+    dialog.get_by_label("State, province or region").fill("ON")
     dialog.get_by_role("button", name="Save my details").click()
     page.get_by_text("Your details are saved.").wait_for()
     assert page.url == f"{live_server.url}/northwind/updateinfo/"
