@@ -4,7 +4,7 @@ subscriptions and payments, so the admin shows them without editing."""
 
 from django.contrib import admin
 
-from vendors.admin import VendorScopedAdmin
+from vendors.admin import OWNER_ONLY, VendorScopedAdmin
 
 from .models import AuditEvent, Invoice, Order, Payment, Subscription, WebhookEvent
 
@@ -64,6 +64,8 @@ class AuditEventAdmin(ReadOnlyScopedAdmin):
 
 @admin.register(WebhookEvent)
 class WebhookEventAdmin(ReadOnlyScopedAdmin):
+    # Processor plumbing, next to the connections: owners only.
+    roles = OWNER_ONLY
     list_display = ["received_at", "processor", "event_type", "event_id", "outcome"]
     list_filter = ["processor", "outcome"]
     search_fields = ["event_id", "event_type"]
