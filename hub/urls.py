@@ -3,9 +3,11 @@ from django.contrib import admin
 from django.urls import include, path
 
 from . import views
+from .api import api
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("api/v1/", api.urls),
     path("healthz", views.healthz, name="healthz"),
     path("readyz", views.readyz, name="readyz"),
     path(f"{settings.MEDIA_URL.strip('/')}/logos/<path:name>", views.logo, name="logo"),
