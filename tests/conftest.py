@@ -280,3 +280,51 @@ def sign_in(client, customer) -> None:
 def alice_client(client, alice):
     sign_in(client, alice)
     return client
+
+
+# --- fake PayPal ----------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def fake_paypal():
+    """Our fake PayPal (tests/support/fake_paypal.py) on 127.0.0.1 for the
+    whole run: its base URL. Tests reset it with `fake_paypal_clean`. Seeded
+    as for the demo (one subscription, I-DEMOBLAIR0001, which a reset keeps),
+    so that seed_demo can be tested against it."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tests.support.fake_paypal", "--port", "0", "--seed", "demo"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    port = process.stdout.readline().strip()
+    if not port:
+        process.kill()
+        pytest.fail("the fake PayPal did not start", pytrace=False)
+    base = f"http://127.0.0.1:{port}"
+    import urllib.request
+
+    deadline = time.monotonic() + 15
+    while True:
+        try:
+            urllib.request.urlopen(base + "/myaccount/autopay/", timeout=1).read(16)
+            break
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                pytest.fail("the fake PayPal did not answer", pytrace=False)
+            time.sleep(0.1)
+    yield base
+    process.terminate()
+    process.wait(timeout=10)
+
+
+@pytest.fixture
+def fake_paypal_clean(fake_paypal):
+    """The fake PayPal as it started: no calls, no pending failures, only
+    the seeded demo subscription."""
+    import urllib.request
+
+    request = urllib.request.Request(fake_paypal + "/_fake/reset", method="POST", data=b"")
+    urllib.request.urlopen(request, timeout=5).read()
+    return fake_paypal

@@ -1,0 +1,572 @@
+"""PayPal subscriptions, through the official SDK (`paypal-server-sdk` 2.4).
+
+One SDK client per adapter, that is per vendor's client id and secret: the
+OAuth token the SDK fetches (once, then reused until it expires) belongs to
+that vendor alone. Calls go to `settings.PAYPAL_API_BASE` when it is set (our
+fake PayPal in tests and the demo), else to PayPal's sandbox or live API.
+
+Reading: the SDK's response models turn 0 into None and cannot always be
+turned back into dicts, so every response is read from its raw JSON text.
+
+Cancelling: PayPal has no "cancel at period end". We suspend instead (billing
+stops at once, the customer keeps access until the period end) with a
+status note that says so (`PERIOD_END_NOTE`); our nightly job cancels the
+subscription for good at the period end (`subscription_finalize_period_end`)
+and "Keep my subscription" activates it again. Reading such a subscription
+back gives status "paused" (PayPal's SUSPENDED) with `cancel_at_period_end=True`
+and the period end, so a re-sync never turns it into a plain pause.
+
+Writes are safe to repeat: cancel, suspend and activate are state changes,
+and PayPal's 422 "already in that state" after a retried call is read as
+success. Each write also carries the caller's idempotency key as
+`PayPal-Request-Id` (added by an SDK callback: the SDK's cancel, suspend and
+activate calls have no parameter for it).
+
+Nothing PayPal-specific leaves this module: results are our dataclasses and
+every failure is a `ProcessorError` (see `_error`). The SDK's own request
+logging stays off (`logging_configuration=None`), so the client secret and
+bearer tokens never reach a log.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager, suppress
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import requests
+from apimatic_core.authentication.multiple.single_auth import Single
+from apimatic_core.exceptions.auth_validation_exception import AuthValidationException
+from apimatic_core.request_builder import RequestBuilder
+from apimatic_core.response_handler import ResponseHandler
+from apimatic_core.types.parameter import Parameter
+from django.conf import settings
+from paypalserversdk.api_helper import APIHelper
+from paypalserversdk.configuration import Configuration, Environment, Server
+from paypalserversdk.exceptions.api_exception import ApiException
+from paypalserversdk.exceptions.o_auth_provider_exception import OAuthProviderException
+from paypalserversdk.http.auth.o_auth_2 import ClientCredentialsAuthCredentials
+from paypalserversdk.http.http_call_back import HttpCallBack
+from paypalserversdk.http.http_method_enum import HttpMethodEnum
+from paypalserversdk.models.activate_subscription_request import ActivateSubscriptionRequest
+from paypalserversdk.models.cancel_subscription_request import CancelSubscriptionRequest
+from paypalserversdk.models.suspend_subscription import SuspendSubscription
+from paypalserversdk.paypal_serversdk_client import PaypalServersdkClient
+
+from billing.money import parse_decimal_amount
+
+from .base import (
+    MESSAGE_NOT_CONNECTED,
+    MESSAGE_NOT_FOUND,
+    MESSAGE_REFUSED,
+    MESSAGE_UNAVAILABLE,
+    Adapter,
+    ProcessorError,
+    ProcessorPayer,
+    ProcessorSubscription,
+)
+
+logger = logging.getLogger(__name__)
+
+# Seconds to connect / to wait for an answer: a customer is waiting on most calls.
+TIMEOUT = (5.0, 10.0)
+# Retries of a call that met a network error or a 5xx/429 answer. The SDK
+# retries only GETs on a status (writes are not replayed blindly); urllib3
+# backs off 0 s, then 2 x BACKOFF.
+MAX_RETRIES = 2
+BACKOFF = 0.5
+
+SANDBOX_MANAGE_URL = "https://www.sandbox.paypal.com/myaccount/autopay/"
+LIVE_MANAGE_URL = "https://www.paypal.com/myaccount/autopay/"
+
+# PayPal requires a reason (1 to 128 characters) to cancel or suspend.
+REASON_MAX = 128
+DEFAULT_CANCEL_REASON = "Cancelled by the customer in the hub"
+FINALIZE_REASON = "Cancelled at the end of the paid period, as the customer asked"
+UNDO_REASON = "Kept by the customer in the hub"
+# The status note of a subscription suspended because its customer cancelled
+# it for the period end; `_subscription` recognises it when reading one back.
+PERIOD_END_NOTE = "Ends at the end of the paid period: cancelled by the customer in the hub"
+
+STATUSES = {
+    "ACTIVE": "active",
+    "SUSPENDED": "paused",
+    "CANCELLED": "canceled",
+    "EXPIRED": "canceled",
+    "APPROVAL_PENDING": "incomplete",
+    "APPROVED": "incomplete",
+}
+
+INTERVAL_DAYS = {"day": 1, "week": 7, "month": 30, "year": 365}
+
+
+class _Configuration(Configuration):
+    """The SDK's configuration, pointed at PAYPAL_API_BASE when it is set."""
+
+    def __init__(self, *, base_uri: str, **kwargs: Any) -> None:
+        self._hub_base_uri = base_uri
+        super().__init__(**kwargs)
+
+    def get_base_uri(self, server: Any = Server.DEFAULT) -> str:
+        return self._hub_base_uri or super().get_base_uri(server)
+
+
+class _RequestIdHeader(HttpCallBack):
+    """Adds `PayPal-Request-Id` to the write being made, if any."""
+
+    def __init__(self) -> None:
+        self.request_id = ""
+
+    def on_before_request(self, request: Any) -> None:
+        if self.request_id and "/v1/oauth2/" not in str(request.query_url):
+            request.add_header("PayPal-Request-Id", self.request_id)
+
+    def on_after_response(self, http_response: Any) -> None:
+        pass
+
+
+def _fetch_token(last_token: Any, auth_manager: Any) -> Any:
+    """The SDK's own token fetch, minus its habit of swallowing a refusal
+    (it would then fail later with a message-less "token undefined"): a 401
+    here means the vendor's credentials are wrong, and must say so."""
+    return auth_manager.fetch_token()
+
+
+class PayPalAdapter(Adapter):
+    """The hub's operations on one vendor's PayPal subscriptions."""
+
+    processor = "paypal"
+
+    def __init__(self, client_id: str, client_secret: str, sandbox: bool) -> None:
+        base = (getattr(settings, "PAYPAL_API_BASE", "") or "").rstrip("/")
+        self._base = base
+        self._sandbox = sandbox
+        self._request_id = _RequestIdHeader()
+        config = _Configuration(
+            base_uri=base,
+            environment=Environment.SANDBOX if sandbox else Environment.PRODUCTION,
+            timeout=TIMEOUT,
+            max_retries=MAX_RETRIES,
+            backoff_factor=BACKOFF,
+            http_call_back=self._request_id,
+            logging_configuration=None,
+            client_credentials_auth_credentials=ClientCredentialsAuthCredentials(
+                o_auth_client_id=client_id,
+                o_auth_client_secret=client_secret,
+                o_auth_token_provider=_fetch_token,
+            ),
+        )
+        self._client = PaypalServersdkClient(config=config)
+
+    def __repr__(self) -> str:
+        # Never the secret, even in a traceback's locals.
+        return "<PayPalAdapter>"
+
+    # --- subscriptions ----------------------------------------------------------
+
+    def subscription_get(self, *, subscription_id: str) -> ProcessorSubscription:
+        return _subscription(self._subscription_raw(subscription_id), livemode=self._livemode)
+
+    def subscription_cancel(
+        self, *, subscription_id: str, at_period_end: bool, reason: str = "", idempotency_key: str
+    ) -> ProcessorSubscription:
+        """Cancel now (PayPal stops billing for good), or suspend it until
+        our nightly job cancels it at the period end (see the module doc).
+        The customer's reason goes to PayPal, where the vendor sees it."""
+        if at_period_end:
+            note = f"{PERIOD_END_NOTE} ({reason})" if reason else PERIOD_END_NOTE
+            self._transition(
+                "suspend", subscription_id, _reason(note), idempotency_key, done={"SUSPENDED"}
+            )
+            found = self.subscription_get(subscription_id=subscription_id)
+            # Also when PayPal's copy lacks our note (it was suspended before).
+            return replace(found, cancel_at_period_end=True, next_payment_at=None)
+        self._transition(
+            "cancel",
+            subscription_id,
+            _reason(reason or DEFAULT_CANCEL_REASON),
+            idempotency_key,
+            done={"CANCELLED", "EXPIRED"},
+        )
+        return self.subscription_get(subscription_id=subscription_id)
+
+    def subscription_cancel_undo(
+        self, *, subscription_id: str, idempotency_key: str
+    ) -> ProcessorSubscription:
+        """ "Keep my subscription": billing starts again where it stopped."""
+        return self.subscription_activate(
+            subscription_id=subscription_id, reason=UNDO_REASON, idempotency_key=idempotency_key
+        )
+
+    def subscription_finalize_period_end(
+        self, *, subscription_id: str, idempotency_key: str
+    ) -> ProcessorSubscription:
+        """Cancel for good a subscription cancelled for its period end. One
+        that has already ended is returned as it is: safe to run twice."""
+        self._transition(
+            "cancel",
+            subscription_id,
+            FINALIZE_REASON,
+            idempotency_key,
+            done={"CANCELLED", "EXPIRED"},
+        )
+        return self.subscription_get(subscription_id=subscription_id)
+
+    def subscription_suspend(
+        self, *, subscription_id: str, reason: str, idempotency_key: str
+    ) -> ProcessorSubscription:
+        self._transition(
+            "suspend",
+            subscription_id,
+            _reason(reason or "Suspended in the hub"),
+            idempotency_key,
+            done={"SUSPENDED"},
+        )
+        return self.subscription_get(subscription_id=subscription_id)
+
+    def subscription_activate(
+        self, *, subscription_id: str, reason: str = "", idempotency_key: str
+    ) -> ProcessorSubscription:
+        self._transition(
+            "activate", subscription_id, _reason(reason), idempotency_key, done={"ACTIVE"}
+        )
+        return self.subscription_get(subscription_id=subscription_id)
+
+    def subscription_transactions(
+        self, *, subscription_id: str, start: datetime, end: datetime
+    ) -> list[dict[str, Any]]:
+        """The subscription's payments between `start` and `end`: dicts with
+        `id`, `status` (PayPal's: COMPLETED, DECLINED, REFUNDED, ...),
+        `amount` (Decimal, gross), `currency` and `time` (aware datetime)."""
+        with _translated("transactions"):
+            response = self._client.subscriptions.list_subscription_transactions(
+                {
+                    "id": subscription_id,
+                    "start_time": _paypal_time(start),
+                    "end_time": _paypal_time(end),
+                }
+            )
+        rows = []
+        for item in _raw(response).get("transactions") or []:
+            money = (item.get("amount_with_breakdown") or {}).get("gross_amount") or {}
+            amount, currency = _money(money)
+            rows.append(
+                {
+                    "id": str(item.get("id") or ""),
+                    "status": str(item.get("status") or ""),
+                    "amount": amount,
+                    "currency": currency,
+                    "time": _time(item.get("time")),
+                }
+            )
+        return rows
+
+    # --- payers -------------------------------------------------------------------
+
+    def payer_get(self, *, subscription_id: str) -> ProcessorPayer:
+        """The subscription's payer (PayPal has no customer object of its own)."""
+        subscriber = self._subscription_raw(subscription_id).get("subscriber") or {}
+        return ProcessorPayer(
+            id=str(subscriber.get("payer_id") or ""),
+            email=str(subscriber.get("email_address") or ""),
+            name=_name(subscriber.get("name")),
+        )
+
+    def manage_payments_url(self, *, subscription_id: str = "") -> str:
+        """PayPal's automatic payments page, where a payer changes how a
+        subscription is funded (the hub cannot)."""
+        if self._base:
+            return f"{self._base}/myaccount/autopay/"
+        return SANDBOX_MANAGE_URL if self._sandbox else LIVE_MANAGE_URL
+
+    # --- webhooks ---------------------------------------------------------------------
+
+    def webhook_verify(self, *, webhook_id: str, headers: Mapping[str, str], body: bytes) -> bool:
+        """Whether PayPal signed this delivery for `webhook_id`, asked of
+        PayPal's verify-webhook-signature API (the SDK has no controller for
+        it, so the call goes through the SDK's request builder: same token,
+        base URL, timeouts and retries as every other call).
+
+        False for a delivery that is not even shaped like one (headers
+        missing, body not a JSON object); a ProcessorError when PayPal
+        could not be asked (then the sender should retry later).
+        """
+        lowered = {str(k).lower(): str(v) for k, v in headers.items()}
+
+        def header(name: str) -> str:
+            # Django's request.META spells them HTTP_PAYPAL_TRANSMISSION_ID.
+            return lowered.get(name) or lowered.get("http_" + name.replace("-", "_")) or ""
+
+        try:
+            event = json.loads(body)
+        except ValueError:
+            return False
+        fields = {
+            "auth_algo": header("paypal-auth-algo"),
+            "cert_url": header("paypal-cert-url"),
+            "transmission_id": header("paypal-transmission-id"),
+            "transmission_sig": header("paypal-transmission-sig"),
+            "transmission_time": header("paypal-transmission-time"),
+        }
+        if not webhook_id or not isinstance(event, dict) or not all(fields.values()):
+            return False
+        payload = {**fields, "webhook_id": webhook_id, "webhook_event": event}
+        with _translated("webhook verify"):
+            response = (
+                self._client.subscriptions.new_api_call_builder.request(
+                    RequestBuilder()
+                    .server(Server.DEFAULT)
+                    .path("/v1/notifications/verify-webhook-signature")
+                    .http_method(HttpMethodEnum.POST)
+                    .header_param(Parameter().key("Content-Type").value("application/json"))
+                    .header_param(Parameter().key("accept").value("application/json"))
+                    .body_param(Parameter().value(payload))
+                    .body_serializer(APIHelper.json_serialize)
+                    .auth(Single("Oauth2")),
+                )
+                .response(ResponseHandler().is_api_response(True))
+                .execute()
+            )
+        return _raw(response).get("verification_status") == "SUCCESS"
+
+    # --- plumbing ---------------------------------------------------------------------
+
+    @property
+    def _livemode(self) -> bool:
+        return not self._sandbox and not self._base
+
+    def _subscription_raw(self, subscription_id: str) -> dict[str, Any]:
+        with _translated("get"):
+            response = self._client.subscriptions.get_subscription(
+                {"id": subscription_id, "fields": "plan"}
+            )
+        return _raw(response)
+
+    def _transition(
+        self, action: str, subscription_id: str, reason: str, idempotency_key: str, *, done: set
+    ) -> None:
+        """POST cancel, suspend or activate. PayPal answers 422 when the
+        subscription is not in a state the action applies to: when it is
+        already where the action leads (a repeated call), that is success."""
+        controller = self._client.subscriptions
+        if action == "cancel":
+            call, body = controller.cancel_subscription, CancelSubscriptionRequest(reason=reason)
+        elif action == "suspend":
+            call, body = controller.suspend_subscription, SuspendSubscription(reason=reason)
+        else:
+            call = controller.activate_subscription
+            body = ActivateSubscriptionRequest(reason=reason) if reason else None
+        try:
+            self._request_id.request_id = idempotency_key
+            try:
+                call({"id": subscription_id, "body": body})
+            finally:
+                self._request_id.request_id = ""
+        except Exception as exc:  # nothing from the SDK may escape
+            error = _error(exc)
+            if error.code == "refused":
+                status = str(self._subscription_raw(subscription_id).get("status") or "")
+                if status in done:
+                    return
+            _log(action, error)
+            raise error from None
+
+
+# --- errors ---------------------------------------------------------------------------
+
+
+@contextmanager
+def _translated(operation: str) -> Iterator[None]:
+    """Turn whatever the SDK (or the HTTP library under it) raises into one
+    ProcessorError."""
+    try:
+        yield
+    except ProcessorError:
+        raise
+    except Exception as exc:  # nothing from the SDK may escape
+        error = _error(exc)
+        _log(operation, error)
+        raise error from None
+
+
+def _log(operation: str, error: ProcessorError) -> None:
+    logger.warning("PayPal %s failed: %s (%s)", operation, error.code, error.detail)
+
+
+def _error(exc: Exception) -> ProcessorError:
+    """The ProcessorError for what a call raised.
+
+    PayPal's messages are for developers and may name ids or fields, so the
+    customer gets one of our plain messages; `detail` keeps the status,
+    PayPal's error name, issue codes and debug id for the logs (never a
+    token or the secret: neither is ever in an error body).
+    """
+    if isinstance(exc, requests.RequestException):
+        return ProcessorError(
+            MESSAGE_UNAVAILABLE, retryable=True, code="unavailable", detail=type(exc).__name__
+        )
+    if isinstance(exc, AuthValidationException):
+        return ProcessorError(MESSAGE_NOT_CONNECTED, code="not_connected", detail="no token")
+    if not isinstance(exc, ApiException):
+        return ProcessorError(MESSAGE_UNAVAILABLE, code="unavailable", detail=type(exc).__name__)
+    status = int(exc.response_code or 0)
+    detail = _error_detail(exc, status)
+    if status == 401 or isinstance(exc, OAuthProviderException):
+        return ProcessorError(MESSAGE_NOT_CONNECTED, code="not_connected", detail=detail)
+    if status == 404:
+        return ProcessorError(MESSAGE_NOT_FOUND, code="not_found", detail=detail)
+    if status == 429 or status >= 500:
+        return ProcessorError(
+            MESSAGE_UNAVAILABLE, retryable=True, code="unavailable", detail=detail
+        )
+    return ProcessorError(MESSAGE_REFUSED, code="refused", detail=detail)
+
+
+def _error_detail(exc: ApiException, status: int) -> str:
+    body: Any = None
+    with suppress(ValueError, TypeError, AttributeError):
+        body = json.loads(exc.response.text or "")
+    body = body if isinstance(body, dict) else {}
+    issues = ",".join(str(d.get("issue")) for d in body.get("details") or [] if isinstance(d, dict))
+    parts = [
+        f"status={status}",
+        f"name={body.get('name') or body.get('error') or ''}",
+        f"issue={issues}" if issues else "",
+        f"debug_id={body['debug_id']}" if body.get("debug_id") else "",
+    ]
+    return " ".join(p for p in parts if p)
+
+
+# --- reading PayPal's JSON --------------------------------------------------------------
+
+
+def _raw(response: Any) -> dict[str, Any]:
+    """A response's JSON as a plain dict, read from the text (see module doc)."""
+    text = getattr(response, "text", "") or ""
+    try:
+        data = json.loads(text) if text else {}
+    except ValueError:
+        data = {}
+    return data if isinstance(data, dict) else {}
+
+
+def _reason(text: str) -> str:
+    return " ".join(str(text).split())[:REASON_MAX]
+
+
+def _time(value: Any) -> datetime | None:
+    if not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _paypal_time(moment: datetime) -> str:
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+
+def _money(money: Any) -> tuple[Decimal | None, str]:
+    """PayPal's {"currency_code", "value": "9.00"} as (Decimal, "USD")."""
+    if not isinstance(money, dict):
+        return None, ""
+    currency = str(money.get("currency_code") or "").upper()
+    value = money.get("value")
+    if not currency or value in (None, ""):
+        return None, currency
+    try:
+        return parse_decimal_amount(str(value), currency), currency
+    except (ArithmeticError, ValueError):
+        return None, currency
+
+
+def _name(name: Any) -> str:
+    if not isinstance(name, dict):
+        return ""
+    if name.get("full_name"):
+        return str(name["full_name"])
+    return " ".join(str(name[k]) for k in ("given_name", "surname") if name.get(k))
+
+
+def _regular_cycle(plan: dict[str, Any]) -> dict[str, Any]:
+    cycles = [c for c in plan.get("billing_cycles") or [] if isinstance(c, dict)]
+    regular = [c for c in cycles if c.get("tenure_type") == "REGULAR"]
+    return (regular or cycles or [{}])[0]
+
+
+def _in_trial(billing: dict[str, Any]) -> bool:
+    for cycle in billing.get("cycle_executions") or []:
+        if isinstance(cycle, dict) and cycle.get("tenure_type") == "TRIAL":
+            completed = int(cycle.get("cycles_completed") or 0)
+            total = int(cycle.get("total_cycles") or 0)
+            if completed < total:
+                return True
+    return False
+
+
+def _subscription(data: dict[str, Any], *, livemode: bool) -> ProcessorSubscription:
+    if not data.get("id"):
+        raise ProcessorError(MESSAGE_UNAVAILABLE, code="unavailable", detail="empty answer")
+    paypal_status = str(data.get("status") or "")
+    status = STATUSES.get(paypal_status, "incomplete")
+    billing = data.get("billing_info") or {}
+    plan = data.get("plan") or {}
+    cycle = _regular_cycle(plan)
+    frequency = cycle.get("frequency") or {}
+    interval = str(frequency.get("interval_unit") or "MONTH").lower()
+    interval_count = int(frequency.get("interval_count") or 1)
+    quantity = Decimal(str(data.get("quantity") or 1))
+
+    amount, currency = _money((cycle.get("pricing_scheme") or {}).get("fixed_price"))
+    if amount is not None:
+        amount = amount * quantity
+    else:
+        amount, currency = _money((billing.get("last_payment") or {}).get("amount"))
+
+    next_billing = _time(billing.get("next_billing_time"))
+    last_paid = _time((billing.get("last_payment") or {}).get("time"))
+    period_end = next_billing
+    if period_end is None and last_paid is not None and status != "canceled":
+        period_end = last_paid + timedelta(days=INTERVAL_DAYS.get(interval, 30) * interval_count)
+
+    cancel_at_period_end = paypal_status == "SUSPENDED" and str(
+        data.get("status_change_note") or ""
+    ).startswith(PERIOD_END_NOTE)
+    trial_end = None
+    if status == "active":
+        outstanding, _ = _money(billing.get("outstanding_balance"))
+        if int(billing.get("failed_payments_count") or 0) > 0 and outstanding:
+            status = "past_due"
+        elif _in_trial(billing):
+            status = "trialing"
+            trial_end = next_billing
+    charging = status in ("active", "past_due", "trialing") and not cancel_at_period_end
+
+    subscriber = data.get("subscriber") or {}
+    return ProcessorSubscription(
+        id=str(data["id"]),
+        customer_id=str(subscriber.get("payer_id") or ""),
+        status=status,
+        product=str(plan.get("name") or ""),
+        price_id=str(data.get("plan_id") or ""),
+        amount=amount,
+        currency=currency,
+        interval=interval if interval in INTERVAL_DAYS else "month",
+        interval_count=interval_count,
+        trial_end=trial_end,
+        current_period_end=period_end,
+        next_payment_at=next_billing if charging else None,
+        cancel_at_period_end=cancel_at_period_end,
+        canceled_at=_time(data.get("status_update_time")) if status == "canceled" else None,
+        livemode=livemode,
+        created=_time(data.get("create_time")),
+    )
