@@ -28,6 +28,12 @@ OWNER = VendorMembership.Role.OWNER
 SUPPORT = VendorMembership.Role.SUPPORT
 ALL_ROLES: tuple[str, ...] = (OWNER, SUPPORT)
 OWNER_ONLY: tuple[str, ...] = (OWNER,)
+SECRET_FIELDS = (
+    "stripe_secret_key",
+    "stripe_webhook_secret",
+    "stripe_webhook_secret_previous",
+    "paypal_client_secret",
+)
 
 
 def vendors_for(request: HttpRequest, *, roles: tuple[str, ...] = ALL_ROLES) -> QuerySet[Vendor]:
@@ -97,7 +103,13 @@ class VendorAdmin(NotFoundForOthersMixin, admin.ModelAdmin):
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     list_display = ["name", "slug", "hub_link", "self_cancel"]
     search_fields = ["name", "slug"]
-    readonly_fields = ["hub_link"]
+    readonly_fields = [
+        "hub_link",
+        "stripe_secret_key_stored",
+        "stripe_webhook_secret_stored",
+        "stripe_webhook_secret_previous_stored",
+        "paypal_client_secret_stored",
+    ]
     fieldsets = [
         (None, {"fields": ["name", "slug", "hub_link"]}),
         (
@@ -135,11 +147,25 @@ class VendorAdmin(NotFoundForOthersMixin, admin.ModelAdmin):
         ),
         (
             _("Stripe"),
-            {"fields": ["stripe_publishable_key", "stripe_secret_key", "stripe_webhook_secret"]},
+            {
+                "fields": [
+                    "stripe_publishable_key",
+                    ("stripe_secret_key", "stripe_secret_key_stored"),
+                    ("stripe_webhook_secret", "stripe_webhook_secret_stored"),
+                    ("stripe_webhook_secret_previous", "stripe_webhook_secret_previous_stored"),
+                ]
+            },
         ),
         (
             _("PayPal"),
-            {"fields": ["paypal_client_id", "paypal_client_secret", "paypal_webhook_id"]},
+            {
+                "fields": [
+                    "paypal_environment",
+                    "paypal_client_id",
+                    ("paypal_client_secret", "paypal_client_secret_stored"),
+                    "paypal_webhook_id",
+                ]
+            },
         ),
     ]
 
@@ -172,10 +198,34 @@ class VendorAdmin(NotFoundForOthersMixin, admin.ModelAdmin):
             return "-"
         return format_html('<a href="{0}" target="_blank" rel="noopener">{0}</a>', obj.hub_url)
 
+    def _stored(self, obj, name: str) -> str:
+        # Write-only secrets: only whether one is stored, and its last four
+        # characters, so an owner can tell which key is in use.
+        value = getattr(obj, name, "") if obj is not None and obj.pk else ""
+        if not value:
+            return str(_("Not set"))
+        return str(_("Stored, ending in …%(last4)s")) % {"last4": value[-4:]}
+
+    @admin.display(description=_("stored"))
+    def stripe_secret_key_stored(self, obj):
+        return self._stored(obj, "stripe_secret_key")
+
+    @admin.display(description=_("stored"))
+    def stripe_webhook_secret_stored(self, obj):
+        return self._stored(obj, "stripe_webhook_secret")
+
+    @admin.display(description=_("stored"))
+    def stripe_webhook_secret_previous_stored(self, obj):
+        return self._stored(obj, "stripe_webhook_secret_previous")
+
+    @admin.display(description=_("stored"))
+    def paypal_client_secret_stored(self, obj):
+        return self._stored(obj, "paypal_client_secret")
+
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change, **kwargs)
         # Secrets are write-only: the form never echoes a stored secret back.
-        for name in ("stripe_secret_key", "stripe_webhook_secret", "paypal_client_secret"):
+        for name in SECRET_FIELDS:
             if name in form.base_fields:
                 form.base_fields[name].widget = forms.PasswordInput(render_value=False)
                 form.base_fields[name].required = False
@@ -184,7 +234,7 @@ class VendorAdmin(NotFoundForOthersMixin, admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         if change:
-            for name in ("stripe_secret_key", "stripe_webhook_secret", "paypal_client_secret"):
+            for name in SECRET_FIELDS:
                 if not form.cleaned_data.get(name):
                     setattr(obj, name, form.initial.get(name, ""))
         super().save_model(request, obj, form, change)

@@ -184,3 +184,40 @@ def test_a_new_membership_is_support_unless_made_owner(vendor, db):
 
     membership = VendorMembership.objects.create(user=UserFactory(), vendor=vendor)
     assert membership.role == "support"
+
+
+SECRETS = {
+    "stripe_secret_key": "sk_test_support_never_sees_K1",
+    "stripe_webhook_secret": "whsec_support_never_sees_K2",
+    "stripe_webhook_secret_previous": "whsec_support_never_sees_K3",
+    "paypal_client_secret": "paypal_support_never_sees_K4",
+}
+
+
+def test_support_staff_cannot_read_a_secret_by_any_admin_url(
+    northwind_rows, northwind_support, vendor
+):
+    for name, value in SECRETS.items():
+        setattr(vendor, name, value)
+    vendor.save()
+    client = client_for(northwind_support)
+    paths = [reverse("admin:index"), "/admin/vendors/", "/admin/billing/", "/admin/jsi18n/"]
+    for name, obj in northwind_rows.items():
+        opts = obj._meta
+        prefix = f"admin:{opts.app_label}_{opts.model_name}"
+        paths += [reverse(f"{prefix}_changelist"), reverse(f"{prefix}_add")]
+        for view in ("change", "history", "delete"):
+            paths.append(reverse(f"{prefix}_{view}", args=[obj.pk]))
+    paths.append("/admin/autocomplete/?app_label=billing&model_name=customer&field_name=vendor")
+    posts = [
+        reverse("admin:vendors_vendor_test_connection", args=[vendor.pk, "stripe"]),
+        reverse("admin:vendors_vendor_test_connection", args=[vendor.pk, "paypal"]),
+        reverse("admin:vendors_vendor_change", args=[vendor.pk]),
+    ]
+    responses = [client.get(p) for p in paths] + [client.post(p) for p in posts]
+    assert all(r.status_code < 500 for r in responses)
+    for response in responses:
+        text = response.content.decode()
+        for value in SECRETS.values():
+            assert value not in text
+            assert value[-4:] not in text, response.request["PATH_INFO"]
