@@ -3,9 +3,10 @@
 subscriptions and payments, so the admin shows them without editing."""
 
 from django.contrib import admin, messages
-from django.http import Http404, HttpRequest, HttpResponseRedirect
+from django.http import FileResponse, Http404, HttpRequest, HttpResponseRedirect
 from django.template.loader import render_to_string
 from django.urls import path, reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
@@ -13,6 +14,7 @@ from vendors.admin import OWNER_ONLY, VendorAdmin, VendorScopedAdmin
 from vendors.models import Vendor
 
 from .connections import EVENTS, connection_test, webhook_url
+from .invoices import invoice_pdf_ensure, invoice_pdf_filename
 from .models import AuditEvent, Invoice, Order, Payment, Subscription, WebhookEvent
 
 
@@ -55,10 +57,41 @@ class PaymentAdmin(ReadOnlyScopedAdmin):
 
 @admin.register(Invoice)
 class InvoiceAdmin(ReadOnlyScopedAdmin):
-    list_display = ["number", "customer", "total", "currency", "issued_at"]
+    list_display = ["number", "customer", "total", "currency", "issued_at", "pdf_link"]
     search_fields = ["number", "customer__email"]
     list_select_related = ["customer"]
     exclude = ["pdf"]
+
+    @admin.display(description="PDF")
+    def pdf_link(self, obj):
+        url = reverse("admin:billing_invoice_pdf", args=[obj.pk])
+        return format_html('<a href="{}">{}</a>', url, _("Download"))
+
+    def get_urls(self):
+        urls = [
+            path(
+                "<path:object_id>/pdf/",
+                self.admin_site.admin_view(self.pdf_view),
+                name="billing_invoice_pdf",
+            )
+        ]
+        return urls + super().get_urls()
+
+    def pdf_view(self, request: HttpRequest, object_id: str) -> FileResponse:
+        """The invoice's stored PDF (rendered first if it never was), for the
+        staff of its vendor; anyone else gets a 404."""
+        invoice = self.get_object(request, object_id)
+        if invoice is None or not self.has_view_permission(request, invoice):
+            raise Http404
+        invoice = invoice_pdf_ensure(invoice=invoice)
+        response = FileResponse(
+            invoice.pdf.open("rb"),
+            as_attachment=True,
+            filename=invoice_pdf_filename(invoice),
+            content_type="application/pdf",
+        )
+        response["Cache-Control"] = "private, no-store"
+        return response
 
 
 @admin.register(AuditEvent)

@@ -47,6 +47,19 @@ def vendors_for(request: HttpRequest, *, roles: tuple[str, ...] = ALL_ROLES) -> 
     return Vendor.objects.filter(memberships__user=user, memberships__role__in=roles)
 
 
+def has_membership(request: HttpRequest, *, roles: tuple[str, ...] = ALL_ROLES) -> bool:
+    """Is the user a member of some vendor with one of `roles`? Asked by
+    every admin on every admin page (the navigation): remembered for the
+    length of the request, so it costs one query per role set, not one per
+    model admin."""
+    if request.user.is_superuser:
+        return True
+    remembered = request.__dict__.setdefault("_vendor_membership_cache", {})
+    if roles not in remembered:
+        remembered[roles] = vendors_for(request, roles=roles).exists()
+    return remembered[roles]
+
+
 class NotFoundForOthersMixin:
     """A change page of a row outside the user's scope is a 404. Django's
     admin would redirect to the index with "does not exist", which is a
@@ -86,7 +99,7 @@ class VendorScopedAdmin(NotFoundForOthersMixin, admin.ModelAdmin):
         user = request.user
         if not (user.is_active and user.is_staff):
             return False
-        return user.is_superuser or self.scoped_vendors(request).exists()
+        return has_membership(request, roles=self.roles)
 
     def has_view_permission(self, request, obj=None):
         return self.has_module_permission(request) and (
@@ -176,7 +189,7 @@ class VendorAdmin(NotFoundForOthersMixin, admin.ModelAdmin):
         user = request.user
         if not (user.is_active and user.is_staff):
             return False
-        return user.is_superuser or vendors_for(request, roles=OWNER_ONLY).exists()
+        return has_membership(request, roles=OWNER_ONLY)
 
     def has_view_permission(self, request, obj=None):
         return self.has_module_permission(request) and (
