@@ -2,10 +2,18 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
+from vendors.onboarding import OwnerPasswordView
+
 from . import views
 from .api import api
 
 urlpatterns = [
+    # Before the admin's catch-all: the new owner's one-time password link.
+    path(
+        "admin/welcome/<uidb64>/<token>/",
+        OwnerPasswordView.as_view(),
+        name="vendor_owner_password",
+    ),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path("healthz", views.healthz, name="healthz"),
