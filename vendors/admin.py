@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from .api_keys import KEY_MARKER, api_key_create, api_key_revoke, api_keys_active
+from .branding import MIN_CONTRAST, WHITE, contrast_ratio, logo_clean, readable_text_color
 from .models import API_KEYS_PER_VENDOR, ApiKey, Vendor, VendorMembership
 
 OWNER = VendorMembership.Role.OWNER
@@ -107,6 +108,72 @@ class VendorScopedAdmin(NotFoundForOthersMixin, admin.ModelAdmin):
         )
 
 
+# Each social link must point at its own network: a clear error beats a
+# customer clicking "Instagram" and landing somewhere else.
+SOCIAL_HOSTS = {
+    "facebook_url": ("Facebook", ("facebook.com", "fb.com")),
+    "instagram_url": ("Instagram", ("instagram.com",)),
+    "x_url": ("X", ("x.com", "twitter.com")),
+    "linkedin_url": ("LinkedIn", ("linkedin.com",)),
+    "youtube_url": ("YouTube", ("youtube.com", "youtu.be")),
+}
+HTTPS_ONLY_FIELDS = ("website_url", *SOCIAL_HOSTS)
+
+
+class VendorForm(forms.ModelForm):
+    """The settings form checks what it is given: the logo is opened as an
+    image and re-encoded, links are full https:// addresses of the right
+    site, the colour is #rrggbb."""
+
+    class Meta:
+        model = Vendor
+        # The admin gives the full list from its fieldsets (and builds the
+        # URL fields with its formfield_overrides).
+        fields = ["logo", "brand_color"]
+
+    def clean_logo(self):
+        logo = self.cleaned_data.get("logo")
+        # Unchanged (the stored file) or cleared: nothing new to check.
+        if not logo or not hasattr(logo, "content_type"):
+            return logo
+        return logo_clean(logo, slug=self.instance.slug or self.data.get("slug", ""))
+
+    def clean_brand_color(self):
+        return (self.cleaned_data.get("brand_color") or "").lower()
+
+    def _clean_link(self, name: str) -> str:
+        from urllib.parse import urlsplit
+
+        value = (self.data.get(name) or "").strip()
+        cleaned = self.cleaned_data.get(name) or ""
+        if value.lower().startswith("http://"):
+            raise forms.ValidationError(
+                _("Use the full address starting with https:// (not http://)."), code="https"
+            )
+        if not cleaned:
+            return cleaned
+        if name in SOCIAL_HOSTS:
+            label, hosts = SOCIAL_HOSTS[name]
+            host = (urlsplit(cleaned).hostname or "").lower()
+            if not any(host == h or host.endswith("." + h) for h in hosts):
+                raise forms.ValidationError(
+                    _("This is not a %(site)s address: it should be on %(hosts)s."),
+                    code="wrong_site",
+                    params={"site": label, "hosts": " or ".join(hosts)},
+                )
+        return cleaned
+
+    def clean(self):
+        cleaned = super().clean()
+        for name in HTTPS_ONLY_FIELDS:
+            if name in self.fields and name in cleaned:
+                try:
+                    cleaned[name] = self._clean_link(name)
+                except forms.ValidationError as error:
+                    self.add_error(name, error)
+        return cleaned
+
+
 @admin.register(Vendor)
 class VendorAdmin(NotFoundForOthersMixin, admin.ModelAdmin):
     """A vendor's settings and processor connections: owners only."""
@@ -114,23 +181,27 @@ class VendorAdmin(NotFoundForOthersMixin, admin.ModelAdmin):
     # Social links must be https (the model says so); a bare domain typed in
     # the form is completed as https:// rather than http://.
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+    form = VendorForm
     list_display = ["name", "slug", "hub_link", "self_cancel"]
     search_fields = ["name", "slug"]
     readonly_fields = [
         "hub_link",
+        "hub_preview",
+        "brand_contrast",
         "stripe_secret_key_stored",
         "stripe_webhook_secret_stored",
         "stripe_webhook_secret_previous_stored",
         "paypal_client_secret_stored",
     ]
     fieldsets = [
-        (None, {"fields": ["name", "slug", "hub_link"]}),
+        (None, {"fields": ["name", "slug", "hub_link", "hub_preview"]}),
         (
             _("Branding and contact"),
             {
                 "fields": [
                     "logo",
                     "brand_color",
+                    "brand_contrast",
                     "support_email",
                     "address",
                     "website_url",
@@ -211,6 +282,27 @@ class VendorAdmin(NotFoundForOthersMixin, admin.ModelAdmin):
             return "-"
         return format_html('<a href="{0}" target="_blank" rel="noopener">{0}</a>', obj.hub_url)
 
+    @admin.display(description=_("Preview"))
+    def hub_preview(self, obj):
+        if not obj.pk:
+            return "-"
+        return format_html(
+            '<a href="{}" target="_blank" rel="noopener" id="hub-preview">{}</a>',
+            obj.hub_url,
+            _("Open the hub's sign-in page with your saved branding"),
+        )
+
+    @admin.display(description=_("Contrast"))
+    def brand_contrast(self, obj):
+        if not obj.pk:
+            return "-"
+        ratio = contrast_ratio(obj.brand_color, WHITE)
+        if ratio >= MIN_CONTRAST:
+            return _("%(ratio).1f:1 with white text: readable.") % {"ratio": ratio}
+        return _(
+            "%(ratio).1f:1 with white text, under %(min).1f:1: the hub sets dark text on it."
+        ) % {"ratio": ratio, "min": MIN_CONTRAST}
+
     def _stored(self, obj, name: str) -> str:
         # Write-only secrets: only whether one is stored, and its last four
         # characters, so an owner can tell which key is in use.
@@ -251,6 +343,25 @@ class VendorAdmin(NotFoundForOthersMixin, admin.ModelAdmin):
                 if not form.cleaned_data.get(name):
                     setattr(obj, name, form.initial.get(name, ""))
         super().save_model(request, obj, form, change)
+        ratio = contrast_ratio(obj.brand_color, WHITE)
+        if ratio < MIN_CONTRAST:
+            dark = readable_text_color(obj.brand_color) != WHITE
+            self.message_user(
+                request,
+                _(
+                    "The brand colour %(color)s has a contrast of only %(ratio).1f:1 with white "
+                    "text (at least %(min).1f:1 reads well). %(what)s"
+                )
+                % {
+                    "color": obj.brand_color,
+                    "ratio": ratio,
+                    "min": MIN_CONTRAST,
+                    "what": _("The hub shows dark text on it instead.")
+                    if dark
+                    else _("Consider a darker colour."),
+                },
+                messages.WARNING,
+            )
 
 
 @admin.register(VendorMembership)

@@ -187,6 +187,13 @@ class Vendor(models.Model):
         return settings.SITE_URL + self.hub_path
 
     @property
+    def brand_text_color(self) -> str:
+        """The colour of text set on the brand colour (buttons)."""
+        from .branding import readable_text_color
+
+        return readable_text_color(self.brand_color)
+
+    @property
     def social_links(self) -> list[tuple[str, str]]:
         """(label, url) for each social link that is set, in display order."""
         fields = ["website_url", "facebook_url", "instagram_url", "x_url", "linkedin_url"]
