@@ -15,7 +15,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
 from django.db.models import Q
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from ninja import Field, NinjaAPI, Schema, Status
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import HttpBearer
@@ -49,13 +49,28 @@ class ApiKeyAuth(HttpBearer):
         return key
 
 
+def _debug_only(view):
+    """The interactive docs load Swagger UI's script and styles from a CDN:
+    a developer's convenience, served in DEBUG only (checked per request).
+    django-ninja wraps the OpenAPI document with this too: that one is
+    always served, so clients can be generated from production."""
+
+    def wrapper(request: HttpRequest, *args, **kwargs):
+        if not settings.DEBUG and not request.path.endswith("/openapi.json"):
+            raise Http404
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
 api = NinjaAPI(
     title="Customer Hub vendor API",
     version="1",
     description="Create one-time hub links and email access links for your customers.",
     urls_namespace="api",
     auth=ApiKeyAuth(),
-    docs_url="/docs" if settings.DEBUG else None,
+    docs_url="/docs",
+    docs_decorator=_debug_only,
     openapi_url="/openapi.json",
 )
 

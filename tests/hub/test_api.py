@@ -287,9 +287,12 @@ def test_the_openapi_document_describes_both_endpoints(client):
     assert document["components"]["securitySchemes"]["ApiKeyAuth"]["scheme"] == "bearer"
 
 
-def test_the_interactive_docs_exist_in_debug_only(client):
-    # The suite runs with DEBUG off: the docs page is not served.
+def test_the_interactive_docs_exist_in_debug_only(client, settings):
     assert client.get("/api/v1/docs").status_code == 404
+    settings.DEBUG = True
+    page = client.get("/api/v1/docs")
+    assert page.status_code == 200
+    assert "openapi.json" in page.text
 
 
 def test_a_session_cookie_is_not_an_api_key(staff_client, alice):
