@@ -2,10 +2,19 @@
 (invoices, audit events, webhooks) are read-only; processors own orders,
 subscriptions and payments, so the admin shows them without editing."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.http import FileResponse, Http404, HttpRequest, HttpResponseRedirect
+from django.template.loader import render_to_string
+from django.urls import path, reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
 
-from vendors.admin import VendorScopedAdmin
+from vendors.admin import OWNER_ONLY, VendorAdmin, VendorScopedAdmin
+from vendors.models import Vendor
 
+from .connections import EVENTS, connection_test, webhook_url
+from .invoices import invoice_pdf_ensure, invoice_pdf_filename
 from .models import AuditEvent, Invoice, Order, Payment, Subscription, WebhookEvent
 
 
@@ -48,10 +57,41 @@ class PaymentAdmin(ReadOnlyScopedAdmin):
 
 @admin.register(Invoice)
 class InvoiceAdmin(ReadOnlyScopedAdmin):
-    list_display = ["number", "customer", "total", "currency", "issued_at"]
+    list_display = ["number", "customer", "total", "currency", "issued_at", "pdf_link"]
     search_fields = ["number", "customer__email"]
     list_select_related = ["customer"]
     exclude = ["pdf"]
+
+    @admin.display(description="PDF")
+    def pdf_link(self, obj):
+        url = reverse("admin:billing_invoice_pdf", args=[obj.pk])
+        return format_html('<a href="{}">{}</a>', url, _("Download"))
+
+    def get_urls(self):
+        urls = [
+            path(
+                "<path:object_id>/pdf/",
+                self.admin_site.admin_view(self.pdf_view),
+                name="billing_invoice_pdf",
+            )
+        ]
+        return urls + super().get_urls()
+
+    def pdf_view(self, request: HttpRequest, object_id: str) -> FileResponse:
+        """The invoice's stored PDF (rendered first if it never was), for the
+        staff of its vendor; anyone else gets a 404."""
+        invoice = self.get_object(request, object_id)
+        if invoice is None or not self.has_view_permission(request, invoice):
+            raise Http404
+        invoice = invoice_pdf_ensure(invoice=invoice)
+        response = FileResponse(
+            invoice.pdf.open("rb"),
+            as_attachment=True,
+            filename=invoice_pdf_filename(invoice),
+            content_type="application/pdf",
+        )
+        response["Cache-Control"] = "private, no-store"
+        return response
 
 
 @admin.register(AuditEvent)
@@ -64,7 +104,99 @@ class AuditEventAdmin(ReadOnlyScopedAdmin):
 
 @admin.register(WebhookEvent)
 class WebhookEventAdmin(ReadOnlyScopedAdmin):
+    # Processor plumbing, next to the connections: owners only.
+    roles = OWNER_ONLY
     list_display = ["received_at", "processor", "event_type", "event_id", "outcome"]
     list_filter = ["processor", "outcome"]
     search_fields = ["event_id", "event_type"]
     exclude = ["headers"]
+
+
+# The vendor's settings page gains its processor connections here, where
+# billing lives: the webhook addresses to paste into Stripe and PayPal, the
+# events to enable, and Test connection (vendors never imports billing).
+admin.site.unregister(Vendor)
+
+
+def _with_webhook_info(fieldsets):
+    extra = {"Stripe": "stripe_webhook", "PayPal": "paypal_webhook"}
+    result = []
+    for title, options in fieldsets:
+        fields = list(options["fields"])
+        if str(title) in extra:
+            fields.append(extra[str(title)])
+        result.append((title, {**options, "fields": fields}))
+    return result
+
+
+@admin.register(Vendor)
+class VendorConnectionsAdmin(VendorAdmin):
+    change_form_template = "billing/admin/vendor_change_form.html"
+    fieldsets = _with_webhook_info(VendorAdmin.fieldsets)
+    readonly_fields = [*VendorAdmin.readonly_fields, "stripe_webhook", "paypal_webhook"]
+
+    def _webhook(self, obj, processor: str) -> str:
+        if obj is None or not obj.pk:
+            return "-"
+        return render_to_string(
+            "billing/admin/_webhook_endpoint.html",
+            {
+                "processor": processor,
+                "url": webhook_url(vendor=obj, processor=processor),
+                "events": EVENTS[processor],
+            },
+        )
+
+    @admin.display(description=_("Webhook endpoint"))
+    def stripe_webhook(self, obj):
+        return self._webhook(obj, "stripe")
+
+    @admin.display(description=_("Webhook endpoint"))
+    def paypal_webhook(self, obj):
+        return self._webhook(obj, "paypal")
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = {
+            **(extra_context or {}),
+            "test_connection_buttons": [
+                ("stripe", _("Test Stripe connection")),
+                ("paypal", _("Test PayPal connection")),
+            ],
+        }
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def get_urls(self):
+        urls = [
+            path(
+                "<path:object_id>/test-connection/<str:processor>/",
+                self.admin_site.admin_view(require_POST(self.test_connection_view)),
+                name="vendors_vendor_test_connection",
+            )
+        ]
+        return urls + super().get_urls()
+
+    def test_connection_view(self, request: HttpRequest, object_id: str, processor: str):
+        # Owners only: get_object goes through the owners' queryset, so a
+        # support person or another vendor's staff get a 404 here.
+        vendor = self.get_object(request, object_id)
+        if (
+            vendor is None
+            or processor not in EVENTS
+            or not self.has_change_permission(request, vendor)
+        ):
+            raise Http404
+        result = connection_test(vendor=vendor, processor=processor)
+        name = "Stripe" if processor == "stripe" else "PayPal"
+        if result.ok:
+            self.message_user(
+                request, _("%(name)s connection works.") % {"name": name}, messages.SUCCESS
+            )
+        else:
+            self.message_user(
+                request,
+                _("%(name)s connection needs attention.") % {"name": name},
+                messages.WARNING,
+            )
+        for ok, message in result.checks:
+            self.message_user(request, message, messages.SUCCESS if ok else messages.ERROR)
+        return HttpResponseRedirect(reverse("admin:vendors_vendor_change", args=[vendor.pk]))

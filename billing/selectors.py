@@ -9,7 +9,7 @@ from django.db.models import QuerySet
 from django.utils.functional import cached_property
 
 from .cards import CARD_STATUSES, card_update_place
-from .models import Customer, Payment, Subscription, normalize_email
+from .models import AuditEvent, Customer, Invoice, Payment, Subscription, normalize_email
 
 # The purchase history's sort keys (the `?sort=` values) and their ORDER BY.
 # Each ends with the primary key so that rows with equal values (same date,
@@ -142,3 +142,27 @@ def customer_email_taken(*, customer: Customer, email: str) -> bool:
         .exclude(pk=customer.pk)
         .exists()
     )
+
+
+# Rows per section of the admin's customer page: a long history shows its
+# newest rows and links to the full, paginated list.
+CUSTOMER_RECORD_LIMIT = 50
+
+
+def customer_record(*, customer: Customer, limit: int = CUSTOMER_RECORD_LIMIT) -> dict:
+    """A customer's whole story for the vendor's staff: purchases,
+    subscriptions, invoices and the audit trail, newest first, each section
+    one query whatever the history's length (and at most `limit` rows)."""
+    scope = {"vendor_id": customer.vendor_id, "customer": customer}
+    return {
+        "payments": list(payment_history(customer=customer)[:limit]),
+        "subscriptions": list(
+            Subscription.objects.filter(**scope).order_by("-created_at", "-id")[:limit]
+        ),
+        "invoices": list(Invoice.objects.filter(**scope).order_by("-issued_at", "-id")[:limit]),
+        "audit_events": list(
+            AuditEvent.objects.filter(**scope)
+            .select_related("user", "subscription")
+            .order_by("-created_at", "-id")[:limit]
+        ),
+    }

@@ -2,12 +2,22 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
+from vendors.onboarding import OwnerPasswordView
+
 from . import views, webhook_views
+from .api import api
 
 urlpatterns = [
     path("", views.landing, name="landing"),
     path("favicon.ico", views.favicon, name="favicon"),
+    # Before the admin's catch-all: the new owner's one-time password link.
+    path(
+        "admin/welcome/<uidb64>/<token>/",
+        OwnerPasswordView.as_view(),
+        name="vendor_owner_password",
+    ),
     path("admin/", admin.site.urls),
+    path("api/v1/", api.urls),
     path("healthz", views.healthz, name="healthz"),
     path("readyz", views.readyz, name="readyz"),
     path(f"{settings.MEDIA_URL.strip('/')}/logos/<path:name>", views.logo, name="logo"),

@@ -1,4 +1,6 @@
-"""The customers in the vendors' admin, with Send Profile Link.
+"""The customers in the vendors' admin: one read-only page with the whole
+story (details, purchases, subscriptions, invoices, access links sent, audit
+trail), and Send Profile Link.
 
 Staff see only their own vendors' customers (VendorScopedAdmin). Sending
 queues an email: the link is created by the task and exists only in the
@@ -8,22 +10,39 @@ customer's mailbox, so the admin can never show, log or return it.
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponseRedirect
+from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from billing.models import Customer
+from billing.models import AuditEvent, Customer
+from billing.selectors import customer_record
 from vendors.admin import VendorScopedAdmin
 
+from .selectors import access_link_history
 from .services import profile_link_queue
+
+
+def profile_link_last_sent(*, customer: Customer):
+    """When staff (or the API) last sent `customer` a profile link, or None."""
+    return (
+        AuditEvent.objects.filter(
+            vendor_id=customer.vendor_id, customer=customer, action="access.profile_link_sent"
+        )
+        .order_by("-created_at")
+        .values_list("created_at", flat=True)
+        .first()
+    )
 
 
 @admin.register(Customer)
 class CustomerAdmin(VendorScopedAdmin):
     list_display = ["email", "name", "vendor", "created_at"]
-    search_fields = ["email", "name"]
+    # Processor ids match exactly (pasted from Stripe or PayPal), on an index.
+    search_fields = ["email", "name", "=stripe_customer_id", "=paypal_payer_id"]
     ordering = ["email"]
     list_select_related = ["vendor"]
     readonly_fields = ["created_at", "updated_at"]
@@ -48,6 +67,25 @@ class CustomerAdmin(VendorScopedAdmin):
     actions = ["send_profile_link"]
     change_form_template = "magiclinks/admin/customer_change_form.html"
 
+    # Read-only: customers' details come from the processors and from the
+    # customers themselves (Update my info), never from staff typing.
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None:
+            context.update(customer_record(customer=obj))
+            context["access_links"] = access_link_history(customer=obj)
+            context["profile_link_last_sent"] = profile_link_last_sent(customer=obj)
+            context["now"] = timezone.now()
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
     def get_urls(self):
         urls = [
             path(
@@ -66,6 +104,19 @@ class CustomerAdmin(VendorScopedAdmin):
             raise Http404
         if not self.has_view_permission(request, customer):
             raise PermissionDenied
+        if request.POST.get("confirm") != "yes":
+            # The change page's button leads here first: sending emails a
+            # customer, so staff confirm it, seeing when one last went out.
+            context = {
+                **self.admin_site.each_context(request),
+                "opts": self.opts,
+                "title": _("Send Profile Link"),
+                "customer": customer,
+                "last_sent": profile_link_last_sent(customer=customer),
+            }
+            return TemplateResponse(
+                request, "magiclinks/admin/send_profile_link_confirm.html", context
+            )
         profile_link_queue(request=request, customer=customer)
         self.message_user(
             request,

@@ -39,3 +39,13 @@ def access_link_for_binding(*, vendor: Vendor, binding: str) -> AccessLink | Non
         .order_by("-created_at")
         .first()
     )
+
+
+def access_link_history(*, customer, limit: int = 50) -> list[AccessLink]:
+    """The links sent to `customer`, newest first, for the vendor's staff:
+    when, why, and whether used. The hashes are never read for display."""
+    return list(
+        AccessLink.objects.filter(vendor_id=customer.vendor_id, customer=customer)
+        .only("created_at", "expires_at", "used_at", "revoked_at", "purpose", "customer_id")
+        .order_by("-created_at", "-id")[:limit]
+    )

@@ -281,3 +281,85 @@ def customer_sign_out(*, request: HttpRequest, vendor: Vendor) -> None:
             customer=customer,
             request=request,
         )
+
+
+# --- links made through the vendor API ("Manage billing" buttons) -----------
+
+API_LINK_MAX_AGE = 5 * 60
+
+
+def api_link_url(*, vendor: Vendor, token: str) -> str:
+    path = reverse("hub:api_link", kwargs={"account": vendor.slug, "token": token})
+    return settings.SITE_URL + path
+
+
+def api_link_create(
+    *, customer: Customer, max_age: int = API_LINK_MAX_AGE, api_key_name: str = ""
+) -> tuple[AccessLink, str]:
+    """A one-time hub link for `customer`, asked for by their vendor's site
+    through the API: the link and its URL (the only place the token exists).
+
+    Unlike an emailed link this one signs in on a plain GET (see
+    `api_link_redeem`), so it is kept short-lived (5 minutes) and single-use,
+    and it has no code. It does not revoke the customer's emailed links:
+    pressing "Manage billing" must not break an email they are about to open.
+    """
+    now = timezone.now()
+    token = token_new()
+    link = AccessLink.objects.create(
+        vendor=customer.vendor,
+        customer=customer,
+        purpose=AccessLink.Purpose.API,
+        token_hash=secret_hash(token),
+        created_at=now,
+        expires_at=now + timedelta(seconds=max_age),
+    )
+    audit_record(
+        vendor=customer.vendor,
+        action="access.api_link_created",
+        actor=AuditEvent.Actor.STAFF,
+        customer=customer,
+        details={"api_key": api_key_name},
+    )
+    return link, api_link_url(vendor=customer.vendor, token=token)
+
+
+def api_link_redeem(*, request: HttpRequest, vendor: Vendor, token: str) -> AccessLink | None:
+    """Sign in with an API link on GET; None unless it is an unused,
+    unexpired `api` link of `vendor`.
+
+    Why a GET may consume this link when an emailed one needs a Continue
+    click: an emailed link passes through mailboxes, whose scanners open
+    links, so only a deliberate POST may use it up. An API link is never
+    mailed: the vendor's server asks for it for the member signed in on the
+    vendor's site, and hands it straight to that member's browser (a
+    redirect behind a "Manage billing" button). Nothing scans it on the way,
+    and a Continue page would only add a click. What bounds the risk of a
+    leak (browser history, a proxy log) is that it works once and for five
+    minutes, and the redemption redirects at once, so the token leaves the
+    address bar; access pages send `Referrer-Policy: no-referrer`.
+    Only `api` links are accepted here: an emailed link's token presented
+    at this URL does nothing.
+    """
+    link = access_link_usable(vendor=vendor, token=token)
+    if link is None or link.purpose != AccessLink.Purpose.API or not _use(link):
+        return None
+    _sign_in(request, link, method="api_link")
+    return link
+
+
+def api_profile_link_queue(*, customer: Customer, api_key_name: str) -> None:
+    """The vendor's site asked through the API to email `customer` their
+    access link: the same email as Send Profile Link, recorded as the API's."""
+    from .tasks import profile_link_send_task
+
+    audit_record(
+        vendor=customer.vendor,
+        action="access.profile_link_sent",
+        actor=AuditEvent.Actor.STAFF,
+        customer=customer,
+        details={"api_key": api_key_name},
+    )
+    transaction.on_commit(
+        partial(profile_link_send_task.delay, str(uuid.uuid4()), customer.pk), robust=True
+    )

@@ -243,9 +243,25 @@ def acme_alice(other_vendor):
 
 @pytest.fixture
 def northwind_staff(vendor):
-    """A staff user who runs Northwind, and only Northwind, in the admin."""
+    """A staff user who owns Northwind, and only Northwind, in the admin."""
     user = UserFactory(username="nina")
     VendorMembershipFactory(user=user, vendor=vendor)
+    return user
+
+
+@pytest.fixture
+def northwind_support(vendor):
+    """Northwind's support person: customers and history, no keys or settings."""
+    user = UserFactory(username="sam")
+    VendorMembershipFactory(user=user, vendor=vendor, role="support")
+    return user
+
+
+@pytest.fixture
+def acme_staff(other_vendor):
+    """The owner of Acme: nobody at Northwind."""
+    user = UserFactory(username="oscar")
+    VendorMembershipFactory(user=user, vendor=other_vendor, role="owner")
     return user
 
 

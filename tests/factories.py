@@ -51,6 +51,7 @@ class VendorMembershipFactory(DjangoModelFactory):
 
     user = factory.SubFactory(UserFactory)
     vendor = factory.SubFactory(VendorFactory)
+    role = VendorMembership.Role.OWNER
 
 
 class CustomerFactory(DjangoModelFactory):

@@ -1,49 +1,106 @@
 """The vendors' admin. Staff see and change only the vendors they are members
-of, and only those vendors' rows; superusers see everything."""
+of, and only those vendors' rows; superusers see everything.
+
+What a member may do depends on their role at that vendor, and is enforced
+in the admins' querysets and permissions (not by hiding links): an owner
+runs everything of their vendor; support staff see customers, their history
+and the audit trail and may send profile links, but never the vendor's
+settings, processor keys or API keys. A row a staff user may not see is a
+404, exactly like a row that does not exist.
+"""
 
 from django import forms
-from django.contrib import admin
+from django.conf import settings
+from django.contrib import admin, messages
 from django.db import models
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest
+from django.template.response import TemplateResponse
+from django.utils.cache import add_never_cache_headers
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
-from .models import Vendor, VendorMembership
+from .api_keys import KEY_MARKER, api_key_create, api_key_revoke, api_keys_active
+from .branding import MIN_CONTRAST, WHITE, contrast_ratio, logo_clean, readable_text_color
+from .models import API_KEYS_PER_VENDOR, ApiKey, Vendor, VendorMembership
+
+OWNER = VendorMembership.Role.OWNER
+SUPPORT = VendorMembership.Role.SUPPORT
+ALL_ROLES: tuple[str, ...] = (OWNER, SUPPORT)
+OWNER_ONLY: tuple[str, ...] = (OWNER,)
+SECRET_FIELDS = (
+    "stripe_secret_key",
+    "stripe_webhook_secret",
+    "stripe_webhook_secret_previous",
+    "paypal_client_secret",
+)
 
 
-def vendors_for(request: HttpRequest) -> QuerySet[Vendor]:
+def vendors_for(request: HttpRequest, *, roles: tuple[str, ...] = ALL_ROLES) -> QuerySet[Vendor]:
+    """The vendors the user of `request` is a member of with one of `roles`."""
     user = request.user
     if user.is_superuser:
         return Vendor.objects.all()
     if not user.is_authenticated:
         return Vendor.objects.none()
-    return Vendor.objects.filter(memberships__user=user)
+    # One filter() call: the user and the role are of the same membership.
+    return Vendor.objects.filter(memberships__user=user, memberships__role__in=roles)
 
 
-class VendorScopedAdmin(admin.ModelAdmin):
+def has_membership(request: HttpRequest, *, roles: tuple[str, ...] = ALL_ROLES) -> bool:
+    """Is the user a member of some vendor with one of `roles`? Asked by
+    every admin on every admin page (the navigation): remembered for the
+    length of the request, so it costs one query per role set, not one per
+    model admin."""
+    if request.user.is_superuser:
+        return True
+    remembered = request.__dict__.setdefault("_vendor_membership_cache", {})
+    if roles not in remembered:
+        remembered[roles] = vendors_for(request, roles=roles).exists()
+    return remembered[roles]
+
+
+class NotFoundForOthersMixin:
+    """A change page of a row outside the user's scope is a 404. Django's
+    admin would redirect to the index with "does not exist", which is a
+    different answer from a 404 elsewhere on the site."""
+
+    def _get_obj_does_not_exist_redirect(self, request, opts, object_id):
+        raise Http404
+
+
+class VendorScopedAdmin(NotFoundForOthersMixin, admin.ModelAdmin):
     """Base for every admin of tenant data (models with a `vendor` field).
 
     The queryset, the vendor choices on forms and the object lookups all go
-    through the vendors the staff user belongs to, so another vendor's row
-    is a 404 in the admin as everywhere else.
+    through the vendors the staff user belongs to with one of `roles`, so
+    another vendor's row is a 404 in the admin as everywhere else.
     """
 
     vendor_field = "vendor"
+    # The membership roles that may see this admin's rows.
+    roles: tuple[str, ...] = ALL_ROLES
+
+    def scoped_vendors(self, request: HttpRequest) -> QuerySet[Vendor]:
+        return vendors_for(request, roles=self.roles)
 
     def get_queryset(self, request):
         qs = super().get_queryset(request)
         if request.user.is_superuser:
             return qs
-        return qs.filter(**{f"{self.vendor_field}__in": vendors_for(request)})
+        return qs.filter(**{f"{self.vendor_field}__in": self.scoped_vendors(request)})
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == self.vendor_field:
-            kwargs["queryset"] = vendors_for(request)
+            kwargs["queryset"] = self.scoped_vendors(request)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def has_module_permission(self, request):
-        return request.user.is_active and request.user.is_staff
+        user = request.user
+        if not (user.is_active and user.is_staff):
+            return False
+        return has_membership(request, roles=self.roles)
 
     def has_view_permission(self, request, obj=None):
         return self.has_module_permission(request) and (
@@ -51,22 +108,100 @@ class VendorScopedAdmin(admin.ModelAdmin):
         )
 
 
+# Each social link must point at its own network: a clear error beats a
+# customer clicking "Instagram" and landing somewhere else.
+SOCIAL_HOSTS = {
+    "facebook_url": ("Facebook", ("facebook.com", "fb.com")),
+    "instagram_url": ("Instagram", ("instagram.com",)),
+    "x_url": ("X", ("x.com", "twitter.com")),
+    "linkedin_url": ("LinkedIn", ("linkedin.com",)),
+    "youtube_url": ("YouTube", ("youtube.com", "youtu.be")),
+}
+HTTPS_ONLY_FIELDS = ("website_url", *SOCIAL_HOSTS)
+
+
+class VendorForm(forms.ModelForm):
+    """The settings form checks what it is given: the logo is opened as an
+    image and re-encoded, links are full https:// addresses of the right
+    site, the colour is #rrggbb."""
+
+    class Meta:
+        model = Vendor
+        # The admin gives the full list from its fieldsets (and builds the
+        # URL fields with its formfield_overrides).
+        fields = ["logo", "brand_color"]
+
+    def clean_logo(self):
+        logo = self.cleaned_data.get("logo")
+        # Unchanged (the stored file) or cleared: nothing new to check.
+        if not logo or not hasattr(logo, "content_type"):
+            return logo
+        return logo_clean(logo, slug=self.instance.slug or self.data.get("slug", ""))
+
+    def clean_brand_color(self):
+        return (self.cleaned_data.get("brand_color") or "").lower()
+
+    def _clean_link(self, name: str) -> str:
+        from urllib.parse import urlsplit
+
+        value = (self.data.get(name) or "").strip()
+        cleaned = self.cleaned_data.get(name) or ""
+        if value.lower().startswith("http://"):
+            raise forms.ValidationError(
+                _("Use the full address starting with https:// (not http://)."), code="https"
+            )
+        if not cleaned:
+            return cleaned
+        if name in SOCIAL_HOSTS:
+            label, hosts = SOCIAL_HOSTS[name]
+            host = (urlsplit(cleaned).hostname or "").lower()
+            if not any(host == h or host.endswith("." + h) for h in hosts):
+                raise forms.ValidationError(
+                    _("This is not a %(site)s address: it should be on %(hosts)s."),
+                    code="wrong_site",
+                    params={"site": label, "hosts": " or ".join(hosts)},
+                )
+        return cleaned
+
+    def clean(self):
+        cleaned = super().clean()
+        for name in HTTPS_ONLY_FIELDS:
+            if name in self.fields and name in cleaned:
+                try:
+                    cleaned[name] = self._clean_link(name)
+                except forms.ValidationError as error:
+                    self.add_error(name, error)
+        return cleaned
+
+
 @admin.register(Vendor)
-class VendorAdmin(admin.ModelAdmin):
+class VendorAdmin(NotFoundForOthersMixin, admin.ModelAdmin):
+    """A vendor's settings and processor connections: owners only."""
+
     # Social links must be https (the model says so); a bare domain typed in
     # the form is completed as https:// rather than http://.
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+    form = VendorForm
     list_display = ["name", "slug", "hub_link", "self_cancel"]
     search_fields = ["name", "slug"]
-    readonly_fields = ["hub_link"]
+    readonly_fields = [
+        "hub_link",
+        "hub_preview",
+        "brand_contrast",
+        "stripe_secret_key_stored",
+        "stripe_webhook_secret_stored",
+        "stripe_webhook_secret_previous_stored",
+        "paypal_client_secret_stored",
+    ]
     fieldsets = [
-        (None, {"fields": ["name", "slug", "hub_link"]}),
+        (None, {"fields": ["name", "slug", "hub_link", "hub_preview"]}),
         (
             _("Branding and contact"),
             {
                 "fields": [
                     "logo",
                     "brand_color",
+                    "brand_contrast",
                     "support_email",
                     "address",
                     "website_url",
@@ -96,23 +231,40 @@ class VendorAdmin(admin.ModelAdmin):
         ),
         (
             _("Stripe"),
-            {"fields": ["stripe_publishable_key", "stripe_secret_key", "stripe_webhook_secret"]},
+            {
+                "fields": [
+                    "stripe_publishable_key",
+                    ("stripe_secret_key", "stripe_secret_key_stored"),
+                    ("stripe_webhook_secret", "stripe_webhook_secret_stored"),
+                    ("stripe_webhook_secret_previous", "stripe_webhook_secret_previous_stored"),
+                ]
+            },
         ),
         (
             _("PayPal"),
-            {"fields": ["paypal_client_id", "paypal_client_secret", "paypal_webhook_id"]},
+            {
+                "fields": [
+                    "paypal_environment",
+                    "paypal_client_id",
+                    ("paypal_client_secret", "paypal_client_secret_stored"),
+                    "paypal_webhook_id",
+                ]
+            },
         ),
     ]
 
     def get_queryset(self, request):
-        return vendors_for(request)
+        return vendors_for(request, roles=OWNER_ONLY)
 
     def has_module_permission(self, request):
-        return request.user.is_active and request.user.is_staff
+        user = request.user
+        if not (user.is_active and user.is_staff):
+            return False
+        return has_membership(request, roles=OWNER_ONLY)
 
     def has_view_permission(self, request, obj=None):
         return self.has_module_permission(request) and (
-            obj is None or vendors_for(request).filter(pk=obj.pk).exists()
+            obj is None or self.get_queryset(request).filter(pk=obj.pk).exists()
         )
 
     def has_change_permission(self, request, obj=None):
@@ -130,10 +282,55 @@ class VendorAdmin(admin.ModelAdmin):
             return "-"
         return format_html('<a href="{0}" target="_blank" rel="noopener">{0}</a>', obj.hub_url)
 
+    @admin.display(description=_("Preview"))
+    def hub_preview(self, obj):
+        if not obj.pk:
+            return "-"
+        return format_html(
+            '<a href="{}" target="_blank" rel="noopener" id="hub-preview">{}</a>',
+            obj.hub_url,
+            _("Open the hub's sign-in page with your saved branding"),
+        )
+
+    @admin.display(description=_("Contrast"))
+    def brand_contrast(self, obj):
+        if not obj.pk:
+            return "-"
+        ratio = contrast_ratio(obj.brand_color, WHITE)
+        if ratio >= MIN_CONTRAST:
+            return _("%(ratio).1f:1 with white text: readable.") % {"ratio": ratio}
+        return _(
+            "%(ratio).1f:1 with white text, under %(min).1f:1: the hub sets dark text on it."
+        ) % {"ratio": ratio, "min": MIN_CONTRAST}
+
+    def _stored(self, obj, name: str) -> str:
+        # Write-only secrets: only whether one is stored, and its last four
+        # characters, so an owner can tell which key is in use.
+        value = getattr(obj, name, "") if obj is not None and obj.pk else ""
+        if not value:
+            return str(_("Not set"))
+        return str(_("Stored, ending in …%(last4)s")) % {"last4": value[-4:]}
+
+    @admin.display(description=_("stored"))
+    def stripe_secret_key_stored(self, obj):
+        return self._stored(obj, "stripe_secret_key")
+
+    @admin.display(description=_("stored"))
+    def stripe_webhook_secret_stored(self, obj):
+        return self._stored(obj, "stripe_webhook_secret")
+
+    @admin.display(description=_("stored"))
+    def stripe_webhook_secret_previous_stored(self, obj):
+        return self._stored(obj, "stripe_webhook_secret_previous")
+
+    @admin.display(description=_("stored"))
+    def paypal_client_secret_stored(self, obj):
+        return self._stored(obj, "paypal_client_secret")
+
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change, **kwargs)
         # Secrets are write-only: the form never echoes a stored secret back.
-        for name in ("stripe_secret_key", "stripe_webhook_secret", "paypal_client_secret"):
+        for name in SECRET_FIELDS:
             if name in form.base_fields:
                 form.base_fields[name].widget = forms.PasswordInput(render_value=False)
                 form.base_fields[name].required = False
@@ -142,15 +339,35 @@ class VendorAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         if change:
-            for name in ("stripe_secret_key", "stripe_webhook_secret", "paypal_client_secret"):
+            for name in SECRET_FIELDS:
                 if not form.cleaned_data.get(name):
                     setattr(obj, name, form.initial.get(name, ""))
         super().save_model(request, obj, form, change)
+        ratio = contrast_ratio(obj.brand_color, WHITE)
+        if ratio < MIN_CONTRAST:
+            dark = readable_text_color(obj.brand_color) != WHITE
+            self.message_user(
+                request,
+                _(
+                    "The brand colour %(color)s has a contrast of only %(ratio).1f:1 with white "
+                    "text (at least %(min).1f:1 reads well). %(what)s"
+                )
+                % {
+                    "color": obj.brand_color,
+                    "ratio": ratio,
+                    "min": MIN_CONTRAST,
+                    "what": _("The hub shows dark text on it instead.")
+                    if dark
+                    else _("Consider a darker colour."),
+                },
+                messages.WARNING,
+            )
 
 
 @admin.register(VendorMembership)
 class VendorMembershipAdmin(admin.ModelAdmin):
-    list_display = ["user", "vendor", "created_at"]
+    list_display = ["user", "vendor", "role", "created_at"]
+    list_filter = ["role"]
 
     # Who runs which vendor is the operator's decision, not a vendor's.
     def has_module_permission(self, request):
@@ -167,3 +384,100 @@ class VendorMembershipAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return request.user.is_superuser
+
+
+class ApiKeyForm(forms.ModelForm):
+    class Meta:
+        model = ApiKey
+        fields = ["vendor", "name"]
+
+    def clean(self):
+        cleaned = super().clean()
+        vendor = cleaned.get("vendor")
+        if vendor is not None and api_keys_active(vendor=vendor).count() >= API_KEYS_PER_VENDOR:
+            raise forms.ValidationError(
+                _("A vendor can have at most %(n)d API keys: revoke one first."),
+                code="too_many_keys",
+                params={"n": API_KEYS_PER_VENDOR},
+            )
+        return cleaned
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(VendorScopedAdmin):
+    """API keys: owners create (the key is shown once), see when each was
+    last used, and revoke. Nothing here can show a key again: only its hash
+    and public prefix are stored."""
+
+    roles = OWNER_ONLY
+    form = ApiKeyForm
+    list_display = ["name", "vendor", "masked", "created_at", "last_used_at", "revoked_at"]
+    list_filter = [("revoked_at", admin.EmptyFieldListFilter)]
+    list_select_related = ["vendor"]
+    readonly_fields = ["masked", "created_by", "created_at", "last_used_at", "revoked_at"]
+    actions = ["revoke"]
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ["vendor", "name"]
+        return [
+            "vendor",
+            "name",
+            "masked",
+            "created_by",
+            "created_at",
+            "last_used_at",
+            "revoked_at",
+        ]
+
+    def has_add_permission(self, request):
+        return self.has_module_permission(request)
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        # Revoked, never deleted: the row is the record of who had access.
+        return False
+
+    @admin.display(description=_("key"))
+    def masked(self, obj):
+        return f"{KEY_MARKER}_{obj.prefix}_…"
+
+    def save_model(self, request, obj, form, change):
+        key, raw = api_key_create(
+            vendor=form.cleaned_data["vendor"], name=form.cleaned_data["name"], user=request.user
+        )
+        # The admin goes on with `obj` (its log entry, the answer page).
+        obj.pk, obj.prefix, obj.created_at = key.pk, key.prefix, key.created_at
+        obj.created_by = key.created_by
+        obj._raw_key = raw
+
+    def response_add(self, request, obj, post_url_continue=None):
+        # Shown in this response only, never put in a message or the session
+        # (both outlive the page), and never cached.
+        response = TemplateResponse(
+            request,
+            "vendors/admin/api_key_created.html",
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.opts,
+                "title": _("API key created"),
+                "api_key": obj,
+                "raw_key": obj._raw_key,
+                "api_url": settings.SITE_URL + "/api/v1/hub-links",
+            },
+        )
+        add_never_cache_headers(response)
+        return response
+
+    @admin.action(description=_("Revoke selected API keys"))
+    def revoke(self, request: HttpRequest, queryset):
+        keys = list(queryset.filter(revoked_at__isnull=True))
+        for key in keys:
+            api_key_revoke(api_key=key)
+        self.message_user(
+            request,
+            ngettext("%(n)d key revoked.", "%(n)d keys revoked.", len(keys)) % {"n": len(keys)},
+            messages.SUCCESS,
+        )

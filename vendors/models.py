@@ -187,6 +187,13 @@ class Vendor(models.Model):
         return settings.SITE_URL + self.hub_path
 
     @property
+    def brand_text_color(self) -> str:
+        """The colour of text set on the brand colour (buttons)."""
+        from .branding import readable_text_color
+
+        return readable_text_color(self.brand_color)
+
+    @property
     def social_links(self) -> list[tuple[str, str]]:
         """(label, url) for each social link that is set, in display order."""
         fields = ["website_url", "facebook_url", "instagram_url", "x_url", "linkedin_url"]
@@ -200,12 +207,23 @@ class Vendor(models.Model):
 
 
 class VendorMembership(models.Model):
-    """A staff user who may run a vendor's account in the admin."""
+    """A staff user who may run a vendor's account in the admin.
+
+    The role decides what they may do there: an owner runs everything of
+    the vendor; support staff help customers (customers, history, audit,
+    Send Profile Link) but never see processor keys, hub settings or API
+    keys. New memberships are support: the lesser role is the safe default.
+    """
+
+    class Role(models.TextChoices):
+        OWNER = "owner", _("Owner")
+        SUPPORT = "support", _("Support")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="vendor_memberships"
     )
     vendor = models.ForeignKey(Vendor, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(_("role"), max_length=10, choices=Role.choices, default=Role.SUPPORT)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -214,4 +232,43 @@ class VendorMembership(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.user} @ {self.vendor}"
+        return f"{self.user} @ {self.vendor} ({self.role})"
+
+
+# At most this many unrevoked API keys per vendor: enough to roll a key and
+# keep one per site, few enough that a forgotten one is noticed.
+API_KEYS_PER_VENDOR = 5
+
+
+class ApiKey(models.Model):
+    """A vendor's key for the JSON API.
+
+    The key is shown once, when it is created, and only its SHA-256 is kept:
+    it is 256 bits from `secrets`, so a plain hash is enough (nothing to
+    guess) and a leaked database gives no working key. The short public
+    prefix, which is part of the key, finds the row without scanning hashes;
+    the hash is then compared in constant time.
+    """
+
+    vendor = models.ForeignKey(Vendor, on_delete=models.CASCADE, related_name="api_keys")
+    name = models.CharField(_("name"), max_length=100, help_text=_("Where the key is used."))
+    prefix = models.CharField(_("prefix"), max_length=16, unique=True, editable=False)
+    key_hash = models.CharField(max_length=64, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("API key")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"

@@ -209,6 +209,34 @@ class WebhookSignatureError(Exception):
 
 
 @dataclass(frozen=True)
+class WebhookEndpoint:
+    """A webhook endpoint registered at the processor (for a connection test)."""
+
+    url: str
+    events: list[str] = field(default_factory=list)  # ["*"] is every event
+    enabled: bool = True
+    id: str = ""
+
+
+@dataclass(frozen=True)
+class ConnectionReport:
+    """What a processor said when asked whether a vendor's credentials work.
+
+    `ok` is whether the credentials were accepted; `livemode` whether they
+    are live (not test/sandbox) credentials; `webhook_endpoints` the
+    endpoints registered there (None when they could not be listed).
+    `problem` says plainly, for the vendor, what went wrong when not ok;
+    `code` is the ProcessorError code behind it.
+    """
+
+    ok: bool
+    livemode: bool | None = None
+    webhook_endpoints: list[WebhookEndpoint] | None = None
+    problem: str = ""
+    code: str = ""
+
+
+@dataclass(frozen=True)
 class Page:
     """One page of a list call; `next_cursor` is empty on the last page."""
 

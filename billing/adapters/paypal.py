@@ -66,9 +66,11 @@ from .base import (
     MESSAGE_REFUSED,
     MESSAGE_UNAVAILABLE,
     Adapter,
+    ConnectionReport,
     ProcessorError,
     ProcessorPayer,
     ProcessorSubscription,
+    WebhookEndpoint,
 )
 
 logger = logging.getLogger(__name__)
@@ -333,6 +335,48 @@ class PayPalAdapter(Adapter):
                 .execute()
             )
         return _raw(response).get("verification_status") == "SUCCESS"
+
+    # --- the connection itself ---------------------------------------------------------
+
+    def connection_check(self) -> ConnectionReport:
+        """Do the client id and secret work (PayPal gives a token only for
+        good credentials), and which webhooks does the app have? Reads only.
+        `livemode` is the environment the credentials were accepted in."""
+        try:
+            with _translated("connection check"):
+                response = self._get("/v1/notifications/webhooks")
+        except ProcessorError as error:
+            return ConnectionReport(ok=False, problem=error.message, code=error.code)
+        endpoints = [
+            WebhookEndpoint(
+                id=str(item.get("id") or ""),
+                url=str(item.get("url") or ""),
+                events=[
+                    str(t.get("name"))
+                    for t in item.get("event_types") or []
+                    if isinstance(t, dict) and t.get("name")
+                ],
+            )
+            for item in _raw(response).get("webhooks") or []
+            if isinstance(item, dict)
+        ]
+        return ConnectionReport(ok=True, livemode=not self._sandbox, webhook_endpoints=endpoints)
+
+    def _get(self, path: str) -> Any:
+        """A GET the SDK has no controller for, through its request builder
+        (same token, base URL, timeouts and retries as every other call)."""
+        return (
+            self._client.subscriptions.new_api_call_builder.request(
+                RequestBuilder()
+                .server(Server.DEFAULT)
+                .path(path)
+                .http_method(HttpMethodEnum.GET)
+                .header_param(Parameter().key("accept").value("application/json"))
+                .auth(Single("Oauth2")),
+            )
+            .response(ResponseHandler().is_api_response(True))
+            .execute()
+        )
 
     # --- plumbing ---------------------------------------------------------------------
 

@@ -36,6 +36,7 @@ from .base import (
     Adapter,
     Address,
     CardSummary,
+    ConnectionReport,
     InvoiceLine,
     Page,
     ProcessorCharge,
@@ -46,6 +47,7 @@ from .base import (
     ProcessorRefund,
     ProcessorSetupIntent,
     ProcessorSubscription,
+    WebhookEndpoint,
     WebhookSignatureError,
 )
 
@@ -165,6 +167,35 @@ class StripeAdapter(Adapter):
                 options={"idempotency_key": idempotency_key},
             )
         return _refund(_plain(refund), currency)
+
+    # --- the connection itself ------------------------------------------------
+
+    def connection_check(self) -> ConnectionReport:
+        """Does the secret key work, is it live, and which webhook endpoints
+        does the account have? Reads only: the balance (which any working
+        secret key may read) and the webhook endpoints."""
+        try:
+            with _translated():
+                balance = _plain(self._client.v1.balance.retrieve())
+        except ProcessorError as error:
+            return ConnectionReport(ok=False, problem=error.message, code=error.code)
+        livemode = bool(balance.get("livemode", False))
+        try:
+            with _translated():
+                listed = _plain(self._client.v1.webhook_endpoints.list(params={"limit": 100}))
+        except ProcessorError:
+            # A restricted key may not read endpoints: the key still works.
+            return ConnectionReport(ok=True, livemode=livemode, webhook_endpoints=None)
+        endpoints = [
+            WebhookEndpoint(
+                id=str(item.get("id") or ""),
+                url=str(item.get("url") or ""),
+                events=[str(e) for e in item.get("enabled_events") or []],
+                enabled=item.get("status", "enabled") == "enabled",
+            )
+            for item in listed.get("data") or []
+        ]
+        return ConnectionReport(ok=True, livemode=livemode, webhook_endpoints=endpoints)
 
     # --- customers ----------------------------------------------------------
 

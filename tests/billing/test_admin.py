@@ -44,12 +44,10 @@ def test_staff_see_only_their_vendors_records(staff_client, records, model):
     )
     assert own.status_code == 200
     other = staff_client.get(
-        reverse(f"admin:billing_{model}_change", args=[records["other"][model].pk]), follow=True
+        reverse(f"admin:billing_{model}_change", args=[records["other"][model].pk])
     )
-    # The admin answers an object outside the queryset with "doesn't exist".
-    assert other.redirect_chain[-1][0] == "/admin/"
-    assert records["other"][model]._meta.verbose_name.lower() in other.text.lower()
-    assert "exist" in other.text
+    # An object outside the staff user's vendors is a 404, as if it did not exist.
+    assert other.status_code == 404
 
 
 @pytest.mark.parametrize("model", MODELS)

@@ -209,3 +209,25 @@ def test_the_demos_links_follow_its_port(db, settings, monkeypatch):
     settings.DEBUG = True
     settings.SITE_URL = env["SITE_URL"]
     assert "http://127.0.0.1:8123/demo/updateinfo/" in seed()
+
+
+def test_the_demo_has_an_owner_and_a_support_person(seeded):
+    from vendors.models import VendorMembership
+
+    roles = dict(
+        VendorMembership.objects.filter(vendor__slug="demo").values_list("user__username", "role")
+    )
+    assert roles == {"demo-admin": "owner", "demo-owner": "owner", "demo-support": "support"}
+    assert not VendorMembership.objects.filter(
+        vendor__slug="acme", user__username__in=["demo-owner", "demo-support"]
+    ).exists()
+
+
+def test_the_demos_stripe_connection_tests_as_working(db, settings, stripe_api):
+    from billing.connections import connection_test
+
+    settings.DEBUG = True
+    settings.SITE_URL = "http://127.0.0.1:9/seed-demo-test"
+    seed()
+    result = connection_test(vendor=Vendor.objects.get(slug="demo"), processor="stripe")
+    assert result.ok, result.checks

@@ -14,6 +14,8 @@ error bodies `{"name", "message", "debug_id", "details"}`):
     POST /v1/billing/subscriptions/{id}/activate  {"reason"} -> 204; SUSPENDED -> ACTIVE
     GET  /v1/billing/subscriptions/{id}/transactions?start_time=&end_time=
     POST /v1/notifications/verify-webhook-signature
+    GET  /v1/notifications/webhooks               the registered webhooks ({"webhooks": [...]})
+    GET  /v1/notifications/webhooks/{id}          one webhook: url, event_types [{"name"}]
     GET  /myaccount/autopay/                      an HTML page ("manage on PayPal")
 
 Test controls, fake-only:
@@ -21,6 +23,7 @@ Test controls, fake-only:
     POST /_fake/reset            forget everything (the --seed data comes back)
     POST /_fake/subscriptions    insert a subscription from the given fields; returns it
     POST /_fake/fail             {"status": 503, "count": N}: the next N API calls fail so
+    POST /_fake/webhooks         {"url", "events": [names]}: register a webhook; returns it
     GET  /_fake/calls            the API calls received: method, path, query, json, status,
                                  request_id (the PayPal-Request-Id header)
 
@@ -160,6 +163,7 @@ class State:
         self.tokens: set[str] = set()
         self.fail_status = 0
         self.fail_count = 0
+        self.webhooks: dict[str, dict] = {}
         if self.seed == "demo":
             demo = copy.deepcopy(DEMO_SUBSCRIPTION)
             demo["billing_info"] = {"next_billing_time": _iso(_now() + timedelta(days=30))}
@@ -368,6 +372,14 @@ class Handler(BaseHTTPRequestHandler):
             state.fail_status = int(body.get("status", 500))
             state.fail_count = int(body.get("count", 1))
             self._send(204, b"")
+        elif method == "POST" and path == "/_fake/webhooks":
+            webhook = {
+                "id": "WH-" + secrets.token_hex(8).upper(),
+                "url": str(body.get("url", "")),
+                "event_types": [{"name": str(name)} for name in body.get("events") or []],
+            }
+            state.webhooks[webhook["id"]] = webhook
+            self._send(201, json.dumps(webhook).encode(), "application/json")
         elif method == "GET" and path == "/_fake/calls":
             self._send(200, json.dumps(state.calls).encode(), "application/json")
         else:
@@ -385,6 +397,13 @@ class Handler(BaseHTTPRequestHandler):
         parts = path.strip("/").split("/")
         if path == "/v1/notifications/verify-webhook-signature" and method == "POST":
             return 200, {"verification_status": _verify(body)}
+        if parts[:3] == ["v1", "notifications", "webhooks"] and method == "GET":
+            if len(parts) == 3:
+                return 200, {"webhooks": list(state.webhooks.values())}
+            webhook = state.webhooks.get(parts[3]) if len(parts) == 4 else None
+            if webhook is None:
+                raise ApiError(404, "INVALID_RESOURCE_ID", "Webhook id does not exist.")
+            return 200, webhook
         if parts[:3] != ["v1", "billing", "subscriptions"]:
             raise ApiError(404, "INVALID_RESOURCE_ID", "Requested resource was not found.")
         if len(parts) == 3 and method == "POST":

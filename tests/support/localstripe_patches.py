@@ -50,6 +50,8 @@ def apply() -> None:
     _test_cards()
     _charge_invoice()
     _missing_events()
+
+    _webhook_endpoints_list()
     _applied = True
 
 
@@ -419,3 +421,42 @@ def _missing_events() -> None:
         return method
 
     _route(("POST", "/v1/payment_methods/{id}/attach"), attach)
+
+
+# --- webhook endpoints ------------------------------------------------------------------
+
+
+def _webhook_endpoints_list() -> None:
+    """Stripe: GET /v1/webhook_endpoints lists the account's endpoints (url,
+    enabled_events, status). localstripe: 404; its endpoints are registered
+    with POST /_config/webhooks/<id> instead. List those, in Stripe's shape."""
+    from localstripe import webhooks
+
+    class _Listed:
+        def __init__(self, data: list[dict[str, Any]]) -> None:
+            self.data = data
+
+        def _export(self, expand: Any = None) -> dict[str, Any]:
+            return {
+                "object": "list",
+                "url": "/v1/webhook_endpoints",
+                "has_more": False,
+                "data": self.data,
+            }
+
+    def _list(limit: Any = None, starting_after: Any = None, **kwargs: Any) -> _Listed:
+        return _Listed(
+            [
+                {
+                    "id": f"we_{key}",
+                    "object": "webhook_endpoint",
+                    "url": hook.url,
+                    "enabled_events": list(hook.events) if hook.events else ["*"],
+                    "status": "enabled",
+                    "livemode": False,
+                }
+                for key, hook in sorted(webhooks._webhooks.items())
+            ]
+        )
+
+    extra_apis.append(("GET", "/v1/webhook_endpoints", _list))

@@ -7,11 +7,20 @@ from django.db import connection
 from vendors.admin import VendorAdmin
 from vendors.models import Vendor
 
-SECRETS = ("stripe_secret_key", "stripe_webhook_secret", "paypal_client_secret")
+SECRETS = (
+    "stripe_secret_key",
+    "stripe_webhook_secret",
+    "stripe_webhook_secret_previous",
+    "paypal_client_secret",
+)
 
 
 def form_fields() -> list[str]:
-    return [f for _, options in VendorAdmin.fieldsets for f in options["fields"] if f != "hub_link"]
+    names = []
+    for _, options in VendorAdmin.fieldsets:
+        for entry in options["fields"]:
+            names.extend(entry if isinstance(entry, tuple) else [entry])
+    return [name for name in names if name not in VendorAdmin.readonly_fields]
 
 
 def change_data(vendor: Vendor, **overrides) -> dict:

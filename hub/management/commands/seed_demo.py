@@ -146,8 +146,11 @@ class Command(BaseCommand):
             self.seed_demo_customers(Seeder(demo, now))
             self.seed_acme_customers(Seeder(acme, now))
             self.admin_user(demo, acme)
+            console_users(demo)
         if settings.STRIPE_API_BASE or settings.PAYPAL_API_BASE:
             self.connect_processors(demo, acme)
+        if settings.STRIPE_API_BASE:
+            console_stripe_webhook(demo)
         site = settings.SITE_URL
         self.stdout.write(self.style.SUCCESS("Demo data is ready."))
         for vendor in (demo, acme):
@@ -155,6 +158,8 @@ class Command(BaseCommand):
             for email in vendor.customers.values_list("email", flat=True):
                 self.stdout.write(f"  {email}")
         self.stdout.write(f"\nAdmin: {site}/admin/  user {DEMO_ADMIN[0]}, password {DEMO_ADMIN[1]}")
+        for username, password in (DEMO_OWNER, DEMO_SUPPORT):
+            self.stdout.write(f"       {demo.name}: user {username}, password {password}")
 
     def vendor(self, slug: str, letter: str, **fields) -> Vendor:
         vendor, created = Vendor.objects.get_or_create(slug=slug, defaults=fields)
@@ -403,4 +408,55 @@ class Command(BaseCommand):
             user.set_password(DEMO_ADMIN[1])
             user.save()
         for vendor in vendors:
-            VendorMembership.objects.get_or_create(user=user, vendor=vendor)
+            VendorMembership.objects.get_or_create(
+                user=user, vendor=vendor, defaults={"role": VendorMembership.Role.OWNER}
+            )
+
+
+# --- the vendor console's demo (issue 11) ----------------------------------------
+# The owner of `demo` creates API keys and tests connections; its support
+# person sees customers but no keys or settings.
+
+DEMO_OWNER = ("demo-owner", "demo-owner-password")
+DEMO_SUPPORT = ("demo-support", "demo-support-password")
+# The localstripe registration that sends the demo's events to its endpoint.
+DEMO_STRIPE_WEBHOOK_ID = "hub-demo"
+
+
+def console_users(demo: Vendor) -> None:
+    user_model = get_user_model()
+    for (username, password), role in (
+        (DEMO_OWNER, VendorMembership.Role.OWNER),
+        (DEMO_SUPPORT, VendorMembership.Role.SUPPORT),
+    ):
+        user, created = user_model.objects.get_or_create(
+            username=username, defaults={"is_staff": True, "email": f"{username}@demo.example"}
+        )
+        if created:
+            user.set_password(password)
+            user.save()
+        VendorMembership.objects.update_or_create(user=user, vendor=demo, defaults={"role": role})
+
+
+def console_stripe_webhook(demo: Vendor) -> None:
+    """Complete the demo's Stripe connection at localstripe, so that Test
+    connection reports it working: a webhook signing secret, and the
+    endpoint registered with the events the hub needs (localstripe takes
+    registrations at /_config/webhooks/<id>; re-registering replaces)."""
+    import requests
+
+    from billing.connections import STRIPE_EVENTS, webhook_url
+
+    if not demo.stripe_webhook_secret:
+        demo.stripe_webhook_secret = "whsec_demo_localstripe"
+        demo.save(update_fields=["stripe_webhook_secret"])
+    response = requests.post(
+        f"{settings.STRIPE_API_BASE}/_config/webhooks/{DEMO_STRIPE_WEBHOOK_ID}",
+        data={
+            "url": webhook_url(vendor=demo, processor="stripe"),
+            "secret": demo.stripe_webhook_secret,
+            "events[]": STRIPE_EVENTS,
+        },
+        timeout=5,
+    )
+    response.raise_for_status()
