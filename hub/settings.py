@@ -207,6 +207,10 @@ SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 if env.bool("SECURE_PROXY_SSL_HEADER", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# The proxies in front of the app (CIDRs): X-Forwarded-For is believed only
+# for hops of these networks (vendors/clientip.py). Empty: REMOTE_ADDR is the
+# client, which is right only when nothing sits in front of gunicorn.
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
 SILENCED_SYSTEM_CHECKS: list[str] = []
 if SECURE_HSTS_SECONDS and not SECURE_HSTS_PRELOAD:
     # Preloading is a deliberate, hard-to-undo choice left to the operator.

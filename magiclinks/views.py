@@ -15,7 +15,7 @@ from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from billing.audit import client_ip
+from vendors.clientip import client_ip, client_ip_key
 from vendors.http import VendorRequest
 
 from . import ratelimit
@@ -103,7 +103,7 @@ def access_request(request: VendorRequest, account: str) -> HttpResponse:
         return _render_form(request, form)
     ip = client_ip(request)
     for scope, identity, rule in [
-        ("access-ip", ip or "", ratelimit.ACCESS_PER_IP),
+        ("access-ip", client_ip_key(ip), ratelimit.ACCESS_PER_IP),
         # Counted for every address typed, customer or not: the limit itself
         # must not tell the two apart.
         ("access-email", f"{vendor.pk}:{form.cleaned_data['email']}", ratelimit.ACCESS_PER_EMAIL),
@@ -154,7 +154,7 @@ def access_code(request: VendorRequest, account: str) -> HttpResponse:
     if not form.is_valid():
         return _check_email(request, form)
     verdict = ratelimit.rate_limit_hit(
-        scope="code-ip", identity=client_ip(request) or "", rule=ratelimit.CODE_PER_IP
+        scope="code-ip", identity=client_ip_key(client_ip(request)), rule=ratelimit.CODE_PER_IP
     )
     if not verdict.allowed:
         return _rate_limited(request, verdict)
