@@ -10,7 +10,12 @@ from django.utils.translation import gettext as _
 
 from billing.selectors import payment_recent, subscription_list_with_card
 from billing.services import customer_update_profile
-from magiclinks.sessions import CustomerRequest, customer_from_session, customer_required
+from magiclinks.sessions import (
+    CustomerRequest,
+    customer_from_session,
+    customer_required,
+    signed_in_headers,
+)
 from magiclinks.views import access_form
 from vendors.http import VendorRequest
 
@@ -26,7 +31,7 @@ def home(request: VendorRequest, account: str) -> HttpResponse:
     # dashboard too would read the session and the customer twice.
     signed_in = cast(CustomerRequest, request)
     signed_in.customer = customer
-    return _dashboard(signed_in)
+    return signed_in_headers(_dashboard(signed_in))
 
 
 def _dashboard(request: CustomerRequest) -> HttpResponse:

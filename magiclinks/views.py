@@ -200,7 +200,9 @@ def access_link(request: VendorRequest, account: str, token: str) -> HttpRespons
     ):
         link = access_link_redeem(request=request, vendor=vendor, token=token)
         return _signed_in(request, link) if link else _link_invalid(request)
-    return render(request, "magiclinks/continue.html")
+    # Name the account: a link forwarded, or planted by someone who wants the
+    # person to work in *their* account, must say whose hub it opens.
+    return render(request, "magiclinks/continue.html", {"account_email": link.customer.email})
 
 
 @require_POST
