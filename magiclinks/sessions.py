@@ -9,6 +9,7 @@ after HUB_SESSION_MAX_AGE seconds in any case.
 import functools
 import posixpath
 from collections.abc import Callable
+from typing import TypeVar
 from urllib.parse import quote, unquote, urlencode
 
 from django.conf import settings
@@ -29,6 +30,8 @@ class CustomerRequest(VendorRequest):
 
     customer: Customer
 
+
+_Response = TypeVar("_Response", bound=HttpResponseBase)
 
 SESSION_KEY = "hub_customers"
 
@@ -152,7 +155,7 @@ def hub_next_path(value: str | None, *, vendor) -> str:
     return quote(normal, safe="/:@!$&'()*+,;=-._~") + sep + query
 
 
-def signed_in_headers(response: HttpResponseBase) -> HttpResponseBase:
+def signed_in_headers(response: _Response) -> _Response:
     """A signed-in page or download is the customer's alone: no shared cache
     may keep it, and no browser cache may show it after sign-out."""
     response["Cache-Control"] = "no-store, private"
