@@ -10,6 +10,7 @@ from billing.selectors import customer_email_taken
 from billing.services import EMAIL_TAKEN_MESSAGE
 from vendors import formatting
 from vendors.formatting import countries
+from vendors.validators import form_refuse_control_characters
 
 
 def country_choices() -> list[tuple[str, str]]:
@@ -63,6 +64,7 @@ class ProfileForm(forms.Form):
         country.choices = country_choices()
         for name, token in self.AUTOCOMPLETE.items():
             self.fields[name].widget.attrs["autocomplete"] = token
+        form_refuse_control_characters(self)
 
     def clean_email(self) -> str:
         email = self.cleaned_data["email"]

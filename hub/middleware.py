@@ -6,6 +6,27 @@ from django.http import Http404, HttpRequest
 
 from vendors.http import VendorRequest
 from vendors.models import Vendor
+from vendors.validators import has_control_characters
+
+
+class ControlCharacterMiddleware:
+    """A control character in the path, or a NUL in a query value, is a 404.
+
+    No URL of ours has one, and PostgreSQL refuses a NUL in a text parameter,
+    so such a value that reached a lookup (`invoices/<number>/` with %00)
+    used to be a 500. Refusing here covers every view at once.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest):
+        if has_control_characters(request.path_info) or any(
+            "\x00" in key or any("\x00" in value for value in values)
+            for key, values in request.GET.lists()
+        ):
+            raise Http404("Control characters in the address")
+        return self.get_response(request)
 
 
 class VendorMiddleware:
