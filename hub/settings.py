@@ -21,11 +21,14 @@ DEBUG = env.bool("DEBUG", default=False)
 # missing one stops the process with a message naming every missing setting.
 # EMAIL_URL too: the fallback prints mail, and access links must never end up
 # in a production log.
-_DEMO_DEFAULTS = {
+_DEMO_DEFAULTS: dict[str, str] = {
     "SECRET_KEY": "demo-insecure-key-do-not-use-in-production-3c7f1b2e9a",
     "ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
     "SITE_URL": "http://127.0.0.1:8000",
     "EMAIL_URL": "",
+    # The demo's own key, public like the demo SECRET_KEY; production sets
+    # its own (secrets are no longer derived from SECRET_KEY).
+    "FIELD_ENCRYPTION_KEYS": "ZGVtby1vbmx5LWZpZWxkLWVuY3J5cHRpb24ta2V5LTE=",
 }
 _missing = [name for name in _DEMO_DEFAULTS if not env.str(name, default="")]
 if _missing and not DEBUG:
@@ -218,8 +221,55 @@ if SECURE_HSTS_SECONDS and not SECURE_HSTS_PRELOAD:
     SILENCED_SYSTEM_CHECKS.append("security.W021")
 
 # Keys for the processor secrets stored in the database (Fernet). The first
-# key encrypts; all of them decrypt, so a key can be rotated by prepending.
-FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[])
+# key encrypts; all of them decrypt, so a key is rotated by prepending it and
+# running `manage.py rotate_encryption_key`. Required outside DEBUG.
+FIELD_ENCRYPTION_DEMO_KEY = _DEMO_DEFAULTS["FIELD_ENCRYPTION_KEYS"]
+FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[FIELD_ENCRYPTION_DEMO_KEY])
+try:
+    from cryptography.fernet import Fernet
+
+    for _key in FIELD_ENCRYPTION_KEYS:
+        Fernet(_key)
+except ValueError:
+    raise ImproperlyConfigured(
+        "FIELD_ENCRYPTION_KEYS must be Fernet keys (32 url-safe base64-encoded bytes), "
+        "separated by commas; make one with "
+        "`python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key())'`."
+    ) from None
+
+# What would be fine in the demo and is unsafe in production: tasks run in
+# the web process (a slow SMTP server holds up the answer, and the access
+# form's timing tells known emails apart), rate limits counted per process
+# (each worker allows the full limit), mail printed to the log (access links
+# in the log). Outside DEBUG each one stops the process unless its ALLOW_
+# setting says the operator chose it; `check --deploy` reports them too
+# (hub/checks.py).
+ALLOW_EAGER_TASKS = env.bool("ALLOW_EAGER_TASKS", default=DEBUG)
+ALLOW_LOCMEM_RATE_LIMITS = env.bool("ALLOW_LOCMEM_RATE_LIMITS", default=DEBUG)
+ALLOW_CONSOLE_EMAIL = env.bool("ALLOW_CONSOLE_EMAIL", default=DEBUG)
+UNSAFE_DEFAULTS: list[str] = []
+if CELERY_TASK_ALWAYS_EAGER and not ALLOW_EAGER_TASKS:
+    UNSAFE_DEFAULTS.append(
+        "tasks run eagerly in the web process (set REDIS_URL, or ALLOW_EAGER_TASKS=1)"
+    )
+if CACHES["default"]["BACKEND"].endswith("LocMemCache") and not ALLOW_LOCMEM_RATE_LIMITS:
+    UNSAFE_DEFAULTS.append(
+        "rate limits are counted per process (set REDIS_URL, or ALLOW_LOCMEM_RATE_LIMITS=1)"
+    )
+CONSOLE_EMAIL_BACKENDS = {
+    "django.core.mail.backends.console.EmailBackend",
+    "hub.devmail.DevMailBackend",
+}
+if EMAIL_BACKEND in CONSOLE_EMAIL_BACKENDS and not ALLOW_CONSOLE_EMAIL:
+    UNSAFE_DEFAULTS.append(
+        "mail is printed to the log (set EMAIL_URL=smtp://..., or ALLOW_CONSOLE_EMAIL=1)"
+    )
+if UNSAFE_DEFAULTS and not DEBUG:
+    raise ImproperlyConfigured(
+        "Customer Hub refuses to start with DEBUG off and unsafe defaults: "
+        + "; ".join(UNSAFE_DEFAULTS)
+        + "."
+    )
 
 # Processors. Production leaves the *_BASE settings unset; tests and the demo
 # point the official SDKs at local fakes.

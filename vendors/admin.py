@@ -9,6 +9,7 @@ from django.http import HttpRequest
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from .fields import undecryptable_fields
 from .models import Vendor, VendorMembership
 
 
@@ -58,9 +59,9 @@ class VendorAdmin(admin.ModelAdmin):
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     list_display = ["name", "slug", "hub_link", "self_cancel"]
     search_fields = ["name", "slug"]
-    readonly_fields = ["hub_link"]
+    readonly_fields = ["hub_link", "secrets_status"]
     fieldsets = [
-        (None, {"fields": ["name", "slug", "hub_link"]}),
+        (None, {"fields": ["name", "slug", "hub_link", "secrets_status"]}),
         (
             _("Branding and contact"),
             {
@@ -129,6 +130,20 @@ class VendorAdmin(admin.ModelAdmin):
         if not obj.pk:
             return "-"
         return format_html('<a href="{0}" target="_blank" rel="noopener">{0}</a>', obj.hub_url)
+
+    @admin.display(description=_("Stored secrets"))
+    def secrets_status(self, obj):
+        # A secret no key opens (FIELD_ENCRYPTION_KEYS lost or changed) is said
+        # here, by name, so the vendor can enter it again; nothing else breaks.
+        broken = undecryptable_fields(obj) if obj and obj.pk else []
+        if not broken:
+            return _("All stored secrets can be read.")
+        names = ", ".join(str(field.verbose_name) for field in broken)
+        return format_html(
+            '<strong class="errornote">{}</strong>',
+            _("Cannot be decrypted with the configured keys: %(names)s. Enter them again.")
+            % {"names": names},
+        )
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change, **kwargs)

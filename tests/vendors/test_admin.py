@@ -11,7 +11,12 @@ SECRETS = ("stripe_secret_key", "stripe_webhook_secret", "paypal_client_secret")
 
 
 def form_fields() -> list[str]:
-    return [f for _, options in VendorAdmin.fieldsets for f in options["fields"] if f != "hub_link"]
+    return [
+        f
+        for _, options in VendorAdmin.fieldsets
+        for f in options["fields"]
+        if f not in ("hub_link", "secrets_status")
+    ]
 
 
 def change_data(vendor: Vendor, **overrides) -> dict:
