@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from billing.models import Customer
+from billing.models import AuditEvent, Customer
 from vendors.admin import VendorScopedAdmin
 
 from .services import profile_link_queue
@@ -47,6 +47,32 @@ class CustomerAdmin(VendorScopedAdmin):
     ]
     actions = ["send_profile_link"]
     change_form_template = "magiclinks/admin/customer_change_form.html"
+
+    def save_model(self, request, obj, form, change):
+        """Staff changing a customer's email goes through the customer's own
+        rule: the new address gets a confirmation link and the email changes
+        only when it is opened (a typo must not lock the customer out)."""
+        new_email = None
+        if change and "email" in form.changed_data:
+            new_email = obj.email
+            obj.email = form.initial["email"]
+        super().save_model(request, obj, form, change)
+        if new_email:
+            from .email_changes import email_change_request
+
+            email_change_request(
+                customer=obj, new_email=new_email, request=request, actor=AuditEvent.Actor.STAFF
+            )
+            self.message_user(
+                request,
+                format_lazy(
+                    _(
+                        "A confirmation link was sent to {email}; "
+                        "the email changes when it is opened."
+                    ),
+                    email=new_email,
+                ),
+            )
 
     def get_urls(self):
         urls = [

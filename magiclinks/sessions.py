@@ -69,6 +69,12 @@ def customer_login(request: HttpRequest, *, customer: Customer) -> None:
     request.session[SESSION_KEY] = {
         str(customer.vendor_id): {"customer": customer.pk, "since": now, "seen": now}
     }
+    # Saved now, for its key: a confirmed email change ends the customer's
+    # other sessions by these keys.
+    request.session.save()
+    from .models import CustomerSession
+
+    CustomerSession.objects.create(customer=customer, session_key=request.session.session_key or "")
 
 
 def customer_logout(request: HttpRequest, *, vendor) -> None:

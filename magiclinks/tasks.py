@@ -47,3 +47,13 @@ def profile_link_send_task(request_id: str, customer_id: int) -> None:
     if customer is None:
         return
     services.profile_link_send(request_id=request_id, customer=customer)
+
+
+@shared_task(**RETRY)
+def email_change_send_task(request_id: str, customer_id: int, new_email: str) -> None:
+    from .email_changes import email_change_send
+
+    customer = Customer.objects.select_related("vendor").filter(pk=customer_id).first()
+    if customer is None:
+        return
+    email_change_send(request_id=request_id, customer=customer, new_email=new_email)

@@ -9,4 +9,5 @@ urlpatterns = [
     path("access/code/", views.access_code, name="access_code"),
     path("access/<str:token>/", views.access_link, name="access_link"),
     path("signout/", views.signout, name="signout"),
+    path("email/<str:token>/", views.email_confirm, name="email_confirm"),
 ]

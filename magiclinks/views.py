@@ -212,3 +212,20 @@ def signout(request: VendorRequest, account: str) -> HttpResponse:
     response = HttpResponseRedirect(f"{request.vendor.hub_path}?ended={ENDED_SIGNED_OUT}")
     response.status_code = 303
     return response
+
+
+@access_csrf_protect
+@require_http_methods(["GET", "HEAD", "POST"])
+@access_headers
+def email_confirm(request: VendorRequest, account: str, token: str) -> HttpResponse:
+    """The link sent to a new email address. GET and HEAD only show a Confirm
+    button (a mail scanner must not make the change); the POST makes it."""
+    from .email_changes import EMAIL_CHANGE_INVALID, email_change_confirm, email_change_usable
+
+    if request.method == "POST":
+        outcome = email_change_confirm(request=request, vendor=request.vendor, token=token)
+        return render(request, "magiclinks/email_confirm.html", {"outcome": outcome})
+    change = email_change_usable(vendor=request.vendor, token=token)
+    if change is None:
+        return render(request, "magiclinks/email_confirm.html", {"outcome": EMAIL_CHANGE_INVALID})
+    return render(request, "magiclinks/email_confirm.html", {"new_email": change.new_email})
