@@ -72,6 +72,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "hub.middleware.ContentSecurityPolicyMiddleware",
     "hub.middleware.VendorMiddleware",
+    "hub.middleware.ServiceUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "hub.urls"
@@ -102,6 +103,12 @@ DATABASES = {
 if not env.str("DATABASE_URL", default=""):
     VAR_DIR.mkdir(exist_ok=True)  # the embedded database's folder, on a fresh clone
 _postgres = DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+if _postgres:
+    # Database down: fail within seconds (a readiness probe and a person
+    # waiting for a page both need an answer), not after the OS's minutes.
+    DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env.int(
+        "DATABASE_CONNECT_TIMEOUT", default=3
+    )
 if _postgres and env.bool("DATABASE_POOL", default=True):
     # Django's psycopg pool: connections are reused across requests
     # without CONN_MAX_AGE (which must stay 0 with a pool).
@@ -109,7 +116,7 @@ if _postgres and env.bool("DATABASE_POOL", default=True):
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
         "min_size": env.int("DATABASE_POOL_MIN", default=2),
         "max_size": env.int("DATABASE_POOL_MAX", default=10),
-        "timeout": env.int("DATABASE_POOL_TIMEOUT", default=10),
+        "timeout": env.int("DATABASE_POOL_TIMEOUT", default=5),
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -122,6 +129,8 @@ if REDIS_URL:
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="hub"),
+            # Redis down must be a quick 503, not a request that hangs.
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
         }
     }
 else:
@@ -137,6 +146,17 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_WORKER_MAX_TASKS_PER_CHILD = env.int("CELERY_WORKER_MAX_TASKS_PER_CHILD", default=200)
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_QUEUE", default="hub")
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A task whose worker was killed (unacked, acks_late) is handed out again
+# after this many seconds; Redis's default is an hour. It must exceed the
+# longest task (a PDF render or an import page), or a slow task runs twice.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=5 * 60),
+    "socket_connect_timeout": 2,
+    "socket_timeout": 5,
+}
+# Publishing a task with Redis down fails within seconds instead of hanging
+# the request (the caller answers 503, see hub.middleware).
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0.2, "interval_step": 0.5}
 
 # Mail. In DEBUG without EMAIL_URL (production requires it), mail is printed
 # and kept under var/mail so the demo's /_dev/mail/ page can show it.

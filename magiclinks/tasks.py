@@ -1,20 +1,15 @@
 """Background work of passwordless access. Tasks take ids, load what they
 need and call one service; each is safe to run twice (see the services)."""
 
-from smtplib import SMTPException
-
 from celery import shared_task
 
 from billing.models import Customer
+from vendors.mail import MAIL_TASK_OPTIONS
 from vendors.models import Vendor
 
 from . import services
 
-RETRY = {
-    "autoretry_for": (SMTPException, ConnectionError, TimeoutError),
-    "retry_backoff": True,
-    "max_retries": 5,
-}
+RETRY = MAIL_TASK_OPTIONS
 
 
 @shared_task(**RETRY)
