@@ -215,6 +215,25 @@ HUB_SESSION_IDLE = env.int("HUB_SESSION_IDLE", default=30 * 60)
 HUB_SESSION_MAX_AGE = env.int("HUB_SESSION_MAX_AGE", default=12 * 60 * 60)
 ACCESS_LINK_MAX_AGE = env.int("ACCESS_LINK_MAX_AGE", default=60 * 60)
 
+
+def _rate(name: str, default: str) -> tuple[int, int]:
+    """A rate limit from the environment as "<requests>/<seconds>"."""
+    value = env.str(name, default=default)
+    try:
+        count, window = (int(part) for part in value.split("/"))
+    except ValueError:
+        raise ImproperlyConfigured(f'{name} must look like "5/3600" (requests/seconds).') from None
+    if count < 1 or window < 1:
+        raise ImproperlyConfigured(f"{name} needs at least one request in at least one second.")
+    return count, window
+
+
+# Rate limits (magiclinks/ratelimit.py), tunable per deployment.
+HUB_ACCESS_RATE_PER_EMAIL = _rate("HUB_ACCESS_RATE_PER_EMAIL", "5/3600")
+HUB_ACCESS_RATE_PER_IP = _rate("HUB_ACCESS_RATE_PER_IP", "30/600")
+HUB_CODE_RATE_PER_IP = _rate("HUB_CODE_RATE_PER_IP", "20/600")
+HUB_CODE_WRONG_RATE_PER_EMAIL = _rate("HUB_CODE_WRONG_RATE_PER_EMAIL", "10/3600")
+
 # Security headers. Production defaults are strict; a deployment that
 # terminates TLS at a proxy sets SECURE_PROXY_SSL_HEADER=true.
 _secure = not DEBUG

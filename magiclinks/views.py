@@ -7,6 +7,7 @@ address bar must not travel to another site) and `Cache-Control: no-store`
 """
 
 import functools
+import logging
 
 from django.conf import settings
 from django.http import HttpResponse, HttpResponseRedirect
@@ -33,6 +34,7 @@ from .services import (
 from .sessions import ENDED_REASONS, ENDED_SIGNED_OUT, hub_next_path
 
 BINDING_COOKIE = "hub_access"
+logger = logging.getLogger(__name__)
 
 
 def access_headers(view):
@@ -83,6 +85,13 @@ def _rate_limited(request: VendorRequest, verdict: ratelimit.Verdict) -> HttpRes
     minutes = max(1, -(-verdict.retry_after // 60))
     response = render(request, "magiclinks/rate_limited.html", {"minutes": minutes}, status=429)
     response["Retry-After"] = str(verdict.retry_after)
+    # A limit doing its job is not a warning: one abuser's thousand 429s
+    # must not flood the warnings operators read. Logged here at INFO, and
+    # marked so that Django does not log it again at WARNING.
+    logger.info(
+        "Rate limited: %s", request.resolver_match.url_name if request.resolver_match else ""
+    )
+    response._has_been_logged = True  # type: ignore[attr-defined]
     return response
 
 
