@@ -154,6 +154,13 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "socket_connect_timeout": 2,
     "socket_timeout": 5,
 }
+# Periodic tasks, run by `celery -A hub beat` (one beat process per site).
+CELERY_BEAT_SCHEDULE = {
+    "purge-expired-sessions-and-old-links": {
+        "task": "magiclinks.tasks.access_records_purge_task",
+        "schedule": 24 * 60 * 60,
+    },
+}
 # Publishing a task with Redis down fails within seconds instead of hanging
 # the request (the caller answers 503, see hub.middleware).
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0.2, "interval_step": 0.5}

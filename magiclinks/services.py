@@ -316,3 +316,25 @@ def customer_sign_out(*, request: HttpRequest, vendor: Vendor) -> None:
             customer=customer,
             request=request,
         )
+
+
+PURGE_AFTER = timedelta(days=30)
+
+
+def access_records_purge(*, now=None) -> dict[str, int]:
+    """Delete what sign-in leaves behind once it is of no use: expired
+    sessions, access links and email changes created more than 30 days ago
+    (long expired; the audit trail keeps what happened), and the record of
+    session keys that no longer exist. Safe to run at any time, twice."""
+    from django.contrib.sessions.models import Session
+
+    from .models import CustomerSession, EmailChange
+
+    now = now or timezone.now()
+    cutoff = now - PURGE_AFTER
+    sessions, _ = Session.objects.filter(expire_date__lt=now).delete()
+    links, _ = AccessLink.objects.filter(created_at__lt=cutoff).delete()
+    changes, _ = EmailChange.objects.filter(created_at__lt=cutoff).delete()
+    live = Session.objects.values("session_key")
+    keys, _ = CustomerSession.objects.exclude(session_key__in=live).delete()
+    return {"sessions": sessions, "links": links, "email_changes": changes, "session_keys": keys}

@@ -52,3 +52,9 @@ def email_change_send_task(request_id: str, customer_id: int, new_email: str) ->
     if customer is None:
         return
     email_change_send(request_id=request_id, customer=customer, new_email=new_email)
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def access_records_purge_task() -> None:
+    """Run daily by Celery beat (CELERY_BEAT_SCHEDULE)."""
+    services.access_records_purge()
