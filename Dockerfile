@@ -19,10 +19,18 @@ COPY manage.py ./
 COPY templates templates
 COPY static static
 COPY locale locale
-# collectstatic needs settings that production provides at run time.
-RUN DEBUG=1 python manage.py collectstatic --noinput
+# collectstatic must run with DEBUG off: only then is the storage the
+# manifest one, and without its staticfiles.json every page would be a 500.
+# The values below only let the settings load for this step; production
+# provides its own at run time.
+RUN DEBUG=0 SECRET_KEY=collectstatic-only ALLOWED_HOSTS=localhost SITE_URL=http://localhost \
+    EMAIL_URL=smtp://localhost:25 FIELD_ENCRYPTION_KEYS=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA= \
+    ALLOW_EAGER_TASKS=1 ALLOW_LOCMEM_RATE_LIMITS=1 \
+    python manage.py collectstatic --noinput
 
 RUN useradd --system --uid 1000 hub && mkdir -p /app/var && chown hub /app/var
 USER hub
 EXPOSE 8000
-CMD ["gunicorn", "hub.wsgi", "--bind", "0.0.0.0:8000", "--workers", "2", "--forwarded-allow-ips", "*"]
+# The access log never shows a query string or an access token; forwarded
+# headers are believed from TRUSTED_PROXIES only (hub/gunicorn_conf.py).
+CMD ["gunicorn", "-c", "python:hub.gunicorn_conf", "hub.wsgi"]

@@ -2,14 +2,11 @@
 
 from django.http import HttpRequest
 
+from vendors.clientip import client_ip
+
 from .models import AuditEvent
 
-
-def client_ip(request: HttpRequest) -> str | None:
-    """REMOTE_ADDR only: a deployment behind a proxy sets it correctly (gunicorn
-    --forwarded-allow-ips); trusting X-Forwarded-For here would let anyone
-    write any address into the record."""
-    return request.META.get("REMOTE_ADDR") or None
+__all__ = ["audit_record", "client_ip"]
 
 
 def audit_record(

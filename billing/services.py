@@ -5,10 +5,8 @@ from datetime import datetime
 from decimal import Decimal
 from functools import partial
 
-from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
-from django.utils.translation import gettext_lazy as _
 
 from vendors.mail import mail_send
 
@@ -22,10 +20,11 @@ def customer_get_or_create(*, vendor, email: str, **details) -> tuple[Customer, 
     return vendor.customers.get_or_create(email=normalize_email(email), defaults=details)
 
 
-# What a customer may change about themselves in the hub.
+# What a customer may change about themselves in the hub directly. The email
+# is not among them: it changes through a confirmation link to the new
+# address (magiclinks.email_changes), which calls customer_email_change.
 PROFILE_FIELDS = (
     "name",
-    "email",
     "address_line1",
     "address_line2",
     "city",
@@ -34,66 +33,74 @@ PROFILE_FIELDS = (
     "country",
 )
 
-EMAIL_TAKEN_MESSAGE = _(
-    "Another account with this seller already uses this email. "
-    "Use a different one, or contact the seller."
-)
-
 
 def customer_update_profile(
     *, customer: Customer, data: dict, request: HttpRequest | None = None
 ) -> list[str]:
-    """Save the customer's own changes to their name, email and billing address.
+    """Save the customer's own changes to their name and billing address.
 
     Returns the names of the fields that changed (empty when nothing did: then
-    nothing is written, audited or pushed). Raises ValidationError on `email`
-    when another customer of the vendor has that email: the form checks this
-    first, and the unique constraint catches the race between two requests.
-    The audit event records which fields changed, not their values, so the
-    trail holds little personal data; a changed email also records the
-    previous one, because the email is what signs a customer in and support
-    must be able to trace who changed it from what.
+    nothing is written, audited or pushed). The email is not changed here
+    (see PROFILE_FIELDS). The audit event records which fields changed, not
+    their values, so the trail holds little personal data.
     """
-    changes = {
-        field: (normalize_email(data[field]) if field == "email" else data[field])
-        for field in PROFILE_FIELDS
-        if field in data
-    }
+    changes = {field: data[field] for field in PROFILE_FIELDS if field in data}
     changed = [field for field, value in changes.items() if getattr(customer, field) != value]
     if not changed:
         return []
-    details: dict = {"fields": changed}
-    if "email" in changed:
-        details["previous_email"] = customer.email
     for field in changed:
         setattr(customer, field, changes[field])
+    with transaction.atomic():
+        customer.save(update_fields=[*changed, "updated_at"])
+        audit_record(
+            vendor=customer.vendor,
+            action="profile.updated",
+            actor=AuditEvent.Actor.CUSTOMER,
+            customer=customer,
+            request=request,
+            details={"fields": changed},
+        )
+    # Only what was committed is pushed, and only once it is committed.
+    transaction.on_commit(lambda: customer_sync_to_processor(customer=customer, fields=changed))
+    return changed
+
+
+def customer_email_change(*, customer: Customer, new_email: str, request=None) -> bool:
+    """Make a confirmed change of the customer's email; False when another
+    customer of the vendor has that address (then nothing changes).
+
+    Audited with the previous address (support must be able to trace who
+    changed it from what), pushed to the processor and told to the previous
+    address, both after commit.
+    """
+    from .selectors import customer_email_taken
+
+    previous = customer.email
+    new = normalize_email(new_email)
+    if new == previous:
+        return True
+    if customer_email_taken(customer=customer, email=new):
+        return False
+    customer.email = new
     try:
         with transaction.atomic():
-            customer.save(update_fields=[*changed, "updated_at"])
+            customer.save(update_fields=["email", "updated_at"])
             audit_record(
                 vendor=customer.vendor,
                 action="profile.updated",
                 actor=AuditEvent.Actor.CUSTOMER,
                 customer=customer,
                 request=request,
-                details=details,
+                details={"fields": ["email"], "previous_email": previous},
             )
-    except IntegrityError:
+    except IntegrityError:  # taken between the check and the save
         customer.refresh_from_db()
-        raise ValidationError(
-            {"email": ValidationError(EMAIL_TAKEN_MESSAGE, code="email_taken")}
-        ) from None
-    # Only what was committed is pushed, and only once it is committed.
-    transaction.on_commit(lambda: customer_sync_to_processor(customer=customer, fields=changed))
-    if "email" in changed:
-        from .tasks import customer_email_changed_notify_task
+        return False
+    from .tasks import customer_email_changed_notify_task
 
-        transaction.on_commit(
-            partial(
-                customer_email_changed_notify_task.delay, customer.pk, details["previous_email"]
-            )
-        )
-    return changed
+    transaction.on_commit(lambda: customer_sync_to_processor(customer=customer, fields=["email"]))
+    transaction.on_commit(partial(customer_email_changed_notify_task.delay, customer.pk, previous))
+    return True
 
 
 def customer_email_changed_notify(*, customer: Customer, previous_email: str) -> None:

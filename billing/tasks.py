@@ -6,6 +6,8 @@ import logging
 from celery import shared_task
 from django.conf import settings
 
+from vendors.mail import MAIL_TASK_OPTIONS
+
 from .adapters.base import ProcessorError
 from .cancellation import (
     subscription_canceled_notify,
@@ -33,7 +35,7 @@ def invoice_pdf_render_task(invoice_id: int) -> None:
     invoice_pdf_ensure(invoice=invoice)
 
 
-@shared_task(acks_late=True, ignore_result=True)
+@shared_task(ignore_result=True, **MAIL_TASK_OPTIONS)
 def customer_email_changed_notify_task(customer_id: int, previous_email: str) -> None:
     """Send the "your email was changed" notice to the previous address."""
     customer = Customer.objects.select_related("vendor").filter(pk=customer_id).first()
@@ -64,14 +66,14 @@ def _subscription(subscription_id: int) -> Subscription | None:
     )
 
 
-@shared_task(acks_late=True, ignore_result=True)
+@shared_task(ignore_result=True, **MAIL_TASK_OPTIONS)
 def subscription_canceled_notify_task(subscription_id: int) -> None:
     """The cancellation confirmation email (product, time, effective date)."""
     if subscription := _subscription(subscription_id):
         subscription_canceled_notify(subscription=subscription)
 
 
-@shared_task(acks_late=True, ignore_result=True)
+@shared_task(ignore_result=True, **MAIL_TASK_OPTIONS)
 def card_updated_notify_task(subscription_id: int) -> None:
     if subscription := _subscription(subscription_id):
         card_updated_notify(subscription=subscription)

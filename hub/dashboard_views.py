@@ -3,14 +3,18 @@
 from typing import cast
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from billing.selectors import payment_recent, subscription_list_with_card
-from billing.services import customer_update_profile
-from magiclinks.sessions import CustomerRequest, customer_from_session, customer_required
+from magiclinks.email_changes import profile_update
+from magiclinks.sessions import (
+    CustomerRequest,
+    customer_from_session,
+    customer_required,
+    signed_in_headers,
+)
 from magiclinks.views import access_form
 from vendors.http import VendorRequest
 
@@ -26,7 +30,7 @@ def home(request: VendorRequest, account: str) -> HttpResponse:
     # dashboard too would read the session and the customer twice.
     signed_in = cast(CustomerRequest, request)
     signed_in.customer = customer
-    return _dashboard(signed_in)
+    return signed_in_headers(_dashboard(signed_in))
 
 
 def _dashboard(request: CustomerRequest) -> HttpResponse:
@@ -48,19 +52,22 @@ def profile(request: CustomerRequest, account: str) -> HttpResponse:
     customer = request.customer
     form = ProfileForm(request.POST if request.method == "POST" else None, customer=customer)
     if request.method == "POST" and form.is_valid():
-        try:
-            changed = customer_update_profile(
-                customer=customer, data=form.cleaned_data, request=request
+        changed, email_asked = profile_update(
+            request=request, customer=customer, data=form.cleaned_data
+        )
+        if email_asked:
+            messages.info(
+                request,
+                _(
+                    "To change your email, open the link we have just sent to the new "
+                    "address. Until then your email stays as it was."
+                ),
             )
-        except ValidationError as error:
-            # Another request took the email between the form's check and the save.
-            form.add_error(None, error)
-        else:
-            if changed:
-                messages.success(request, _("Your details are saved."))
-            else:
-                messages.info(request, _("Nothing changed: your details are as they were."))
-            return redirect(request.vendor.hub_path)
+        if changed:
+            messages.success(request, _("Your details are saved."))
+        elif not email_asked:
+            messages.info(request, _("Nothing changed: your details are as they were."))
+        return redirect(request.vendor.hub_path)
     if request.GET.get("part") == "dialog":
         # The form alone, for the dashboard's dialog (hub.js puts it in):
         # fetched when the dialog opens, and again with its errors after a

@@ -6,11 +6,10 @@ from django.utils.translation import get_language, gettext, to_locale
 from django.utils.translation import gettext_lazy as _
 
 from billing.addresses import address_problems
-from billing.models import Customer
-from billing.selectors import customer_email_taken
-from billing.services import EMAIL_TAKEN_MESSAGE
+from billing.models import Customer, normalize_email
 from vendors import formatting
 from vendors.formatting import countries
+from vendors.validators import form_refuse_control_characters
 
 
 def country_choices() -> list[tuple[str, str]]:
@@ -64,6 +63,7 @@ class ProfileForm(forms.Form):
         country.choices = country_choices()
         for name, token in self.AUTOCOMPLETE.items():
             self.fields[name].widget.attrs["autocomplete"] = token
+        form_refuse_control_characters(self)
 
     def clean(self) -> dict:
         """The address as its country writes it: required fields and postal
@@ -90,7 +90,7 @@ class ProfileForm(forms.Form):
         return data
 
     def clean_email(self) -> str:
-        email = self.cleaned_data["email"]
-        if customer_email_taken(customer=self.customer, email=email):
-            raise forms.ValidationError(EMAIL_TAKEN_MESSAGE, code="email_taken")
-        return email
+        # Whether another customer has this address is not checked here: the
+        # answer would tell anyone signed in which emails are customers. A
+        # new email is confirmed by a link first (magiclinks.email_changes).
+        return normalize_email(self.cleaned_data["email"])

@@ -1,13 +1,66 @@
 """Request-wide concerns: tenant resolution and the Content-Security-Policy."""
 
+import logging
 import secrets
 
-from django.http import Http404, HttpRequest
+import redis
+from django.db import OperationalError as DatabaseError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
 from django.utils import translation
+from kombu.exceptions import OperationalError as BrokerError
 
 from vendors.formatting import vendor_language
 from vendors.http import VendorRequest
 from vendors.models import Vendor
+from vendors.validators import has_control_characters
+
+
+class ControlCharacterMiddleware:
+    """A control character in the path, or a NUL in a query value, is a 404.
+
+    No URL of ours has one, and PostgreSQL refuses a NUL in a text parameter,
+    so such a value that reached a lookup (`invoices/<number>/` with %00)
+    used to be a 500. Refusing here covers every view at once.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest):
+        if has_control_characters(request.path_info) or any(
+            "\x00" in key or any("\x00" in value for value in values)
+            for key, values in request.GET.lists()
+        ):
+            raise Http404("Control characters in the address")
+        return self.get_response(request)
+
+
+logger = logging.getLogger(__name__)
+
+UNAVAILABLE = (redis.ConnectionError, redis.TimeoutError, BrokerError, DatabaseError)
+
+
+class ServiceUnavailableMiddleware:
+    """Redis (cache, rate limits, broker) or the database not answering is a
+    503 "try again in a minute" page, never a 500: the request did nothing
+    (rate limits are checked before anything is queued), so trying again
+    later loses nothing."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest):
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception):
+        if not isinstance(exception, UNAVAILABLE):
+            return None
+        logger.error("Service unavailable: %s", exception.__class__.__name__)
+        response: HttpResponse = render(request, "503.html", status=503)
+        response["Retry-After"] = "60"
+        response["Cache-Control"] = "no-store"
+        return response
 
 
 class VendorMiddleware:

@@ -21,11 +21,14 @@ DEBUG = env.bool("DEBUG", default=False)
 # missing one stops the process with a message naming every missing setting.
 # EMAIL_URL too: the fallback prints mail, and access links must never end up
 # in a production log.
-_DEMO_DEFAULTS = {
+_DEMO_DEFAULTS: dict[str, str] = {
     "SECRET_KEY": "demo-insecure-key-do-not-use-in-production-3c7f1b2e9a",
     "ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
     "SITE_URL": "http://127.0.0.1:8000",
     "EMAIL_URL": "",
+    # The demo's own key, public like the demo SECRET_KEY; production sets
+    # its own (secrets are no longer derived from SECRET_KEY).
+    "FIELD_ENCRYPTION_KEYS": "ZGVtby1vbmx5LWZpZWxkLWVuY3J5cHRpb24ta2V5LTE=",
 }
 _missing = [name for name in _DEMO_DEFAULTS if not env.str(name, default="")]
 if _missing and not DEBUG:
@@ -58,6 +61,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "hub.middleware.ControlCharacterMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -68,6 +72,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "hub.middleware.ContentSecurityPolicyMiddleware",
     "hub.middleware.VendorMiddleware",
+    "hub.middleware.ServiceUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "hub.urls"
@@ -100,6 +105,12 @@ DATABASES = {
 if not env.str("DATABASE_URL", default=""):
     VAR_DIR.mkdir(exist_ok=True)  # the embedded database's folder, on a fresh clone
 _postgres = DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+if _postgres:
+    # Database down: fail within seconds (a readiness probe and a person
+    # waiting for a page both need an answer), not after the OS's minutes.
+    DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env.int(
+        "DATABASE_CONNECT_TIMEOUT", default=3
+    )
 if _postgres and env.bool("DATABASE_POOL", default=True):
     # Django's psycopg pool: connections are reused across requests
     # without CONN_MAX_AGE (which must stay 0 with a pool).
@@ -107,7 +118,7 @@ if _postgres and env.bool("DATABASE_POOL", default=True):
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
         "min_size": env.int("DATABASE_POOL_MIN", default=2),
         "max_size": env.int("DATABASE_POOL_MAX", default=10),
-        "timeout": env.int("DATABASE_POOL_TIMEOUT", default=10),
+        "timeout": env.int("DATABASE_POOL_TIMEOUT", default=5),
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -120,6 +131,8 @@ if REDIS_URL:
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="hub"),
+            # Redis down must be a quick 503, not a request that hangs.
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
         }
     }
 else:
@@ -163,6 +176,24 @@ CELERY_TASK_ROUTES["billing.tasks.credit_note_pdf_render_task"] = {"queue": CELE
 # marked failed for staff; raw bodies are kept this many days.
 WEBHOOK_MAX_RETRIES = env.int("WEBHOOK_MAX_RETRIES", default=8)
 WEBHOOK_BODY_RETENTION_DAYS = env.int("WEBHOOK_BODY_RETENTION_DAYS", default=90)
+# A task whose worker was killed (unacked, acks_late) is handed out again
+# after this many seconds; Redis's default is an hour. It must exceed the
+# longest task (a PDF render or an import page), or a slow task runs twice.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=5 * 60),
+    "socket_connect_timeout": 2,
+    "socket_timeout": 5,
+}
+# Hardening: sign-in records past their use.
+CELERY_BEAT_SCHEDULE |= {
+    "purge-expired-sessions-and-old-links": {
+        "task": "magiclinks.tasks.access_records_purge_task",
+        "schedule": 24 * 60 * 60,
+    },
+}
+# Publishing a task with Redis down fails within seconds instead of hanging
+# the request (the caller answers 503, see hub.middleware).
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0.2, "interval_step": 0.5}
 
 # Mail. In DEBUG without EMAIL_URL (production requires it), mail is printed
 # and kept under var/mail so the demo's /_dev/mail/ page can show it.
@@ -198,7 +229,7 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = VAR_DIR / "staticfiles"
+STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(VAR_DIR / "staticfiles")))
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
 STORAGES = {
@@ -230,6 +261,25 @@ HUB_SESSION_IDLE = env.int("HUB_SESSION_IDLE", default=30 * 60)
 HUB_SESSION_MAX_AGE = env.int("HUB_SESSION_MAX_AGE", default=12 * 60 * 60)
 ACCESS_LINK_MAX_AGE = env.int("ACCESS_LINK_MAX_AGE", default=60 * 60)
 
+
+def _rate(name: str, default: str) -> tuple[int, int]:
+    """A rate limit from the environment as "<requests>/<seconds>"."""
+    value = env.str(name, default=default)
+    try:
+        count, window = (int(part) for part in value.split("/"))
+    except ValueError:
+        raise ImproperlyConfigured(f'{name} must look like "5/3600" (requests/seconds).') from None
+    if count < 1 or window < 1:
+        raise ImproperlyConfigured(f"{name} needs at least one request in at least one second.")
+    return count, window
+
+
+# Rate limits (magiclinks/ratelimit.py), tunable per deployment.
+HUB_ACCESS_RATE_PER_EMAIL = _rate("HUB_ACCESS_RATE_PER_EMAIL", "5/3600")
+HUB_ACCESS_RATE_PER_IP = _rate("HUB_ACCESS_RATE_PER_IP", "30/600")
+HUB_CODE_RATE_PER_IP = _rate("HUB_CODE_RATE_PER_IP", "20/600")
+HUB_CODE_WRONG_RATE_PER_EMAIL = _rate("HUB_CODE_WRONG_RATE_PER_EMAIL", "10/3600")
+
 # Security headers. Production defaults are strict; a deployment that
 # terminates TLS at a proxy sets SECURE_PROXY_SSL_HEADER=true.
 _secure = not DEBUG
@@ -246,14 +296,65 @@ SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 if env.bool("SECURE_PROXY_SSL_HEADER", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# The proxies in front of the app (CIDRs): X-Forwarded-For is believed only
+# for hops of these networks (vendors/clientip.py). Empty: REMOTE_ADDR is the
+# client, which is right only when nothing sits in front of gunicorn.
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
 SILENCED_SYSTEM_CHECKS: list[str] = []
 if SECURE_HSTS_SECONDS and not SECURE_HSTS_PRELOAD:
     # Preloading is a deliberate, hard-to-undo choice left to the operator.
     SILENCED_SYSTEM_CHECKS.append("security.W021")
 
 # Keys for the processor secrets stored in the database (Fernet). The first
-# key encrypts; all of them decrypt, so a key can be rotated by prepending.
-FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[])
+# key encrypts; all of them decrypt, so a key is rotated by prepending it and
+# running `manage.py rotate_encryption_key`. Required outside DEBUG.
+FIELD_ENCRYPTION_DEMO_KEY = _DEMO_DEFAULTS["FIELD_ENCRYPTION_KEYS"]
+FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[FIELD_ENCRYPTION_DEMO_KEY])
+try:
+    from cryptography.fernet import Fernet
+
+    for _key in FIELD_ENCRYPTION_KEYS:
+        Fernet(_key)
+except ValueError:
+    raise ImproperlyConfigured(
+        "FIELD_ENCRYPTION_KEYS must be Fernet keys (32 url-safe base64-encoded bytes), "
+        "separated by commas; make one with "
+        "`python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key())'`."
+    ) from None
+
+# What would be fine in the demo and is unsafe in production: tasks run in
+# the web process (a slow SMTP server holds up the answer, and the access
+# form's timing tells known emails apart), rate limits counted per process
+# (each worker allows the full limit), mail printed to the log (access links
+# in the log). Outside DEBUG each one stops the process unless its ALLOW_
+# setting says the operator chose it; `check --deploy` reports them too
+# (hub/checks.py).
+ALLOW_EAGER_TASKS = env.bool("ALLOW_EAGER_TASKS", default=DEBUG)
+ALLOW_LOCMEM_RATE_LIMITS = env.bool("ALLOW_LOCMEM_RATE_LIMITS", default=DEBUG)
+ALLOW_CONSOLE_EMAIL = env.bool("ALLOW_CONSOLE_EMAIL", default=DEBUG)
+UNSAFE_DEFAULTS: list[str] = []
+if CELERY_TASK_ALWAYS_EAGER and not ALLOW_EAGER_TASKS:
+    UNSAFE_DEFAULTS.append(
+        "tasks run eagerly in the web process (set REDIS_URL, or ALLOW_EAGER_TASKS=1)"
+    )
+if CACHES["default"]["BACKEND"].endswith("LocMemCache") and not ALLOW_LOCMEM_RATE_LIMITS:
+    UNSAFE_DEFAULTS.append(
+        "rate limits are counted per process (set REDIS_URL, or ALLOW_LOCMEM_RATE_LIMITS=1)"
+    )
+CONSOLE_EMAIL_BACKENDS = {
+    "django.core.mail.backends.console.EmailBackend",
+    "hub.devmail.DevMailBackend",
+}
+if EMAIL_BACKEND in CONSOLE_EMAIL_BACKENDS and not ALLOW_CONSOLE_EMAIL:
+    UNSAFE_DEFAULTS.append(
+        "mail is printed to the log (set EMAIL_URL=smtp://..., or ALLOW_CONSOLE_EMAIL=1)"
+    )
+if UNSAFE_DEFAULTS and not DEBUG:
+    raise ImproperlyConfigured(
+        "Customer Hub refuses to start with DEBUG off and unsafe defaults: "
+        + "; ".join(UNSAFE_DEFAULTS)
+        + "."
+    )
 
 # Processors. Production leaves the *_BASE settings unset; tests and the demo
 # point the official SDKs at local fakes.

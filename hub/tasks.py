@@ -5,8 +5,10 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.utils import timezone
 
+from vendors.mail import MAIL_TASK_OPTIONS
 
-@shared_task(acks_late=True)
+
+@shared_task(**MAIL_TASK_OPTIONS)
 def diagnostic_email_send(to: str) -> None:
     """Send a plain diagnostic email to `to`.
 

@@ -3,6 +3,7 @@
 import email
 import email.policy
 import mimetypes
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path, PurePosixPath
 
 from django.conf import settings
@@ -19,22 +20,55 @@ def healthz(request: HttpRequest) -> HttpResponse:
     return HttpResponse("ok", content_type="text/plain")
 
 
+READYZ_TIMEOUT = 1  # seconds per service: the probe answers within 2 s
+
+
+def _database_ping() -> None:
+    """SELECT 1 on a connection of its own with a one-second connect timeout:
+    the pool would wait for a free connection for longer than a probe may."""
+    if connection.vendor != "postgresql":
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT 1")
+        finally:
+            connection.close()  # this thread's own connection
+        return
+    import psycopg
+
+    db = connection.settings_dict
+    with psycopg.connect(
+        dbname=db["NAME"],
+        user=db.get("USER") or None,
+        password=db.get("PASSWORD") or None,
+        host=db.get("HOST") or None,
+        port=db.get("PORT") or None,
+        connect_timeout=READYZ_TIMEOUT,
+    ) as conn:
+        conn.execute("SELECT 1")
+
+
 @never_cache
 def readyz(request: HttpRequest) -> JsonResponse:
     """The database and, when configured, Redis answer; 503 names what is down."""
     checks: dict[str, str] = {}
+    # In a thread with an overall deadline: a connect timeout applies per
+    # attempt, and libpq may make two (SSL, then plain).
+    pool = ThreadPoolExecutor(max_workers=1)
     try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
+        pool.submit(_database_ping).result(timeout=READYZ_TIMEOUT + 0.5)
         checks["database"] = "ok"
     except Exception:  # any failure to reach the database means not ready
         checks["database"] = "down"
+    finally:
+        pool.shutdown(wait=False)
     if settings.REDIS_URL:
         import redis
 
         try:
             redis.Redis.from_url(
-                settings.REDIS_URL, socket_timeout=1, socket_connect_timeout=1
+                settings.REDIS_URL,
+                socket_timeout=READYZ_TIMEOUT,
+                socket_connect_timeout=READYZ_TIMEOUT,
             ).ping()
             checks["redis"] = "ok"
         except redis.RedisError:

@@ -5,10 +5,13 @@ Under that policy browsers send `Origin: null` with the page's own form posts
 (Fetch: the origin is serialised as null when the policy is no-referrer),
 which Django's CsrfViewMiddleware rejects as a foreign origin - and on HTTPS,
 without an Origin, it would demand a Referer the policy withholds. So these
-views accept `Origin: null` when the browser itself says the post is
-same-origin (Sec-Fetch-Site), or says nothing (older browsers); the CSRF
-token check (cookie + form field, the cookie SameSite=Lax) still applies to
-every post. Any real origin is checked exactly as Django does.
+views accept `Origin: null` only when the browser itself says the post is
+same-origin (Sec-Fetch-Site). Without that header the post is refused (fails
+closed): `Origin: null` is also what a sandboxed iframe or a data: page of
+another site sends, and every browser that sends `Origin: null` for
+no-referrer pages sends Sec-Fetch-Site too. The CSRF token check (cookie +
+form field, the cookie SameSite=Lax) still applies to every post. Any real
+origin is checked exactly as Django does.
 """
 
 from django.middleware.csrf import CsrfViewMiddleware
@@ -22,7 +25,7 @@ class AccessCsrfMiddleware(CsrfViewMiddleware):
     # rule (the token, the Referer on HTTPS) exactly Django's.
     def _origin_verified(self, request) -> bool:
         if request.META.get("HTTP_ORIGIN") == "null":
-            return request.META.get("HTTP_SEC_FETCH_SITE", "same-origin") == "same-origin"
+            return request.META.get("HTTP_SEC_FETCH_SITE") == "same-origin"
         return super()._origin_verified(request)  # type: ignore[misc]
 
 

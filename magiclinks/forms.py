@@ -6,6 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from billing.models import normalize_email
+from vendors.validators import form_refuse_control_characters
 
 from .sessions import hub_next_path
 from .tokens import CODE_DIGITS
@@ -25,6 +26,7 @@ class AccessRequestForm(forms.Form):
     def __init__(self, *args, vendor, **kwargs):
         super().__init__(*args, **kwargs)
         self.vendor = vendor
+        form_refuse_control_characters(self)
 
     def clean_email(self) -> str:
         return normalize_email(self.cleaned_data["email"])
@@ -41,6 +43,10 @@ class AccessCodeForm(forms.Form):
         max_length=20,
         error_messages={"required": _("Enter the 6-digit code from the email.")},
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        form_refuse_control_characters(self)
 
     def clean_code(self) -> str:
         # People copy "123 456" or "123-456" from the email: keep the digits.

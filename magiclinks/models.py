@@ -51,3 +51,46 @@ class AccessLink(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_purpose_display()} for customer {self.customer_id}"
+
+
+class EmailChange(models.Model):
+    """A new email a customer asked for, waiting for its confirmation link.
+
+    The token follows the access links' rules: 256 bits from `secrets`,
+    stored as its SHA-256 only, one hour, one use, and a GET never uses it
+    (the confirmation page's button POSTs). The customer's email changes only
+    when the link is opened: a typo cannot lock the customer out, and a
+    hijacked session cannot move the account to another mailbox.
+    """
+
+    vendor = models.ForeignKey(Vendor, on_delete=models.CASCADE, related_name="email_changes")
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="email_changes")
+    new_email = models.EmailField(max_length=254)
+    token_hash = models.CharField(max_length=64, unique=True)
+    request_id = models.UUIDField(unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("email change")
+
+    def __str__(self) -> str:
+        return f"Email change for customer {self.customer_id}"
+
+
+class CustomerSession(models.Model):
+    """Which session keys a customer signed in with, so that a confirmed
+    email change can end the customer's other sessions on the server."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+    session_key = models.CharField(max_length=40, db_index=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("customer session")
+
+    def __str__(self) -> str:
+        return f"Session of customer {self.customer_id}"

@@ -17,6 +17,9 @@ from django.utils import timezone
 ACCESS_PER_EMAIL = ("HUB_ACCESS_RATE_PER_EMAIL", (5, 60 * 60))
 ACCESS_PER_IP = ("HUB_ACCESS_RATE_PER_IP", (30, 10 * 60))
 CODE_PER_IP = ("HUB_CODE_RATE_PER_IP", (20, 10 * 60))
+# Wrong codes per (vendor, email), across all of that customer's links: five
+# tries per link times a fresh link every few minutes would otherwise add up.
+CODE_WRONG_PER_EMAIL = ("HUB_CODE_WRONG_RATE_PER_EMAIL", (10, 60 * 60))
 
 
 @dataclass(frozen=True)
@@ -31,6 +34,21 @@ def _limit(rule: tuple[str, tuple[int, int]]) -> tuple[int, int]:
     return int(count), int(window)
 
 
+def _key(scope: str, identity: str, window: int) -> tuple[str, int, int]:
+    now = int(timezone.now().timestamp())
+    start = now - now % window
+    digest = hashlib.sha256(identity.encode()).hexdigest()[:32]
+    return f"rl:{scope}:{digest}:{start}", start, now
+
+
+def rate_limit_reached(*, scope: str, identity: str, rule: tuple[str, tuple[int, int]]) -> bool:
+    """Has `identity` used up its window in `scope`? Reads, counts nothing
+    (for limits that count failures only, after the fact)."""
+    count, window = _limit(rule)
+    key, _, _ = _key(scope, identity, window)
+    return int(cache.get(key) or 0) >= count
+
+
 def rate_limit_hit(*, scope: str, identity: str, rule: tuple[str, tuple[int, int]]) -> Verdict:
     """Count one request of `identity` in `scope`; refuse it once over the limit.
 
@@ -40,10 +58,7 @@ def rate_limit_hit(*, scope: str, identity: str, rule: tuple[str, tuple[int, int
     customer, so the limit itself reveals nothing.
     """
     count, window = _limit(rule)
-    now = int(timezone.now().timestamp())
-    start = now - now % window
-    digest = hashlib.sha256(identity.encode()).hexdigest()[:32]
-    key = f"rl:{scope}:{digest}:{start}"
+    key, start, now = _key(scope, identity, window)
     # add() is a no-op when the key exists; incr() is atomic in Redis.
     cache.add(key, 0, timeout=window + 5)
     try:

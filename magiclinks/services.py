@@ -20,6 +20,7 @@ from billing.models import AuditEvent, Customer, normalize_email
 from vendors.mail import mail_send
 from vendors.models import Vendor
 
+from . import ratelimit
 from .models import AccessLink
 from .selectors import CODE_MAX_ATTEMPTS, access_link_for_binding, access_link_usable
 from .sessions import customer_from_session, customer_login, customer_logout
@@ -73,12 +74,11 @@ def _access_link_create(
     next_path: str = "",
     with_code: bool = True,
 ) -> tuple[AccessLink, str, str]:
-    """A new link for `customer`, revoking their older unused ones: only the
-    latest email works, so an old one found in a mailbox later is worthless."""
+    """A new link for `customer`. Their older unused links stay valid: a
+    customer who asks twice and clicks the first email, or a vendor pressing
+    Send Profile Link twice, must not get "used or expired". All of them end
+    when one is used (see _use), and each expires within the hour anyway."""
     now = timezone.now()
-    AccessLink.objects.filter(
-        customer=customer, used_at__isnull=True, revoked_at__isnull=True
-    ).update(revoked_at=now)
     token = token_new()
     code = code_new() if with_code else ""
     token_hash = secret_hash(token)
@@ -194,16 +194,32 @@ def profile_link_send(*, request_id: str, customer: Customer) -> AccessLink | No
 
 
 def _use(link: AccessLink) -> bool:
-    """Mark the link used, once. The conditions are checked by the UPDATE
-    itself, so of two concurrent redemptions exactly one changes the row
-    (the second waits for the first's row lock, then finds it used)."""
+    """Mark the link used, once, and revoke the customer's other unused links.
+
+    The conditions are checked by the UPDATE itself, so of two concurrent
+    redemptions exactly one changes the row (the second waits for the
+    first's row lock, then finds it used). Revoking the others in the same
+    transaction means that once the customer is in, no other email in their
+    mailbox (or in a scanner's log) opens the hub again.
+    """
     now = timezone.now()
-    return (
-        AccessLink.objects.filter(
-            pk=link.pk, used_at__isnull=True, revoked_at__isnull=True, expires_at__gt=now
-        ).update(used_at=now)
-        == 1
-    )
+    with transaction.atomic():
+        used = (
+            AccessLink.objects.filter(
+                pk=link.pk, used_at__isnull=True, revoked_at__isnull=True, expires_at__gt=now
+            ).update(used_at=now)
+            == 1
+        )
+        if used:
+            access_links_revoke(customer=link.customer, now=now)
+    return used
+
+
+def access_links_revoke(*, customer: Customer, now=None) -> int:
+    """End every unused link of `customer`; returns how many ended."""
+    return AccessLink.objects.filter(
+        customer=customer, used_at__isnull=True, revoked_at__isnull=True
+    ).update(revoked_at=now or timezone.now())
 
 
 def _sign_in(request: HttpRequest, link: AccessLink, *, method: str) -> None:
@@ -235,6 +251,12 @@ def access_link_is_bound(*, link: AccessLink, binding: str | None) -> bool:
     return hashes_match(link.binding_hash, secret_hash(binding))
 
 
+# What an unknown binding is compared against, so that a code typed after
+# asking for an unknown email costs the same work as one for a customer.
+_DUMMY_TOKEN_HASH = secret_hash("magiclinks.services.dummy-token")
+_DUMMY_CODE_HASH = code_hash(token_hash=_DUMMY_TOKEN_HASH, code="dummy")
+
+
 def access_code_redeem(
     *, request: HttpRequest, vendor: Vendor, binding: str | None, code: str
 ) -> AccessLink | None:
@@ -243,24 +265,37 @@ def access_code_redeem(
     The code is found through the browser's binding cookie, never by the code
     alone (a million codes would be guessed across all links). Each try is
     counted before the comparison, atomically, so even concurrent guesses
-    get at most CODE_MAX_ATTEMPTS tries at one code.
+    get at most CODE_MAX_ATTEMPTS tries at one code; wrong codes are also
+    capped per (vendor, email) across all of the customer's links.
+
+    A binding with no link (the email typed was not a customer's) goes
+    through the same steps - the counter UPDATE, the HMAC and comparison,
+    the limit and the audit row - against a dummy, so the answer takes the
+    same time and the code form does not tell which emails are customers.
     """
     link = access_link_for_binding(vendor=vendor, binding=binding or "")
-    if link is None:
-        return None
-    counted = AccessLink.objects.filter(pk=link.pk, attempts__lt=CODE_MAX_ATTEMPTS).update(
+    if link is not None:
+        identity = f"{vendor.pk}:{link.customer.email}"
+        pk, token_hash, stored_hash = link.pk, link.token_hash, link.code_hash
+    else:
+        identity = f"{vendor.pk}:binding:{secret_hash(binding or '')}"
+        pk, token_hash, stored_hash = 0, _DUMMY_TOKEN_HASH, _DUMMY_CODE_HASH
+    rule = ratelimit.CODE_WRONG_PER_EMAIL
+    capped = ratelimit.rate_limit_reached(scope="code-email", identity=identity, rule=rule)
+    counted = AccessLink.objects.filter(pk=pk, attempts__lt=CODE_MAX_ATTEMPTS).update(
         attempts=F("attempts") + 1
     )
-    if not counted:
-        return None
-    if not hashes_match(link.code_hash, code_hash(token_hash=link.token_hash, code=code)):
+    matches = hashes_match(stored_hash, code_hash(token_hash=token_hash, code=code))
+    if link is None or not counted or capped or not matches:
+        if not capped:
+            ratelimit.rate_limit_hit(scope="code-email", identity=identity, rule=rule)
         audit_record(
             vendor=vendor,
             action="access.code_failed",
             actor=CUSTOMER,
-            customer=link.customer,
+            customer=link.customer if link else None,
             request=request,
-            details={"attempt": link.attempts + 1},
+            details={"attempt": link.attempts + 1 if link else None, "capped": capped},
         )
         return None
     if not _use(link):
@@ -363,3 +398,25 @@ def api_profile_link_queue(*, customer: Customer, api_key_name: str) -> None:
     transaction.on_commit(
         partial(profile_link_send_task.delay, str(uuid.uuid4()), customer.pk), robust=True
     )
+
+
+PURGE_AFTER = timedelta(days=30)
+
+
+def access_records_purge(*, now=None) -> dict[str, int]:
+    """Delete what sign-in leaves behind once it is of no use: expired
+    sessions, access links and email changes created more than 30 days ago
+    (long expired; the audit trail keeps what happened), and the record of
+    session keys that no longer exist. Safe to run at any time, twice."""
+    from django.contrib.sessions.models import Session
+
+    from .models import CustomerSession, EmailChange
+
+    now = now or timezone.now()
+    cutoff = now - PURGE_AFTER
+    sessions, _ = Session.objects.filter(expire_date__lt=now).delete()
+    links, _ = AccessLink.objects.filter(created_at__lt=cutoff).delete()
+    changes, _ = EmailChange.objects.filter(created_at__lt=cutoff).delete()
+    live = Session.objects.values("session_key")
+    keys, _ = CustomerSession.objects.exclude(session_key__in=live).delete()
+    return {"sessions": sessions, "links": links, "email_changes": changes, "session_keys": keys}

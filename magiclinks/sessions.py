@@ -7,12 +7,15 @@ after HUB_SESSION_MAX_AGE seconds in any case.
 """
 
 import functools
+import posixpath
 from collections.abc import Callable
-from urllib.parse import urlencode
+from typing import TypeVar
+from urllib.parse import quote, unquote, urlencode
 
 from django.conf import settings
 from django.http import HttpRequest
 from django.http.response import HttpResponseBase
+from django.middleware.csrf import rotate_token
 from django.shortcuts import redirect
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -27,6 +30,8 @@ class CustomerRequest(VendorRequest):
 
     customer: Customer
 
+
+_Response = TypeVar("_Response", bound=HttpResponseBase)
 
 SESSION_KEY = "hub_customers"
 
@@ -51,14 +56,25 @@ def _now() -> int:
 def customer_login(request: HttpRequest, *, customer: Customer) -> None:
     """Sign `customer` in to their vendor's hub in this browser.
 
-    The session key is rotated so that a session id planted before sign-in
-    (session fixation) is worthless afterwards.
+    The session is flushed - its data dropped and its key replaced - rather
+    than only given a new key: a session planted before sign-in (fixation)
+    could otherwise carry an attacker's sign-in at another vendor, or any
+    other value, into the customer's session. Sign-ins at other vendors in
+    this browser end with it; the person signs in there again. The CSRF token
+    is rotated too, so a token read before sign-in is worthless after.
     """
-    request.session.cycle_key()
+    request.session.flush()
+    rotate_token(request)
     now = _now()
-    entries = dict(_entries(request))
-    entries[str(customer.vendor_id)] = {"customer": customer.pk, "since": now, "seen": now}
-    request.session[SESSION_KEY] = entries
+    request.session[SESSION_KEY] = {
+        str(customer.vendor_id): {"customer": customer.pk, "since": now, "seen": now}
+    }
+    # Saved now, for its key: a confirmed email change ends the customer's
+    # other sessions by these keys.
+    request.session.save()
+    from .models import CustomerSession
+
+    CustomerSession.objects.create(customer=customer, session_key=request.session.session_key or "")
 
 
 def customer_logout(request: HttpRequest, *, vendor) -> None:
@@ -105,25 +121,51 @@ def customer_from_session(request: HttpRequest, *, vendor) -> tuple[Customer | N
     return customer, None
 
 
+def _is_clean(text: str) -> bool:
+    return not any(ord(ch) < 32 or ord(ch) == 127 for ch in text)
+
+
 def hub_next_path(value: str | None, *, vendor) -> str:
-    """`value` when it is a path inside `vendor`'s hub, else the hub root.
+    """`value` normalised, when it is a path inside `vendor`'s hub; else the hub root.
 
     Only same-hub paths are honoured: an open redirect from a sign-in page is
     a phisher's favourite tool, and a path into another vendor's hub would
-    carry the person somewhere they did not sign in.
+    carry the person somewhere they did not sign in. The check is made on
+    what a browser would resolve: percent-encoding is undone (browsers treat
+    `%2e%2e` as `..`), dot segments are resolved, and backslashes (which
+    browsers read as slashes) or doubled slashes (`//host` is another site)
+    refuse the value outright.
     """
     home = vendor.hub_path
+    if not value or len(value) > 500:
+        return home
+    path, sep, query = value.partition("?")
+    decoded = path
+    for _ in range(3):  # %252e%252e and the like, decoded by some proxies
+        decoded = unquote(decoded)
     if (
-        not value
-        or len(value) > 500
-        or not value.startswith(home)
-        or "\\" in value
-        or any(ord(ch) < 32 for ch in value)
-        or "/../" in value
-        or not url_has_allowed_host_and_scheme(value, allowed_hosts=set())
+        not decoded.startswith("/")
+        or "\\" in decoded
+        or "//" in decoded
+        or not _is_clean(decoded)
+        or not _is_clean(unquote(query))
     ):
         return home
-    return value
+    normal = posixpath.normpath(decoded)
+    if decoded.endswith("/") and not normal.endswith("/"):
+        normal += "/"
+    if not normal.startswith(home) or not url_has_allowed_host_and_scheme(
+        normal, allowed_hosts=set()
+    ):
+        return home
+    return quote(normal, safe="/:@!$&'()*+,;=-._~") + sep + query
+
+
+def signed_in_headers(response: _Response) -> _Response:
+    """A signed-in page or download is the customer's alone: no shared cache
+    may keep it, and no browser cache may show it after sign-out."""
+    response["Cache-Control"] = "no-store, private"
+    return response
 
 
 def customer_required(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
@@ -139,6 +181,6 @@ def customer_required(view: Callable[..., HttpResponseBase]) -> Callable[..., Ht
                 query["ended"] = ended
             return redirect(f"{request.vendor.hub_path}?{urlencode(query)}")
         request.customer = customer
-        return view(request, *args, **kwargs)
+        return signed_in_headers(view(request, *args, **kwargs))
 
     return wrapper

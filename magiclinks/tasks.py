@@ -1,20 +1,15 @@
 """Background work of passwordless access. Tasks take ids, load what they
 need and call one service; each is safe to run twice (see the services)."""
 
-from smtplib import SMTPException
-
 from celery import shared_task
 
 from billing.models import Customer
+from vendors.mail import MAIL_TASK_OPTIONS
 from vendors.models import Vendor
 
 from . import services
 
-RETRY = {
-    "autoretry_for": (SMTPException, ConnectionError, TimeoutError),
-    "retry_backoff": True,
-    "max_retries": 5,
-}
+RETRY = MAIL_TASK_OPTIONS
 
 
 @shared_task(**RETRY)
@@ -47,3 +42,19 @@ def profile_link_send_task(request_id: str, customer_id: int) -> None:
     if customer is None:
         return
     services.profile_link_send(request_id=request_id, customer=customer)
+
+
+@shared_task(**RETRY)
+def email_change_send_task(request_id: str, customer_id: int, new_email: str) -> None:
+    from .email_changes import email_change_send
+
+    customer = Customer.objects.select_related("vendor").filter(pk=customer_id).first()
+    if customer is None:
+        return
+    email_change_send(request_id=request_id, customer=customer, new_email=new_email)
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def access_records_purge_task() -> None:
+    """Run daily by Celery beat (CELERY_BEAT_SCHEDULE)."""
+    services.access_records_purge()

@@ -10,4 +10,5 @@ urlpatterns = [
     path("access/<str:token>/", views.access_link, name="access_link"),
     path("access/api/<str:token>/", api_link_views.api_link, name="api_link"),
     path("signout/", views.signout, name="signout"),
+    path("email/<str:token>/", views.email_confirm, name="email_confirm"),
 ]

@@ -7,6 +7,7 @@ address bar must not travel to another site) and `Cache-Control: no-store`
 """
 
 import functools
+import logging
 
 from django.conf import settings
 from django.http import HttpResponse, HttpResponseRedirect
@@ -15,7 +16,7 @@ from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from billing.audit import client_ip
+from vendors.clientip import client_ip, client_ip_key
 from vendors.http import VendorRequest
 
 from . import ratelimit
@@ -33,6 +34,7 @@ from .services import (
 from .sessions import ENDED_REASONS, ENDED_SIGNED_OUT, hub_next_path
 
 BINDING_COOKIE = "hub_access"
+logger = logging.getLogger(__name__)
 
 
 def access_headers(view):
@@ -83,6 +85,13 @@ def _rate_limited(request: VendorRequest, verdict: ratelimit.Verdict) -> HttpRes
     minutes = max(1, -(-verdict.retry_after // 60))
     response = render(request, "magiclinks/rate_limited.html", {"minutes": minutes}, status=429)
     response["Retry-After"] = str(verdict.retry_after)
+    # A limit doing its job is not a warning: one abuser's thousand 429s
+    # must not flood the warnings operators read. Logged here at INFO, and
+    # marked so that Django does not log it again at WARNING.
+    logger.info(
+        "Rate limited: %s", request.resolver_match.url_name if request.resolver_match else ""
+    )
+    response._has_been_logged = True  # type: ignore[attr-defined]
     return response
 
 
@@ -103,7 +112,7 @@ def access_request(request: VendorRequest, account: str) -> HttpResponse:
         return _render_form(request, form)
     ip = client_ip(request)
     for scope, identity, rule in [
-        ("access-ip", ip or "", ratelimit.ACCESS_PER_IP),
+        ("access-ip", client_ip_key(ip), ratelimit.ACCESS_PER_IP),
         # Counted for every address typed, customer or not: the limit itself
         # must not tell the two apart.
         ("access-email", f"{vendor.pk}:{form.cleaned_data['email']}", ratelimit.ACCESS_PER_EMAIL),
@@ -154,7 +163,7 @@ def access_code(request: VendorRequest, account: str) -> HttpResponse:
     if not form.is_valid():
         return _check_email(request, form)
     verdict = ratelimit.rate_limit_hit(
-        scope="code-ip", identity=client_ip(request) or "", rule=ratelimit.CODE_PER_IP
+        scope="code-ip", identity=client_ip_key(client_ip(request)), rule=ratelimit.CODE_PER_IP
     )
     if not verdict.allowed:
         return _rate_limited(request, verdict)
@@ -200,7 +209,9 @@ def access_link(request: VendorRequest, account: str, token: str) -> HttpRespons
     ):
         link = access_link_redeem(request=request, vendor=vendor, token=token)
         return _signed_in(request, link) if link else _link_invalid(request)
-    return render(request, "magiclinks/continue.html")
+    # Name the account: a link forwarded, or planted by someone who wants the
+    # person to work in *their* account, must say whose hub it opens.
+    return render(request, "magiclinks/continue.html", {"account_email": link.customer.email})
 
 
 @require_POST
@@ -210,3 +221,20 @@ def signout(request: VendorRequest, account: str) -> HttpResponse:
     response = HttpResponseRedirect(f"{request.vendor.hub_path}?ended={ENDED_SIGNED_OUT}")
     response.status_code = 303
     return response
+
+
+@access_csrf_protect
+@require_http_methods(["GET", "HEAD", "POST"])
+@access_headers
+def email_confirm(request: VendorRequest, account: str, token: str) -> HttpResponse:
+    """The link sent to a new email address. GET and HEAD only show a Confirm
+    button (a mail scanner must not make the change); the POST makes it."""
+    from .email_changes import EMAIL_CHANGE_INVALID, email_change_confirm, email_change_usable
+
+    if request.method == "POST":
+        outcome = email_change_confirm(request=request, vendor=request.vendor, token=token)
+        return render(request, "magiclinks/email_confirm.html", {"outcome": outcome})
+    change = email_change_usable(vendor=request.vendor, token=token)
+    if change is None:
+        return render(request, "magiclinks/email_confirm.html", {"outcome": EMAIL_CHANGE_INVALID})
+    return render(request, "magiclinks/email_confirm.html", {"new_email": change.new_email})

@@ -23,6 +23,7 @@ from django.utils.translation import ngettext
 
 from .api_keys import KEY_MARKER, api_key_create, api_key_revoke, api_keys_active
 from .branding import MIN_CONTRAST, WHITE, contrast_ratio, logo_clean, readable_text_color
+from .fields import SecretUnavailable, undecryptable_fields
 from .models import API_KEYS_PER_VENDOR, ApiKey, Vendor, VendorMembership
 
 OWNER = VendorMembership.Role.OWNER
@@ -192,9 +193,10 @@ class VendorAdmin(NotFoundForOthersMixin, admin.ModelAdmin):
         "stripe_webhook_secret_stored",
         "stripe_webhook_secret_previous_stored",
         "paypal_client_secret_stored",
+        "secrets_status",
     ]
     fieldsets = [
-        (None, {"fields": ["name", "slug", "hub_link", "hub_preview"]}),
+        (None, {"fields": ["name", "slug", "hub_link", "hub_preview", "secrets_status"]}),
         (
             _("Branding and contact"),
             {
@@ -306,7 +308,10 @@ class VendorAdmin(NotFoundForOthersMixin, admin.ModelAdmin):
     def _stored(self, obj, name: str) -> str:
         # Write-only secrets: only whether one is stored, and its last four
         # characters, so an owner can tell which key is in use.
-        value = getattr(obj, name, "") if obj is not None and obj.pk else ""
+        try:
+            value = getattr(obj, name, "") if obj is not None and obj.pk else ""
+        except SecretUnavailable:
+            return str(_("Stored, but it cannot be decrypted: enter it again."))
         if not value:
             return str(_("Not set"))
         return str(_("Stored, ending in …%(last4)s")) % {"last4": value[-4:]}
@@ -326,6 +331,20 @@ class VendorAdmin(NotFoundForOthersMixin, admin.ModelAdmin):
     @admin.display(description=_("stored"))
     def paypal_client_secret_stored(self, obj):
         return self._stored(obj, "paypal_client_secret")
+
+    @admin.display(description=_("Stored secrets"))
+    def secrets_status(self, obj):
+        # A secret no key opens (FIELD_ENCRYPTION_KEYS lost or changed) is said
+        # here, by name, so the vendor can enter it again; nothing else breaks.
+        broken = undecryptable_fields(obj) if obj and obj.pk else []
+        if not broken:
+            return _("All stored secrets can be read.")
+        names = ", ".join(str(field.verbose_name) for field in broken)
+        return format_html(
+            '<strong class="errornote">{}</strong>',
+            _("Cannot be decrypted with the configured keys: %(names)s. Enter them again.")
+            % {"names": names},
+        )
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change, **kwargs)

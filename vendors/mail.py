@@ -9,6 +9,7 @@ the vendor's language, and carries no remote images (no tracking pixels).
 
 from email.mime.image import MIMEImage
 from email.utils import formataddr, parseaddr
+from smtplib import SMTPException
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -17,6 +18,20 @@ from django.utils import translation
 
 from .formatting import vendor_language
 from .models import Vendor
+
+# Options of every Celery task that sends mail. An SMTP server that is down
+# (or refuses us for a while) must not lose a sign-in link or a notice: the
+# task retries with exponential backoff, capped at an hour between tries,
+# for more than six hours in all (1 + 2 + ... + 2048 s, then hourly: 24 tries
+# add up to about 15 hours). No jitter, so the schedule is what this says.
+MAIL_TASK_OPTIONS: dict = {
+    "autoretry_for": (SMTPException, OSError),
+    "retry_backoff": True,
+    "retry_backoff_max": 60 * 60,
+    "retry_jitter": False,
+    "max_retries": 24,
+    "acks_late": True,
+}
 
 
 def mail_send(*, vendor: Vendor, to: str, template: str, context: dict | None = None) -> None:

@@ -102,9 +102,10 @@ def test_it_embeds_the_sellers_stored_logo(vendor, alice):
     assert b"/Image" not in pdf_render(invoice=without_logo)
 
 
-def test_it_records_how_long_a_render_took(invoice):
-    # The time itself is the benchmark's to judge (make bench), never the
-    # unit suite's: a busy CI machine would fail it at random.
+def test_it_records_how_long_the_last_render_took(invoice):
+    # The 300 ms budget itself is measured by the benchmark (bench/), not
+    # here: a timed assertion fails on a busy machine and proves nothing.
+    render_stats["last_ms"] = 0
     pdf_render(invoice=invoice)
     assert render_stats["last_ms"] > 0
 

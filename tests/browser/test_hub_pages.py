@@ -142,7 +142,10 @@ def test_update_my_info_works_without_javascript(live_server, browser, history):
     page.get_by_label("Email").fill("alice.new@example.com")
     page.get_by_role("button", name="Save my details").click()
     page.wait_for_url(f"{live_server.url}/northwind/updateinfo/")
-    assert page.get_by_text("alice.new@example.com").first.is_visible()
+    # A new email waits for its confirmation link (issue 12, point 3).
+    assert page.get_by_text("open the link we have just sent to the new address").is_visible()
+    history.refresh_from_db()
+    assert history.email != "alice.new@example.com"
     assert not page.get_by_role("dialog").is_visible()
     page.goto(f"{live_server.url}/northwind/updateinfo/purchases/")
     assert page.get_by_role("link", name="Download CSV").is_visible()

@@ -7,19 +7,25 @@ import secrets
 from io import StringIO
 
 import pytest
+from cryptography.fernet import Fernet
 from django.core.management import call_command
+from django.core.management.base import SystemCheckError
 from django.db import connection
+from django.test import override_settings
 
 from tests.conftest import database_url
 from tests.support.subprocesses import clean_env, run_manage, run_python
 
 IMPORT_SETTINGS = "import hub.settings as s; print('started', s.DEBUG)"
-REQUIRED = ("SECRET_KEY", "ALLOWED_HOSTS", "SITE_URL", "EMAIL_URL")
+REQUIRED = ("SECRET_KEY", "ALLOWED_HOSTS", "SITE_URL", "EMAIL_URL", "FIELD_ENCRYPTION_KEYS")
 PRODUCTION = {
     "SECRET_KEY": "x",  # replaced per test by a long random key
     "ALLOWED_HOSTS": "hub.example.com",
     "SITE_URL": "https://hub.example.com",
     "EMAIL_URL": "smtp://mail.example.com:25",
+    "FIELD_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+    # Read at start-up, never connected to by these tests.
+    "REDIS_URL": "redis://127.0.0.1:9/0",
 }
 
 
@@ -39,7 +45,7 @@ def test_it_refuses_to_start_without_debug_naming_every_missing_setting(tmp_path
     assert result.returncode != 0
     assert "started" not in result.stdout
     assert "ImproperlyConfigured" in result.stderr
-    assert "SECRET_KEY, ALLOWED_HOSTS, SITE_URL, EMAIL_URL" in result.stderr
+    assert "SECRET_KEY, ALLOWED_HOSTS, SITE_URL, EMAIL_URL, FIELD_ENCRYPTION_KEYS" in result.stderr
 
 
 @pytest.mark.parametrize("missing", REQUIRED)
@@ -125,7 +131,7 @@ def show_settings(tmp_path, **values) -> dict:
 
 
 def test_the_embedded_defaults_need_no_service(tmp_path):
-    shown = show_settings(tmp_path, DEBUG="1", EMAIL_URL=None)
+    shown = show_settings(tmp_path, DEBUG="1", EMAIL_URL=None, REDIS_URL=None)
     assert shown["engine"] == "django.db.backends.sqlite3"
     assert shown["name"].endswith("var/db.sqlite3")
     assert (shown["eager"], shown["broker"], shown["cache"]) == (True, "memory://", "LocMemCache")
@@ -151,7 +157,9 @@ def test_services_come_from_the_environment(tmp_path):
 
 def test_the_pool_can_be_switched_off(tmp_path):
     shown = show_settings(
-        tmp_path, DATABASE_URL="postgres://hub@db.internal:5432/hub", DATABASE_POOL="false"
+        tmp_path,
+        DATABASE_URL="postgres://hub@db.internal:5432/hub",
+        DATABASE_POOL="false",
     )
     assert shown["pool"] is False
 
@@ -164,3 +172,63 @@ def test_sessions_are_read_from_redis_first_when_there_is_redis(tmp_path):
     assert with_redis.stdout.split() == ["django.contrib.sessions.backends.cached_db", "pdf"]
     without = run_python(code, env=production_env(tmp_path, REDIS_URL=None))
     assert without.stdout.split()[0] == "django.contrib.sessions.backends.db"
+
+
+UNSAFE = {
+    "eager tasks": ({"REDIS_URL": None, "ALLOW_LOCMEM_RATE_LIMITS": "1"}, "tasks run eagerly"),
+    "locmem rate limits": ({"REDIS_URL": None, "ALLOW_EAGER_TASKS": "1"}, "rate limits are"),
+    "console mail": ({"EMAIL_URL": "consolemail://"}, "mail is printed"),
+}
+
+
+@pytest.mark.parametrize("unsafe", UNSAFE, ids=list(UNSAFE))
+def test_it_refuses_to_start_with_an_unsafe_default(tmp_path, unsafe):
+    values, message = UNSAFE[unsafe]
+    result = run_python(IMPORT_SETTINGS, env=production_env(tmp_path, **values))
+    assert result.returncode != 0
+    assert message in result.stderr
+    # check --deploy fails on it too.
+    result = run_manage("check", "--deploy", env=production_env(tmp_path, **values))
+    assert result.returncode != 0
+    assert message in result.stderr
+
+
+def test_it_starts_with_every_unsafe_default_explicitly_allowed(tmp_path):
+    env = production_env(
+        tmp_path,
+        REDIS_URL=None,
+        EMAIL_URL="consolemail://",
+        ALLOW_EAGER_TASKS="1",
+        ALLOW_LOCMEM_RATE_LIMITS="1",
+        ALLOW_CONSOLE_EMAIL="1",
+    )
+    result = run_python(IMPORT_SETTINGS, env=env)
+    assert result.returncode == 0, result.stderr
+
+
+def test_it_refuses_a_field_encryption_key_that_is_not_a_fernet_key(tmp_path):
+    result = run_python(
+        IMPORT_SETTINGS, env=production_env(tmp_path, FIELD_ENCRYPTION_KEYS="not-a-key")
+    )
+    assert result.returncode != 0
+    assert "FIELD_ENCRYPTION_KEYS must be Fernet keys" in result.stderr
+
+
+def test_check_deploy_reports_each_unsafe_default_of_a_settings_module(db, settings):
+    # A settings module that imports ours and changes values afterwards (as
+    # tests/settings.py does) is caught by the deploy checks.
+    with (
+        override_settings(
+            CELERY_TASK_ALWAYS_EAGER=True,
+            ALLOW_EAGER_TASKS=False,
+            CACHES={"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}},
+            ALLOW_LOCMEM_RATE_LIMITS=False,
+            EMAIL_BACKEND="django.core.mail.backends.console.EmailBackend",
+            ALLOW_CONSOLE_EMAIL=False,
+            FIELD_ENCRYPTION_KEYS=[settings.FIELD_ENCRYPTION_DEMO_KEY],
+        ),
+        pytest.raises(SystemCheckError) as raised,
+    ):
+        call_command("check", "--deploy", "--tag", "security", stdout=StringIO())
+    for check_id in ("hub.E001", "hub.E002", "hub.E003", "hub.E004"):
+        assert check_id in str(raised.value)

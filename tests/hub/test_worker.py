@@ -22,11 +22,10 @@ def wait_for_files(folder, *, timeout: float = 20.0) -> list:
 
 @pytest.mark.services
 def test_it_sends_mail_from_a_worker_subprocess_after_commit(celery_worker):
+    # (That nothing is enqueued before the commit is tested where our code
+    # enqueues: tests/magiclinks/test_access_form.py.)
     with transaction.atomic():
         transaction.on_commit(lambda: diagnostic_email_send.delay("ops@example.com"))
-        # Nothing leaves before the commit: the task would otherwise race the
-        # rows it is about to read.
-        assert list(celery_worker.mail_dir.iterdir()) == []
 
     files = wait_for_files(celery_worker.mail_dir)
     assert files, "the worker wrote no mail within 20 s"

@@ -170,3 +170,15 @@ def test_the_request_itself_never_looks_the_email_up(client, vendor, alice):
         assert not [q for q in queries if "billing_customer" in q["sql"]]
         counts.append(len(queries))
     assert counts[0] == counts[1] <= 2
+
+
+def test_the_access_email_is_queued_only_when_the_request_commits(
+    client, vendor, alice, django_capture_on_commit_callbacks
+):
+    # Tasks run eagerly here: a send that did not wait for the commit would
+    # already be in the outbox inside the block.
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        client.post(f"{vendor.hub_path}access/", {"email": "alice@example.com"})
+        assert mail.outbox == []
+    assert len(callbacks) == 1
+    assert [m.to for m in mail.outbox] == [["alice@example.com"]]

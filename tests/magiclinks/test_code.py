@@ -1,6 +1,8 @@
 """Signing in with the emailed code (issue 3, points 3 and 5)."""
 
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from billing.models import AuditEvent
 from magiclinks.models import AccessLink
@@ -125,4 +127,53 @@ def test_the_code_page_of_an_unknown_email_refuses_every_code(
     request_access(client, vendor, "nobody@example.com", django_capture_on_commit_callbacks)
     response = client.post(code_url(vendor), {"code": "123456"})
     assert "That code does not work" in response.text
-    assert not AuditEvent.objects.exists()
+    assert AuditEvent.objects.get(action="access.code_failed").customer is None
+
+
+def _statements(client, vendor, code) -> list[str]:
+    with CaptureQueriesContext(connection) as queries:
+        response = client.post(code_url(vendor), {"code": code})
+    assert "That code does not work" in response.text
+    # The kind of each statement and the table it works on.
+    return [" ".join(q["sql"].split()[:3]) for q in queries.captured_queries]
+
+
+def test_it_does_the_same_work_for_a_known_and_an_unknown_email(
+    vendor, alice, django_capture_on_commit_callbacks
+):
+    known, unknown = Client(), Client()
+    code = asked_code(known, vendor, "alice@example.com", django_capture_on_commit_callbacks)
+    request_access(unknown, vendor, "nobody@example.com", django_capture_on_commit_callbacks)
+    known_work = _statements(known, vendor, wrong(code))
+    unknown_work = _statements(unknown, vendor, wrong(code))
+    assert [s.split()[0] for s in known_work] == [s.split()[0] for s in unknown_work]
+    assert any(s.startswith("UPDATE") for s in unknown_work)
+    assert any(s.startswith("INSERT") for s in unknown_work)
+
+
+def test_it_caps_wrong_codes_per_email_across_links(
+    client, vendor, alice, django_capture_on_commit_callbacks
+):
+    for _ in range(2):
+        code = asked_code(client, vendor, "alice@example.com", django_capture_on_commit_callbacks)
+        for _ in range(5):
+            client.post(code_url(vendor), {"code": wrong(code)})
+    code = asked_code(client, vendor, "alice@example.com", django_capture_on_commit_callbacks)
+    response = client.post(code_url(vendor), {"code": code})
+    assert "That code does not work" in response.text
+    assert signed_in(client, vendor) is None
+    # The link itself is not used up: it still works from the email.
+    link = AccessLink.objects.order_by("-created_at").first()
+    assert link.used_at is None
+
+
+def test_the_wrong_code_cap_is_per_email(
+    client, vendor, alice, bob, django_capture_on_commit_callbacks
+):
+    for _ in range(2):
+        code = asked_code(client, vendor, "alice@example.com", django_capture_on_commit_callbacks)
+        for _ in range(5):
+            client.post(code_url(vendor), {"code": wrong(code)})
+    other = Client()
+    code = asked_code(other, vendor, "bob@example.com", django_capture_on_commit_callbacks)
+    assert other.post(code_url(vendor), {"code": code}).status_code == 303

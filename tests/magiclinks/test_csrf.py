@@ -40,6 +40,11 @@ def test_a_cross_site_post_with_origin_null_is_refused(browser, vendor):
     assert response.status_code == 403
 
 
+def test_an_origin_null_post_without_sec_fetch_site_is_refused(browser, vendor):
+    # Fails closed: a sandboxed iframe elsewhere also sends Origin: null.
+    assert post(browser, vendor, HTTP_ORIGIN="null").status_code == 403
+
+
 def test_a_post_from_another_origin_is_refused(browser, vendor):
     assert post(browser, vendor, HTTP_ORIGIN="https://evil.example").status_code == 403
 

@@ -1,9 +1,12 @@
 """Rate limits on link requests and code tries (issue 3, point 7)."""
 
+import logging
+
 from django.core import mail
 from django.test import Client
 
 from tests.factories import CustomerFactory
+from tests.support.subprocesses import clean_env, run_python
 
 from .fixtures import access_url, code_of, last_email_to, request_access
 
@@ -92,3 +95,24 @@ def test_code_tries_are_limited_per_ip(
     response = client.post(url, {"code": code})
     assert response.status_code == 429
     assert "Too many attempts" in response.text
+
+
+def test_repeated_429s_are_logged_at_info_not_warning(client, vendor, settings, caplog):
+    settings.HUB_ACCESS_RATE_PER_IP = (1, 600)
+    client.post(access_url(vendor), {"email": "a@example.com"})
+    with caplog.at_level("INFO"):
+        for _ in range(3):
+            assert client.post(access_url(vendor), {"email": "b@example.com"}).status_code == 429
+    limited = [r for r in caplog.records if "Rate limited" in r.getMessage()]
+    assert [r.levelname for r in limited] == ["INFO"] * 3
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+
+
+def test_rate_limits_come_from_the_environment(tmp_path):
+    code = "import tests.settings as s; print(s.HUB_ACCESS_RATE_PER_IP, s.HUB_CODE_RATE_PER_IP)"
+    env = clean_env(HUB_ACCESS_RATE_PER_IP="100/60", DJANGO_SETTINGS_MODULE="tests.settings")
+    result = run_python(code, env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "(100, 60) (20, 600)"
+    bad = run_python(code, env={**env, "HUB_ACCESS_RATE_PER_IP": "lots"})
+    assert bad.returncode != 0 and "HUB_ACCESS_RATE_PER_IP" in bad.stderr

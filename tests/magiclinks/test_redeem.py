@@ -153,14 +153,23 @@ def test_a_link_of_one_vendor_is_invalid_under_another(
     assert signed_in(client, other_vendor) is None
 
 
-def test_a_newer_link_revokes_the_older_unused_one(
+def test_it_keeps_the_first_link_valid_when_the_customer_asks_twice(
     client, vendor, alice, django_capture_on_commit_callbacks
 ):
     first = asked_link(client, vendor, "alice@example.com", django_capture_on_commit_callbacks)
     second = asked_link(client, vendor, "alice@example.com", django_capture_on_commit_callbacks)
     assert first != second
-    assert Client().post(first)["Location"] == f"{vendor.hub_path}?link=invalid"
+    assert Client().post(first)["Location"] == vendor.hub_path
+
+
+def test_it_revokes_the_other_links_once_one_is_used(
+    client, vendor, alice, django_capture_on_commit_callbacks
+):
+    first = asked_link(client, vendor, "alice@example.com", django_capture_on_commit_callbacks)
+    second = asked_link(client, vendor, "alice@example.com", django_capture_on_commit_callbacks)
     assert Client().post(second)["Location"] == vendor.hub_path
+    assert Client().post(first)["Location"] == f"{vendor.hub_path}?link=invalid"
+    assert AccessLink.objects.filter(revoked_at__isnull=False).count() == 1
 
 
 def test_a_new_link_for_bob_leaves_alices_alone(

@@ -9,7 +9,7 @@ from django.test import Client
 from billing.models import AuditEvent
 from magiclinks.sessions import hub_next_path
 from tests.conftest import sign_in
-from tests.factories import UserFactory
+from tests.factories import CustomerFactory, UserFactory
 
 from .fixtures import is_signed_in, last_email_to, link_path, request_access, signed_in
 
@@ -89,9 +89,10 @@ def test_signing_out_at_one_vendor_keeps_the_other(client, vendor, alice, acme_a
 
 
 def test_customer_sign_out_keeps_a_staff_login(client, vendor, alice):
+    # Staff who sign in after the customer (a sign-in flushes what was before).
     staff = UserFactory()
-    client.force_login(staff)
     sign_in(client, alice)
+    client.force_login(staff)
     client.post(f"{vendor.hub_path}signout/")
     assert signed_in(client, vendor) is None
     assert client.get("/admin/").status_code == 200  # still the staff user
@@ -149,3 +150,77 @@ def test_an_ended_session_comes_back_to_where_it_was(
     response = alice_client.get(link_path(last_email_to("alice@example.com")))
     assert response["Location"] == target
     assert alice_client.get(target).status_code == 200
+
+
+def test_sign_in_drops_the_data_of_a_planted_session(
+    client, vendor, other_vendor, alice, django_capture_on_commit_callbacks
+):
+    # An attacker plants a session that is signed in to *their* account at
+    # another vendor and carries a value of their choosing.
+    mallory = CustomerFactory(vendor=other_vendor, email="mallory@example.com", name="Mallory")
+    sign_in(client, mallory)
+    session = client.session
+    session["planted"] = "yes"
+    session.save()
+    request_access(client, vendor, "alice@example.com", django_capture_on_commit_callbacks)
+    client.get(link_path(last_email_to("alice@example.com")))
+    assert is_signed_in(client, vendor, "Alice Adams")
+    assert "planted" not in client.session
+    assert signed_in(client, other_vendor) is None
+
+
+def test_sign_in_rotates_the_csrf_token(client, vendor, alice, django_capture_on_commit_callbacks):
+    client.get(vendor.hub_path)
+    before = client.cookies[settings.CSRF_COOKIE_NAME].value
+    request_access(client, vendor, "alice@example.com", django_capture_on_commit_callbacks)
+    response = client.get(link_path(last_email_to("alice@example.com")))
+    assert response.status_code == 303
+    assert client.cookies[settings.CSRF_COOKIE_NAME].value != before
+
+
+def test_the_continue_page_names_the_account_it_signs_into(
+    client, vendor, alice, django_capture_on_commit_callbacks
+):
+    request_access(client, vendor, "alice@example.com", django_capture_on_commit_callbacks)
+    response = Client().get(link_path(last_email_to("alice@example.com")))
+    assert response.status_code == 200
+    assert "<strong>alice@example.com</strong>" in response.text
+
+
+@pytest.mark.parametrize(
+    "name", ["home", "profile", "purchases", "purchases_csv", "subscriptions", "contact"]
+)
+def test_signed_in_pages_are_never_stored(alice_client, vendor, name):
+    from django.urls import reverse
+
+    response = alice_client.get(reverse(f"hub:{name}", kwargs={"account": vendor.slug}))
+    assert response.status_code == 200
+    assert response["Cache-Control"] == "no-store, private"
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "/northwind/updateinfo/%2e%2e/%2e%2e/acme/updateinfo/",
+        "/northwind/updateinfo/..%2f..%2facme/updateinfo/",
+        "/northwind/updateinfo/%252e%252e/%252e%252e/acme/updateinfo/",
+        "/northwind/updateinfo//evil.example/",
+        "/northwind/updateinfo/%2f%2fevil.example/",
+        "/northwind/updateinfo/%5c%5cevil.example",
+        "/northwind/updateinfo/..\\..\\acme/updateinfo/",
+        "/northwind/updateinfo/purchases/%0d%0aSet-Cookie:x=1",
+        "/northwind/updateinfo/../../acme/updateinfo/",
+        "/northwind/updateinfo/./../updateinfo-evil/",
+    ],
+)
+def test_next_is_normalised_and_stays_in_the_same_hub(vendor, target):
+    assert hub_next_path(target, vendor=vendor) == vendor.hub_path
+
+
+def test_next_keeps_a_path_and_query_inside_the_hub(vendor):
+    assert hub_next_path("/northwind/updateinfo/purchases/?sort=-date", vendor=vendor) == (
+        "/northwind/updateinfo/purchases/?sort=-date"
+    )
+    assert hub_next_path("/northwind/updateinfo/a/../purchases/", vendor=vendor) == (
+        "/northwind/updateinfo/purchases/"
+    )

@@ -75,13 +75,22 @@ def test_the_profile_link_task_is_safe_to_run_twice(alice):
     assert len(mail.outbox) == 1
 
 
-def test_a_profile_link_revokes_the_customers_pending_link(
+def test_a_profile_link_leaves_the_customers_pending_link_valid(
     client, vendor, alice, django_capture_on_commit_callbacks
 ):
     request_access(client, vendor, "alice@example.com", django_capture_on_commit_callbacks)
     own = link_path(last_email_to("alice@example.com"))
     profile_link_send(request_id=str(uuid.uuid4()), customer=alice)
-    assert client.get(own)["Location"] == f"{vendor.hub_path}?link=invalid"
+    assert client.get(own)["Location"] == vendor.hub_path
+
+
+def test_pressing_send_profile_link_twice_keeps_the_first_email_working(alice):
+    profile_link_send(request_id=str(uuid.uuid4()), customer=alice)
+    first = link_path(last_email_to("alice@example.com"))
+    profile_link_send(request_id=str(uuid.uuid4()), customer=alice)
+    second = link_path(last_email_to("alice@example.com"))
+    assert Client().post(first)["Location"] == alice.vendor.hub_path
+    assert Client().post(second)["Location"] == f"{alice.vendor.hub_path}?link=invalid"
 
 
 def test_two_concurrent_redemptions_give_exactly_one_session(

@@ -1,0 +1,166 @@
+"""Changing a customer's email: a confirmation link to the new address, and
+the change itself only when that link is opened.
+
+The email is what signs a customer in, so whoever changes it takes the
+account. Asking for the change proves only a session (perhaps hijacked, or
+left open on a shared computer); opening the link proves the new mailbox is
+the customer's and was typed right. When the change is made, the old address
+is told, and the customer's other sessions and unused access links end.
+"""
+
+import uuid
+from datetime import timedelta
+from functools import partial
+
+from django.conf import settings
+from django.contrib.sessions.models import Session
+from django.db import transaction
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils import timezone
+
+from billing.audit import audit_record
+from billing.models import AuditEvent, Customer, normalize_email
+from billing.services import customer_email_change, customer_update_profile
+from vendors.mail import mail_send
+from vendors.models import Vendor
+
+from .models import CustomerSession, EmailChange
+from .services import access_links_revoke
+from .tokens import secret_hash, token_new
+
+EMAIL_CHANGE_DONE = "done"
+EMAIL_CHANGE_FAILED = "failed"  # the address is another customer's (never said so)
+EMAIL_CHANGE_INVALID = "invalid"  # unknown, used, revoked or expired
+
+
+def email_change_url(*, vendor: Vendor, token: str) -> str:
+    path = reverse("hub:email_confirm", kwargs={"account": vendor.slug, "token": token})
+    return settings.SITE_URL + path
+
+
+def email_change_request(
+    *, customer: Customer, new_email: str, request: HttpRequest | None, actor: str
+) -> None:
+    """Queue the confirmation link to `new_email`. Nothing changes yet.
+
+    Whether another customer of the vendor has that address is not checked
+    here: the form would otherwise tell anyone signed in which emails are
+    customers. The confirmation then says the change could not be made.
+    """
+    from .tasks import email_change_send_task
+
+    audit_record(
+        vendor=customer.vendor,
+        action="profile.email_change_requested",
+        actor=actor,
+        customer=customer,
+        user=getattr(request, "user", None) if actor == AuditEvent.Actor.STAFF else None,
+        request=request,
+    )
+    transaction.on_commit(
+        partial(
+            email_change_send_task.delay,
+            str(uuid.uuid4()),
+            customer.pk,
+            normalize_email(new_email),
+        ),
+        robust=True,
+    )
+
+
+def email_change_send(*, request_id: str, customer: Customer, new_email: str) -> EmailChange | None:
+    """Create the change and email its link to the new address; safe to run
+    twice (the request id is unique). An earlier pending change of the
+    customer ends: only the address asked for last can be confirmed."""
+    with transaction.atomic():
+        if EmailChange.objects.filter(request_id=request_id).exists():
+            return None
+        now = timezone.now()
+        EmailChange.objects.filter(
+            customer=customer, used_at__isnull=True, revoked_at__isnull=True
+        ).update(revoked_at=now)
+        token = token_new()
+        change = EmailChange.objects.create(
+            vendor=customer.vendor,
+            customer=customer,
+            new_email=new_email,
+            token_hash=secret_hash(token),
+            request_id=request_id,
+            created_at=now,
+            expires_at=now + timedelta(seconds=settings.ACCESS_LINK_MAX_AGE),
+        )
+        mail_send(
+            vendor=customer.vendor,
+            to=new_email,
+            template="email_change_confirm",
+            context={
+                "customer": customer,
+                "new_email": new_email,
+                "link_url": email_change_url(vendor=customer.vendor, token=token),
+            },
+        )
+    return change
+
+
+def email_change_usable(*, vendor: Vendor, token: str) -> EmailChange | None:
+    if not token or len(token) > 100:
+        return None
+    return (
+        EmailChange.objects.filter(
+            vendor=vendor,
+            token_hash=secret_hash(token),
+            used_at__isnull=True,
+            revoked_at__isnull=True,
+            expires_at__gt=timezone.now(),
+        )
+        .select_related("customer")
+        .first()
+    )
+
+
+def customer_sessions_end(*, customer: Customer, keep: str | None) -> int:
+    """End every session the customer signed in with, but `keep`."""
+    rows = CustomerSession.objects.filter(customer=customer).exclude(session_key=keep or "")
+    keys = list(rows.values_list("session_key", flat=True))
+    Session.objects.filter(session_key__in=keys).delete()
+    rows.delete()
+    return len(keys)
+
+
+def email_change_confirm(*, request: HttpRequest, vendor: Vendor, token: str) -> str:
+    """Make the change of the link `token`, once; returns what happened."""
+    change = email_change_usable(vendor=vendor, token=token)
+    if change is None:
+        return EMAIL_CHANGE_INVALID
+    with transaction.atomic():
+        now = timezone.now()
+        used = EmailChange.objects.filter(
+            pk=change.pk, used_at__isnull=True, revoked_at__isnull=True, expires_at__gt=now
+        ).update(used_at=now)
+        if not used:
+            return EMAIL_CHANGE_INVALID
+        customer = change.customer
+        if not customer_email_change(
+            customer=customer, new_email=change.new_email, request=request
+        ):
+            return EMAIL_CHANGE_FAILED
+        access_links_revoke(customer=customer, now=now)
+        customer_sessions_end(customer=customer, keep=request.session.session_key)
+    return EMAIL_CHANGE_DONE
+
+
+def profile_update(
+    *, request: HttpRequest, customer: Customer, data: dict
+) -> tuple[list[str], bool]:
+    """The hub's Update my info: saves name and address now, and asks for a
+    confirmation of a new email. Returns the changed fields and whether a
+    confirmation link is on its way."""
+    changed = customer_update_profile(customer=customer, data=data, request=request)
+    new_email = normalize_email(data.get("email") or "")
+    asked = bool(new_email) and new_email != customer.email
+    if asked:
+        email_change_request(
+            customer=customer, new_email=new_email, request=request, actor=AuditEvent.Actor.CUSTOMER
+        )
+    return changed, asked
