@@ -187,6 +187,32 @@ def probes(info: dict) -> dict:
     return found
 
 
+def access_medians(info: dict, *, rounds: int = 100) -> dict:
+    """The access request for a known and an unknown email, alternated
+    request by request in this process: the same work either way (the
+    lookup happens in the task), so the medians should match within noise."""
+    hub = f"/{info['vendor']}/updateinfo/"
+    client = _client()
+    times: dict[str, list[float]] = {"known": [], "unknown": []}
+    emails = {"known": info["known_email"], "unknown": "nobody@bench.example"}
+    for n in range(rounds * 2 + 4):
+        label = ("known", "unknown")[n % 2]
+        started = time.perf_counter()
+        response = client.post(f"{hub}access/", {"email": emails[label]})
+        elapsed = (time.perf_counter() - started) * 1000
+        if response.status_code != 200:
+            raise SystemExit(f"access request: HTTP {response.status_code}")
+        if n >= 4:  # the first two of each warm up
+            times[label].append(elapsed)
+    medians = {k: round(sorted(v)[len(v) // 2], 3) for k, v in times.items()}
+    return {
+        "known_median_ms": medians["known"],
+        "unknown_median_ms": medians["unknown"],
+        "difference_ms": round(abs(medians["known"] - medians["unknown"]), 3),
+        "requests_each": rounds,
+    }
+
+
 def cleanup_queue(redis_url: str) -> None:
     """Drop the access-request tasks the run queued (no worker consumes them)."""
     import redis

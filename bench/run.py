@@ -393,6 +393,7 @@ def main(argv: list[str] | None = None) -> int:
 
     print("==> Memory and first render in fresh processes", flush=True)
     probes = measure.probes(info)
+    probes["access_in_process"] = measure.access_medians(info, rounds=20 if args.smoke else 200)
 
     servers: list[subprocess.Popen] = []
     base_urls = args.base_url
