@@ -392,7 +392,7 @@ def main(argv: list[str] | None = None) -> int:
     queries.update(measure.extra_query_counts(info, sessions))
 
     print("==> Memory and first render in fresh processes", flush=True)
-    probes = measure.probes(info)
+    probes = measure.probes(info, smoke=args.smoke)
     probes["access_in_process"] = measure.access_medians(info, rounds=20 if args.smoke else 200)
 
     servers: list[subprocess.Popen] = []
@@ -591,7 +591,7 @@ def drive(base_urls, info, sessions, page_list, queries, *, duration, connection
 
     # First renders: invoices with no stored PDF, each fetched once.
     first = []
-    size, invoices = measure.unrendered_invoices(info, count=5 if smoke else 20)
+    size, invoices = measure.unrendered_invoices(info, count=2 if smoke else 20)
     headers = {**https, "Cookie": f"sessionid={sessions[size]}"}
     for number in invoices:
         ms, status, _ = timed_get(base() + f"{hub}invoices/{number}/pdf", headers)
