@@ -102,15 +102,10 @@ def test_it_embeds_the_sellers_stored_logo(vendor, alice):
     assert b"/Image" not in pdf_render(invoice=without_logo)
 
 
-def test_it_records_each_render_for_the_benchmark(invoice):
-    """The render budget (< 300 ms, first render in a warmed process < 150 ms)
-    is measured by the benchmark harness (make bench: probes pdf_warm and
-    pdf_cold), not here: DESIGN.md keeps timings out of the unit suite, and
-    on a shared machine they fail for reasons that are not the renderer's."""
-    before = render_stats["count"]
+def test_it_records_how_long_a_render_took(invoice):
+    # The time itself is the benchmark's to judge (make bench), never the
+    # unit suite's: a busy CI machine would fail it at random.
     pdf_render(invoice=invoice)
-    pdf_render(invoice=invoice)
-    assert render_stats["count"] == before + 2
     assert render_stats["last_ms"] > 0
 
 
