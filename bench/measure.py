@@ -161,7 +161,7 @@ def csrf_pair() -> tuple[str, str]:
     return secret, _mask_cipher_secret(secret)
 
 
-def probes(info: dict) -> dict:
+def probes(info: dict, *, smoke: bool = False) -> dict:
     """Peak memory and time of a CSV download and of first PDF renders, each
     in a fresh process (ru_maxrss of a long-lived process says nothing)."""
     from billing.models import Invoice
@@ -173,6 +173,8 @@ def probes(info: dict) -> dict:
         "pdf_cold": ["pdf", str(Invoice.objects.get(number=number).pk), "--cold"],
         "pdf_warm": ["pdf", str(Invoice.objects.get(number=other).pk)],
     }
+    if smoke:  # CI: one PDF process is enough to see it work
+        del runs["pdf_cold"]
     for name, args in runs.items():
         out = subprocess.run(  # noqa: S603
             [sys.executable, "-m", "bench.probe", *args],
@@ -185,6 +187,32 @@ def probes(info: dict) -> dict:
         found[name] = json.loads(out.strip().splitlines()[-1])
     Invoice.objects.filter(number__in=[number, other]).update(pdf="")
     return found
+
+
+def access_medians(info: dict, *, rounds: int = 100) -> dict:
+    """The access request for a known and an unknown email, alternated
+    request by request in this process: the same work either way (the
+    lookup happens in the task), so the medians should match within noise."""
+    hub = f"/{info['vendor']}/updateinfo/"
+    client = _client()
+    times: dict[str, list[float]] = {"known": [], "unknown": []}
+    emails = {"known": info["known_email"], "unknown": "nobody@bench.example"}
+    for n in range(rounds * 2 + 4):
+        label = ("known", "unknown")[n % 2]
+        started = time.perf_counter()
+        response = client.post(f"{hub}access/", {"email": emails[label]})
+        elapsed = (time.perf_counter() - started) * 1000
+        if response.status_code != 200:
+            raise SystemExit(f"access request: HTTP {response.status_code}")
+        if n >= 4:  # the first two of each warm up
+            times[label].append(elapsed)
+    medians = {k: round(sorted(v)[len(v) // 2], 3) for k, v in times.items()}
+    return {
+        "known_median_ms": medians["known"],
+        "unknown_median_ms": medians["unknown"],
+        "difference_ms": round(abs(medians["known"] - medians["unknown"]), 3),
+        "requests_each": rounds,
+    }
 
 
 def cleanup_queue(redis_url: str) -> None:

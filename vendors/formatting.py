@@ -58,8 +58,26 @@ def _locale(code: str) -> Locale:
         return Locale.parse(DEFAULT_LOCALE)
 
 
+# Formatting through Babel costs 0.1-0.2 ms a value (CLDR lookups, plural
+# rules, quantizing), 5-10 ms for a purchases page of 25 rows. The results
+# are pure functions of (value, currency or format, locale), and amounts and
+# days repeat across rows and customers, so each process keeps the last few
+# thousand.
+FORMAT_CACHE_SIZE = 8192
+
+
+@functools.lru_cache(maxsize=FORMAT_CACHE_SIZE)
+def _money(amount: Decimal, currency: str, locale: str) -> str:
+    return format_currency(amount, currency, locale=_locale(locale))
+
+
+@functools.lru_cache(maxsize=FORMAT_CACHE_SIZE)
+def _date(value: date, fmt: str, locale: str) -> str:
+    return format_date(value, format=fmt, locale=_locale(locale))
+
+
 def money(amount: Decimal, currency: str, vendor=None) -> str:
-    return format_currency(amount, currency, locale=_locale(babel_locale(vendor)))
+    return _money(amount, currency, babel_locale(vendor))
 
 
 def vendor_zone(vendor) -> zoneinfo.ZoneInfo:
@@ -74,7 +92,7 @@ def local_date(value: datetime | date | None, vendor=None, fmt: str = "medium") 
         return ""
     if isinstance(value, datetime):
         value = timezone.localtime(value, vendor_zone(vendor)).date()
-    return format_date(value, format=fmt, locale=_locale(babel_locale(vendor)))
+    return _date(value, fmt, babel_locale(vendor))
 
 
 def local_datetime(value: datetime | None, vendor=None, fmt: str = "medium") -> str:
