@@ -37,6 +37,9 @@ class AccessLink(models.Model):
     expires_at = models.DateTimeField()
     used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # Set once the email went out: the link is committed first and mailed
+    # after, so a rerun of the task knows whether to send (see services).
+    sent_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(
         default=0, help_text=_("Code tries so far; the code stops working after five.")
     )

@@ -64,38 +64,67 @@ def access_request_queue(*, vendor: Vendor, email: str, ip: str | None, next_pat
     return binding
 
 
-def _access_link_create(
+def _access_link_keys(*, with_code: bool) -> tuple[str, str, str, str]:
+    """New secrets for a link: token, code, and their stored hashes."""
+    token = token_new()
+    code = code_new() if with_code else ""
+    token_hash = secret_hash(token)
+    return token, code, token_hash, (code_hash(token_hash=token_hash, code=code) if code else "")
+
+
+def _access_link_prepare(
     *,
     customer: Customer,
     purpose: str,
-    request_id: str | None,
+    request_id: str,
     binding_hash: str = "",
     ip: str | None = None,
     next_path: str = "",
     with_code: bool = True,
-) -> tuple[AccessLink, str, str]:
-    """A new link for `customer`. Their older unused links stay valid: a
-    customer who asks twice and clicks the first email, or a vendor pressing
-    Send Profile Link twice, must not get "used or expired". All of them end
-    when one is used (see _use), and each expires within the hour anyway."""
-    now = timezone.now()
-    token = token_new()
-    code = code_new() if with_code else ""
-    token_hash = secret_hash(token)
-    link = AccessLink.objects.create(
-        vendor=customer.vendor,
-        customer=customer,
-        purpose=purpose,
-        token_hash=token_hash,
-        code_hash=code_hash(token_hash=token_hash, code=code) if code else "",
-        binding_hash=binding_hash,
-        request_id=request_id,
-        next_path=next_path,
-        created_at=now,
-        expires_at=now + timedelta(seconds=settings.ACCESS_LINK_MAX_AGE),
-        requested_ip=ip,
-    )
-    return link, token, code
+) -> tuple[AccessLink, str, str, bool] | None:
+    """The link of `request_id`, created (or given new secrets when an
+    earlier run failed to mail it) and committed before any email names it.
+
+    Returns (link, token, code, created), or None when its email went out
+    already. Older unused links of the customer stay valid: a customer who
+    asks twice and clicks the first email, or a vendor pressing Send Profile
+    Link twice, must not get "used or expired". All of them end when one is
+    used (see _use), and each expires within the hour anyway.
+
+    The email is sent after this commits, never inside the transaction: a
+    slow SMTP server then holds no row lock, and an email never names a link
+    whose transaction rolled back. A send that fails leaves the link unsent;
+    the task's retry gives it new secrets (the failed email's, if it got
+    out after all, stop working) and sends again.
+    """
+    token, code, token_hash, stored_code = _access_link_keys(with_code=with_code)
+    with transaction.atomic():
+        link = AccessLink.objects.select_for_update().filter(request_id=request_id).first()
+        if link is not None:
+            if link.sent_at is not None:
+                return None
+            link.token_hash, link.code_hash = token_hash, stored_code
+            link.save(update_fields=["token_hash", "code_hash"])
+            return link, token, code, False
+        now = timezone.now()
+        link = AccessLink.objects.create(
+            vendor=customer.vendor,
+            customer=customer,
+            purpose=purpose,
+            token_hash=token_hash,
+            code_hash=stored_code,
+            binding_hash=binding_hash,
+            request_id=request_id,
+            next_path=next_path,
+            created_at=now,
+            expires_at=now + timedelta(seconds=settings.ACCESS_LINK_MAX_AGE),
+            requested_ip=ip,
+        )
+        return link, token, code, True
+
+
+def _access_link_sent(link: AccessLink) -> None:
+    AccessLink.objects.filter(pk=link.pk).update(sent_at=timezone.now())
 
 
 def access_link_send(
@@ -109,24 +138,24 @@ def access_link_send(
 ) -> AccessLink | None:
     """Email a link and a code to `email` if it is a customer of `vendor`.
 
-    Safe to run twice: a second run for the same request finds the link of
-    the first and sends nothing. The email is sent inside the transaction, so
-    a failed send leaves no link behind and the task can simply run again.
+    Safe to run twice: a run for a request whose email went out sends
+    nothing; a run after a failed send sends it (see _access_link_prepare).
     """
     customer = vendor.customers.filter(email=normalize_email(email)).first()
     if customer is None:
         return None
-    with transaction.atomic():
-        if AccessLink.objects.filter(request_id=request_id).exists():
-            return None
-        link, token, code = _access_link_create(
-            customer=customer,
-            purpose=AccessLink.Purpose.CUSTOMER_REQUEST,
-            request_id=request_id,
-            binding_hash=binding_hash,
-            ip=ip,
-            next_path=next_path,
-        )
+    prepared = _access_link_prepare(
+        customer=customer,
+        purpose=AccessLink.Purpose.CUSTOMER_REQUEST,
+        request_id=request_id,
+        binding_hash=binding_hash,
+        ip=ip,
+        next_path=next_path,
+    )
+    if prepared is None:
+        return None
+    link, token, code, created = prepared
+    if created:
         audit_record(
             vendor=vendor,
             action="access.requested",
@@ -134,16 +163,17 @@ def access_link_send(
             customer=customer,
             details={"ip": ip},
         )
-        mail_send(
-            vendor=vendor,
-            to=customer.email,
-            template="access_link",
-            context={
-                "customer": customer,
-                "link_url": access_link_url(vendor=vendor, token=token),
-                "code": code,
-            },
-        )
+    mail_send(
+        vendor=vendor,
+        to=customer.email,
+        template="access_link",
+        context={
+            "customer": customer,
+            "link_url": access_link_url(vendor=vendor, token=token),
+            "code": code,
+        },
+    )
+    _access_link_sent(link)
     return link
 
 
@@ -170,26 +200,27 @@ def profile_link_queue(*, request: HttpRequest, customer: Customer) -> None:
 
 def profile_link_send(*, request_id: str, customer: Customer) -> AccessLink | None:
     """Email the vendor-sent link to `customer`; safe to run twice."""
-    with transaction.atomic():
-        if AccessLink.objects.filter(request_id=request_id).exists():
-            return None
-        # No binding and no code: whoever opens it gets the Continue page,
-        # so a mail scanner's visit cannot use it up.
-        link, token, _ = _access_link_create(
-            customer=customer,
-            purpose=AccessLink.Purpose.VENDOR_SENT,
-            request_id=request_id,
-            with_code=False,
-        )
-        mail_send(
-            vendor=customer.vendor,
-            to=customer.email,
-            template="profile_link",
-            context={
-                "customer": customer,
-                "link_url": access_link_url(vendor=customer.vendor, token=token),
-            },
-        )
+    # No binding and no code: whoever opens it gets the Continue page, so a
+    # mail scanner's visit cannot use it up.
+    prepared = _access_link_prepare(
+        customer=customer,
+        purpose=AccessLink.Purpose.VENDOR_SENT,
+        request_id=request_id,
+        with_code=False,
+    )
+    if prepared is None:
+        return None
+    link, token, _, _ = prepared
+    mail_send(
+        vendor=customer.vendor,
+        to=customer.email,
+        template="profile_link",
+        context={
+            "customer": customer,
+            "link_url": access_link_url(vendor=customer.vendor, token=token),
+        },
+    )
+    _access_link_sent(link)
     return link
 
 

@@ -50,22 +50,32 @@ def test_the_task_is_safe_to_run_twice(vendor, alice):
     assert AuditEvent.objects.filter(action="access.requested").count() == 1
 
 
-def test_a_failed_send_leaves_no_link_behind(vendor, alice, settings):
+def test_a_failed_send_is_sent_again_with_new_secrets_by_the_rerun(vendor, alice, settings):
+    # The link is committed before the email and mailed after the commit: a
+    # failed send leaves it unsent, and the task's rerun re-keys and sends it.
+    request_id = str(uuid.uuid4())
+    args = {"request_id": request_id, "vendor": vendor, "email": "alice@example.com"}
     settings.EMAIL_BACKEND = "tests.magiclinks.failing_mail.Backend"
     try:
-        access_link_send(
-            request_id=str(uuid.uuid4()),
-            vendor=vendor,
-            email="alice@example.com",
-            binding_hash="",
-            ip=None,
-        )
+        access_link_send(**args, binding_hash="", ip=None)
     except OSError:
         pass
     else:
         raise AssertionError("the send should have failed")
-    assert not AccessLink.objects.exists()
-    assert not AuditEvent.objects.exists()
+    failed = AccessLink.objects.get()
+    assert failed.sent_at is None
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    access_link_send(**args, binding_hash="", ip=None)
+    link = AccessLink.objects.get()
+    assert link.sent_at is not None
+    assert link.token_hash != failed.token_hash
+    assert AuditEvent.objects.filter(action="access.requested").count() == 1
+    assert Client().post(link_path(last_email_to("alice@example.com")))["Location"] == (
+        vendor.hub_path
+    )
+    # And a third run sends nothing.
+    access_link_send(**args, binding_hash="", ip=None)
+    assert len(mail.outbox) == 1
 
 
 def test_the_profile_link_task_is_safe_to_run_twice(alice):
