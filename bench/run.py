@@ -52,6 +52,8 @@ def production_env(*, database_url: str, redis_url: str, port: int) -> dict[str,
             "SITE_URL": f"https://127.0.0.1:{port}",
             "CSRF_TRUSTED_ORIGINS": f"https://127.0.0.1:{port}",
             "EMAIL_URL": "dummymail://",
+            # Production refuses to start without keys for the secrets at rest.
+            "FIELD_ENCRYPTION_KEYS": "YmVuY2gtb25seS1maWVsZC1rZXktMDEyMzQ1Njc4OTA=",
             "DATABASE_URL": database_url,
             "REDIS_URL": redis_url,
             # Behind a TLS-terminating proxy: the load generator says https.

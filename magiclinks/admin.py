@@ -86,32 +86,6 @@ class CustomerAdmin(VendorScopedAdmin):
             context["now"] = timezone.now()
         return super().render_change_form(request, context, add, change, form_url, obj)
 
-    def save_model(self, request, obj, form, change):
-        """Staff changing a customer's email goes through the customer's own
-        rule: the new address gets a confirmation link and the email changes
-        only when it is opened (a typo must not lock the customer out)."""
-        new_email = None
-        if change and "email" in form.changed_data:
-            new_email = obj.email
-            obj.email = form.initial["email"]
-        super().save_model(request, obj, form, change)
-        if new_email:
-            from .email_changes import email_change_request
-
-            email_change_request(
-                customer=obj, new_email=new_email, request=request, actor=AuditEvent.Actor.STAFF
-            )
-            self.message_user(
-                request,
-                format_lazy(
-                    _(
-                        "A confirmation link was sent to {email}; "
-                        "the email changes when it is opened."
-                    ),
-                    email=new_email,
-                ),
-            )
-
     def get_urls(self):
         urls = [
             path(

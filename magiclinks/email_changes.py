@@ -11,9 +11,9 @@ is told, and the customer's other sessions and unused access links end.
 import uuid
 from datetime import timedelta
 from functools import partial
+from importlib import import_module
 
 from django.conf import settings
-from django.contrib.sessions.models import Session
 from django.db import transaction
 from django.http import HttpRequest
 from django.urls import reverse
@@ -123,7 +123,11 @@ def customer_sessions_end(*, customer: Customer, keep: str | None) -> int:
     """End every session the customer signed in with, but `keep`."""
     rows = CustomerSession.objects.filter(customer=customer).exclude(session_key=keep or "")
     keys = list(rows.values_list("session_key", flat=True))
-    Session.objects.filter(session_key__in=keys).delete()
+    # Through the session engine, so a cached session (cached_db on Redis)
+    # ends in the cache as well as in the database.
+    store = import_module(settings.SESSION_ENGINE).SessionStore
+    for key in keys:
+        store(session_key=key).delete()
     rows.delete()
     return len(keys)
 

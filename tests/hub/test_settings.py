@@ -170,7 +170,12 @@ def test_sessions_are_read_from_redis_first_when_there_is_redis(tmp_path):
         code, env=production_env(tmp_path, REDIS_URL="redis://127.0.0.1:6379/9")
     )
     assert with_redis.stdout.split() == ["django.contrib.sessions.backends.cached_db", "pdf"]
-    without = run_python(code, env=production_env(tmp_path, REDIS_URL=None))
+    without = run_python(
+        code,
+        env=production_env(
+            tmp_path, REDIS_URL=None, ALLOW_EAGER_TASKS="1", ALLOW_LOCMEM_RATE_LIMITS="1"
+        ),
+    )
     assert without.stdout.split()[0] == "django.contrib.sessions.backends.db"
 
 
