@@ -51,6 +51,14 @@ class VendorScopedAdmin(admin.ModelAdmin):
         )
 
 
+SECRET_FIELDS = (
+    "stripe_secret_key",
+    "stripe_webhook_secret",
+    "stripe_webhook_secret_previous",
+    "paypal_client_secret",
+)
+
+
 @admin.register(Vendor)
 class VendorAdmin(admin.ModelAdmin):
     # Social links must be https (the model says so); a bare domain typed in
@@ -96,7 +104,14 @@ class VendorAdmin(admin.ModelAdmin):
         ),
         (
             _("Stripe"),
-            {"fields": ["stripe_publishable_key", "stripe_secret_key", "stripe_webhook_secret"]},
+            {
+                "fields": [
+                    "stripe_publishable_key",
+                    "stripe_secret_key",
+                    "stripe_webhook_secret",
+                    "stripe_webhook_secret_previous",
+                ]
+            },
         ),
         (
             _("PayPal"),
@@ -133,7 +148,7 @@ class VendorAdmin(admin.ModelAdmin):
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change, **kwargs)
         # Secrets are write-only: the form never echoes a stored secret back.
-        for name in ("stripe_secret_key", "stripe_webhook_secret", "paypal_client_secret"):
+        for name in SECRET_FIELDS:
             if name in form.base_fields:
                 form.base_fields[name].widget = forms.PasswordInput(render_value=False)
                 form.base_fields[name].required = False
@@ -142,7 +157,7 @@ class VendorAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         if change:
-            for name in ("stripe_secret_key", "stripe_webhook_secret", "paypal_client_secret"):
+            for name in SECRET_FIELDS:
                 if not form.cleaned_data.get(name):
                     setattr(obj, name, form.initial.get(name, ""))
         super().save_model(request, obj, form, change)
