@@ -53,3 +53,18 @@ def test_the_command_says_how_to_resume_and_resumes(stripe_vendor, localstripe):
     assert Payment.objects.count() == 152 + 1  # and Eli's one-time charge
     run.refresh_from_db()
     assert run.status == "done"
+
+
+class Terminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+def test_on_a_terminal_it_draws_a_progress_bar(stripe_vendor, localstripe):
+    account_create(localstripe, renewals=5)
+    out = Terminal()
+    call_command("import_stripe", "northwind", stdout=out)
+    text = out.getvalue()
+    assert "\r" in text and "objects" in text  # tqdm redraws its line
+    assert " more" not in text  # no plain lines on a terminal
+    assert "invoices: 7 created" in text
