@@ -108,7 +108,7 @@ def paypal_webhook_receive(
     if len(payload) > MAX_BODY_BYTES:
         raise WebhookRejected("body too large")
     data = _parse_json(payload)
-    if not vendor.paypal_webhook_id:
+    if not vendor.paypal_webhook_id or not vendor.paypal_client_id:
         raise WebhookRejected("webhooks not configured")
     adapter = adapter_for(vendor=vendor, processor=Processor.PAYPAL)
     verified = adapter.webhook_verify(  # type: ignore[attr-defined]
