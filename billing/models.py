@@ -81,9 +81,18 @@ class Customer(models.Model):
 
     @property
     def address_lines(self) -> list[str]:
-        city_line = " ".join(p for p in [self.postal_code, self.city] if p)
-        lines = [self.address_line1, self.address_line2, city_line, self.state, self.country]
-        return [line for line in lines if line]
+        """The address in its country's order, ending with the country code
+        (callers name the country in their language)."""
+        from .addresses import address_lines
+
+        return address_lines(
+            line1=self.address_line1,
+            line2=self.address_line2,
+            city=self.city,
+            postal_code=self.postal_code,
+            state=self.state,
+            country=self.country,
+        )
 
 
 class Subscription(models.Model):

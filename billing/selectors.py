@@ -8,6 +8,7 @@ from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
 from django.utils.functional import cached_property
 
+from .cards import CARD_STATUSES, card_update_place
 from .models import Customer, Payment, Subscription, normalize_email
 
 # The purchase history's sort keys (the `?sort=` values) and their ORDER BY.
@@ -119,15 +120,18 @@ def payment_recent(*, customer: Customer, limit: int = 3) -> list[Payment]:
 
 
 def subscription_list_with_card(*, customer: Customer) -> list[Subscription]:
-    """The customer's subscriptions that still charge a card (active or past
-    due), each with the card summary stored on it."""
-    return list(
+    """The customer's subscriptions that charge a payment method (now or when
+    a trial ends), each with `card_place`: "hub" for a Stripe card changed in
+    the hub, "paypal" for one changed at PayPal. The same decision
+    (billing.cards.card_update_place) as the subscriptions and card pages."""
+    subscriptions = list(
         Subscription.objects.filter(
-            vendor_id=customer.vendor_id,
-            customer=customer,
-            status__in=[Subscription.Status.ACTIVE, Subscription.Status.PAST_DUE],
+            vendor_id=customer.vendor_id, customer=customer, status__in=CARD_STATUSES
         ).order_by("-created_at", "-id")
     )
+    for subscription in subscriptions:
+        subscription.card_place = card_update_place(subscription)  # type: ignore[attr-defined]
+    return subscriptions
 
 
 def customer_email_taken(*, customer: Customer, email: str) -> bool:

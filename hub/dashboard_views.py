@@ -61,9 +61,12 @@ def profile(request: CustomerRequest, account: str) -> HttpResponse:
             else:
                 messages.info(request, _("Nothing changed: your details are as they were."))
             return redirect(request.vendor.hub_path)
-    if request.method != "POST" and request.GET.get("part") == "dialog":
-        # The form alone, for the dashboard's dialog (hub.js puts it in).
-        response = render(request, "hub/_profile_dialog.html", {"form": form})
+    if request.GET.get("part") == "dialog":
+        # The form alone, for the dashboard's dialog (hub.js puts it in):
+        # fetched when the dialog opens, and again with its errors after a
+        # save that did not validate, so the dialog stays open on them.
+        status = 400 if request.method == "POST" else 200
+        response = render(request, "hub/_profile_dialog.html", {"form": form}, status=status)
         response["Cache-Control"] = "private, no-store"
         return response
     return render(request, "hub/profile.html", {"customer": customer, "form": form})

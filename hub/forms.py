@@ -5,6 +5,7 @@ from django import forms
 from django.utils.translation import get_language, gettext, to_locale
 from django.utils.translation import gettext_lazy as _
 
+from billing.addresses import address_problems
 from billing.models import Customer
 from billing.selectors import customer_email_taken
 from billing.services import EMAIL_TAKEN_MESSAGE
@@ -63,6 +64,30 @@ class ProfileForm(forms.Form):
         country.choices = country_choices()
         for name, token in self.AUTOCOMPLETE.items():
             self.fields[name].widget.attrs["autocomplete"] = token
+
+    def clean(self) -> dict:
+        """The address as its country writes it: required fields and postal
+        code pattern per country, postal code and state in normal form."""
+        data = super().clean() or {}
+        fields = ["address_line1", "address_line2", "city", "postal_code", "state", "country"]
+        if any(name in self.errors for name in fields):
+            return data
+        if all(data.get(name, "") == getattr(self.customer, name) for name in fields):
+            # An address saved before these checks existed is not held
+            # against a customer who only changes their name or email.
+            return data
+        problems, normal = address_problems(
+            line1=data.get("address_line1", ""),
+            line2=data.get("address_line2", ""),
+            city=data.get("city", ""),
+            postal_code=data.get("postal_code", ""),
+            state=data.get("state", ""),
+            country=data.get("country", ""),
+        )
+        for name, message in problems.items():
+            self.add_error(name if name in self.fields else None, message)
+        data.update({k: v for k, v in normal.items() if v})
+        return data
 
     def clean_email(self) -> str:
         email = self.cleaned_data["email"]

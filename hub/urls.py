@@ -5,6 +5,8 @@ from django.urls import include, path
 from . import views, webhook_views
 
 urlpatterns = [
+    path("", views.landing, name="landing"),
+    path("favicon.ico", views.favicon, name="favicon"),
     path("admin/", admin.site.urls),
     path("healthz", views.healthz, name="healthz"),
     path("readyz", views.readyz, name="readyz"),
@@ -18,3 +20,4 @@ urlpatterns = [
 ]
 
 handler404 = "hub.views.not_found"
+handler500 = "hub.views.server_error"

@@ -9,7 +9,8 @@ from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db import connection
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.templatetags.static import static
 from django.views.decorators.cache import never_cache
 
 
@@ -46,6 +47,26 @@ def readyz(request: HttpRequest) -> JsonResponse:
 
 def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     return render(request, "404.html", status=404)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """A 500 in the hub's look, with the vendor's branding when the request
+    got as far as knowing the vendor. Rendered defensively: the error may
+    have been the database, so nothing here queries it."""
+    try:
+        return render(request, "500.html", status=500)
+    except Exception:  # the page that says sorry must not fail itself
+        return HttpResponse("Something went wrong. Please try again.", status=500)
+
+
+def landing(request: HttpRequest) -> HttpResponse:
+    """`/`: what this site is, for someone who typed its address."""
+    example = f"{settings.SITE_URL}/<account>/updateinfo/"
+    return render(request, "hub/landing.html", {"example_url": example})
+
+
+def favicon(request: HttpRequest) -> HttpResponse:
+    return redirect(static("favicon.svg"), permanent=True)
 
 
 def logo(request: HttpRequest, name: str) -> FileResponse:

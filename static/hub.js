@@ -85,6 +85,64 @@
         dialog.close();
       }
     });
+    // Cancel (the button, the ×, Escape) discards what was typed: the next
+    // opening fetches the form afresh, with the details as they are saved.
+    dialog.addEventListener("close", function () {
+      var body = dialog.querySelector("[data-dialog-body]");
+      if (body && dialog.hasAttribute("data-src")) {
+        body.innerHTML = "";
+        dialog.removeAttribute("data-loaded");
+      }
+    });
+    // Save without leaving the dialog: a form with errors comes back into it
+    // (focus on the first error); a saved one goes to the dashboard, which
+    // says so.
+    dialog.addEventListener("submit", function (event) {
+      var form = event.target;
+      var body = dialog.querySelector("[data-dialog-body]");
+      if (!body || typeof window.fetch !== "function" || !form.action) {
+        return; // the browser posts it the ordinary way
+      }
+      event.preventDefault();
+      var url = form.action + (form.action.indexOf("?") < 0 ? "?" : "&") + "part=dialog";
+      window
+        .fetch(url, {
+          method: "POST",
+          body: new FormData(form),
+          credentials: "same-origin",
+          // Not followed here: the page it leads to shows "saved" once, and
+          // that should be the page the customer sees.
+          redirect: "manual",
+        })
+        .then(function (response) {
+          if (response.type === "opaqueredirect") {
+            window.location.assign(window.location.pathname);
+            return null;
+          }
+          if (response.status !== 400) {
+            throw new Error("status " + response.status);
+          }
+          return response.text();
+        })
+        .then(function (html) {
+          if (html === null) {
+            return;
+          }
+          body.innerHTML = html;
+          var invalid = body.querySelector(
+            ".field--invalid input, .field--invalid select, .field--invalid textarea, [role=alert]"
+          );
+          if (invalid) {
+            if (!invalid.matches("input, select, textarea")) {
+              invalid.setAttribute("tabindex", "-1");
+            }
+            invalid.focus();
+          }
+        })
+        .catch(function () {
+          form.submit(); // let the page of its own show what happened
+        });
+    });
     // No closing on a backdrop click: a stray click must not throw away
     // what the customer typed. Escape and the buttons close it.
   });

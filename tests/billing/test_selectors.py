@@ -80,13 +80,16 @@ def test_payment_recent_is_the_newest_few(alice):
     assert payment_recent(customer=alice) == payments[:3]
 
 
-def test_subscription_list_with_card_is_active_and_past_due_only(alice, bob):
+def test_subscription_list_with_card_is_what_charges_and_says_where(alice, bob):
     active = SubscriptionFactory(customer=alice, status=Subscription.Status.ACTIVE)
     past_due = SubscriptionFactory(customer=alice, status=Subscription.Status.PAST_DUE)
-    for status in ("trialing", "paused", "canceled", "incomplete"):
+    trial = SubscriptionFactory(customer=alice, status=Subscription.Status.TRIALING)
+    paypal = SubscriptionFactory(customer=alice, processor="paypal", card_last4="")
+    for status in ("paused", "canceled", "incomplete"):
         SubscriptionFactory(customer=alice, status=status)
     SubscriptionFactory(customer=bob)
-    assert set(subscription_list_with_card(customer=alice)) == {active, past_due}
+    found = {s: s.card_place for s in subscription_list_with_card(customer=alice)}
+    assert found == {active: "hub", past_due: "hub", trial: "hub", paypal: "paypal"}
 
 
 def test_customer_email_taken_within_the_vendor_in_any_case(alice, bob, other_vendor):

@@ -15,13 +15,14 @@ def test_it_shows_the_customers_details_and_billing_address(alice_client, alice)
     alice.address_line1 = "12 Harbor Road"
     alice.city = "Portland"
     alice.postal_code = "97201"
+    alice.state = "OR"
     alice.country = "US"
     alice.save()
     page = alice_client.get(HOME).text
     assert "Hello, Alice Adams" in page
     assert "alice@example.com" in page
     assert "12 Harbor Road" in page
-    assert "97201 Portland" in page
+    assert "Portland, OR 97201" in page  # as a US address is written
     assert "United States" in page  # the country by name, not its code
 
 
@@ -55,6 +56,21 @@ def test_it_shows_the_card_on_file_of_active_and_past_due_subscriptions(alice_cl
     assert "expires 01/2031" in page
     assert "The last payment with this card failed." in page
     assert "0005" not in page  # a cancelled subscription keeps no card
+
+
+def test_the_dashboard_agrees_with_the_subscriptions_page_on_cards(alice_client, alice):
+    """One decision (billing.cards.card_update_place) for both pages: a trial
+    shows the card it will charge, PayPal is managed at PayPal."""
+    trial = SubscriptionFactory(
+        customer=alice, product="Trial", status="trialing", card_brand="visa", card_last4="1111"
+    )
+    paypal = SubscriptionFactory(customer=alice, product="Club", processor="paypal", card_last4="")
+    page = alice_client.get(HOME).text
+    subscriptions = alice_client.get("/northwind/updateinfo/subscriptions/").text
+    assert "•••• 1111" in page and f"/subscriptions/{trial.pk}/card/" in subscriptions
+    assert "Paid with PayPal" in page
+    assert f"/subscriptions/{paypal.pk}/card/" in page
+    assert "Manage on PayPal" in page and "Manage on PayPal" in subscriptions
 
 
 def test_it_says_there_is_no_card_for_one_time_buyers(alice_client, alice):

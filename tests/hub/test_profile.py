@@ -46,7 +46,13 @@ def test_the_country_names_are_in_the_hubs_one_language(alice_client):
 def test_it_saves_the_changes_audits_them_and_says_so(alice_client, alice):
     response = alice_client.post(
         PROFILE,
-        form_data(name="Alice B. Adams", address_line1="1 Main St", city="Leeds", country="GB"),
+        form_data(
+            name="Alice B. Adams",
+            address_line1="1 Main St",
+            city="Leeds",
+            postal_code="ls1 1ur",
+            country="GB",
+        ),
         follow=True,
     )
     assert response.redirect_chain == [("/northwind/updateinfo/", 302)]
@@ -63,7 +69,13 @@ def test_it_saves_the_changes_audits_them_and_says_so(alice_client, alice):
     assert event.vendor == alice.vendor
     assert event.actor == "customer"
     assert event.ip == "127.0.0.1"
-    assert sorted(event.details["fields"]) == ["address_line1", "city", "country", "name"]
+    assert sorted(event.details["fields"]) == [
+        "address_line1",
+        "city",
+        "country",
+        "name",
+        "postal_code",
+    ]
 
 
 def test_it_stores_a_new_email_in_its_normal_form_and_audits_the_previous_one(alice_client, alice):
@@ -209,3 +221,34 @@ def test_signed_in_at_northwind_is_asked_to_sign_in_at_acme(alice_client, alice,
     assert response["Location"].startswith("/acme/updateinfo/?next=")
     acme_alice.refresh_from_db()
     assert acme_alice.name == "Alice at Acme"
+
+
+def test_the_address_is_checked_as_its_country_writes_it(alice_client, alice):
+    bad_zip = form_data(address_line1="1 Elm St", city="Portland", state="OR", postal_code="ABC")
+    response = alice_client.post(PROFILE, bad_zip)
+    assert response.status_code == 200
+    assert "not a postal code of this country (for example: 95014)" in response.text
+    no_state = form_data(address_line1="1 Elm St", city="Portland", postal_code="97201")
+    assert "addresses need this" in alice_client.post(PROFILE, no_state).text
+    alice.refresh_from_db()
+    assert alice.address_line1 == ""  # nothing saved from a rejected form
+
+
+def test_postal_code_and_state_are_saved_in_their_countrys_form(alice_client, alice):
+    data = form_data(address_line1="1 Elm St", city="Portland", state="oregon", postal_code="97201")
+    assert alice_client.post(PROFILE, data).status_code == 302
+    uk = form_data(
+        address_line1="10 Downing St", city="London", postal_code="sw1a 2aa", country="GB"
+    )
+    assert alice_client.post(PROFILE, uk).status_code == 302
+    alice.refresh_from_db()
+    assert (alice.postal_code, alice.country) == ("SW1A 2AA", "GB")
+
+
+def test_an_old_incomplete_address_does_not_block_a_name_change(alice_client, alice):
+    alice.city, alice.country = "Toronto", "CA"  # no street, province or postal code
+    alice.save()
+    data = form_data(name="Alice Z.", city="Toronto", country="CA")
+    assert alice_client.post(PROFILE, data).status_code == 302
+    alice.refresh_from_db()
+    assert alice.name == "Alice Z."

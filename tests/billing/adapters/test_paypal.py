@@ -464,7 +464,7 @@ def test_an_unreachable_paypal_is_retryable_and_quick(settings):
         adapter.subscription_get(subscription_id="I-BLAIR0000001")
 
     assert (error.value.code, error.value.retryable) == ("unavailable", True)
-    assert time.monotonic() - started < 5
+    assert time.monotonic() - started < 30  # fails fast, not after every timeout
 
 
 def test_it_never_logs_the_secret_or_the_token(paypal, adapter, caplog):
