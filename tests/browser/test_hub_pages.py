@@ -116,6 +116,11 @@ def test_update_my_info_in_the_dialog(live_server, page, history):
     opener.click()
     dialog.get_by_label("Full name").fill("Alice B. Adams")
     dialog.get_by_label("Country").select_option("CA")
+    # A Canadian address needs a Canadian postal code and province (the
+    # per-country address check).
+    dialog.get_by_label("City").fill("Vancouver")
+    dialog.get_by_label("Postal code").fill("V6B 1A1")
+    dialog.get_by_label("State, province or region").fill("BC")
     dialog.get_by_role("button", name="Save my details").click()
     page.get_by_text("Your details are saved.").wait_for()
     assert page.url == f"{live_server.url}/northwind/updateinfo/"
