@@ -83,7 +83,7 @@ bench-smoke: install
 # One worker for everything in development; production runs the pdf queue
 # on its own worker (docker-compose.yml).
 worker: install
-	$(BIN)/celery -A hub worker -Q hub,pdf --loglevel=INFO
+	$(BIN)/celery -A hub worker -Q hub,pdf,webhooks --loglevel=INFO
 
 clean:
 	rm -rf $(VENV) var

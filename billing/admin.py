@@ -2,7 +2,10 @@
 (invoices, audit events, webhooks) are read-only; processors own orders,
 subscriptions and payments, so the admin shows them without editing."""
 
+from functools import partial
+
 from django.contrib import admin, messages
+from django.db import transaction
 from django.http import FileResponse, Http404, HttpRequest, HttpResponseRedirect
 from django.template.loader import render_to_string
 from django.urls import path, reverse
@@ -15,7 +18,17 @@ from vendors.models import Vendor
 
 from .connections import EVENTS, connection_test, webhook_url
 from .invoices import invoice_pdf_ensure, invoice_pdf_filename
-from .models import AuditEvent, Invoice, Order, Payment, Subscription, WebhookEvent
+from .models import (
+    AuditEvent,
+    CreditNote,
+    Invoice,
+    Order,
+    Payment,
+    Refund,
+    StripeImport,
+    Subscription,
+    WebhookEvent,
+)
 
 
 class ReadOnlyScopedAdmin(VendorScopedAdmin):
@@ -106,10 +119,32 @@ class AuditEventAdmin(ReadOnlyScopedAdmin):
 class WebhookEventAdmin(ReadOnlyScopedAdmin):
     # Processor plumbing, next to the connections: owners only.
     roles = OWNER_ONLY
-    list_display = ["received_at", "processor", "event_type", "event_id", "outcome"]
-    list_filter = ["processor", "outcome"]
+    """Every delivery that passed verification, with how its processing went:
+    a failed one shows its error here, and staff may process it again."""
+
+    list_display = [
+        "received_at", "processor", "event_type", "event_id", "outcome", "attempts", "error_short",
+    ]  # fmt: skip
+    list_filter = ["processor", "outcome", "livemode"]
     search_fields = ["event_id", "event_type"]
     exclude = ["headers"]
+    actions = ["process_again"]
+
+    @admin.display(description=_("error"))
+    def error_short(self, obj):
+        return obj.error[:120]
+
+    @admin.action(description=_("Process again"), permissions=["view"])
+    def process_again(self, request, queryset):
+        from .tasks import webhook_event_process_task
+
+        events = list(
+            queryset.exclude(outcome=WebhookEvent.Outcome.PROCESSED).values_list("pk", flat=True)
+        )
+        WebhookEvent.objects.filter(pk__in=events).update(outcome=WebhookEvent.Outcome.PENDING)
+        for pk in events:
+            transaction.on_commit(partial(webhook_event_process_task.delay, pk))
+        self.message_user(request, _("%(count)d events queued.") % {"count": len(events)})
 
 
 # The vendor's settings page gains its processor connections here, where
@@ -200,3 +235,53 @@ class VendorConnectionsAdmin(VendorAdmin):
         for ok, message in result.checks:
             self.message_user(request, message, messages.SUCCESS if ok else messages.ERROR)
         return HttpResponseRedirect(reverse("admin:vendors_vendor_change", args=[vendor.pk]))
+
+
+@admin.register(Refund)
+class RefundAdmin(ReadOnlyScopedAdmin):
+    list_display = ["refunded_at", "payment", "amount", "currency", "reason", "processor_ref"]
+    search_fields = ["processor_ref", "payment__customer__email"]
+    list_select_related = ["payment"]
+
+
+@admin.register(CreditNote)
+class CreditNoteAdmin(ReadOnlyScopedAdmin):
+    list_display = ["number", "customer", "total", "currency", "issued_at", "invoice"]
+    search_fields = ["number", "customer__email"]
+    list_select_related = ["customer", "invoice"]
+    exclude = ["pdf"]
+
+
+@admin.register(StripeImport)
+class StripeImportAdmin(ReadOnlyScopedAdmin):
+    """Imports from Stripe and their progress (stage, objects so far, counts)."""
+
+    list_display = ["created_at", "vendor", "status", "stage", "processed", "finished_at"]
+    list_filter = ["status"]
+    readonly_fields = ["vendor", "status", "since", "stage", "processed", "counts", "error"]
+
+
+@admin.action(description=_("Import from Stripe (in the background)"), permissions=["change"])
+def stripe_import_from_admin(modeladmin, request, queryset):
+    """Start an import per selected vendor; its progress shows under Stripe imports."""
+    from .stripe_import import stripe_import_start
+    from .tasks import stripe_import_task
+
+    started = 0
+    for vendor in queryset:
+        if not vendor.stripe_secret_key:
+            continue
+        run = stripe_import_start(vendor=vendor)
+        transaction.on_commit(partial(stripe_import_task.delay, run.pk))
+        started += 1
+    level = messages.SUCCESS if started else messages.WARNING
+    modeladmin.message_user(
+        request, _("%(count)d Stripe imports started.") % {"count": started}, level
+    )
+
+
+# The vendors app knows nothing of billing (dependencies point one way), so
+# billing adds its action to the vendor's admin page here.
+_vendor_admin = admin.site._registry.get(Vendor)
+if _vendor_admin is not None:
+    _vendor_admin.actions = [*(_vendor_admin.actions or []), stripe_import_from_admin]

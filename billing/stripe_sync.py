@@ -231,6 +231,7 @@ def stripe_invoice_record(
     charge: ProcessorCharge | None = None,
     historical: bool = False,
     effects: Effects | None = None,
+    fetch_charge: bool = True,
 ) -> tuple[Payment | None, str]:
     """Record a Stripe invoice's payment: a paid invoice is a paid Payment
     with its Invoice; an invoice whose charge failed is a failed Payment.
@@ -244,7 +245,9 @@ def stripe_invoice_record(
     paid = remote.status == "paid"
     if not paid and not remote.charge_id:
         return None, UNCHANGED
-    if charge is None and remote.charge_id:
+    if charge is None and remote.charge_id and (fetch_charge or not paid):
+        # The import passes fetch_charge=False for paid invoices: their
+        # charges (card, refunds) come in its own charges stage, a page at a time.
         charge = adapter.charge_get(charge_id=remote.charge_id)
     if not paid and (charge is None or charge.status != "failed"):
         return None, UNCHANGED

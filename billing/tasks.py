@@ -163,3 +163,23 @@ def credit_note_pdf_render_task(credit_note_id: int) -> None:
     credit_note = CreditNote.objects.select_related("vendor", "invoice").filter(pk=credit_note_id)
     if found := credit_note.first():
         credit_note_pdf_ensure(credit_note=found)
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def stripe_import_task(run_id: int) -> None:
+    """The Stripe import started from the admin; progress and the outcome are
+    kept on the StripeImport row, which the admin shows."""
+    from .models import StripeImport
+    from .stripe_import import ImportInterrupted, stripe_import_run
+
+    run = StripeImport.objects.select_related("vendor").filter(pk=run_id).first()
+    if run is None or run.status == StripeImport.Status.DONE:
+        return
+    try:
+        stripe_import_run(run=run)
+    except ImportInterrupted:
+        logger.warning("Stripe import %s interrupted; resume it from the admin", run_id)
+    except ProcessorError as error:
+        StripeImport.objects.filter(pk=run_id).update(
+            status=StripeImport.Status.FAILED, error=error.message
+        )

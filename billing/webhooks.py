@@ -108,7 +108,7 @@ def paypal_webhook_receive(
     if len(payload) > MAX_BODY_BYTES:
         raise WebhookRejected("body too large")
     data = _parse_json(payload)
-    if not vendor.paypal_webhook_id:
+    if not vendor.paypal_webhook_id or not vendor.paypal_client_id:
         raise WebhookRejected("webhooks not configured")
     adapter = adapter_for(vendor=vendor, processor=Processor.PAYPAL)
     verified = adapter.webhook_verify(  # type: ignore[attr-defined]
@@ -192,6 +192,7 @@ STRIPE_SUBSCRIPTION_EVENTS = {
     "customer.subscription.resumed",
 }
 STRIPE_INVOICE_EVENTS = {"invoice.paid", "invoice.payment_succeeded", "invoice.payment_failed"}
+STRIPE_OTHER_EVENTS = {"charge.refunded", "customer.updated", "payment_method.attached"}
 
 
 def vendor_livemode(vendor: Vendor, processor: str) -> bool:
@@ -283,7 +284,8 @@ def _stripe_process(*, event: WebhookEvent, data: dict[str, Any], effects: Effec
     kind = event.event_type
     object_id = _object_id(data)
     obj = (data.get("data") or {}).get("object") or {}
-    if not object_id:
+    handled = STRIPE_INVOICE_EVENTS | STRIPE_SUBSCRIPTION_EVENTS | STRIPE_OTHER_EVENTS
+    if not object_id or kind not in handled:
         return False
     adapter = adapter_for(vendor=vendor, processor=Processor.STRIPE)
     with transaction.atomic():

@@ -38,7 +38,7 @@ PAYPAL_HEADERS = (
 def _refused(processor: str, account: str, reason: str) -> JsonResponse:
     # The account and the reason only: never the body, which may carry
     # customer data, nor the signature.
-    logger.warning("webhook refused: %s %s: %s", processor, account[:40], reason)
+    logger.warning("webhook refused: %s %r: %s", processor, account[:40], reason)
     return JsonResponse({"error": reason}, status=400)
 
 

@@ -174,3 +174,14 @@ def test_sale_completed_then_refunded_partially(deliver, paypal_api):
     payment.refresh_from_db()
     assert (payment.status, payment.amount_refunded) == ("partially_refunded", Decimal("4.00"))
     assert payment.refunds.get().credit_note.number == "NORTHWIND-CN-000001"
+
+
+def test_a_vendor_without_a_paypal_webhook_id_refuses_deliveries(client, paypal_vendor):
+    body = b'{"id": "WH-1", "event_type": "X", "resource": {}}'
+    headers = signed_headers(webhook_id=WEBHOOK_ID, body=body)
+    meta = {f"HTTP_{k.upper().replace('-', '_')}": v for k, v in headers.items()}
+    response = client.post(
+        "/webhooks/paypal/northwind/", data=body, content_type="application/json", **meta
+    )
+    assert response.status_code == 400
+    assert response.json() == {"error": "webhooks not configured"}

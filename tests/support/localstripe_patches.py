@@ -19,6 +19,7 @@ from localstripe.resources import (
     Customer,
     Event,
     Invoice,
+    List,
     PaymentIntent,
     PaymentMethod,
     Refund,
@@ -50,6 +51,9 @@ def apply() -> None:
     _test_cards()
     _charge_invoice()
     _missing_events()
+    _bulk_paid_invoices()
+    _refunds_by_charge()
+    _failing_invoice_lists()
 
     _webhook_endpoints_list()
     _applied = True
@@ -460,3 +464,73 @@ def _webhook_endpoints_list() -> None:
         )
 
     extra_apis.append(("GET", "/v1/webhook_endpoints", _list))
+
+
+# --- test data -------------------------------------------------------------------------------
+
+
+def _bulk_paid_invoices() -> None:
+    """Test-only route (no Stripe counterpart): POST /_test/paid_invoices with
+    `customer`, `subscription` and `count` issues `count` more invoices of
+    that subscription (renewals, as localstripe only invoices subscriptions)
+    and pays them, through localstripe's own objects, in one request.
+    Importing a vendor with 1,000 invoices would otherwise take 2,000 calls
+    to set up."""
+
+    def create(**data: Any) -> Any:
+        invoice = None
+        for _ in range(int(data.get("count", 1))):
+            invoice = Invoice._api_create(
+                customer=str(data["customer"]), subscription=str(data["subscription"])
+            )
+            Invoice._api_pay_invoice(invoice.id)
+        return invoice
+
+    extra_apis.append(("POST", "/_test/paid_invoices", create))
+
+
+def _refunds_by_charge() -> None:
+    """Speed, not behaviour: localstripe finds a charge's refunds by scanning
+    its whole store, for every charge it exports (and an invoice exports its
+    charge), so listing a page of 100 invoices from a store of thousands took
+    seconds. Refunds are indexed by charge as they are made instead."""
+    index: dict[str, list[Any]] = {}
+    original_init = Refund.__init__
+
+    def refund_init(self: Any, *args: Any, **kwargs: Any) -> None:
+        original_init(self, *args, **kwargs)
+        index.setdefault(self.charge, []).append(self)
+
+    def refunds(self: Any) -> Any:
+        listed = List("/v1/charges/" + self.id + "/refunds")
+        listed._list = list(index.get(self.id, []))
+        return listed
+
+    Refund.__init__ = refund_init
+    Charge.refunds = property(refunds)
+
+
+def _failing_invoice_lists() -> None:
+    """Test-only route (no Stripe counterpart): POST /_test/fail_invoice_lists
+    with `after` and `count` makes invoice list calls fail with a 500 (as
+    Stripe does in an outage) after `after` more successful ones, `count`
+    times: how the tests interrupt an import midway."""
+    state = {"after": 0, "count": 0}
+    original = Invoice._api_list_all.__func__
+
+    def _api_list_all(cls: Any, url: Any, **kwargs: Any) -> Any:
+        if state["count"] > 0:
+            if state["after"] > 0:
+                state["after"] -= 1
+            else:
+                state["count"] -= 1
+                raise UserError(500, "An error occurred with our connection to Stripe.")
+        return original(cls, url, **kwargs)
+
+    def configure(**data: Any) -> Any:
+        state["after"] = int(data.get("after", 0))
+        state["count"] = int(data.get("count", 1))
+        return List("/_test/fail_invoice_lists")
+
+    Invoice._api_list_all = classmethod(_api_list_all)
+    extra_apis.append(("POST", "/_test/fail_invoice_lists", configure))

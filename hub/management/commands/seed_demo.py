@@ -126,6 +126,11 @@ class Seeder:
             )
 
 
+def demo_webhook_secret(slug: str) -> str:
+    """The webhook secret of a demo vendor at the local fake Stripe."""
+    return f"whsec_demo_{slug}"
+
+
 class Command(BaseCommand):
     help = "Create the demo vendors and customers (idempotent)."
 
@@ -340,6 +345,9 @@ class Command(BaseCommand):
             for vendor in (demo, acme):
                 vendor.stripe_secret_key = f"sk_test_{vendor.slug}"
                 vendor.stripe_publishable_key = f"pk_test_{vendor.slug}"
+                # The demo registers localstripe's webhooks with this secret
+                # (tests/support/demo.py), so payments there reach the hub.
+                vendor.stripe_webhook_secret = demo_webhook_secret(vendor.slug)
                 vendor.save()
             for subscription in Subscription.objects.filter(
                 vendor__in=[demo, acme], processor=Processor.STRIPE
