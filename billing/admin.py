@@ -256,6 +256,9 @@ class CreditNoteAdmin(ReadOnlyScopedAdmin):
 class StripeImportAdmin(ReadOnlyScopedAdmin):
     """Imports from Stripe and their progress (stage, objects so far, counts)."""
 
+    # Processor plumbing, beside the connections: owners only.
+    roles = OWNER_ONLY
+
     list_display = ["created_at", "vendor", "status", "stage", "processed", "finished_at"]
     list_filter = ["status"]
     readonly_fields = ["vendor", "status", "since", "stage", "processed", "counts", "error"]

@@ -2,13 +2,18 @@
 page, history page and action, walked as Northwind's owner, as Northwind's
 support person and as the owner of another vendor."""
 
+from decimal import Decimal
+
 import pytest
 from django.contrib import admin
 from django.core import mail
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from billing.models import AuditEvent
+from billing.refunds import refund_record
+from billing.stripe_import import stripe_import_start
 from tests.factories import (
     AuditEventFactory,
     OrderFactory,
@@ -21,7 +26,8 @@ from vendors.models import ApiKey, VendorMembership
 
 # What a Northwind support person may open; owners open all of these too.
 SHARED = {"customer", "order", "subscription", "payment", "invoice", "auditevent"}
-OWNER_ONLY = {"vendor", "apikey", "webhookevent"}
+SHARED |= {"refund", "creditnote"}
+OWNER_ONLY = {"vendor", "apikey", "webhookevent", "stripeimport"}
 SUPERUSER_ONLY = {"vendormembership"}
 
 
@@ -30,6 +36,13 @@ def northwind_rows(vendor, alice, northwind_staff):
     """One row of every registered tenant model, at Northwind."""
     payment = PaymentFactory(order=OrderFactory(customer=alice))
     key, _ = api_key_create(vendor=vendor, name="Website", user=northwind_staff)
+    refund, _ = refund_record(
+        payment=payment,
+        amount=Decimal("1.00"),
+        reason="requested_by_customer",
+        refunded_at=timezone.now(),
+        processor_ref="re_roles",
+    )
     return {
         "vendor": vendor,
         "customer": alice,
@@ -40,6 +53,9 @@ def northwind_rows(vendor, alice, northwind_staff):
         "auditevent": AuditEventFactory(vendor=vendor, customer=alice),
         "webhookevent": WebhookEventFactory(vendor=vendor),
         "apikey": key,
+        "refund": refund,
+        "creditnote": refund.credit_note,
+        "stripeimport": stripe_import_start(vendor=vendor),
         "vendormembership": VendorMembership.objects.get(user=northwind_staff),
     }
 
