@@ -212,6 +212,7 @@ def generate(scale_name: str, *, log=print) -> dict:
                 "",
                 "visa",
                 "4242",
+                amount if status == "refunded" else "0.00",
             )
         )
         return pk
@@ -263,6 +264,7 @@ def generate(scale_name: str, *, log=print) -> dict:
                         "USD",
                         "Visa •••• 4242",
                         "",
+                        False,
                     )
                 )
         # A past-due subscription whose last three charges failed: the
@@ -312,7 +314,8 @@ def generate(scale_name: str, *, log=print) -> dict:
     _copy("billing_invoice", INVOICE_COLUMNS, invoices)
     with connection.cursor() as cursor:
         cursor.execute(
-            "INSERT INTO billing_invoicesequence (vendor_id, last_number) VALUES (%s, %s)",
+            "INSERT INTO billing_invoicesequence (vendor_id, last_number, last_credit_note_number)"
+            " VALUES (%s, %s, 0)",
             [shop_id, sequence],
         )
         for table in ("customer", "subscription", "order", "payment", "invoice"):
@@ -354,11 +357,12 @@ ORDER_COLUMNS = (
 )
 PAYMENT_COLUMNS = (
     "id, vendor_id, customer_id, order_id, subscription_id, amount, currency, status, created_at,"
-    " paid_at, failed_at, failure_message, processor, processor_ref, card_brand, card_last4"
+    " paid_at, failed_at, failure_message, processor, processor_ref, card_brand, card_last4,"
+    " amount_refunded"
 )
 INVOICE_COLUMNS = (
     "id, vendor_id, customer_id, payment_id, sequence, number, issued_at, seller, buyer, lines,"
-    " subtotal, tax_label, tax_amount, total, currency, paid_via, pdf"
+    " subtotal, tax_label, tax_amount, total, currency, paid_via, pdf, imported"
 )
 
 
