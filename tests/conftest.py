@@ -144,35 +144,40 @@ def celery_worker(redis_url, transactional_db, tmp_path):
 # --- localstripe --------------------------------------------------------------
 
 
-@pytest.fixture(scope="session")
-def localstripe():
-    """A private localstripe on 127.0.0.1 for the whole run: its base URL."""
+def local_server(args: list[str], *, ready_path: str, what: str):
+    """Start a test-support server (`python -m ...`, which prints its port
+    first), wait until `ready_path` answers, yield its base URL, stop it."""
+    import urllib.request
+
     process = subprocess.Popen(
-        [sys.executable, "-m", "tests.support.localstripe_server"],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        text=True,
+        [sys.executable, "-m", *args], cwd=ROOT, stdout=subprocess.PIPE, text=True
     )
     port = process.stdout.readline().strip()
     if not port:
         process.kill()
-        pytest.fail("localstripe did not start", pytrace=False)
+        pytest.fail(f"{what} did not start", pytrace=False)
     base = f"http://127.0.0.1:{port}"
-    import urllib.request
-
     deadline = time.monotonic() + 15
     while True:
         try:
-            urllib.request.urlopen(base + "/js.stripe.com/v3/", timeout=1).read(16)
+            urllib.request.urlopen(base + ready_path, timeout=1).read(16)
             break
         except OSError:
-            if time.monotonic() > deadline:
+            if process.poll() is not None or time.monotonic() > deadline:
                 process.kill()
-                pytest.fail("localstripe did not answer", pytrace=False)
+                pytest.fail(f"{what} did not answer", pytrace=False)
             time.sleep(0.1)
     yield base
     process.terminate()
     process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def localstripe():
+    """A private localstripe on 127.0.0.1 for the whole run: its base URL."""
+    yield from local_server(
+        ["tests.support.localstripe_server"], ready_path="/js.stripe.com/v3/", what="localstripe"
+    )
 
 
 # --- browser -------------------------------------------------------------------
@@ -295,32 +300,11 @@ def fake_paypal():
     whole run: its base URL. Tests reset it with `fake_paypal_clean`. Seeded
     as for the demo (one subscription, I-DEMOBLAIR0001, which a reset keeps),
     so that seed_demo can be tested against it."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "tests.support.fake_paypal", "--port", "0", "--seed", "demo"],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        text=True,
+    yield from local_server(
+        ["tests.support.fake_paypal", "--port", "0", "--seed", "demo"],
+        ready_path="/myaccount/autopay/",
+        what="the fake PayPal",
     )
-    port = process.stdout.readline().strip()
-    if not port:
-        process.kill()
-        pytest.fail("the fake PayPal did not start", pytrace=False)
-    base = f"http://127.0.0.1:{port}"
-    import urllib.request
-
-    deadline = time.monotonic() + 15
-    while True:
-        try:
-            urllib.request.urlopen(base + "/myaccount/autopay/", timeout=1).read(16)
-            break
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                pytest.fail("the fake PayPal did not answer", pytrace=False)
-            time.sleep(0.1)
-    yield base
-    process.terminate()
-    process.wait(timeout=10)
 
 
 @pytest.fixture
