@@ -556,7 +556,10 @@ def _translated() -> Iterator[None]:
         yield
     except stripe.StripeError as exc:
         error = _error(exc)
-        logger.warning("Stripe call failed: %s (%s)", error.code, error.detail)
+        # "Not found" is an answer callers expect and handle (a lookup before
+        # creating); everything else deserves an operator's attention.
+        level = logging.INFO if error.code == "not_found" else logging.WARNING
+        logger.log(level, "Stripe call failed: %s (%s)", error.code, error.detail)
         raise error from None
 
 
