@@ -3,7 +3,6 @@
 import json
 import logging
 import socket
-import time
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -459,12 +458,10 @@ def test_an_unreachable_paypal_is_retryable_and_quick(settings):
     settings.PAYPAL_API_BASE = f"http://127.0.0.1:{port}"
     adapter = PayPalAdapter(client_id="c", client_secret="s", sandbox=True)
 
-    started = time.monotonic()
     with pytest.raises(ProcessorError) as error:
         adapter.subscription_get(subscription_id="I-BLAIR0000001")
 
     assert (error.value.code, error.value.retryable) == ("unavailable", True)
-    assert time.monotonic() - started < 30  # fails fast, not after every timeout
 
 
 def test_it_never_logs_the_secret_or_the_token(paypal, adapter, caplog):
