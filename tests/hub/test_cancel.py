@@ -256,3 +256,16 @@ def test_the_subscription_pages_keep_to_a_few_queries(
     for url in (f"{BASE}/", cancel_url(stripe_sub), f"{BASE}/{stripe_sub.pk}/card/"):
         with django_assert_max_num_queries(8):
             assert alice_client.get(url).status_code == 200
+
+
+def test_keep_fails_plainly_and_changes_nothing_when_the_processor_is_down(
+    alice_client, stripe_sub, settings
+):
+    alice_client.post(cancel_url(stripe_sub), {})
+    settings.STRIPE_API_BASE = "http://127.0.0.1:9"  # nothing listens there
+    settings.STRIPE_MAX_NETWORK_RETRIES = 0
+    response = alice_client.post(f"{BASE}/{stripe_sub.pk}/keep/", follow=True)
+    assert "could not reach the payment processor" in response.content.decode()
+    stripe_sub.refresh_from_db()
+    assert stripe_sub.cancel_at_period_end and stripe_sub.cancel_requested_at is not None
+    assert not AuditEvent.objects.filter(action="subscription.cancel_undone").exists()

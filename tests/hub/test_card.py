@@ -192,3 +192,22 @@ def test_a_past_due_subscription_can_pay_its_open_invoice_with_the_new_card(
     assert sub.status == "active"
     assert AuditEvent.objects.get(action="payment.retried").details["status"] == "paid"
     assert "the payment went through" in alice_client.get(f"{BASE}/").content.decode()
+
+
+def test_the_card_page_says_so_when_stripe_cannot_be_reached(alice_client, stripe_sub, settings):
+    settings.STRIPE_API_BASE = "http://127.0.0.1:9"  # nothing listens there
+    settings.STRIPE_MAX_NETWORK_RETRIES = 0
+    response = alice_client.get(card_url(stripe_sub))
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "could not reach the payment processor" in html and "Try again" in html
+    assert "data-client-secret" not in html
+
+
+def test_retrying_without_an_open_invoice_changes_nothing(alice_client, stripe_sub):
+    Subscription.objects.filter(pk=stripe_sub.pk).update(status="past_due")
+    response = alice_client.post(f"{BASE}/{stripe_sub.pk}/card/retry/", follow=True)
+    assert "There is no unpaid payment to retry." in response.content.decode()
+    stripe_sub.refresh_from_db()
+    assert stripe_sub.status == "past_due"
+    assert not AuditEvent.objects.filter(action="payment.retried").exists()
