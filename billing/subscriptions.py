@@ -16,7 +16,7 @@ from django.db.models import F, OuterRef, Q, Subquery, Window
 from django.db.models.functions import RowNumber
 from django.shortcuts import get_object_or_404
 
-from .cancellation import subscription_can_undo
+from .cancellation import subscription_can_cancel, subscription_can_undo
 from .cards import card_update_place
 from .models import Customer, Payment, Subscription
 
@@ -112,6 +112,7 @@ def subscription_rows(*, customer: Customer) -> list[SubscriptionRow]:
     failures = _unresolved_failures(subscriptions)
     rows = []
     for subscription in subscriptions:
+        subscription.vendor = vendor  # the one vendor: no query per row
         status = subscription.status
         canceled = status == Subscription.Status.CANCELED
         ending = subscription.cancel_at_period_end and not canceled
@@ -131,7 +132,7 @@ def subscription_rows(*, customer: Customer) -> list[SubscriptionRow]:
                 card_place=card_update_place(subscription),
                 can_keep=subscription_can_undo(subscription=subscription),
                 # Already cancelled, or already set to end: nothing left to cancel.
-                can_cancel=vendor.self_cancel and not canceled and not ending,
+                can_cancel=subscription_can_cancel(subscription=subscription),
                 is_trial=is_trial,
                 ends_at=(subscription.current_period_end or next_at) if ending else None,
                 next_payment_at=next_at if charging else None,
