@@ -78,7 +78,8 @@ class PaymentHistoryPaginator(Paginator):
     a second query loads those rows with their order and invoice. A page in
     the second half of the history is read from the other end of the index
     (reversed sort, smaller OFFSET) and turned round, so the last page costs
-    what the first does. Three queries a page: count, ids, rows.
+    what the first does. Two queries a page: the count, then the page's rows
+    (with the narrow id query as their subquery).
     """
 
     def __init__(self, *, customer: Customer, sort: str, per_page: int):
@@ -98,20 +99,18 @@ class PaymentHistoryPaginator(Paginator):
         if top <= bottom:
             return Page([], number, self)
         ordering = PURCHASE_SORTS[self.sort]
-        ids_query = _customer_payments(customer=self.customer, sort=self.sort)
+        ids = _customer_payments(customer=self.customer, sort=self.sort).values("id")
         if bottom > count - top:
             # Nearer the end: read backwards from the end of the index.
             reverse = tuple(f[1:] if f.startswith("-") else f"-{f}" for f in ordering)
-            ids = list(
-                ids_query.order_by(*reverse).values_list("id", flat=True)[
-                    count - top : count - bottom
-                ]
-            )
-            ids.reverse()
+            ids = ids.order_by(*reverse)[count - top : count - bottom]
         else:
-            ids = list(ids_query.order_by(*ordering).values_list("id", flat=True)[bottom:top])
-        rows = Payment.objects.select_related("order", "invoice").in_bulk(ids)
-        return Page([rows[i] for i in ids if i in rows], number, self)
+            ids = ids.order_by(*ordering)[bottom:top]
+        # The page's ids as a subquery of the rows' query: PostgreSQL finds
+        # the 25 ids over the sort's index, then reads those rows by primary
+        # key and sorts just them. One round trip instead of two.
+        rows = payment_history(customer=self.customer, sort=self.sort).filter(id__in=ids)
+        return Page(list(rows), number, self)
 
 
 def payment_recent(*, customer: Customer, limit: int = 3) -> list[Payment]:
