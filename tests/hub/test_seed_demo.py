@@ -73,6 +73,7 @@ def test_the_demo_vendor_is_fully_branded(seeded):
     assert demo.address and demo.support_email
     assert demo.social_links
     assert demo.self_cancel is True
+    assert demo.country == "US"  # its invoices print on US Letter
     demo.full_clean()
 
 
@@ -144,6 +145,7 @@ def test_eli_is_in_a_free_trial_without_a_payment(seeded):
 def test_acme_has_its_own_alex_in_euros_and_no_self_cancel(seeded):
     demo, acme = seeded
     assert acme.self_cancel is False
+    assert acme.country == "DE"
     acme_alex = acme.customers.get(email="alex@example.com")
     demo_alex = demo.customers.get(email="alex@example.com")
     assert acme_alex.pk != demo_alex.pk

@@ -198,6 +198,7 @@ class Command(BaseCommand):
             support_email="support@northwind.example",
             address="Northwind Courses LLC\n500 Market Street, Suite 12\nSan Francisco, CA 94105\n"
             "United States",
+            country="US",
             website_url="https://northwind.example",
             instagram_url="https://instagram.com/northwind.example",
             youtube_url="https://youtube.com/@northwind-example",
@@ -216,6 +217,7 @@ class Command(BaseCommand):
             brand_color="#8a2be2",
             support_email="hilfe@acme.example",
             address="Acme Software GmbH\nHauptstraße 5\n10115 Berlin\nGermany",
+            country="DE",
             website_url="https://acme.example",
             timezone="Europe/Berlin",
             default_currency="EUR",
