@@ -111,7 +111,8 @@ def invoice_get(*, customer, number: str) -> Invoice:
     "forbidden", which would confirm that it exists).
     """
     return get_object_or_404(
-        Invoice.objects.select_related("payment", "vendor"),
+        # The order too: the invoice shows its Order ID, in this one query.
+        Invoice.objects.select_related("payment__order", "vendor"),
         vendor_id=customer.vendor_id,
         customer=customer,
         number=number,
@@ -159,8 +160,10 @@ def invoice_pdf_ensure(*, invoice: Invoice) -> Invoice:
 
     with transaction.atomic():
         locked = (
-            Invoice.objects.select_for_update()
-            .select_related("payment", "vendor")
+            # Only the invoice row is locked; the payment and order rows
+            # come along for the document (its Order ID) without a lock.
+            Invoice.objects.select_for_update(of=("self",))
+            .select_related("payment__order", "vendor")
             .get(pk=invoice.pk)
         )
         if not _pdf_stored(locked):

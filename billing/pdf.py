@@ -44,6 +44,22 @@ DATA_SCHEME = "data:"
 render_stats = {"count": 0, "last_ms": 0.0}
 
 
+# Where US Letter, not A4, is the paper in the printer.
+LETTER_COUNTRIES = frozenset({"US", "CA"})
+
+# Tagged PDF/UA-1: a structure tree (headings, tables, reading order) that
+# screen readers follow, the title shown instead of the file name, and the
+# document's language (from <html lang>, the vendor's language). Measured on
+# the 2-core dev machine, outside the test suite: first render in a process
+# ~95 ms and warm ~49 ms, untagged and tagged alike.
+PDF_OPTIONS = {"pdf_variant": "pdf/ua-1"}
+
+
+def paper_size(vendor) -> str:
+    """The CSS page size for the vendor's PDFs: its country's paper."""
+    return "letter" if (getattr(vendor, "country", "") or "") in LETTER_COUNTRIES else "A4"
+
+
 class RefusedURL(ValueError):
     """A URL the invoice renderer will not fetch."""
 
@@ -117,6 +133,7 @@ def invoice_pdf_html(*, invoice: Invoice) -> str:
                 "vendor": vendor,
                 "payment": invoice.payment,
                 "show_quantities": invoice_shows_quantities(invoice),
+                "paper_size": paper_size(vendor),
                 "logo_url": f"{MEDIA_SCHEME}{invoice.seller['logo']}"
                 if invoice.seller.get("logo")
                 else "",
@@ -126,13 +143,14 @@ def invoice_pdf_html(*, invoice: Invoice) -> str:
 
 
 def pdf_render(*, invoice: Invoice) -> bytes:
-    """Render the invoice as an A4 PDF (bytes). Storing it is the caller's job
+    """Render the invoice as a tagged PDF (bytes) on the seller's paper (A4, or
+    US Letter in the US and Canada). Storing it is the caller's job
     (billing.invoices.invoice_pdf_ensure)."""
     started = time.perf_counter()
     html = invoice_pdf_html(invoice=invoice)
     fetcher = InvoiceURLFetcher(media_names=[invoice.seller.get("logo", "")])
     document = weasyprint.HTML(string=html, url_fetcher=fetcher, base_url=None)
-    pdf = document.write_pdf()
+    pdf = document.write_pdf(**PDF_OPTIONS)
     render_stats["count"] += 1
     render_stats["last_ms"] = (time.perf_counter() - started) * 1000
     return pdf
@@ -153,11 +171,16 @@ def pdf_warm_up() -> None:
 
     from vendors.models import Vendor
 
-    from .models import Payment
+    from .models import Order, Payment
 
     vendor = Vendor(slug="warm-up", name="Warm-up", address="1 Road\nTown", locale="en")
+    order = Order(vendor=vendor, number="WARM-1", product="Plan", amount=Decimal("12.50"))
     payment = Payment(
-        vendor=vendor, amount=Decimal("12.50"), currency="USD", status=Payment.Status.PAID
+        vendor=vendor,
+        order=order,
+        amount=Decimal("12.50"),
+        currency="USD",
+        status=Payment.Status.PAID,
     )
     invoice = Invoice(
         vendor=vendor,
@@ -173,11 +196,14 @@ def pdf_warm_up() -> None:
         paid_via="Visa •••• 4242",
     )
     html = invoice_pdf_html(invoice=invoice)
-    weasyprint.HTML(string=html, url_fetcher=InvoiceURLFetcher(), base_url=None).write_pdf()
+    weasyprint.HTML(string=html, url_fetcher=InvoiceURLFetcher(), base_url=None).write_pdf(
+        **PDF_OPTIONS
+    )
 
 
 def credit_note_pdf_render(*, credit_note: CreditNote) -> bytes:
-    """A credit note as an A4 PDF (bytes), with the same fetcher rules."""
+    """A credit note as a tagged PDF (bytes) on the seller's paper, with the
+    same fetcher rules."""
     vendor = credit_note.vendor
     logo = credit_note.seller.get("logo") or ""
     with translation.override(vendor_language(vendor)):
@@ -188,7 +214,9 @@ def credit_note_pdf_render(*, credit_note: CreditNote) -> bytes:
                 "vendor": vendor,
                 "logo_url": f"{MEDIA_SCHEME}{logo}" if logo else "",
                 "stylesheet_url": f"{STATIC_SCHEME}invoice.css",
+                "paper_size": paper_size(vendor),
             },
         )
     fetcher = InvoiceURLFetcher(media_names=[logo])
-    return weasyprint.HTML(string=html, url_fetcher=fetcher, base_url=None).write_pdf()
+    document = weasyprint.HTML(string=html, url_fetcher=fetcher, base_url=None)
+    return document.write_pdf(**PDF_OPTIONS)

@@ -218,8 +218,13 @@ def payment_record(
     processor_ref: str = "",
     card_brand: str = "",
     card_last4: str = "",
+    issue_invoice: bool = True,
 ) -> Payment:
-    """Record one charge attempt; a paid one is invoiced in the same transaction."""
+    """Record one charge attempt; a paid one is invoiced in the same transaction.
+
+    `issue_invoice=False` leaves that to the caller, for one that records a
+    past history out of date order (the demo seed) and must then number the
+    invoices in date order itself."""
     paid = status in {Payment.Status.PAID, Payment.Status.REFUNDED}
     payment = Payment.objects.create(
         vendor=order.vendor,
@@ -238,6 +243,6 @@ def payment_record(
         card_brand=card_brand,
         card_last4=card_last4,
     )
-    if paid:
+    if paid and issue_invoice:
         invoice_issue(payment=payment)
     return payment

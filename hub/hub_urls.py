@@ -10,6 +10,7 @@ urlpatterns = [
     path("", dashboard_views.home, name="home"),
     path("profile/", dashboard_views.profile, name="profile"),
     path("purchases/", purchase_views.purchases, name="purchases"),
+    path("purchases/print/", purchase_views.purchases_print, name="purchases_print"),
     path("purchases.csv", purchase_views.purchases_csv, name="purchases_csv"),
     path("invoices/<str:number>/", invoice_views.invoice, name="invoice"),
     path("invoices/<str:number>/pdf", invoice_views.invoice_pdf, name="invoice_pdf"),

@@ -153,6 +153,13 @@
       window.print();
     });
   });
+  // The print view (purchases/print/) works as a plain page without
+  // JavaScript; with it, the Print link that led here opens the dialog too.
+  if (document.querySelector("[data-print-on-load]")) {
+    window.addEventListener("load", function () {
+      window.print();
+    });
+  }
 
   // A form sent twice by a double click would save twice; mark it busy instead.
   // Delegated, so the dialog's form (fetched later) is covered too.

@@ -18,12 +18,13 @@ from django.http import Http404, HttpRequest
 from django.template.response import TemplateResponse
 from django.utils.cache import add_never_cache_headers
 from django.utils.html import format_html
+from django.utils.translation import get_language, ngettext, to_locale
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 
 from .api_keys import KEY_MARKER, api_key_create, api_key_revoke, api_keys_active
 from .branding import MIN_CONTRAST, WHITE, contrast_ratio, logo_clean, readable_text_color
 from .fields import SecretUnavailable, undecryptable_fields
+from .formatting import countries
 from .models import API_KEYS_PER_VENDOR, ApiKey, Vendor, VendorMembership
 
 OWNER = VendorMembership.Role.OWNER
@@ -132,6 +133,20 @@ class VendorForm(forms.ModelForm):
         # URL fields with its formfield_overrides).
         fields = ["logo", "brand_color"]
 
+    # A list to choose from, named in the admin's language: a typed "USA" or
+    # "Deutschland" would decide nothing.
+    country = forms.ChoiceField(label=_("Country"), required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        country = self.fields["country"]
+        assert isinstance(country, forms.ChoiceField)  # narrows the type for mypy
+        country.choices = [
+            ("", "---------"),
+            *countries(to_locale(get_language() or "en")),
+        ]
+        country.help_text = Vendor._meta.get_field("country").help_text
+
     def clean_logo(self):
         logo = self.cleaned_data.get("logo")
         # Unchanged (the stored file) or cleared: nothing new to check.
@@ -206,6 +221,7 @@ class VendorAdmin(NotFoundForOthersMixin, admin.ModelAdmin):
                     "brand_contrast",
                     "support_email",
                     "address",
+                    "country",
                     "website_url",
                     "facebook_url",
                     "instagram_url",

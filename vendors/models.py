@@ -102,6 +102,16 @@ class Vendor(models.Model):
     )
     support_email = models.EmailField(_("support email"), blank=True)
     address = models.TextField(_("address"), blank=True)
+    # ISO 3166-1 alpha-2. Decides the paper of the vendor's PDFs: US Letter in
+    # the US and Canada, where A4 is not the paper in the printer, A4 elsewhere.
+    country = models.CharField(
+        _("country"),
+        max_length=2,
+        blank=True,
+        help_text=_(
+            "Where your business is. Invoices from the US and Canada are US Letter, others A4."
+        ),
+    )
     website_url = models.URLField(_("website"), blank=True, validators=[https_url_validator])
     facebook_url = models.URLField("Facebook", blank=True, validators=[https_url_validator])
     instagram_url = models.URLField("Instagram", blank=True, validators=[https_url_validator])

@@ -64,6 +64,17 @@ def test_it_shows_the_invoice(alice_client, invoice):
         assert expected in html, expected
 
 
+def test_it_shows_the_order_id_at_no_extra_query(
+    alice_client, alice, django_assert_max_num_queries
+):
+    invoice = PaymentFactory(order=OrderFactory(customer=alice, number="NW-4711")).invoice
+    with django_assert_max_num_queries(6) as captured:
+        html = body(alice_client.get(page_url(invoice)))
+    assert '<th scope="row">Order ID</th><td class="invoice__order">NW-4711</td>' in html
+    # The order comes joined with the invoice, not in a query of its own.
+    assert not any('FROM "billing_order"' in q["sql"] for q in captured.captured_queries)
+
+
 def test_it_shows_what_was_true_at_issue_time(alice_client, invoice, vendor, alice):
     vendor.name = "Renamed Ltd"
     vendor.support_email = "new@renamed.example"

@@ -72,6 +72,41 @@ def test_it_lists_failed_refunded_and_zero_payments_but_not_a_trial(alice_client
     assert "Trial Plan" not in page
 
 
+def test_a_failed_payments_invoice_cell_is_a_dash_with_words_for_screen_readers(
+    alice_client, alice
+):
+    PaymentFactory(order__customer=alice, order__product="Declined", status="failed")
+    page = alice_client.get(PURCHASES).text
+    (declined,) = rows(page)
+    cell = declined.split('data-label="Invoice">', 1)[1].split("</td>", 1)[0]
+    assert '<span class="muted purchases__no-invoice" aria-hidden="true">—</span>' in cell
+    assert '<span class="visually-hidden">No invoice</span>' in cell
+    assert "None" not in page
+
+
+def test_it_shows_how_many_purchases_there_are(alice_client, alice):
+    PaymentFactory(order__customer=alice)
+    page = alice_client.get(PURCHASES).text
+    assert '<p class="purchases__count">1 purchase</p>' in page
+    for _ in range(2):
+        PaymentFactory(order__customer=alice, status="failed")
+    page = alice_client.get(PURCHASES).text
+    assert '<p class="purchases__count">3 purchases</p>' in page
+
+
+def test_the_count_costs_no_query_beyond_the_paginators_own(
+    alice_client, alice, django_assert_max_num_queries
+):
+    for i in range(30):
+        PaymentFactory(order__customer=alice, order__number=f"ORD-{i:03d}", invoice=False)
+    with django_assert_max_num_queries(10) as captured:
+        page = alice_client.get(PURCHASES).text
+    assert '<p class="purchases__count">30 purchases</p>' in page
+    assert "30 purchases, page 1 of 2" in page  # the caption says it too
+    counts = [q["sql"] for q in captured.captured_queries if "COUNT(" in q["sql"].upper()]
+    assert len(counts) == 1, counts
+
+
 def test_the_price_is_in_the_payments_currency_and_the_vendors_locale(client, acme_alice):
     PaymentFactory(order__customer=acme_alice, amount=Decimal("1234.50"))
     sign_in(client, acme_alice)

@@ -73,6 +73,7 @@ def test_the_demo_vendor_is_fully_branded(seeded):
     assert demo.address and demo.support_email
     assert demo.social_links
     assert demo.self_cancel is True
+    assert demo.country == "US"  # its invoices print on US Letter
     demo.full_clean()
 
 
@@ -144,6 +145,7 @@ def test_eli_is_in_a_free_trial_without_a_payment(seeded):
 def test_acme_has_its_own_alex_in_euros_and_no_self_cancel(seeded):
     demo, acme = seeded
     assert acme.self_cancel is False
+    assert acme.country == "DE"
     acme_alex = acme.customers.get(email="alex@example.com")
     demo_alex = demo.customers.get(email="alex@example.com")
     assert acme_alex.pk != demo_alex.pk
@@ -163,6 +165,27 @@ def test_invoice_numbers_run_from_one_without_gaps_per_vendor(seeded):
         assert invoices.last().number == f"{vendor.invoice_prefix}-{len(sequences):06d}"
         paid = Payment.objects.filter(vendor=vendor, status__in=["paid", "refunded"])
         assert paid.count() == len(sequences)
+
+
+def test_invoice_numbers_follow_the_payment_dates_per_vendor(seeded):
+    """The oldest payment has the lowest number, as if the vendor had issued
+    them as the payments came in (the stories are seeded customer by customer)."""
+    for vendor in seeded:
+        invoices = list(
+            Invoice.objects.filter(vendor=vendor)
+            .select_related("payment")
+            .order_by("payment__created_at", "payment_id")
+        )
+        assert len(invoices) > 1
+        sequences = [invoice.sequence for invoice in invoices]
+        assert sequences == sorted(sequences), vendor.slug
+        assert all(i.issued_at == i.payment.paid_at for i in invoices)
+    # Across customers too: alex's workbook (45 days ago) comes after his
+    # renewals of that time and before casey's later purchases.
+    demo, _ = seeded
+    workbook = Invoice.objects.get(vendor=demo, payment__order__product="Course Workbook (PDF)")
+    older = Invoice.objects.filter(vendor=demo, payment__created_at__lt=workbook.payment.created_at)
+    assert workbook.sequence == older.count() + 1
 
 
 def test_with_the_fakes_running_the_demo_subscriptions_live_there(

@@ -139,3 +139,20 @@ def test_the_settings_page_links_a_live_preview_of_the_sign_in_page(staff_client
     page = staff_client.get(reverse("admin:vendors_vendor_change", args=[vendor.pk])).text
     assert 'href="http://testserver/northwind/updateinfo/" target="_blank"' in page
     assert "Open the hub&#x27;s sign-in page with your saved branding" in page
+
+
+def test_the_country_is_chosen_from_a_list_and_decides_the_invoice_paper(staff_client, vendor):
+    from billing.pdf import paper_size
+
+    page = staff_client.get(reverse("admin:vendors_vendor_change", args=[vendor.pk])).text
+    assert '<select name="country"' in page
+    assert '<option value="CA">Canada</option>' in page
+    response = post_settings(staff_client, vendor, country="Canada")
+    assert response.status_code == 200 and "country" in errors(response)
+    response = post_settings(staff_client, vendor, country="CA")
+    assert response.status_code == 302, errors(response)
+    vendor.refresh_from_db()
+    assert (vendor.country, paper_size(vendor)) == ("CA", "letter")
+    post_settings(staff_client, vendor, country="FR")
+    vendor.refresh_from_db()
+    assert (vendor.country, paper_size(vendor)) == ("FR", "A4")

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from billing.adapters import stripe_adapter_for
 from billing.adapters.base import ProcessorError
+from billing.invoices import invoice_issue
 from billing.models import Customer, Order, Payment, Processor, Subscription
 from billing.provisioning import stripe_subscription_provision, subscription_link_remote
 from billing.services import customer_get_or_create, order_create, payment_record
@@ -54,6 +55,21 @@ class Seeder:
         self.vendor = vendor
         self.now = now
         self.next_order = 1000 + vendor.orders.count()
+        # Paid payments waiting for their invoice: the stories are written
+        # customer by customer, but a vendor numbers invoices as payments
+        # come in, so they are issued at the end, oldest first.
+        self.uninvoiced: list[Payment] = []
+
+    def pay(self, **fields) -> Payment:
+        payment = payment_record(issue_invoice=False, **fields)
+        if payment.status in (Payment.Status.PAID, Payment.Status.REFUNDED):
+            self.uninvoiced.append(payment)
+        return payment
+
+    def invoice_in_date_order(self) -> None:
+        for payment in sorted(self.uninvoiced, key=lambda p: (p.created_at, p.pk)):
+            invoice_issue(payment=payment)
+        self.uninvoiced.clear()
 
     def order_number(self) -> str:
         self.next_order += 1
@@ -77,9 +93,7 @@ class Seeder:
             created_at=created,
         )
         card = {"card_brand": "visa", "card_last4": "4242"} if processor == "stripe" else {}
-        payment_record(
-            order=order, amount=Decimal(amount), status=status, created_at=created, **card
-        )
+        self.pay(order=order, amount=Decimal(amount), status=status, created_at=created, **card)
         return order
 
     def subscription(self, customer, *, product, amount, status, processor, started, **extra):
@@ -112,7 +126,7 @@ class Seeder:
         card = card or {}
         for i in range(count):
             moment = add_months(started, i * months)
-            payment_record(
+            self.pay(
                 order=order,
                 subscription=subscription,
                 amount=subscription.amount,
@@ -121,9 +135,7 @@ class Seeder:
                 **card,
             )
         if last:
-            payment_record(
-                order=order, subscription=subscription, amount=subscription.amount, **last
-            )
+            self.pay(order=order, subscription=subscription, amount=subscription.amount, **last)
 
 
 def demo_webhook_secret(slug: str) -> str:
@@ -148,8 +160,13 @@ class Command(BaseCommand):
         with transaction.atomic():
             demo = self.vendor_demo()
             acme = self.vendor_acme()
-            self.seed_demo_customers(Seeder(demo, now))
-            self.seed_acme_customers(Seeder(acme, now))
+            for vendor, stories in (
+                (demo, self.seed_demo_customers),
+                (acme, self.seed_acme_customers),
+            ):
+                seeder = Seeder(vendor, now)
+                stories(seeder)
+                seeder.invoice_in_date_order()
             self.admin_user(demo, acme)
             console_users(demo)
         if settings.STRIPE_API_BASE or settings.PAYPAL_API_BASE:
@@ -181,6 +198,7 @@ class Command(BaseCommand):
             support_email="support@northwind.example",
             address="Northwind Courses LLC\n500 Market Street, Suite 12\nSan Francisco, CA 94105\n"
             "United States",
+            country="US",
             website_url="https://northwind.example",
             instagram_url="https://instagram.com/northwind.example",
             youtube_url="https://youtube.com/@northwind-example",
@@ -199,6 +217,7 @@ class Command(BaseCommand):
             brand_color="#8a2be2",
             support_email="hilfe@acme.example",
             address="Acme Software GmbH\nHauptstraße 5\n10115 Berlin\nGermany",
+            country="DE",
             website_url="https://acme.example",
             timezone="Europe/Berlin",
             default_currency="EUR",

@@ -1,0 +1,46 @@
+"""Reading a PDF's document-level facts in tests: poppler's pdfinfo for what
+it reports (page size, tagging, title), and the catalog's /Lang, which
+pdfinfo does not show, from the (deflated) object streams."""
+
+import re
+import shutil
+import subprocess
+import tempfile
+import zlib
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import require
+
+
+def pdf_info(pdf: bytes) -> dict[str, str]:
+    """pdfinfo's fields ("Page size", "Tagged", "Title", ...) for the document."""
+    require(bool(shutil.which("pdfinfo")), "pdfinfo (Debian poppler-utils)")
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "document.pdf"
+        path.write_bytes(pdf)
+        output = subprocess.run(
+            ["pdfinfo", str(path)], capture_output=True, text=True, check=True
+        ).stdout
+    fields = {}
+    for line in output.splitlines():
+        key, _, value = line.partition(":")
+        fields[key.strip()] = value.strip()
+    return fields
+
+
+def pdf_catalog(pdf: bytes) -> str:
+    """The document catalog's dictionary as text. WeasyPrint writes it inside
+    a compressed object stream, so every Flate stream is inflated first."""
+    chunks = [pdf]
+    for match in re.finditer(rb"stream\r?\n(.*?)\r?\nendstream", pdf, re.S):
+        try:
+            chunks.append(zlib.decompress(match.group(1)))
+        except zlib.error:
+            continue  # not Flate (an image, say): no catalog in there
+    for chunk in chunks:
+        found = re.search(rb"<<\s*/Type\s*/Catalog(.*?)>>\s*\n", chunk, re.S)
+        if found:
+            return found.group(0).decode("latin-1")
+    pytest.fail("no document catalog found in the PDF")
