@@ -311,3 +311,23 @@ def test_the_demo_histories(client, db):
     page = client.get("/acme/updateinfo/purchases/").text
     assert len(rows(page)) == 3
     assert all("€" in row and "$" not in row for row in rows(page))
+
+
+def test_row_values_are_escaped_and_a_refund_shows_its_amount(alice_client, alice):
+    # The rows are built in Python (hub.templatetags.purchase_rows), not by
+    # the template engine: its escaping must hold for every value.
+    payment = PaymentFactory(
+        order__customer=alice,
+        order__product='<script>alert("x")</script>',
+        order__number="ORD-<b>",
+        status="refunded",
+        amount=Decimal("40.00"),
+    )
+    Payment.objects.filter(pk=payment.pk).update(amount_refunded=Decimal("15.00"))
+    page = alice_client.get(PURCHASES).text
+    (row,) = rows(page)
+    assert "<script>" not in page
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in row
+    assert "ORD-&lt;b&gt;" in row
+    assert '<span class="purchases__refunded">$15.00</span>' in row
+    assert f'aria-label="Invoice {payment.invoice.number}"' in row
