@@ -67,6 +67,11 @@ def _customer_payments(*, customer: Customer, sort: str = PURCHASE_SORT_DEFAULT)
     return payments
 
 
+def payment_count(*, customer: Customer) -> int:
+    """How many purchases the history lists (an index-only count)."""
+    return _customer_payments(customer=customer).count()
+
+
 class PaymentHistoryPaginator(Paginator):
     """Pages of a customer's purchase history that cost the same whatever the
     page number and the history length.
@@ -89,7 +94,7 @@ class PaymentHistoryPaginator(Paginator):
 
     @cached_property
     def count(self) -> int:
-        return _customer_payments(customer=self.customer).count()
+        return payment_count(customer=self.customer)
 
     def page(self, number) -> Page:
         number = self.validate_number(number)
