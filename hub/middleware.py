@@ -12,7 +12,7 @@ from kombu.exceptions import OperationalError as BrokerError
 
 from vendors.formatting import vendor_language
 from vendors.http import VendorRequest
-from vendors.models import Vendor
+from vendors.selectors import vendor_for_slug
 from vendors.validators import has_control_characters
 
 
@@ -79,7 +79,7 @@ class VendorMiddleware:
         slug = view_kwargs.get("account")
         if slug is None:
             return None
-        vendor = Vendor.objects.filter(slug=slug).first()
+        vendor = vendor_for_slug(slug=slug)
         if vendor is None:
             raise Http404("No such account")
         request.vendor = vendor

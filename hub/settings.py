@@ -258,6 +258,8 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_AGE = 12 * 60 * 60
 HUB_SESSION_IDLE = env.int("HUB_SESSION_IDLE", default=30 * 60)
+# How long a web process reuses a vendor it loaded (vendors.selectors); 0 = never.
+HUB_VENDOR_CACHE_SECONDS = env.float("HUB_VENDOR_CACHE_SECONDS", default=5.0)
 HUB_SESSION_MAX_AGE = env.int("HUB_SESSION_MAX_AGE", default=12 * 60 * 60)
 ACCESS_LINK_MAX_AGE = env.int("ACCESS_LINK_MAX_AGE", default=60 * 60)
 

@@ -22,6 +22,9 @@ os.environ.setdefault("ALLOW_CONSOLE_EMAIL", "1")
 from hub.settings import *  # noqa: E402,F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# Tests change vendors with .update() and expect the next request to see it;
+# tests/vendors/test_vendor_cache.py turns the cache on where it is the subject.
+HUB_VENDOR_CACHE_SECONDS = 0
 # Shared with the worker subprocesses this run starts (they inherit the env).
 MEDIA_ROOT = os.environ.setdefault(
     "HUB_TEST_MEDIA_ROOT", tempfile.mkdtemp(prefix="hub-test-media-")
