@@ -72,35 +72,55 @@ def email_change_request(
 def email_change_send(*, request_id: str, customer: Customer, new_email: str) -> EmailChange | None:
     """Create the change and email its link to the new address; safe to run
     twice (the request id is unique). An earlier pending change of the
-    customer ends: only the address asked for last can be confirmed."""
+    customer ends: only the address asked for last can be confirmed.
+
+    As for access links, the email goes out only once the change is
+    committed (on_commit), never inside the transaction: an email never
+    names a change that rolled back, and a slow mail server holds no lock.
+    A send that fails leaves the change unsent; the task's retry gives it a
+    new token (the failed email's, if it got out after all, stops working)
+    and sends again, without creating a second change.
+    """
+    token = token_new()
     with transaction.atomic():
-        if EmailChange.objects.filter(request_id=request_id).exists():
-            return None
-        now = timezone.now()
-        EmailChange.objects.filter(
-            customer=customer, used_at__isnull=True, revoked_at__isnull=True
-        ).update(revoked_at=now)
-        token = token_new()
-        change = EmailChange.objects.create(
-            vendor=customer.vendor,
-            customer=customer,
-            new_email=new_email,
-            token_hash=secret_hash(token),
-            request_id=request_id,
-            created_at=now,
-            expires_at=now + timedelta(seconds=settings.ACCESS_LINK_MAX_AGE),
-        )
-        mail_send(
-            vendor=customer.vendor,
-            to=new_email,
-            template="email_change_confirm",
-            context={
-                "customer": customer,
-                "new_email": new_email,
-                "link_url": email_change_url(vendor=customer.vendor, token=token),
-            },
-        )
+        change = EmailChange.objects.select_for_update().filter(request_id=request_id).first()
+        if change is not None:
+            if change.sent_at or change.used_at or change.revoked_at:
+                return None  # sent already, or superseded by a later request
+            change.token_hash = secret_hash(token)
+            change.save(update_fields=["token_hash"])
+        else:
+            now = timezone.now()
+            EmailChange.objects.filter(
+                customer=customer, used_at__isnull=True, revoked_at__isnull=True
+            ).update(revoked_at=now)
+            change = EmailChange.objects.create(
+                vendor=customer.vendor,
+                customer=customer,
+                new_email=new_email,
+                token_hash=secret_hash(token),
+                request_id=request_id,
+                created_at=now,
+                expires_at=now + timedelta(seconds=settings.ACCESS_LINK_MAX_AGE),
+            )
+        # Not robust: a failed send must raise, so that the task retries.
+        transaction.on_commit(partial(_email_change_mail, change=change, token=token))
     return change
+
+
+def _email_change_mail(*, change: EmailChange, token: str) -> None:
+    customer = change.customer
+    mail_send(
+        vendor=customer.vendor,
+        to=change.new_email,
+        template="email_change_confirm",
+        context={
+            "customer": customer,
+            "new_email": change.new_email,
+            "link_url": email_change_url(vendor=customer.vendor, token=token),
+        },
+    )
+    EmailChange.objects.filter(pk=change.pk).update(sent_at=timezone.now())
 
 
 def email_change_usable(*, vendor: Vendor, token: str) -> EmailChange | None:

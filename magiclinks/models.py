@@ -75,6 +75,9 @@ class EmailChange(models.Model):
     expires_at = models.DateTimeField()
     used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # As for access links: the change is committed first and mailed after,
+    # so a rerun of the task knows whether its email went out.
+    sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
