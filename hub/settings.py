@@ -179,8 +179,13 @@ WEBHOOK_BODY_RETENTION_DAYS = env.int("WEBHOOK_BODY_RETENTION_DAYS", default=90)
 # A task whose worker was killed (unacked, acks_late) is handed out again
 # after this many seconds; Redis's default is an hour. It must exceed the
 # longest task (a PDF render or an import page), or a slow task runs twice.
+# Workers look for such tasks every CELERY_UNACKED_RESTORE_INTERVAL seconds:
+# kombu's default scans only every tenth tick (100 s), which made "5 minutes"
+# up to 7; one scan (a ZRANGE) per worker every 10 s costs nothing.
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=5 * 60),
+    "unacked_restore_interval": env.int("CELERY_UNACKED_RESTORE_INTERVAL", default=10),
+    "unacked_restore_throttle": 1,
     "socket_connect_timeout": 2,
     "socket_timeout": 5,
 }
