@@ -81,24 +81,32 @@ django.setup()
 from django.test import Client
 started = time.monotonic()
 response = Client().get("/readyz")
-print(json.dumps({"status": response.status_code, "seconds": time.monotonic() - started}))
+seconds = time.monotonic() - started
+body = json.loads(response.content)
+print(json.dumps({"status": response.status_code, "seconds": seconds, "down": body["down"]}))
 """
 
 
-def test_readyz_answers_503_within_2_seconds_when_the_database_hangs(tmp_path, silent_server):
+def test_readyz_answers_503_within_2_seconds_when_the_database_and_redis_hang(
+    tmp_path, silent_server
+):
+    # Production defaults (pool on, its 5 s timeout, 3 s connect timeout):
+    # clean_env drops any override from this run's environment.
     env = clean_env(
         DJANGO_SETTINGS_MODULE="tests.settings",
         DATABASE_URL=f"postgres://postgres@127.0.0.1:{silent_server}/hub",
+        REDIS_URL=f"redis://127.0.0.1:{silent_server}/0",
     )
     result = run_python(READYZ_TIMED, env=env)
     assert result.returncode == 0, result.stderr
     answer = json.loads(result.stdout.strip().splitlines()[-1])
     assert answer["status"] == 503
-    # A limit the probe must meet by design (its own 1 s connect timeout),
-    # not a performance figure: the default would wait for minutes.
-    # The deadline is 2 s; the margin is for a loaded CI machine, while the
-    # pool's own timeout (seconds more) would fail this.
-    assert answer["seconds"] < 4, answer
+    assert answer["down"] == ["database", "redis"]
+    # The one wall-clock bound of the unit suite, because it is the
+    # requirement itself (issue 12: "/readyz answers 503 within 2 s"); the
+    # margin is for a loaded machine. Checked one after the other, the two
+    # hanging services took 2.7 s; the database's pool alone would take 5.
+    assert answer["seconds"] < 2.5, answer
 
 
 def test_the_database_connect_timeout_is_a_few_seconds():
