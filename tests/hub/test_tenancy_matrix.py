@@ -2,9 +2,13 @@
 cannot be forgotten: a customer of another vendor and an anonymous visitor
 get a 404 or the access form, never Northwind's data (issue 12, point 10)."""
 
+from decimal import Decimal
+
 import pytest
 from django.test import Client
+from django.utils import timezone
 
+from billing.refunds import refund_record
 from tests.conftest import sign_in
 from tests.factories import OrderFactory, PaymentFactory, SubscriptionFactory
 from tests.support.urls import hub_routes
@@ -19,11 +23,27 @@ PUBLIC |= {"hub:email_confirm", "hub:api_link"}
 def northwind_data(alice):
     payment = PaymentFactory(order=OrderFactory(customer=alice, product="Secret Course"))
     subscription = SubscriptionFactory(customer=alice, product="Secret Course")
+    refund, _ = refund_record(
+        payment=payment,
+        amount=Decimal("1.00"),
+        reason="",
+        refunded_at=timezone.now(),
+        processor_ref="re_matrix",
+    )
     return {
         "number": payment.invoice.number,
         "token": "x" * 43,
         "subscription_id": str(subscription.pk),
+        # Each route gets an id that exists at Northwind: a made-up one would
+        # be a 404 whatever the view's scoping.
+        "hub:credit_note_pdf": {"number": refund.credit_note.number},
     }
+
+
+def url_of(route, data: dict) -> str:
+    values = {k: data[k] for k in route.parameters if k != "account"}
+    values |= data.get(route.name, {})
+    return route.path(account="northwind", **values)
 
 
 def _check(response, route, method: str) -> None:
@@ -46,18 +66,14 @@ def _check(response, route, method: str) -> None:
 def test_a_customer_of_another_vendor_gets_nothing(route, northwind_data, acme_alice):
     visitor = Client()
     sign_in(visitor, acme_alice)
-    url = route.path(
-        account="northwind", **{k: northwind_data[k] for k in route.parameters if k != "account"}
-    )
+    url = url_of(route, northwind_data)
     for method in ("get", "post"):
         _check(getattr(visitor, method)(url), route, method)
 
 
 @pytest.mark.parametrize("route", hub_routes(), ids=lambda r: r.name)
 def test_an_anonymous_visitor_gets_nothing(route, northwind_data):
-    url = route.path(
-        account="northwind", **{k: northwind_data[k] for k in route.parameters if k != "account"}
-    )
+    url = url_of(route, northwind_data)
     for method in ("get", "post"):
         _check(getattr(Client(), method)(url), route, method)
 
@@ -65,3 +81,14 @@ def test_an_anonymous_visitor_gets_nothing(route, northwind_data):
 def test_the_matrix_covers_every_hub_route():
     names = {route.name for route in hub_routes()}
     assert {"hub:invoice", "hub:invoice_pdf", "hub:purchases_csv", "hub:profile"} <= names
+    assert {"hub:card", "hub:subscription_cancel", "hub:subscription_keep"} <= names
+    assert "hub:credit_note_pdf" in names
+
+
+def test_alice_herself_gets_every_id_of_the_matrix(client, alice, northwind_data):
+    """The control: the ids above are real, so the 404s are the scoping's."""
+    sign_in(client, alice)
+    for name in ("hub:invoice", "hub:credit_note_pdf", "hub:subscription_cancel", "hub:card"):
+        route = next(r for r in hub_routes() if r.name == name)
+        response = client.get(url_of(route, northwind_data))
+        assert response.status_code == 200, (name, response.status_code)
