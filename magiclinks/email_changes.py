@@ -90,6 +90,10 @@ def email_change_send(*, request_id: str, customer: Customer, new_email: str) ->
             change.token_hash = secret_hash(token)
             change.save(update_fields=["token_hash"])
         else:
+            # The customer's row is the lock: two requests at once would
+            # each revoke the other's change before it was committed, and
+            # both would stay confirmable.
+            Customer.objects.select_for_update().filter(pk=customer.pk).first()
             now = timezone.now()
             EmailChange.objects.filter(
                 customer=customer, used_at__isnull=True, revoked_at__isnull=True
