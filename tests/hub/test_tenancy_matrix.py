@@ -92,3 +92,17 @@ def test_alice_herself_gets_every_id_of_the_matrix(client, alice, northwind_data
         route = next(r for r in hub_routes() if r.name == name)
         response = client.get(url_of(route, northwind_data))
         assert response.status_code == 200, (name, response.status_code)
+
+
+def test_every_signed_in_page_and_download_is_never_stored(client, alice, northwind_data):
+    """Generated from the URLconf (issue 12, point 5): what Alice gets from any
+    hub URL behind sign-in, no cache may keep."""
+    sign_in(client, alice)
+    for route in hub_routes():
+        if route.name in PUBLIC:
+            continue
+        response = client.get(url_of(route, northwind_data))
+        if response.status_code == 405:
+            continue  # POST-only: nothing to store
+        cache_control = {v.strip() for v in response["Cache-Control"].split(",")}
+        assert {"no-store", "private"} <= cache_control, (route.name, response["Cache-Control"])
