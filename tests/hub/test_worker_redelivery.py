@@ -86,9 +86,8 @@ def test_a_task_of_a_killed_worker_is_redelivered_and_completes(redis_url):
         stop(first)
         if second is not None:
             stop(second)
-        store.delete(f"{key}:deliveries", f"{key}:done")
-        with app.connection_for_write() as connection:
-            connection.default_channel.queue_delete(queue)
+        # The queue, its kombu bindings and our counters.
+        store.delete(f"{key}:deliveries", f"{key}:done", *store.scan_iter(f"*{queue}*"))
 
 
 def test_the_production_defaults_redeliver_within_minutes_and_are_documented():
