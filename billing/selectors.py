@@ -119,8 +119,14 @@ class PaymentHistoryPaginator(Paginator):
 
 
 def payment_recent(*, customer: Customer, limit: int = 3) -> list[Payment]:
-    """The customer's latest few payments, for the dashboard's summary."""
-    return list(payment_history(customer=customer)[:limit])
+    """The customer's latest few payments, for the dashboard's summary.
+
+    Without the invoice: the summary does not link one, and its JSON
+    snapshot columns were most of what this query read and decoded."""
+    ordering = PURCHASE_SORTS[PURCHASE_SORT_DEFAULT]
+    return list(
+        _customer_payments(customer=customer).select_related("order").order_by(*ordering)[:limit]
+    )
 
 
 def subscription_list_with_card(*, customer: Customer) -> list[Subscription]:

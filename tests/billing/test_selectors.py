@@ -80,6 +80,12 @@ def test_payment_recent_is_the_newest_few(alice):
     assert payment_recent(customer=alice) == payments[:3]
 
 
+def test_payment_recent_reads_the_order_in_the_same_query(alice, django_assert_num_queries):
+    PaymentFactory.create_batch(3, order__customer=alice)
+    with django_assert_num_queries(1):
+        assert all(p.order.product for p in payment_recent(customer=alice))
+
+
 def test_subscription_list_with_card_is_what_charges_and_says_where(alice, bob):
     active = SubscriptionFactory(customer=alice, status=Subscription.Status.ACTIVE)
     past_due = SubscriptionFactory(customer=alice, status=Subscription.Status.PAST_DUE)
