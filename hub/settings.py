@@ -71,6 +71,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "hub.middleware.ContentSecurityPolicyMiddleware",
+    # Inside the CSP middleware: the page it renders gets the nonce and header.
+    "hub.middleware.HubNotFoundMiddleware",
     "hub.middleware.VendorMiddleware",
     "hub.middleware.ServiceUnavailableMiddleware",
 ]
