@@ -15,13 +15,14 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.text import format_lazy
+from django.utils.translation import get_language, ngettext, to_locale
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from billing.models import Customer
 from billing.selectors import customer_record
 from vendors.admin import VendorScopedAdmin
+from vendors.formatting import country_name
 
 from .selectors import access_link_history, profile_link_last_sent, profile_link_next_at
 from .services import ProfileLinkCooldown, profile_link_queue
@@ -34,7 +35,7 @@ class CustomerAdmin(VendorScopedAdmin):
     search_fields = ["email", "name", "=stripe_customer_id", "=paypal_payer_id"]
     ordering = ["email"]
     list_select_related = ["vendor"]
-    readonly_fields = ["created_at", "updated_at"]
+    readonly_fields = ["created_at", "updated_at", "country_display"]
     fieldsets = [
         (None, {"fields": ["vendor", "email", "name"]}),
         (
@@ -46,7 +47,7 @@ class CustomerAdmin(VendorScopedAdmin):
                     "city",
                     "postal_code",
                     "state",
-                    "country",
+                    "country_display",
                 ]
             },
         ),
@@ -66,6 +67,15 @@ class CustomerAdmin(VendorScopedAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return request.user.is_superuser
+
+    # The name from the list the hub and the vendor settings choose from, in
+    # the admin's language: "US" alone makes staff guess.
+    @admin.display(description=_("Country"))
+    def country_display(self, obj: Customer) -> str:
+        if not obj.country:
+            return "-"
+        name = country_name(obj.country, to_locale(get_language() or "en"))
+        return f"{name} ({obj.country})"
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         if obj is not None:
