@@ -81,8 +81,11 @@ class CustomerAdmin(VendorScopedAdmin):
         if obj is not None:
             context.update(customer_record(customer=obj))
             context["access_links"] = access_link_history(customer=obj)
-            context["profile_link_last_sent"] = profile_link_last_sent(customer=obj)
-            context["profile_link_next_at"] = profile_link_next_at(customer=obj)
+            last_sent = profile_link_last_sent(customer=obj)
+            context["profile_link_last_sent"] = last_sent
+            context["profile_link_next_at"] = profile_link_next_at(
+                customer=obj, last_sent=last_sent
+            )
             context["now"] = timezone.now()
         return super().render_change_form(request, context, add, change, form_url, obj)
 
@@ -112,8 +115,8 @@ class CustomerAdmin(VendorScopedAdmin):
                 "opts": self.opts,
                 "title": _("Send Profile Link"),
                 "customer": customer,
-                "last_sent": profile_link_last_sent(customer=customer),
-                "next_at": profile_link_next_at(customer=customer),
+                "last_sent": (last_sent := profile_link_last_sent(customer=customer)),
+                "next_at": profile_link_next_at(customer=customer, last_sent=last_sent),
             }
             return TemplateResponse(
                 request, "magiclinks/admin/send_profile_link_confirm.html", context

@@ -67,9 +67,13 @@ def profile_link_last_sent(*, customer: Customer) -> datetime | None:
     )
 
 
-def profile_link_next_at(*, customer: Customer) -> datetime | None:
-    """When staff may send `customer` the next profile link, or None if now."""
-    last = profile_link_last_sent(customer=customer)
+_UNREAD = object()
+
+
+def profile_link_next_at(*, customer: Customer, last_sent=_UNREAD) -> datetime | None:
+    """When staff may send `customer` the next profile link, or None if now.
+    A caller that already read `profile_link_last_sent` passes it in."""
+    last = profile_link_last_sent(customer=customer) if last_sent is _UNREAD else last_sent
     if last is None:
         return None
     next_at = last + timedelta(seconds=settings.PROFILE_LINK_COOLDOWN)
