@@ -19,7 +19,6 @@ scheme leaves no path-traversal or symlink question to get right.
 """
 
 import mimetypes
-import time
 from collections.abc import Iterable
 
 import weasyprint
@@ -38,11 +37,6 @@ from .models import CreditNote, Invoice
 STATIC_SCHEME = "hub-static:"
 MEDIA_SCHEME = "hub-media:"
 DATA_SCHEME = "data:"
-
-# Filled by pdf_render for the benchmark and the tests: how many documents this
-# process rendered and how long the last one took.
-render_stats = {"count": 0, "last_ms": 0.0}
-
 
 # Where US Letter, not A4, is the paper in the printer.
 LETTER_COUNTRIES = frozenset({"US", "CA"})
@@ -146,13 +140,10 @@ def pdf_render(*, invoice: Invoice) -> bytes:
     """Render the invoice as a tagged PDF (bytes) on the seller's paper (A4, or
     US Letter in the US and Canada). Storing it is the caller's job
     (billing.invoices.invoice_pdf_ensure)."""
-    started = time.perf_counter()
     html = invoice_pdf_html(invoice=invoice)
     fetcher = InvoiceURLFetcher(media_names=[invoice.seller.get("logo", "")])
     document = weasyprint.HTML(string=html, url_fetcher=fetcher, base_url=None)
     pdf = document.write_pdf(**PDF_OPTIONS)
-    render_stats["count"] += 1
-    render_stats["last_ms"] = (time.perf_counter() - started) * 1000
     return pdf
 
 

@@ -9,13 +9,13 @@ from django.utils.translation import gettext as _
 
 from billing.selectors import payment_recent, subscription_list_with_card
 from magiclinks.email_changes import profile_update
+from magiclinks.pages import access_form_page
 from magiclinks.sessions import (
     CustomerRequest,
     customer_from_session,
     customer_required,
     signed_in_headers,
 )
-from magiclinks.views import access_form
 from vendors.http import VendorRequest
 
 from .forms import ProfileForm, address_display
@@ -25,7 +25,7 @@ def home(request: VendorRequest, account: str) -> HttpResponse:
     """The dashboard when signed in, else the access form."""
     customer, ended = customer_from_session(request, vendor=request.vendor)
     if customer is None:
-        return access_form(request, account=account, ended=ended or request.GET.get("ended"))
+        return access_form_page(request, ended=ended or request.GET.get("ended"))
     # What customer_required does for the other pages; decorating the
     # dashboard too would read the session and the customer twice.
     signed_in = cast(CustomerRequest, request)

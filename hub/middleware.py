@@ -4,6 +4,7 @@ import logging
 import secrets
 
 import redis
+from django.conf import settings
 from django.db import OperationalError as DatabaseError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -14,6 +15,8 @@ from vendors.formatting import vendor_language
 from vendors.http import VendorRequest
 from vendors.selectors import vendor_for_slug
 from vendors.validators import has_control_characters
+
+from .views import HUB_PATH, not_found
 
 
 class ControlCharacterMiddleware:
@@ -88,6 +91,29 @@ class VendorMiddleware:
         translation.activate(vendor_language(vendor))
         request.LANGUAGE_CODE = translation.get_language()
         return None
+
+
+class HubNotFoundMiddleware:
+    """With DEBUG on, Django answers a 404 with its technical page (the URL
+    patterns, the settings' names). A hub address gets the customer's 404
+    in the vendor's look instead, so the demo and development show what a
+    customer would see; the admin and the rest keep the technical page,
+    which is what a developer wants there. Without DEBUG, handler404
+    already renders the same page."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest):
+        response = self.get_response(request)
+        if (
+            settings.DEBUG
+            and response.status_code == 404
+            and HUB_PATH.match(request.path_info)
+            and not getattr(response, "hub_not_found", False)
+        ):
+            response = not_found(request)
+        return response
 
 
 class ContentSecurityPolicyMiddleware:

@@ -71,6 +71,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "hub.middleware.ContentSecurityPolicyMiddleware",
+    # Inside the CSP middleware: the page it renders gets the nonce and header.
+    "hub.middleware.HubNotFoundMiddleware",
     "hub.middleware.VendorMiddleware",
     "hub.middleware.ServiceUnavailableMiddleware",
 ]
@@ -267,6 +269,9 @@ HUB_SESSION_IDLE = env.int("HUB_SESSION_IDLE", default=30 * 60)
 HUB_VENDOR_CACHE_SECONDS = env.float("HUB_VENDOR_CACHE_SECONDS", default=5.0)
 HUB_SESSION_MAX_AGE = env.int("HUB_SESSION_MAX_AGE", default=12 * 60 * 60)
 ACCESS_LINK_MAX_AGE = env.int("ACCESS_LINK_MAX_AGE", default=60 * 60)
+# Seconds after a Send Profile Link before staff can send that customer
+# another: a double press or two colleagues must not flood an inbox.
+PROFILE_LINK_COOLDOWN = env.int("PROFILE_LINK_COOLDOWN", default=5 * 60)
 
 
 def _rate(name: str, default: str) -> tuple[int, int]:

@@ -3,6 +3,7 @@
 import email
 import email.policy
 import mimetypes
+import re
 from concurrent.futures import ThreadPoolExecutor, wait
 from pathlib import Path, PurePosixPath
 
@@ -12,7 +13,14 @@ from django.db import connection
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
+from django.utils import translation
 from django.views.decorators.cache import never_cache
+
+from vendors.formatting import vendor_language
+from vendors.selectors import vendor_for_slug
+
+# A hub address: /<account>/updateinfo/... (the slug rules allow no more).
+HUB_PATH = re.compile(r"^/(?P<account>[a-z0-9-]{1,40})/updateinfo/")
 
 
 def healthz(request: HttpRequest) -> HttpResponse:
@@ -86,7 +94,18 @@ def readyz(request: HttpRequest) -> JsonResponse:
 
 
 def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    return render(request, "404.html", status=404)
+    """The 404 in the hub's look, branded when the address names a known
+    vendor: also for a mistyped page under a real hub, where no view ran
+    and so nothing set `request.vendor` yet."""
+    if getattr(request, "vendor", None) is None:
+        match = HUB_PATH.match(request.path_info)
+        vendor = vendor_for_slug(slug=match["account"]) if match else None
+        if vendor is not None:
+            request.vendor = vendor  # type: ignore[attr-defined]
+            translation.activate(vendor_language(vendor))
+    response = render(request, "404.html", status=404)
+    response.hub_not_found = True  # type: ignore[attr-defined]  # for HubNotFoundMiddleware
+    return response
 
 
 def server_error(request: HttpRequest) -> HttpResponse:

@@ -13,29 +13,19 @@ from django.http import Http404, HttpRequest, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.text import format_lazy
+from django.utils.translation import get_language, ngettext, to_locale
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from billing.models import AuditEvent, Customer
+from billing.models import Customer
 from billing.selectors import customer_record
 from vendors.admin import VendorScopedAdmin
+from vendors.formatting import country_name
 
-from .selectors import access_link_history
-from .services import profile_link_queue
-
-
-def profile_link_last_sent(*, customer: Customer):
-    """When staff (or the API) last sent `customer` a profile link, or None."""
-    return (
-        AuditEvent.objects.filter(
-            vendor_id=customer.vendor_id, customer=customer, action="access.profile_link_sent"
-        )
-        .order_by("-created_at")
-        .values_list("created_at", flat=True)
-        .first()
-    )
+from .selectors import access_link_history, profile_link_last_sent, profile_link_next_at
+from .services import ProfileLinkCooldown, profile_link_queue
 
 
 @admin.register(Customer)
@@ -45,7 +35,7 @@ class CustomerAdmin(VendorScopedAdmin):
     search_fields = ["email", "name", "=stripe_customer_id", "=paypal_payer_id"]
     ordering = ["email"]
     list_select_related = ["vendor"]
-    readonly_fields = ["created_at", "updated_at"]
+    readonly_fields = ["created_at", "updated_at", "country_display"]
     fieldsets = [
         (None, {"fields": ["vendor", "email", "name"]}),
         (
@@ -57,7 +47,7 @@ class CustomerAdmin(VendorScopedAdmin):
                     "city",
                     "postal_code",
                     "state",
-                    "country",
+                    "country_display",
                 ]
             },
         ),
@@ -78,11 +68,24 @@ class CustomerAdmin(VendorScopedAdmin):
     def has_delete_permission(self, request, obj=None):
         return request.user.is_superuser
 
+    # The name from the list the hub and the vendor settings choose from, in
+    # the admin's language: "US" alone makes staff guess.
+    @admin.display(description=_("Country"))
+    def country_display(self, obj: Customer) -> str:
+        if not obj.country:
+            return "-"
+        name = country_name(obj.country, to_locale(get_language() or "en"))
+        return f"{name} ({obj.country})"
+
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         if obj is not None:
             context.update(customer_record(customer=obj))
             context["access_links"] = access_link_history(customer=obj)
-            context["profile_link_last_sent"] = profile_link_last_sent(customer=obj)
+            last_sent = profile_link_last_sent(customer=obj)
+            context["profile_link_last_sent"] = last_sent
+            context["profile_link_next_at"] = profile_link_next_at(
+                customer=obj, last_sent=last_sent
+            )
             context["now"] = timezone.now()
         return super().render_change_form(request, context, add, change, form_url, obj)
 
@@ -112,17 +115,22 @@ class CustomerAdmin(VendorScopedAdmin):
                 "opts": self.opts,
                 "title": _("Send Profile Link"),
                 "customer": customer,
-                "last_sent": profile_link_last_sent(customer=customer),
+                "last_sent": (last_sent := profile_link_last_sent(customer=customer)),
+                "next_at": profile_link_next_at(customer=customer, last_sent=last_sent),
             }
             return TemplateResponse(
                 request, "magiclinks/admin/send_profile_link_confirm.html", context
             )
-        profile_link_queue(request=request, customer=customer)
-        self.message_user(
-            request,
-            format_lazy(_("Profile link sent to {email}."), email=customer.email),
-            messages.SUCCESS,
-        )
+        try:
+            profile_link_queue(request=request, customer=customer)
+        except ProfileLinkCooldown as cooldown:
+            self.message_user(request, _cooldown_message(customer, cooldown), messages.ERROR)
+        else:
+            self.message_user(
+                request,
+                format_lazy(_("Profile link sent to {email}."), email=customer.email),
+                messages.SUCCESS,
+            )
         return HttpResponseRedirect(reverse("admin:billing_customer_change", args=[customer.pk]))
 
     @admin.action(description=_("Send Profile Link"))
@@ -132,8 +140,17 @@ class CustomerAdmin(VendorScopedAdmin):
         if not customers:
             self.message_user(request, _("No customer was selected."), messages.WARNING)
             return
+        sent = []
         for customer in customers:
-            profile_link_queue(request=request, customer=customer)
+            try:
+                profile_link_queue(request=request, customer=customer)
+            except ProfileLinkCooldown as cooldown:
+                self.message_user(request, _cooldown_message(customer, cooldown), messages.ERROR)
+            else:
+                sent.append(customer)
+        if not sent:
+            return
+        customers = sent
         emails = ", ".join(c.email for c in customers[:10])
         more = len(customers) - 10
         self.message_user(
@@ -146,3 +163,13 @@ class CustomerAdmin(VendorScopedAdmin):
             % {"emails": emails + (f" (+{more})" if more > 0 else "")},
             messages.SUCCESS,
         )
+
+
+def _cooldown_message(customer: Customer, cooldown: ProfileLinkCooldown) -> str:
+    return str(
+        format_lazy(
+            _("A profile link was just sent to {email}; another can be sent after {when}."),
+            email=customer.email,
+            when=date_format(timezone.localtime(cooldown.next_at), "DATETIME_FORMAT"),
+        )
+    )

@@ -7,8 +7,9 @@ from django.views.decorators.http import require_GET
 
 from vendors.http import VendorRequest
 
+from .pages import access_headers
 from .services import api_link_redeem
-from .views import _link_invalid, _signed_in, access_headers
+from .views import _link_invalid, _signed_in
 
 
 # GET only: a HEAD (a link preview, a prefetch) never consumes the link.

@@ -22,7 +22,12 @@ from vendors.models import Vendor
 
 from . import ratelimit
 from .models import AccessLink
-from .selectors import CODE_MAX_ATTEMPTS, access_link_for_binding, access_link_usable
+from .selectors import (
+    CODE_MAX_ATTEMPTS,
+    access_link_for_binding,
+    access_link_usable,
+    profile_link_next_at,
+)
 from .sessions import customer_from_session, customer_login, customer_logout
 from .tokens import code_hash, code_new, hashes_match, secret_hash, token_new
 
@@ -177,25 +182,41 @@ def access_link_send(
     return link
 
 
+class ProfileLinkCooldown(Exception):
+    """A profile link went to this customer moments ago; `next_at` says when
+    the next one may go."""
+
+    def __init__(self, next_at):
+        super().__init__(f"next profile link at {next_at.isoformat()}")
+        self.next_at = next_at
+
+
 def profile_link_queue(*, request: HttpRequest, customer: Customer) -> None:
     """Staff pressed Send Profile Link: record who, and queue the email.
 
     The link is created in the task and only ever goes into the email: the
-    admin never sees, logs or returns it.
+    admin never sees, logs or returns it. Raises ProfileLinkCooldown within
+    PROFILE_LINK_COOLDOWN of the last one; the customer's row is locked while
+    deciding, so two colleagues pressing at once send one email.
     """
     from .tasks import profile_link_send_task
 
-    audit_record(
-        vendor=customer.vendor,
-        action="access.profile_link_sent",
-        actor=AuditEvent.Actor.STAFF,
-        customer=customer,
-        user=request.user,
-        request=request,
-    )
-    transaction.on_commit(
-        partial(profile_link_send_task.delay, str(uuid.uuid4()), customer.pk), robust=True
-    )
+    with transaction.atomic():
+        Customer.objects.select_for_update().filter(pk=customer.pk).first()
+        next_at = profile_link_next_at(customer=customer)
+        if next_at is not None:
+            raise ProfileLinkCooldown(next_at)
+        audit_record(
+            vendor=customer.vendor,
+            action="access.profile_link_sent",
+            actor=AuditEvent.Actor.STAFF,
+            customer=customer,
+            user=request.user,
+            request=request,
+        )
+        transaction.on_commit(
+            partial(profile_link_send_task.delay, str(uuid.uuid4()), customer.pk), robust=True
+        )
 
 
 def profile_link_send(*, request_id: str, customer: Customer) -> AccessLink | None:

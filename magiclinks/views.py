@@ -6,13 +6,11 @@ address bar must not travel to another site) and `Cache-Control: no-store`
 (a shared computer's back button must not show a signed-in page).
 """
 
-import functools
 import logging
 
 from django.conf import settings
 from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
-from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -23,6 +21,7 @@ from . import ratelimit
 from .csrf import access_csrf_protect
 from .forms import AccessCodeForm, AccessRequestForm
 from .models import AccessLink
+from .pages import access_form_render, access_headers
 from .selectors import access_link_usable
 from .services import (
     access_code_redeem,
@@ -31,54 +30,15 @@ from .services import (
     access_request_queue,
     customer_sign_out,
 )
-from .sessions import ENDED_REASONS, ENDED_SIGNED_OUT, hub_next_path
+from .sessions import ENDED_SIGNED_OUT, hub_next_path
 
 BINDING_COOKIE = "hub_access"
 logger = logging.getLogger(__name__)
 
 
-def access_headers(view):
-    @functools.wraps(view)
-    def wrapper(request: VendorRequest, *args, **kwargs) -> HttpResponse:
-        response = view(request, *args, **kwargs)
-        response["Referrer-Policy"] = "no-referrer"
-        add_never_cache_headers(response)
-        return response
-
-    return wrapper
-
-
 def _binding_cookie_path(vendor) -> str:
     # Per vendor: the cookie of a request at vendor A is never sent to B.
     return f"{vendor.hub_path}access/"
-
-
-def _render_form(request: VendorRequest, form, *, ended=None, link_invalid=False) -> HttpResponse:
-    context = {
-        "form": form,
-        "ended": ended if ended in ENDED_REASONS else None,
-        "link_invalid": link_invalid,
-        "idle_minutes": settings.HUB_SESSION_IDLE // 60,
-        "max_hours": settings.HUB_SESSION_MAX_AGE // 3600,
-    }
-    return render(request, "magiclinks/access_form.html", context)
-
-
-@access_headers
-def access_form(request: VendorRequest, *, account: str, ended: str | None = None) -> HttpResponse:
-    """The access form. `?email=` pre-fills it (receipt buttons), `?next=`
-    is carried to after sign-in, `?link=invalid` and `ended` say why the
-    person is here."""
-    form = AccessRequestForm(
-        vendor=request.vendor,
-        initial={
-            "email": request.GET.get("email", "")[:254],
-            "next": hub_next_path(request.GET.get("next"), vendor=request.vendor),
-        },
-    )
-    return _render_form(
-        request, form, ended=ended, link_invalid=request.GET.get("link") == "invalid"
-    )
 
 
 def _rate_limited(request: VendorRequest, verdict: ratelimit.Verdict) -> HttpResponse:
@@ -109,7 +69,7 @@ def access_request(request: VendorRequest, account: str) -> HttpResponse:
         return redirect(vendor.hub_path)
     form = AccessRequestForm(request.POST, vendor=vendor)
     if not form.is_valid():
-        return _render_form(request, form)
+        return access_form_render(request, form)
     ip = client_ip(request)
     for scope, identity, rule in [
         ("access-ip", client_ip_key(ip), ratelimit.ACCESS_PER_IP),

@@ -50,6 +50,8 @@ if REDIS_URL:  # noqa: F405
 # Tasks run eagerly unless a test starts a real worker (the celery_worker
 # fixture switches the app to the broker for that test).
 CELERY_TASK_ALWAYS_EAGER = True
+# The diagnostic task lives with the tests; the worker subprocess loads it too.
+CELERY_IMPORTS = ["tests.support.tasks"]
 
 if os.environ.get("HUB_TEST_MAIL_DIR"):
     # The worker subprocess of the real-worker tests writes mail to files.

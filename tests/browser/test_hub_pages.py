@@ -1,5 +1,5 @@
 """The signed-in hub pages in Chromium: axe-core finds no serious or critical
-violation, and nothing overflows a 375 px wide phone screen."""
+violation, and nothing overflows a 390 px wide phone screen."""
 
 import os
 from datetime import timedelta

@@ -12,7 +12,6 @@ from django.conf import settings as django_settings
 
 from billing.tasks import customer_email_changed_notify_task
 from hub.celery import app as celery_app
-from hub.tasks import diagnostic_email_send
 from magiclinks.tasks import (
     access_link_send_task,
     email_change_send_task,
@@ -20,6 +19,7 @@ from magiclinks.tasks import (
 )
 from tests.magiclinks.fixtures import access_url
 from tests.support.subprocesses import clean_env, run_python
+from tests.support.tasks import diagnostic_email_send
 
 DEAD = "127.0.0.1:1"  # nothing listens on port 1
 MAIL_TASKS = [

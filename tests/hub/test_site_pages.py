@@ -41,3 +41,48 @@ def test_a_server_error_in_a_hub_page_keeps_the_vendors_look(alice, vendor, brok
     html = response.content.decode()
     assert "Something went wrong" in html and "Northwind Courses" in html
     assert "help@nw.example" in html and "boom" not in html
+
+
+# --- 404 ------------------------------------------------------------------------------
+
+TECHNICAL_404 = "Using the URLconf"  # a line of Django's DEBUG 404 page
+
+
+@pytest.mark.parametrize("debug", [True, False])
+def test_a_mistyped_hub_page_is_a_404_in_the_vendors_look(client, vendor, settings, debug):
+    settings.DEBUG = debug
+    response = client.get("/northwind/updateinfo/no-such-page/")
+    assert response.status_code == 404
+    html = response.content.decode()
+    assert "Page not found" in html and "Northwind Courses" in html
+    assert TECHNICAL_404 not in html
+    assert "Content-Security-Policy" in response.headers
+
+
+@pytest.mark.parametrize("debug", [True, False])
+def test_an_object_outside_the_customers_scope_is_a_branded_404(client, alice, settings, debug):
+    from tests.conftest import sign_in
+
+    settings.DEBUG = debug
+    sign_in(client, alice)
+    response = client.get("/northwind/updateinfo/invoices/NOPE-1/")
+    assert response.status_code == 404
+    html = response.content.decode()
+    assert "Page not found" in html and "Northwind Courses" in html
+    assert "No Invoice matches" not in html and TECHNICAL_404 not in html
+
+
+def test_an_unknown_account_is_the_hubs_404_even_in_debug(client, vendor, settings):
+    settings.DEBUG = True
+    response = client.get("/nosuch/updateinfo/")
+    assert response.status_code == 404
+    html = response.content.decode()
+    assert "Page not found" in html and "Northwind Courses" not in html
+    assert "No such account" not in html
+
+
+def test_outside_the_hub_debug_keeps_djangos_technical_404(client, db, settings):
+    settings.DEBUG = True
+    response = client.get("/no-such-thing/")
+    assert response.status_code == 404
+    assert TECHNICAL_404 in response.content.decode()

@@ -7,7 +7,7 @@ import pytest
 from django.core import mail
 from django.db import transaction
 
-from hub.tasks import diagnostic_email_send
+from tests.support.tasks import diagnostic_email_send
 
 
 def wait_for_files(folder, *, timeout: float = 20.0) -> list:

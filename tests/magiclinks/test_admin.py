@@ -1,8 +1,12 @@
 """Send Profile Link in the vendors' admin (issue 3, points 8 and 9)."""
 
+from datetime import timedelta
+
 from django.core import mail
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 
 from billing.models import AuditEvent
 from magiclinks.models import AccessLink
@@ -129,3 +133,53 @@ def test_the_bulk_action_cannot_reach_another_vendor(
 def test_access_links_are_not_in_the_admin(staff_client, admin_client):
     assert admin_client.get("/admin/magiclinks/").status_code == 404
     assert staff_client.get("/admin/magiclinks/").status_code == 404
+
+
+# --- the cooldown (issue 13, point 8) --------------------------------------------------
+
+
+def test_a_second_press_within_the_cooldown_is_refused_and_says_when(
+    staff_client, alice, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        staff_client.post(send_url(alice), {"confirm": "yes"})
+        response = staff_client.post(send_url(alice), {"confirm": "yes"}, follow=True)
+    first = AuditEvent.objects.get(action="access.profile_link_sent")
+    next_at = timezone.localtime(first.created_at + timedelta(seconds=300))
+    assert response.status_code == 200
+    assert (
+        "A profile link was just sent to alice@example.com; another can be sent after "
+        f"{date_format(next_at, 'DATETIME_FORMAT')}." in response.text
+    )
+    assert [m.to for m in mail.outbox] == [["alice@example.com"]]
+    # The confirmation and the change page say it before anyone presses.
+    assert "Another profile link can be sent after" in staff_client.post(send_url(alice)).text
+    assert "The next can be sent after" in staff_client.get(change_url(alice)).text
+
+
+def test_after_the_cooldown_it_sends_again(
+    staff_client, alice, settings, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        staff_client.post(send_url(alice), {"confirm": "yes"})
+        # The first send moves back past the cooldown: time passed.
+        AuditEvent.objects.filter(action="access.profile_link_sent").update(
+            created_at=timezone.now() - timedelta(seconds=settings.PROFILE_LINK_COOLDOWN + 1)
+        )
+        assert "can be sent after" not in staff_client.get(change_url(alice)).text
+        response = staff_client.post(send_url(alice), {"confirm": "yes"}, follow=True)
+    assert "Profile link sent to alice@example.com." in response.text
+    assert len(mail.outbox) == 2
+
+
+def test_the_cooldown_is_per_customer(staff_client, alice, bob, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        staff_client.post(send_url(alice), {"confirm": "yes"})
+        response = staff_client.post(
+            reverse("admin:billing_customer_changelist"),
+            {"action": "send_profile_link", "_selected_action": [alice.pk, bob.pk]},
+            follow=True,
+        )
+    assert "A profile link was just sent to alice@example.com" in response.text
+    assert "Profile link sent to bob@example.com." in response.text
+    assert sorted(m.to[0] for m in mail.outbox) == ["alice@example.com", "bob@example.com"]

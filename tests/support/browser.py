@@ -8,8 +8,9 @@ from django.test import RequestFactory
 
 from magiclinks.sessions import customer_login
 
-PHONE = {"width": 375, "height": 812}
-DESKTOP = {"width": 1280, "height": 900}
+# The two screens of issue 13: a laptop and a common phone.
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 800}
 
 
 def browser_sign_in(page, live_server, customer) -> None:

@@ -4,6 +4,8 @@ opened as an image and re-encoded, the brand colour's contrast is checked
 the right site, and a preview link opens the hub's sign-in page."""
 
 import io
+import re
+from html import unescape
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -156,3 +158,35 @@ def test_the_country_is_chosen_from_a_list_and_decides_the_invoice_paper(staff_c
     post_settings(staff_client, vendor, country="FR")
     vendor.refresh_from_db()
     assert (vendor.country, paper_size(vendor)) == ("FR", "A4")
+
+
+@pytest.mark.parametrize("language", ["en", "de"])
+def test_the_admins_country_list_is_the_hubs_sorted_in_the_admins_language(
+    staff_client, vendor, language
+):
+    """The vendor's country (the one country staff still edit) offers the very
+    list the customers' profile form does, in the same order."""
+    from django.utils import translation
+
+    from hub.forms import country_choices
+
+    page = staff_client.get(
+        reverse("admin:vendors_vendor_change", args=[vendor.pk]),
+        HTTP_ACCEPT_LANGUAGE=language,
+    ).text
+    select = re.search(r'<select name="country".*?</select>', page, re.S)
+    assert select
+    offered = re.findall(r'<option value="([A-Z]{2})"[^>]*>([^<]*)</option>', select[0])
+    with translation.override(language):
+        hub = [(code, str(name)) for code, name in country_choices() if code]
+    assert [(code, unescape(name)) for code, name in offered] == hub
+    names = [name for _, name in hub]
+    assert names == sorted(names, key=str.casefold)
+
+
+def test_the_customer_page_names_the_country(staff_client, alice):
+    alice.country = "US"
+    alice.save()
+    page = staff_client.get(reverse("admin:billing_customer_change", args=[alice.pk])).text
+    assert '<div class="readonly">United States (US)</div>' in page
+    assert 'name="country"' not in page  # read-only: nothing to type

@@ -1,4 +1,7 @@
-"""Site-wide tasks that belong to no app: diagnostics of the task pipeline."""
+"""A task for the tests of the task pipeline itself: it reads no tenant data,
+so a test can prove a worker takes tasks from the broker and sends mail
+without seeding anything. The test settings import it (CELERY_IMPORTS);
+production never loads it."""
 
 from celery import shared_task
 from django.conf import settings
