@@ -5,6 +5,7 @@ import pytest
 
 from billing.models import Customer
 from tests.browser.conftest import DEMO_CUSTOMERS
+from tests.browser.hub_pages import page_paths
 from tests.support.browser import browser_sign_in
 
 pytestmark = pytest.mark.browser
@@ -70,34 +71,20 @@ BROKEN_WORDS = """() => {
 }"""
 
 
-def hub_pages(page, base: str) -> list[str]:
-    """Every page a signed-in demo customer reaches from the hub's own links."""
-    pages = ["", "profile/", "purchases/", "subscriptions/", "contact/"]
-    page.goto(base + "purchases/")
-    invoice = page.locator("a[href*='/invoices/']").first
-    if invoice.count():
-        pages.append(invoice.get_attribute("href").split("/updateinfo/")[1])
-    page.goto(base + "subscriptions/")
-    for link in page.locator("a[href*='/cancel/'], a[href*='/card/']").all():
-        pages.append(link.get_attribute("href").split("/updateinfo/")[1])
-    return pages
-
-
 @pytest.mark.parametrize("account,email", DEMO_CUSTOMERS)
 def test_no_hub_page_overflows_a_phone(live_server, page, demo, account, email):
     page.set_viewport_size(PHONE_390)
     customer = Customer.objects.get(vendor__slug=account, email=email)
     browser_sign_in(page, live_server, customer)
-    base = f"{live_server.url}/{account}/updateinfo/"
-    for path in hub_pages(page, base):
-        page.goto(base + path)
-        assert page.evaluate(OVERFLOWING) == [], f"{account}/{path}"
-        assert page.evaluate(WRAPPED) == [], f"{account}/{path}: a date on two lines"
-        assert page.evaluate(BROKEN_WORDS) == [], f"{account}/{path}: a word cut in two"
+    for path in page_paths(customer):
+        page.goto(live_server.url + path)
+        assert page.evaluate(OVERFLOWING) == [], f"{path}"
+        assert page.evaluate(WRAPPED) == [], f"{path}: a date on two lines"
+        assert page.evaluate(BROKEN_WORDS) == [], f"{path}: a word cut in two"
         # Sign out shares the row with the brand, even beside a long vendor name.
         brand = page.locator(".brand").bounding_box()
         signout = page.locator(".signout").bounding_box()
-        assert abs(signout["y"] - brand["y"]) < brand["height"], f"{account}/{path}"
+        assert abs(signout["y"] - brand["y"]) < brand["height"], f"{path}"
 
 
 def test_the_checks_see_a_wrapped_date_and_a_cut_word(page):
