@@ -5,6 +5,7 @@ import secrets
 
 import redis
 from django.conf import settings
+from django.core.exceptions import PermissionDenied, SuspiciousOperation
 from django.db import OperationalError as DatabaseError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -16,7 +17,7 @@ from vendors.http import VendorRequest
 from vendors.selectors import vendor_for_slug
 from vendors.validators import has_control_characters
 
-from .views import HUB_PATH, not_found
+from .views import HUB_PATH, not_found, server_error
 
 
 class ControlCharacterMiddleware:
@@ -94,7 +95,7 @@ class VendorMiddleware:
 
 
 class HubNotFoundMiddleware:
-    """With DEBUG on, Django answers a 404 with its technical page (the URL
+    """With DEBUG on, Django answers a 404 (and a 500) with its technical page (the URL
     patterns, the settings' names). A hub address gets the customer's 404
     in the vendor's look instead, so the demo and development show what a
     customer would see; the admin and the rest keep the technical page,
@@ -114,6 +115,19 @@ class HubNotFoundMiddleware:
         ):
             response = not_found(request)
         return response
+
+    def process_exception(self, request: HttpRequest, exception: Exception):
+        """The same for an error: with DEBUG on, a hub address gets the 500
+        page in the vendor's look (the demo shows what a customer would see)
+        and the traceback goes to the log, where a developer reads it."""
+        if not settings.DEBUG or not HUB_PATH.match(request.path_info):
+            return None
+        if isinstance(exception, Http404 | PermissionDenied | SuspiciousOperation):
+            return None  # Django's own handling: a 404, 403 or 400
+        logging.getLogger("django.request").error(
+            "Internal Server Error: %s", request.path, exc_info=exception
+        )
+        return server_error(request)
 
 
 class ContentSecurityPolicyMiddleware:

@@ -31,9 +31,15 @@ def broken_view(settings, monkeypatch):
     return subscriptions
 
 
-def test_a_server_error_in_a_hub_page_keeps_the_vendors_look(alice, vendor, broken_view):
+@pytest.mark.parametrize("debug", [False, True])
+def test_a_server_error_in_a_hub_page_keeps_the_vendors_look(
+    alice, vendor, broken_view, settings, debug, caplog
+):
+    # With DEBUG on as well: the demo shows what a customer would see, and
+    # the traceback goes to the log instead of the page.
     from tests.conftest import sign_in
 
+    settings.DEBUG = debug
     client = Client(raise_request_exception=False)
     sign_in(client, alice)
     response = client.get("/northwind/updateinfo/subscriptions/")
@@ -41,6 +47,20 @@ def test_a_server_error_in_a_hub_page_keeps_the_vendors_look(alice, vendor, brok
     html = response.content.decode()
     assert "Something went wrong" in html and "Northwind Courses" in html
     assert "help@nw.example" in html and "boom" not in html
+    assert "Traceback" not in html
+    assert any(r.exc_info and "boom" in str(r.exc_info[1]) for r in caplog.records)
+
+
+def test_outside_the_hub_debug_keeps_djangos_technical_500(db, settings, monkeypatch):
+    settings.DEBUG = True
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr("hub.views.render", boom)  # the landing page at / fails
+    response = Client(raise_request_exception=False).get("/")
+    assert response.status_code == 500
+    assert "RuntimeError" in response.content.decode()  # the developer's page
 
 
 # --- 404 ------------------------------------------------------------------------------
