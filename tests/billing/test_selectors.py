@@ -160,3 +160,11 @@ def test_an_empty_history_costs_the_count_only(alice, django_assert_num_queries)
     paginator = PaymentHistoryPaginator(customer=alice, sort="-date", per_page=25)
     with django_assert_num_queries(1):
         assert list(paginator.page(1)) == []
+
+
+def test_history_rows_leave_the_invoice_snapshot_unread(alice):
+    PaymentFactory(order__customer=alice)
+    sql = str(payment_history(customer=alice).query)
+    assert '"billing_invoice"."number"' in sql
+    for column in ("seller", "buyer", "lines"):
+        assert f'"billing_invoice"."{column}"' not in sql
