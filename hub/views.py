@@ -1,5 +1,6 @@
 """Site-wide views: health probes, the hub's 404 page and the demo's mailbox."""
 
+import base64
 import email
 import email.policy
 import mimetypes
@@ -170,6 +171,19 @@ def dev_mail_list(request: HttpRequest) -> HttpResponse:
     return render(request, "hub/dev_mail_list.html", {"mails": messages})
 
 
+def _inline_images(msg, html: str) -> str:
+    """The message's own images (the vendor logo travels as `cid:`) as data:
+    URLs: a browser cannot resolve cid: and the preview fetches nothing."""
+    for part in msg.walk():
+        content_id = (part.get("Content-ID") or "").strip("<>")
+        if content_id and part.get_content_maintype() == "image":
+            data = base64.b64encode(part.get_payload(decode=True)).decode()
+            html = html.replace(
+                f"cid:{content_id}", f"data:{part.get_content_type()};base64,{data}"
+            )
+    return html
+
+
 def dev_mail_detail(request: HttpRequest, mail_id: str) -> HttpResponse:
     folder = _dev_mail_dir()
     path = folder / f"{mail_id}.eml"
@@ -179,7 +193,7 @@ def dev_mail_detail(request: HttpRequest, mail_id: str) -> HttpResponse:
     html = msg.get_body(preferencelist=("html",))
     text = msg.get_body(preferencelist=("plain",))
     if html is not None and request.GET.get("part") != "text":
-        response = HttpResponse(html.get_content())
+        response = HttpResponse(_inline_images(msg, html.get_content()))
         # Emails style themselves inline (mail clients allow nothing else);
         # the preview allows that and nothing more: no script, no fetches.
         response["Content-Security-Policy"] = (

@@ -1,6 +1,8 @@
 """The demo's mailbox: DevMailBackend keeps every message as an .eml file
 under DEV_MAIL_DIR, and /_dev/mail/ shows them, with DEBUG on only."""
 
+import base64
+
 import pytest
 from django.core.mail import EmailMultiAlternatives, get_connection
 
@@ -78,3 +80,29 @@ def test_the_mailbox_is_a_404_with_debug_off(client, dev_mail, settings):
     settings.DEBUG = False
     assert client.get("/_dev/mail/").status_code == 404
     assert client.get(f"/_dev/mail/{path.stem}/").status_code == 404
+
+
+def test_the_vendors_logo_shows_in_the_preview(client, dev_mail, vendor):
+    # Mail carries the logo inline (cid:), which no browser resolves: the
+    # preview turns it into a data: URL, which its CSP allows.
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tests.factories import CustomerFactory
+    from vendors.mail import mail_send
+
+    png = base64.b64decode(
+        "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+    )
+    vendor.logo = SimpleUploadedFile("logo.png", png, content_type="image/png")
+    vendor.save()
+    customer = CustomerFactory(vendor=vendor)
+    mail_send(
+        vendor=vendor,
+        to=customer.email,
+        template="profile_link",
+        context={"customer": customer, "link_url": "http://testserver/x/"},
+    )
+    (path,) = dev_mail.glob("*.eml")
+    html = client.get(f"/_dev/mail/{path.stem}/").text
+    assert "cid:" not in html
+    assert "data:image/png;base64," in html
