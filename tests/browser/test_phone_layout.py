@@ -126,3 +126,29 @@ def test_the_dev_mailbox_fits_a_phone(live_server, page, settings, tmp_path):
         == 0
     )
     assert page.evaluate(WRAPPED) == []
+
+
+# The rules behind the two checks above. The demo's values happen to fit
+# either way, so the effect checks alone pass on the old stylesheet; these
+# fail on it (contact values broke anywhere, the history's dates wrapped).
+WRAP_RULES = """() => ({
+  dd: [...document.querySelectorAll("dl.details dd:not(.email)")]
+        .map(el => getComputedStyle(el).overflowWrap),
+  email: [...document.querySelectorAll("dl.details dd.email")]
+        .map(el => getComputedStyle(el).overflowWrap),
+  dates: [...document.querySelectorAll("table.purchases td.nowrap")]
+        .map(el => getComputedStyle(el).whiteSpace),
+})"""
+
+
+def test_only_emails_break_anywhere_and_dates_keep_one_line(live_server, page, demo):
+    page.set_viewport_size(PHONE_390)
+    customer = Customer.objects.get(vendor__slug="demo", email="alex@example.com")
+    browser_sign_in(page, live_server, customer)
+    base = f"{live_server.url}/demo/updateinfo/"
+    page.goto(base)
+    rules = page.evaluate(WRAP_RULES)
+    assert rules["dd"] and set(rules["dd"]) == {"break-word"}
+    assert rules["email"] and set(rules["email"]) == {"anywhere"}
+    page.goto(base + "purchases/")
+    assert set(page.evaluate(WRAP_RULES)["dates"]) == {"nowrap"}
