@@ -19,14 +19,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import stripe
 from django.conf import settings
 
-from billing.money import from_minor_units, to_minor_units
+from billing.money import to_minor_units
 
 from .base import (
     MESSAGE_NOT_CONNECTED,
@@ -37,7 +37,6 @@ from .base import (
     Address,
     CardSummary,
     ConnectionReport,
-    InvoiceLine,
     Page,
     ProcessorCharge,
     ProcessorCustomer,
@@ -49,6 +48,20 @@ from .base import (
     ProcessorSubscription,
     WebhookEndpoint,
     WebhookSignatureError,
+)
+from .stripe_objects import (
+    address_filled,
+    card_of,
+    charge_of,
+    customer_of,
+    event_of,
+    id_of,
+    invoice_of,
+    page_limit,
+    page_of,
+    refund_of,
+    setup_intent_of,
+    subscription_of,
 )
 
 if TYPE_CHECKING:
@@ -81,16 +94,6 @@ SUBSCRIPTION_EXPAND = [
     "items.data.plan.product",
 ]
 
-STATUSES = {
-    "trialing": "trialing",
-    "active": "active",
-    "past_due": "past_due",
-    "unpaid": "past_due",
-    "paused": "paused",
-    "canceled": "canceled",
-    "incomplete": "incomplete",
-    "incomplete_expired": "canceled",
-}
 
 # Card error codes that mean "the bank wants the customer to authenticate"
 # (3-D Secure) rather than "the card was refused".
@@ -149,7 +152,7 @@ class StripeAdapter(Adapter):
                 continue
             except ValueError as exc:  # not JSON
                 raise WebhookSignatureError("invalid payload") from exc
-            return _event(_plain(event))
+            return event_of(_plain(event))
         raise WebhookSignatureError(reason)
 
     def refund_create(
@@ -166,7 +169,7 @@ class StripeAdapter(Adapter):
                 params=params,  # type: ignore[arg-type]
                 options={"idempotency_key": idempotency_key},
             )
-        return _refund(_plain(refund), currency)
+        return refund_of(_plain(refund), currency)
 
     # --- the connection itself ------------------------------------------------
 
@@ -206,7 +209,7 @@ class StripeAdapter(Adapter):
         if name:
             # Stripe reads an empty string as "unset", which create refuses.
             params["name"] = name
-        if address is not None and _address_filled(address):
+        if address is not None and address_filled(address):
             params["address"] = {
                 "line1": address.line1,
                 "line2": address.line2,
@@ -219,11 +222,11 @@ class StripeAdapter(Adapter):
             created = self._client.v1.customers.create(
                 params=params, options={"idempotency_key": idempotency_key}
             )
-        return _customer(_plain(created))
+        return customer_of(_plain(created))
 
     def customer_get(self, *, customer_id: str) -> ProcessorCustomer:
         with _translated():
-            return _customer(_plain(self._client.v1.customers.retrieve(customer_id)))
+            return customer_of(_plain(self._client.v1.customers.retrieve(customer_id)))
 
     def customer_update(
         self,
@@ -247,22 +250,22 @@ class StripeAdapter(Adapter):
                     "state": address.state,
                     "country": address.country,
                 }
-                if _address_filled(address)
+                if address_filled(address)
                 else ""
             )
         with _translated():
             updated = self._client.v1.customers.update(
                 customer_id, params=params, options={"idempotency_key": idempotency_key}
             )
-        return _customer(_plain(updated))
+        return customer_of(_plain(updated))
 
     def customer_list(self, *, cursor: str = "", limit: int = 100) -> Page:
         with _translated():
-            params: CustomerListParams = {"limit": _limit(limit)}
+            params: CustomerListParams = {"limit": page_limit(limit)}
             if cursor:
                 params["starting_after"] = cursor
             result = self._client.v1.customers.list(params=params)
-        return _page(_plain(result), _customer)
+        return page_of(_plain(result), customer_of)
 
     # --- cards ----------------------------------------------------------------
 
@@ -284,12 +287,12 @@ class StripeAdapter(Adapter):
                 params={"invoice_settings": {"default_payment_method": attached["id"]}},
                 options={"idempotency_key": f"{idempotency_key}-default"},
             )
-        return _card(attached)
+        return card_of(attached)
 
     def payment_method_card(self, *, payment_method_id: str) -> CardSummary:
         with _translated():
             method = self._client.v1.payment_methods.retrieve(payment_method_id)
-        return _card(_plain(method))
+        return card_of(_plain(method))
 
     def default_payment_method_set(
         self,
@@ -307,7 +310,7 @@ class StripeAdapter(Adapter):
         """
         with _translated():
             method = _plain(self._client.v1.payment_methods.retrieve(payment_method_id))
-            owner = _id(method.get("customer"))
+            owner = id_of(method.get("customer"))
             if owner and owner != customer_id:
                 raise ProcessorError(
                     MESSAGE_REFUSED, code="refused", detail="payment method of another customer"
@@ -334,7 +337,7 @@ class StripeAdapter(Adapter):
                 params={"invoice_settings": {"default_payment_method": method_id}},
                 options={"idempotency_key": f"{idempotency_key}-customer"},
             )
-        return _card(method)
+        return card_of(method)
 
     def setup_intent_create(
         self, *, customer_id: str, idempotency_key: str
@@ -346,11 +349,11 @@ class StripeAdapter(Adapter):
                 params={"customer": customer_id, "usage": "off_session"},
                 options={"idempotency_key": idempotency_key},
             )
-        return _setup_intent(_plain(intent))
+        return setup_intent_of(_plain(intent))
 
     def setup_intent_get(self, *, setup_intent_id: str) -> ProcessorSetupIntent:
         with _translated():
-            return _setup_intent(_plain(self._client.v1.setup_intents.retrieve(setup_intent_id)))
+            return setup_intent_of(_plain(self._client.v1.setup_intents.retrieve(setup_intent_id)))
 
     # --- plans and subscriptions ---------------------------------------------
 
@@ -409,14 +412,14 @@ class StripeAdapter(Adapter):
             created = self._client.v1.subscriptions.create(
                 params=params, options={"idempotency_key": idempotency_key}
             )
-        return _subscription(_plain(created))
+        return subscription_of(_plain(created))
 
     def subscription_get(self, *, subscription_id: str) -> ProcessorSubscription:
         with _translated():
             found = self._client.v1.subscriptions.retrieve(
                 subscription_id, params={"expand": SUBSCRIPTION_EXPAND}
             )
-        return _subscription(_plain(found))
+        return subscription_of(_plain(found))
 
     def subscription_list(
         self, *, customer_id: str = "", cursor: str = "", limit: int = 100
@@ -424,7 +427,7 @@ class StripeAdapter(Adapter):
         # Lists cannot reach the product (five levels deep, Stripe's limit is
         # four): list items name it by the plan's nickname, or its product id.
         params: SubscriptionListParams = {
-            "limit": _limit(limit),
+            "limit": page_limit(limit),
             "status": "all",
             "expand": [
                 "data.default_payment_method",
@@ -437,7 +440,7 @@ class StripeAdapter(Adapter):
             params["customer"] = customer_id
         with _translated():
             result = self._client.v1.subscriptions.list(params=params)
-        return _page(_plain(result), _subscription)
+        return page_of(_plain(result), subscription_of)
 
     def subscription_cancel(
         self, *, subscription_id: str, at_period_end: bool, reason: str = "", idempotency_key: str
@@ -463,7 +466,7 @@ class StripeAdapter(Adapter):
                 result = self._client.v1.subscriptions.cancel(
                     subscription_id, params=cancel, options={"idempotency_key": idempotency_key}
                 )
-        return _subscription(_plain(result))
+        return subscription_of(_plain(result))
 
     def subscription_cancel_undo(
         self, *, subscription_id: str, idempotency_key: str
@@ -474,7 +477,7 @@ class StripeAdapter(Adapter):
                 params={"cancel_at_period_end": False, "expand": SUBSCRIPTION_EXPAND},
                 options={"idempotency_key": idempotency_key},
             )
-        return _subscription(_plain(result))
+        return subscription_of(_plain(result))
 
     def subscription_finalize_period_end(
         self, *, subscription_id: str, idempotency_key: str
@@ -486,7 +489,7 @@ class StripeAdapter(Adapter):
 
     def invoice_get(self, *, invoice_id: str) -> ProcessorInvoice:
         with _translated():
-            return _invoice(_plain(self._client.v1.invoices.retrieve(invoice_id)))
+            return invoice_of(_plain(self._client.v1.invoices.retrieve(invoice_id)))
 
     def invoice_list(
         self,
@@ -496,7 +499,7 @@ class StripeAdapter(Adapter):
         cursor: str = "",
         limit: int = 100,
     ) -> Page:
-        params: InvoiceListParams = {"limit": _limit(limit)}
+        params: InvoiceListParams = {"limit": page_limit(limit)}
         if cursor:
             params["starting_after"] = cursor
         if customer_id:
@@ -505,7 +508,7 @@ class StripeAdapter(Adapter):
             params["subscription"] = subscription_id
         with _translated():
             result = self._client.v1.invoices.list(params=params)
-        return _page(_plain(result), _invoice)
+        return page_of(_plain(result), invoice_of)
 
     def invoice_open_for_subscription(self, *, subscription_id: str) -> ProcessorInvoice | None:
         """The subscription's newest unpaid (open) invoice, if any."""
@@ -513,7 +516,7 @@ class StripeAdapter(Adapter):
             result = self._client.v1.invoices.list(
                 params={"subscription": subscription_id, "status": "open", "limit": 1}
             )
-        page = _page(_plain(result), _invoice)
+        page = page_of(_plain(result), invoice_of)
         return page.items[0] if page.items else None
 
     def invoice_pay(
@@ -528,22 +531,22 @@ class StripeAdapter(Adapter):
             paid = self._client.v1.invoices.pay(
                 invoice_id, params=params, options={"idempotency_key": idempotency_key}
             )
-        return _invoice(_plain(paid))
+        return invoice_of(_plain(paid))
 
     def charge_get(self, *, charge_id: str) -> ProcessorCharge:
         with _translated():
             found = self._client.v1.charges.retrieve(charge_id, params={"expand": ["refunds"]})
-        return _charge(_plain(found))
+        return charge_of(_plain(found))
 
     def charge_list(self, *, customer_id: str = "", cursor: str = "", limit: int = 100) -> Page:
-        params: ChargeListParams = {"limit": _limit(limit)}
+        params: ChargeListParams = {"limit": page_limit(limit)}
         if cursor:
             params["starting_after"] = cursor
         if customer_id:
             params["customer"] = customer_id
         with _translated():
             result = self._client.v1.charges.list(params=params)
-        return _page(_plain(result), _charge)
+        return page_of(_plain(result), charge_of)
 
 
 # --- errors ---------------------------------------------------------------------
@@ -625,225 +628,3 @@ def _plain(obj: Any) -> dict[str, Any]:
     if isinstance(obj, dict):
         return obj
     return obj.to_dict()
-
-
-def _id(value: Any) -> str:
-    """The id of a field that is an id, an expanded object, or empty."""
-    if isinstance(value, dict):
-        return str(value.get("id") or "")
-    return str(value or "")
-
-
-def _time(value: Any) -> datetime | None:
-    return datetime.fromtimestamp(int(value), tz=UTC) if value else None
-
-
-def _money(value: Any, currency: str) -> Decimal:
-    return from_minor_units(int(value or 0), currency)
-
-
-def _limit(limit: int) -> int:
-    """Stripe pages hold 1 to 100 objects."""
-    return max(1, min(int(limit), 100))
-
-
-def _page(result: dict[str, Any], build: Any) -> Page:
-    data = result.get("data") or []
-    items = [build(item) for item in data]
-    more = bool(result.get("has_more")) and bool(data)
-    return Page(items=items, next_cursor=str(data[-1]["id"]) if more else "")
-
-
-def _address_filled(address: Address) -> bool:
-    return any(vars(address).values())
-
-
-def _customer(data: dict[str, Any]) -> ProcessorCustomer:
-    raw = data.get("address")
-    address = None
-    if isinstance(raw, dict) and any(raw.values()):
-        address = Address(
-            line1=raw.get("line1") or "",
-            line2=raw.get("line2") or "",
-            city=raw.get("city") or "",
-            postal_code=raw.get("postal_code") or "",
-            state=raw.get("state") or "",
-            country=raw.get("country") or "",
-        )
-    invoice_settings = data.get("invoice_settings") or {}
-    return ProcessorCustomer(
-        id=data["id"],
-        email=data.get("email") or "",
-        name=data.get("name") or "",
-        address=address,
-        default_payment_method_id=_id(invoice_settings.get("default_payment_method")),
-        livemode=bool(data.get("livemode")),
-        created=_time(data.get("created")),
-    )
-
-
-def _card(method: dict[str, Any]) -> CardSummary:
-    """The brand, last four and expiry of a PaymentMethod (or a legacy Card)."""
-    card = method.get("card") if method.get("object") != "card" else method
-    card = card if isinstance(card, dict) else {}
-    return CardSummary(
-        brand=str(card.get("brand") or "").lower(),
-        last4=str(card.get("last4") or ""),
-        exp_month=card.get("exp_month"),
-        exp_year=card.get("exp_year"),
-        payment_method_id=str(method.get("id") or ""),
-    )
-
-
-def _setup_intent(data: dict[str, Any]) -> ProcessorSetupIntent:
-    error = data.get("last_setup_error") or {}
-    return ProcessorSetupIntent(
-        id=data["id"],
-        client_secret=data.get("client_secret") or "",
-        status=data.get("status") or "",
-        customer_id=_id(data.get("customer")),
-        payment_method_id=_id(data.get("payment_method")),
-        error_message=str(error.get("message") or "") if isinstance(error, dict) else "",
-    )
-
-
-def _subscription(data: dict[str, Any]) -> ProcessorSubscription:
-    items = (data.get("items") or {}).get("data") or []
-    item = items[0] if items else {}
-    plan = item.get("plan") or data.get("plan") or {}
-    price = item.get("price") or {}
-    product = price.get("product") or plan.get("product")
-    currency = str(price.get("currency") or plan.get("currency") or "").upper()
-    recurring = price.get("recurring") or {}
-    unit = price.get("unit_amount") if price else plan.get("amount")
-    quantity = item.get("quantity") or data.get("quantity") or 1
-    status = STATUSES.get(str(data.get("status")), "incomplete")
-    # Today's API keeps the billing period on the items; older versions (and
-    # localstripe) on the subscription.
-    period_end = _time(item.get("current_period_end") or data.get("current_period_end"))
-    trial_end = _time(data.get("trial_end"))
-    cancel_at_period_end = bool(data.get("cancel_at_period_end"))
-    cancel_at = _time(data.get("cancel_at"))
-    next_payment = trial_end if status == "trialing" and trial_end else period_end
-    if (
-        status == "canceled"
-        or cancel_at_period_end
-        or (cancel_at and next_payment and cancel_at <= next_payment)
-    ):
-        next_payment = None
-    # The card Stripe charges: the subscription's default, else the customer's.
-    customer = data.get("customer")
-    method = data.get("default_payment_method")
-    if not method and isinstance(customer, dict):
-        method = (customer.get("invoice_settings") or {}).get("default_payment_method")
-    return ProcessorSubscription(
-        id=data["id"],
-        customer_id=_id(customer),
-        status=status,
-        product=(
-            str(product.get("name") or "")
-            if isinstance(product, dict)
-            else str(plan.get("nickname") or product or "")
-        ),
-        price_id=_id(price) or _id(plan),
-        amount=_money(unit * quantity, currency) if unit is not None and currency else None,
-        currency=currency,
-        interval=str(recurring.get("interval") or plan.get("interval") or "month"),
-        interval_count=int(recurring.get("interval_count") or plan.get("interval_count") or 1),
-        trial_end=trial_end,
-        current_period_end=period_end,
-        next_payment_at=next_payment,
-        cancel_at_period_end=cancel_at_period_end,
-        canceled_at=_time(data.get("canceled_at")),
-        default_payment_method_id=_id(method),
-        card=_card(method) if isinstance(method, dict) else None,
-        latest_invoice_id=_id(data.get("latest_invoice")),
-        livemode=bool(data.get("livemode")),
-        created=_time(data.get("created")),
-    )
-
-
-def _invoice(data: dict[str, Any]) -> ProcessorInvoice:
-    currency = str(data.get("currency") or "").upper()
-    # Today's API: the subscription under `parent`, taxes in `total_taxes`;
-    # older versions: `subscription` and `tax`.
-    parent = (data.get("parent") or {}).get("subscription_details") or {}
-    subscription = data.get("subscription") or parent.get("subscription")
-    tax = data.get("tax")
-    if tax is None:
-        tax = sum(int(t.get("amount") or 0) for t in data.get("total_taxes") or [])
-    lines = [
-        InvoiceLine(
-            description=str(line.get("description") or ""),
-            quantity=int(line.get("quantity") or 1),
-            amount=_money(line.get("amount"), currency),
-        )
-        for line in (data.get("lines") or {}).get("data") or []
-    ]
-    return ProcessorInvoice(
-        id=data["id"],
-        customer_id=_id(data.get("customer")),
-        status=str(data.get("status") or ""),
-        currency=currency,
-        total=_money(data.get("total"), currency),
-        amount_paid=_money(data.get("amount_paid"), currency),
-        amount_due=_money(data.get("amount_due"), currency),
-        tax=_money(tax, currency),
-        number=str(data.get("number") or ""),
-        subscription_id=_id(subscription),
-        charge_id=_id(data.get("charge")),
-        created=_time(data.get("created")),
-        paid_at=_time((data.get("status_transitions") or {}).get("paid_at")),
-        lines=lines,
-        livemode=bool(data.get("livemode")),
-    )
-
-
-def _charge(data: dict[str, Any]) -> ProcessorCharge:
-    currency = str(data.get("currency") or "").upper()
-    details = (data.get("payment_method_details") or {}).get("card")
-    refunds = data.get("refunds")
-    refund_rows = refunds.get("data") or [] if isinstance(refunds, dict) else []
-    return ProcessorCharge(
-        id=data["id"],
-        amount=_money(data.get("amount"), currency),
-        currency=currency,
-        status=str(data.get("status") or ""),
-        amount_refunded=_money(data.get("amount_refunded"), currency),
-        customer_id=_id(data.get("customer")),
-        invoice_id=_id(data.get("invoice")),
-        created=_time(data.get("created")),
-        failure_message=str(data.get("failure_message") or ""),
-        card=(
-            _card({"card": details, "id": _id(data.get("payment_method"))})
-            if isinstance(details, dict)
-            else None
-        ),
-        refunds=[_refund(refund, currency) for refund in refund_rows],
-        livemode=bool(data.get("livemode")),
-    )
-
-
-def _refund(refund: dict[str, Any], currency: str) -> ProcessorRefund:
-    currency = str(refund.get("currency") or currency).upper()
-    return ProcessorRefund(
-        id=refund["id"],
-        amount=_money(refund.get("amount"), currency),
-        currency=currency,
-        status=str(refund.get("status") or ""),
-        reason=str(refund.get("reason") or ""),
-        created=_time(refund.get("created")),
-    )
-
-
-def _event(data: dict[str, Any]) -> ProcessorEvent:
-    obj = (data.get("data") or {}).get("object") or {}
-    return ProcessorEvent(
-        id=str(data.get("id") or ""),
-        type=str(data.get("type") or ""),
-        created=_time(data.get("created")),
-        livemode=bool(data.get("livemode")),
-        object_id=str(obj.get("id") or "") if isinstance(obj, dict) else "",
-        object_type=str(obj.get("object") or "") if isinstance(obj, dict) else "",
-        data=obj if isinstance(obj, dict) else {},
-    )
