@@ -48,6 +48,12 @@ class Customer(models.Model):
     paypal_payer_id = models.CharField(max_length=100, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # How many Payment rows the customer has, kept by database triggers
+    # (migration 0005) on every insert and delete, whatever wrote the row: the
+    # purchase history's page count comes with the customer's row instead of a
+    # COUNT that read 50k index entries on every page of a long history.
+    # Never written by Django: see save().
+    payment_count = models.PositiveIntegerField(default=0, editable=False)
 
     class Meta:
         ordering = ["email"]
@@ -77,6 +83,10 @@ class Customer(models.Model):
 
     def save(self, *args, **kwargs):
         self.email = normalize_email(self.email)
+        if self.pk is not None and not self._state.adding and kwargs.get("update_fields") is None:
+            # An instance loaded before a payment arrived holds an old count;
+            # saving every column would write it back over the triggers' value.
+            kwargs["update_fields"] = CUSTOMER_SAVED_FIELDS
         super().save(*args, **kwargs)
 
     @property
@@ -93,6 +103,13 @@ class Customer(models.Model):
             state=self.state,
             country=self.country,
         )
+
+
+CUSTOMER_SAVED_FIELDS = [
+    f.name
+    for f in Customer._meta.concrete_fields
+    if not f.primary_key and f.name != "payment_count"
+]
 
 
 class Subscription(models.Model):

@@ -96,6 +96,15 @@ def customer_logout(request: HttpRequest, *, vendor) -> None:
         request.session.cycle_key()
 
 
+def _customer(*, vendor, pk: int) -> Customer | None:
+    # get(), not first(): first() would sort by Customer's default ordering
+    # (email) for a lookup by primary key, on every signed-in request.
+    try:
+        return vendor.customers.get(pk=pk)
+    except Customer.DoesNotExist:
+        return None
+
+
 def customer_from_session(request: HttpRequest, *, vendor) -> tuple[Customer | None, str | None]:
     """The signed-in customer of `vendor`, or None and why the session ended.
 
@@ -110,7 +119,7 @@ def customer_from_session(request: HttpRequest, *, vendor) -> tuple[Customer | N
         ended = ENDED_MAX_AGE
     elif now - entry["seen"] > settings.HUB_SESSION_IDLE:
         ended = ENDED_IDLE
-    customer = None if ended else vendor.customers.filter(pk=entry["customer"]).first()
+    customer = None if ended else _customer(vendor=vendor, pk=entry["customer"])
     if customer is None:
         customer_logout(request, vendor=vendor)
         return None, ended
