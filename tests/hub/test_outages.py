@@ -62,7 +62,7 @@ def silent_server():
 def test_the_access_form_answers_503_when_redis_is_down(client, vendor, settings):
     settings.CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "hub.redis_cache.HubRedisCache",  # the shipped backend
             "LOCATION": f"redis://{DEAD}/0",
             "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
         }

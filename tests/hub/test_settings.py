@@ -150,7 +150,7 @@ def test_services_come_from_the_environment(tmp_path):
     assert shown["engine"] == "django.db.backends.postgresql"
     assert shown["pool"] is True  # Django's psycopg pool
     assert (shown["eager"], shown["broker"]) == (False, "redis://cache.internal:6379/0")
-    assert shown["cache"] == "RedisCache"
+    assert shown["cache"] == "HubRedisCache"
     assert shown["email"] == "smtp"
     assert shown["tz"] == "Europe/Berlin"
 
