@@ -1,6 +1,8 @@
 """The customer session: rotation, idle and absolute timeouts, sign-out,
 `next` (issue 3, point 6)."""
 
+import time
+
 import pytest
 from django.conf import settings
 from django.contrib.sessions.models import Session
@@ -224,3 +226,19 @@ def test_next_keeps_a_path_and_query_inside_the_hub(vendor):
     assert hub_next_path("/northwind/updateinfo/a/../purchases/", vendor=vendor) == (
         "/northwind/updateinfo/purchases/"
     )
+
+
+def test_a_session_entry_never_loads_another_vendors_customer(client, vendor, other_vendor):
+    """The customer is looked up within the entry's vendor: an entry at
+    Northwind naming Acme's customer's id signs nobody in."""
+    from magiclinks.sessions import SESSION_KEY
+
+    stranger = CustomerFactory(vendor=other_vendor, email="stranger@example.com")
+    session = client.session
+    now = int(time.time())
+    session[SESSION_KEY] = {str(vendor.pk): {"customer": stranger.pk, "since": now, "seen": now}}
+    session.save()
+    response = client.get(f"{vendor.hub_path}purchases/")
+    assert response.status_code == 302
+    assert response["Location"].startswith(f"{vendor.hub_path}?next=")
+    assert SESSION_KEY not in client.session  # the entry is gone, not just ignored
