@@ -162,7 +162,9 @@ class PaymentHistoryPaginator(Paginator):
     def __init__(self, *, customer: Customer, sort: str, per_page: int):
         self.customer = customer
         self.sort = purchase_sort_parse(value=sort)
-        super().__init__(payment_history(customer=customer, sort=self.sort), per_page)
+        # No object list: count and page() below read the history themselves,
+        # and building the sorted, joined queryset only to hold it cost 0.2 ms.
+        super().__init__((), per_page)
 
     @cached_property
     def count(self) -> int:
