@@ -13,6 +13,7 @@ from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
 from django.utils.functional import cached_property
 
+from . import history_sql
 from .cards import CARD_STATUSES, card_update_place
 from .models import AuditEvent, Customer, Invoice, Payment, Subscription, normalize_email
 
@@ -177,9 +178,19 @@ class PaymentHistoryPaginator(Paginator):
         top = min(bottom + self.per_page, count)
         if top <= bottom:
             return Page([], number, self)
+        backwards = bottom > count - top
+        if history_sql.page_sql_available(sort=self.sort):
+            values = history_sql.page_rows(
+                customer_id=self.customer.pk,
+                sort=self.sort,
+                backwards=backwards,
+                limit=top - bottom,
+                offset=count - top if backwards else bottom,
+            )
+            return Page(list(_rows(values)), number, self)
         ordering = PURCHASE_SORTS[self.sort]
         ids = _customer_payments(customer=self.customer, sort=self.sort).values("id")
-        if bottom > count - top:
+        if backwards:
             # Nearer the end: read backwards from the end of the index.
             reverse = tuple(f[1:] if f.startswith("-") else f"-{f}" for f in ordering)
             ids = ids.order_by(*reverse)[count - top : count - bottom]
