@@ -200,6 +200,7 @@ def generate(scale_name: str, *, log=print) -> dict:
                 vendor_id,
                 customer_id,
                 order_id,
+                f"ORD-{order_id:07d}",  # the order's number (triggers are off for COPY)
                 subscription_id,
                 amount,
                 "USD",
@@ -313,6 +314,7 @@ def generate(scale_name: str, *, log=print) -> dict:
     with connection.cursor() as cursor:
         # Customer.payment_count's triggers would update a customer row per
         # payment copied; one grouped UPDATE afterwards sets the same counts.
+        # (Payment.order_number's trigger is off too: the rows carry it.)
         cursor.execute("ALTER TABLE billing_payment DISABLE TRIGGER USER")
     try:
         _copy("billing_payment", PAYMENT_COLUMNS, payments)
@@ -370,7 +372,8 @@ ORDER_COLUMNS = (
     " processor_ref, subscription_id, created_at"
 )
 PAYMENT_COLUMNS = (
-    "id, vendor_id, customer_id, order_id, subscription_id, amount, currency, status, created_at,"
+    "id, vendor_id, customer_id, order_id, order_number, subscription_id, amount, currency,"
+    " status, created_at,"
     " paid_at, failed_at, failure_message, processor, processor_ref, card_brand, card_last4,"
     " amount_refunded"
 )
