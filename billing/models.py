@@ -53,7 +53,7 @@ class Customer(models.Model):
     # purchase history's page count comes with the customer's row instead of a
     # COUNT that read 50k index entries on every page of a long history.
     # Never written by Django: see save().
-    payment_count = models.PositiveIntegerField(default=0, editable=False)
+    payment_count = models.PositiveIntegerField(default=0, db_default=0, editable=False)
 
     class Meta:
         ordering = ["email"]
