@@ -87,17 +87,7 @@ class HistoryRow:
 
 
 # HistoryRow's fields, in order, as the query reads them.
-HISTORY_COLUMNS = (
-    "id",
-    "created_at",
-    "amount",
-    "currency",
-    "status",
-    "amount_refunded",
-    "order__number",
-    "order__product",
-    "invoice__number",
-)
+HISTORY_COLUMNS = ("id", *HISTORY_FIELDS)
 
 
 def payment_history_rows(

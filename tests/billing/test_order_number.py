@@ -1,15 +1,12 @@
 """Payment.order_number: the order's number, kept by the database."""
 
-from datetime import timedelta
-from decimal import Decimal
-
 import pytest
 from django.db import connection
 from django.utils import timezone
 
 from billing.models import Order, Payment
 from billing.selectors import payment_history
-from tests.factories import OrderFactory, PaymentFactory
+from tests.factories import OrderFactory, PaymentFactory, payments_bulk
 
 pytestmark = pytest.mark.django_db
 
@@ -22,20 +19,7 @@ def test_it_is_filled_however_a_payment_is_written(alice):
     order = OrderFactory(customer=alice, number="NW-1")
     by_factory = PaymentFactory(order=order, invoice=False)
     assert by_factory.order_number == "NW-1"  # on the instance too
-    [bulk] = Payment.objects.bulk_create(
-        [
-            Payment(
-                vendor=alice.vendor,
-                customer=alice,
-                order=order,
-                amount=Decimal("5"),
-                currency="USD",
-                status="paid",
-                created_at=timezone.now(),
-                processor="stripe",
-            )
-        ]
-    )
+    [bulk] = payments_bulk(order, 1)
     with connection.cursor() as cursor:
         cursor.execute(
             "INSERT INTO billing_payment (vendor_id, customer_id, order_id, order_number, amount,"
@@ -71,22 +55,8 @@ def test_it_follows_a_payment_moved_to_another_order_and_ignores_stale_copies(al
 def test_the_order_id_sort_reads_the_payments_index_and_stops_after_a_page(postgres, alice):
     """Two orders of many payments each: page 1 must not sort an order's
     payments (it did, with the order's number only on the order)."""
-    now = timezone.now()
     for number in ("NW-A", "NW-B"):
-        order = OrderFactory(customer=alice, number=number)
-        Payment.objects.bulk_create(
-            Payment(
-                vendor=alice.vendor,
-                customer=alice,
-                order=order,
-                amount=Decimal("1"),
-                currency="USD",
-                status="paid",
-                created_at=now - timedelta(minutes=i),
-                processor="stripe",
-            )
-            for i in range(2000)
-        )
+        payments_bulk(OrderFactory(customer=alice, number=number), 2000)
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE billing_payment")
     for sort in ("order", "-order"):

@@ -1,6 +1,5 @@
 """Customer.payment_count: kept by the database, whatever writes the payments."""
 
-from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -9,7 +8,7 @@ from django.utils import timezone
 
 from billing.models import Customer, Payment
 from billing.selectors import PaymentHistoryPaginator, payment_count
-from tests.factories import CustomerFactory, OrderFactory, PaymentFactory
+from tests.factories import CustomerFactory, OrderFactory, PaymentFactory, payments_bulk
 
 pytestmark = pytest.mark.django_db
 
@@ -21,19 +20,7 @@ def stored_count(customer: Customer) -> int:
 def test_it_counts_payments_however_they_are_inserted(alice):
     PaymentFactory(order__customer=alice)
     order = OrderFactory(customer=alice)
-    Payment.objects.bulk_create(
-        Payment(
-            vendor=alice.vendor,
-            customer=alice,
-            order=order,
-            amount=Decimal("5"),
-            currency="USD",
-            status="paid",
-            created_at=timezone.now() - timedelta(days=i),
-            processor="stripe",
-        )
-        for i in range(3)
-    )
+    payments_bulk(order, 3, amount=Decimal("5"))
     with connection.cursor() as cursor:  # as a bulk load or another program would
         cursor.execute(
             "INSERT INTO billing_payment (vendor_id, customer_id, order_id, amount, currency,"

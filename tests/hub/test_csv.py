@@ -5,12 +5,11 @@ from decimal import Decimal
 
 import pytest
 from django.http import StreamingHttpResponse
-from django.utils import timezone
 
 from billing.exports import csv_cell
 from billing.models import Payment
 from tests.conftest import sign_in
-from tests.factories import PaymentFactory
+from tests.factories import PaymentFactory, payments_bulk
 
 CSV = "/northwind/updateinfo/purchases.csv"
 HEADER = ["Date", "Product", "Amount", "Currency", "Order ID", "Status", "Invoice number"]
@@ -25,20 +24,7 @@ def read_csv(response) -> list[list[str]]:
 def add_failed_payments(customer, count: int) -> None:
     """`count` failed payments, one a minute back from now, in one INSERT."""
     order = PaymentFactory(order__customer=customer).order
-    now = timezone.now()
-    Payment.objects.bulk_create(
-        Payment(
-            vendor=customer.vendor,
-            customer=customer,
-            order=order,
-            amount=Decimal("1"),
-            currency="USD",
-            status="failed",
-            created_at=now - timedelta(minutes=i),
-            processor="stripe",
-        )
-        for i in range(count)
-    )
+    payments_bulk(order, count, status="failed")
 
 
 def test_it_streams_every_purchase_as_utf8_csv_with_a_header(alice_client, alice, vendor):
