@@ -77,13 +77,13 @@ def test_payment_recent_is_the_newest_few(alice):
     payments = [
         PaymentFactory(order__customer=alice, created_at=now - timedelta(days=i)) for i in range(5)
     ]
-    assert payment_recent(customer=alice) == payments[:3]
+    assert [row.id for row in payment_recent(customer=alice)] == [p.pk for p in payments[:3]]
 
 
 def test_payment_recent_reads_the_order_in_the_same_query(alice, django_assert_num_queries):
     PaymentFactory.create_batch(3, order__customer=alice)
     with django_assert_num_queries(1):
-        assert all(p.order.product for p in payment_recent(customer=alice))
+        assert all(row.order_product for row in payment_recent(customer=alice))
 
 
 def test_subscription_list_with_card_is_what_charges_and_says_where(alice, bob):
@@ -169,3 +169,9 @@ def test_history_rows_leave_the_invoice_snapshot_unread(alice):
     assert '"billing_invoice"."number"' in sql
     for column in ("seller", "buyer", "lines"):
         assert f'"billing_invoice"."{column}"' not in sql
+
+
+def test_history_rows_name_their_status(alice):
+    PaymentFactory(order__customer=alice, status="partially_refunded", invoice=False)
+    (row,) = payment_recent(customer=alice)
+    assert row.status_label == "Partially refunded"
