@@ -52,11 +52,20 @@ def page_rows(
     With `backwards`, the page's ids are found from the other end of the
     index (offset counted from there); the rows still come in `sort` order.
     """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            page_sql(sort=sort, backwards=backwards), [customer_id, customer_id, limit, offset]
+        )
+        return cursor.fetchall()
+
+
+def page_sql(*, sort: str, backwards: bool) -> str:
+    """PAGE_SQL for `sort`; its parameters: customer id twice, limit, offset."""
     descending = sort.startswith("-")
     outer = "DESC" if descending else "ASC"
     inner = "DESC" if descending != backwards else "ASC"
     quote = connection.ops.quote_name
-    sql = PAGE_SQL.format(
+    return PAGE_SQL.format(
         payment=quote(Payment._meta.db_table),
         order=quote(Order._meta.db_table),
         invoice=quote(Invoice._meta.db_table),
@@ -64,6 +73,3 @@ def page_rows(
         inner=inner,
         outer=outer,
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [customer_id, customer_id, limit, offset])
-        return cursor.fetchall()

@@ -1,11 +1,12 @@
 """The purchase history page's fixed SQL gives what the ORM's sort gives."""
 
 import pytest
+from django.db import connection
 
 from billing import history_sql
 from billing.selectors import HISTORY_COLUMNS, PURCHASE_SORTS, PaymentHistoryPaginator
 from tests.billing.test_selectors import _mixed_history
-from tests.factories import CustomerFactory
+from tests.factories import CustomerFactory, OrderFactory, payments_bulk
 
 SORTS = [s for s in PURCHASE_SORTS if s.lstrip("-") in history_sql.SORT_COLUMNS]
 
@@ -41,3 +42,31 @@ def test_a_sort_it_does_not_know_is_refused(postgres):
         history_sql.page_rows(
             customer_id=customer.pk, sort="id; DROP TABLE x", backwards=False, limit=1, offset=0
         )
+
+
+SORT_INDEXES = {
+    "date": "payment_customer_date",
+    "price": "payment_customer_amount",
+    "order": "payment_customer_order",
+    "status": "payment_customer_status",
+}
+
+
+@pytest.mark.parametrize("backwards", [False, True])
+@pytest.mark.parametrize("sort", list(PURCHASE_SORTS))
+def test_every_sort_finds_its_page_over_its_index_from_either_end(postgres, alice, sort, backwards):
+    """The page's ids come from the sort's index, read forwards (early
+    pages) or backwards (late ones), with no sort of the history: only the
+    page's 25 rows are sorted, at the end."""
+    for number in ("NW-A", "NW-B"):
+        payments_bulk(OrderFactory(customer=alice, number=number), 1500)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE billing_payment")
+        cursor.execute(
+            "EXPLAIN " + history_sql.page_sql(sort=sort, backwards=backwards),
+            [alice.pk, alice.pk, 25, 0],
+        )
+        plan = "\n".join(line for (line,) in cursor.fetchall())
+    assert SORT_INDEXES[sort.lstrip("-")] in plan, plan
+    sorts = [line for line in plan.splitlines() if "Sort  (" in line]
+    assert len(sorts) == 1 and "Incremental" not in plan, plan
