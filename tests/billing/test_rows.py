@@ -1,0 +1,76 @@
+"""billing.rows and the invoice read built on it: instances from a fixed
+statement equal what the ORM loads, on PostgreSQL and on SQLite."""
+
+from decimal import Decimal
+
+import pytest
+from django.core.files.base import ContentFile
+from django.db import connection
+
+from billing.invoices import INVOICE_COLUMNS, PAYMENT_COLUMNS, invoice_get
+from billing.models import Invoice, Payment
+from billing.rows import ModelColumns
+from tests.factories import OrderFactory, PaymentFactory, SubscriptionFactory
+
+
+def fields_of(instance) -> dict:
+    return {field.attname: getattr(instance, field.attname) for field in instance._meta.fields}
+
+
+@pytest.fixture
+def invoice(alice):
+    order = OrderFactory(customer=alice, number="NW-77", amount=Decimal("1234.56"))
+    subscription = SubscriptionFactory(customer=alice)
+    payment = PaymentFactory(order=order, subscription=subscription, amount_refunded=Decimal("0.5"))
+    invoice = payment.invoice
+    invoice.lines = [{"description": "Kurs «Aquarell»", "quantity": 2, "amount": "1234.56"}]
+    invoice.tax_label = "VAT"
+    invoice.pdf.save("x.pdf", ContentFile(b"%PDF-"), save=False)
+    invoice.save()
+    return invoice
+
+
+def test_it_builds_the_instances_the_orm_loads(invoice):
+    columns = [INVOICE_COLUMNS, PAYMENT_COLUMNS]
+    sql = (
+        f"SELECT {INVOICE_COLUMNS.select()}, {PAYMENT_COLUMNS.select()} "
+        'FROM "billing_invoice" i JOIN "billing_payment" p ON p.id = i.payment_id WHERE i.id = %s'
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [invoice.pk])
+        row = cursor.fetchone()
+    built_invoice = columns[0].build(row[: len(INVOICE_COLUMNS)])
+    built_payment = columns[1].build(row[len(INVOICE_COLUMNS) :])
+
+    loaded = Invoice.objects.select_related("payment").get(pk=invoice.pk)
+    assert fields_of(built_invoice) == fields_of(loaded)
+    assert fields_of(built_payment) == fields_of(loaded.payment)
+    # The same types, not just equal values: SQLite hands back text.
+    assert isinstance(built_invoice.lines, list)
+    assert built_invoice.lines[0]["description"] == "Kurs «Aquarell»"
+    assert isinstance(built_payment.amount, Decimal)
+    assert built_payment.created_at.tzinfo is not None
+    assert built_invoice.pdf.name == loaded.pdf.name != ""
+    # Loaded from the database: saving it updates, never inserts.
+    assert not built_invoice._state.adding and built_invoice._state.db == "default"
+
+
+def test_it_reads_a_null_column_as_none(alice):
+    payment = PaymentFactory(order=OrderFactory(customer=alice), status="failed")
+    columns = ModelColumns(Payment, "x")
+    sql = f'SELECT {columns.select()} FROM "billing_payment" x WHERE x.id = %s'
+    built = columns.fetch(sql, [payment.pk])[0]
+    assert built.paid_at is None and built.subscription_id is None
+    assert fields_of(built) == fields_of(Payment.objects.get(pk=payment.pk))
+
+
+def test_the_invoice_read_brings_its_payment_and_the_loaded_customer(
+    alice, invoice, django_assert_num_queries
+):
+    with django_assert_num_queries(1):
+        found = invoice_get(customer=alice, number=invoice.number)
+        assert found.payment.order_number == "NW-77"
+        assert found.payment.amount_refunded == Decimal("0.5")
+        assert found.customer is alice and found.vendor is alice.vendor
+        assert found.payment.invoice is found
+    assert fields_of(found) == fields_of(Invoice.objects.get(pk=invoice.pk))
