@@ -2,12 +2,13 @@
 each with the failed charges still waiting to be resolved and what the
 customer may do about it.
 
-Two queries whatever the customer's history: the subscriptions (each with
-the time of its last settled payment), then the unresolved failed payments
-of all of them at once (capped per subscription). Fixed SQL on PostgreSQL,
-the ORM elsewhere (see SUBSCRIPTIONS_SQL).
+One query whatever the customer's history on PostgreSQL: the subscriptions,
+each with the time of its last settled payment and its unresolved failed
+payments (capped per subscription), as fixed SQL (see SUBSCRIPTIONS_SQL).
+Elsewhere the ORM reads the same in two queries.
 """
 
+import functools
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -21,6 +22,7 @@ from django.shortcuts import get_object_or_404
 from .cancellation import subscription_can_cancel, subscription_can_undo
 from .cards import card_update_place
 from .models import Customer, Payment, Subscription
+from .rows import ModelColumns
 
 # A subscription with more failed attempts than this since its last successful
 # payment shows the newest few: the customer's next step is the same.
@@ -103,56 +105,76 @@ def _unresolved_failures(subscriptions: list[Any]) -> dict[int, list[Payment]]:
     return found
 
 
-# The same two reads as fixed SQL, on PostgreSQL. Through the ORM, building
-# and compiling them (a subquery annotation, a window function over an OR of
-# per-subscription bounds) cost about 3 ms a page, twice what PostgreSQL took
-# to answer. LATERAL finds each subscription's last settled payment once, and
-# its newest failures after it, over the same indexes as the ORM's form.
-# tests/billing/test_subscription_rows_sql.py checks both forms agree.
+# The same reads as one fixed statement, on PostgreSQL. Through the ORM,
+# building and compiling them (a subquery annotation, a window function over
+# an OR of per-subscription bounds) cost about 3 ms a page, twice what
+# PostgreSQL took to answer. LATERAL finds each subscription's last settled
+# payment once, and its newest failures after it, over the same indexes as
+# the ORM's form; a subscription with no such failure comes once, with the
+# payment's columns empty. tests/billing/test_subscription_rows_sql.py checks
+# both forms agree.
+SUBSCRIPTION_COLUMNS = ModelColumns(Subscription, "s")
+FAILURE_COLUMNS = ModelColumns(Payment, "failed")
 SUBSCRIPTIONS_SQL = """
-    SELECT s.*, settled.created_at AS last_settled_at FROM billing_subscription s
+    SELECT {subscription_columns}, settled.created_at, {failure_columns}
+    FROM {subscription} s
     LEFT JOIN LATERAL (
-        SELECT created_at FROM billing_payment
+        SELECT created_at FROM {payment}
         WHERE subscription_id = s.id AND status IN ('paid', 'refunded')
         ORDER BY created_at DESC LIMIT 1
     ) settled ON true
-    WHERE s.vendor_id = %s AND s.customer_id = %s
-    ORDER BY s.created_at DESC, s.id DESC
-"""
-# The bound is an index condition (no OR): the failures after the last
-# settled payment, newest first, and nothing older is read.
-FAILURES_SQL = """
-    SELECT failed.* FROM billing_subscription s
     LEFT JOIN LATERAL (
-        SELECT created_at FROM billing_payment
-        WHERE subscription_id = s.id AND status IN ('paid', 'refunded')
-        ORDER BY created_at DESC LIMIT 1
-    ) settled ON true
-    CROSS JOIN LATERAL (
-        SELECT p.* FROM billing_payment p
+        SELECT p.* FROM {payment} p
         WHERE p.subscription_id = s.id AND p.status = 'failed'
           AND p.created_at > COALESCE(settled.created_at, '-infinity'::timestamptz)
         ORDER BY p.created_at DESC, p.id DESC LIMIT %s
-    ) failed
+    ) failed ON true
     WHERE s.vendor_id = %s AND s.customer_id = %s
-    ORDER BY failed.subscription_id, failed.created_at DESC, failed.id DESC
+    ORDER BY s.created_at DESC, s.id DESC, failed.created_at DESC, failed.id DESC
 """
+# The failures' bound is an index condition (no OR): the failures after the
+# last settled payment, newest first, and nothing older is read.
+
+
+@functools.cache
+def _subscriptions_sql() -> str:
+    quote = connection.ops.quote_name
+    return SUBSCRIPTIONS_SQL.format(
+        subscription_columns=SUBSCRIPTION_COLUMNS.select(),
+        failure_columns=FAILURE_COLUMNS.select(),
+        subscription=quote(Subscription._meta.db_table),
+        payment=quote(Payment._meta.db_table),
+    )
 
 
 def _subscriptions_with_failures(
     *, customer: Customer
 ) -> tuple[list[Subscription], dict[int, list[Payment]]]:
     """The customer's subscriptions (newest first, each with last_settled_at)
-    and their unresolved failures: two queries whatever the history."""
-    if connection.vendor == "postgresql":
-        params = [customer.vendor_id, customer.pk]
-        subscriptions = list(Subscription.objects.raw(SUBSCRIPTIONS_SQL, params))
-        found: dict[int, list[Payment]] = {s.pk: [] for s in subscriptions}
-        if subscriptions:
-            for payment in Payment.objects.raw(FAILURES_SQL, [FAILED_PAYMENTS_SHOWN, *params]):
-                found[cast(int, payment.subscription_id)].append(payment)
-        return subscriptions, found
-    return _subscriptions_with_failures_orm(customer=customer)
+    and their unresolved failures: one query on PostgreSQL, two elsewhere,
+    whatever the history."""
+    if connection.vendor != "postgresql":
+        return _subscriptions_with_failures_orm(customer=customer)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _subscriptions_sql(), [FAILED_PAYMENTS_SHOWN, customer.vendor_id, customer.pk]
+        )
+        rows = cursor.fetchall()
+    subscriptions: list[Subscription] = []
+    found: dict[int, list[Payment]] = {}
+    subscription_id = SUBSCRIPTION_COLUMNS.attnames.index("id")
+    settled_at = len(SUBSCRIPTION_COLUMNS)
+    failure_id = settled_at + 1 + FAILURE_COLUMNS.attnames.index("id")
+    for row in rows:
+        if not subscriptions or subscriptions[-1].pk != row[subscription_id]:
+            subscription = SUBSCRIPTION_COLUMNS.build(row[:settled_at])
+            subscription.last_settled_at = row[settled_at]  # type: ignore[attr-defined]
+            subscriptions.append(subscription)
+            found[subscription.pk] = []
+        if row[failure_id] is not None:
+            payment = FAILURE_COLUMNS.build(row[settled_at + 1 :])
+            found[subscriptions[-1].pk].append(payment)
+    return subscriptions, found
 
 
 def _subscriptions_with_failures_orm(

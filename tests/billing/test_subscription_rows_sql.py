@@ -9,11 +9,15 @@ from tests.factories import SubscriptionFactory
 from tests.hub.test_subscriptions import with_payments
 
 
+def _fields(instance) -> dict:
+    return {f.attname: getattr(instance, f.attname) for f in instance._meta.concrete_fields}
+
+
 def _shape(result):
     subscriptions, failures = result
     return (
-        [(s.pk, s.last_settled_at) for s in subscriptions],
-        {pk: [p.pk for p in payments] for pk, payments in failures.items()},
+        [(_fields(s), s.last_settled_at) for s in subscriptions],
+        {pk: [_fields(p) for p in payments] for pk, payments in failures.items()},
     )
 
 
@@ -40,3 +44,11 @@ def test_both_forms_agree_on_every_kind_of_history(postgres, alice, bob):
 def test_no_subscriptions_is_one_query(postgres, alice, django_assert_num_queries):
     with django_assert_num_queries(1):
         assert _subscriptions_with_failures(customer=alice) == ([], {})
+
+
+def test_subscriptions_and_their_failures_are_one_query(postgres, alice, django_assert_num_queries):
+    with_payments(SubscriptionFactory(customer=alice, status="past_due"), "failed", "failed")
+    with_payments(SubscriptionFactory(customer=alice, status="active"), "paid")
+    with django_assert_num_queries(1):
+        subscriptions, failures = _subscriptions_with_failures(customer=alice)
+        assert sorted(len(failures[s.pk]) for s in subscriptions) == [0, 2]

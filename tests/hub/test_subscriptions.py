@@ -333,7 +333,7 @@ def test_only_failures_after_the_last_settled_payment_count_in_a_long_history(
         PaymentFactory(
             order=order, subscription=sub, status=status, created_at=timezone.now() + timedelta(i)
         )
-    with django_assert_num_queries(2):
+    with django_assert_num_queries(1 if connection.vendor == "postgresql" else 2):
         (row,) = subscription_rows(customer=alice)
     assert [p.status for p in row.failed_payments] == ["failed", "failed"]
     assert row.failed_payments[0].created_at > row.failed_payments[1].created_at
