@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from billing.models import Customer
+from billing.rows import ModelColumns
 from vendors.http import VendorRequest
 
 
@@ -101,12 +102,20 @@ def customer_logout(request: HttpRequest, *, vendor) -> None:
 # half of it building and compiling the query; as fixed SQL it is the round
 # trip and the model instance. Still scoped to the vendor: an id from a
 # session entry of vendor A never loads a customer of vendor B.
-_CUSTOMER_OF_VENDOR = "SELECT * FROM {table} WHERE id = %s AND vendor_id = %s"
+_CUSTOMER_COLUMNS = ModelColumns(Customer, "c")
+_CUSTOMER_OF_VENDOR = "SELECT {columns} FROM {table} c WHERE c.id = %s AND c.vendor_id = %s"
+
+
+@functools.cache
+def _customer_sql() -> str:
+    return _CUSTOMER_OF_VENDOR.format(
+        columns=_CUSTOMER_COLUMNS.select(),
+        table=connection.ops.quote_name(Customer._meta.db_table),
+    )
 
 
 def _customer(*, vendor, pk: int) -> Customer | None:
-    table = connection.ops.quote_name(Customer._meta.db_table)
-    found = list(Customer.objects.raw(_CUSTOMER_OF_VENDOR.format(table=table), [pk, vendor.pk]))
+    found = _CUSTOMER_COLUMNS.fetch(_customer_sql(), [pk, vendor.pk])
     if not found:
         return None
     customer = found[0]
