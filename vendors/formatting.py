@@ -95,6 +95,27 @@ def local_date(value: datetime | date | None, vendor=None, fmt: str = "medium") 
     return _date(value, fmt, babel_locale(vendor))
 
 
+class VendorFormat:
+    """money() and local_date() for one vendor, with its locale and time zone
+    looked up once: a page of rows formats 50 values."""
+
+    __slots__ = ("locale", "zone")
+
+    def __init__(self, vendor=None) -> None:
+        self.locale = babel_locale(vendor)
+        self.zone = vendor_zone(vendor)
+
+    def money(self, amount: Decimal, currency: str) -> str:
+        return _money(amount, currency, self.locale)
+
+    def local_date(self, value: datetime | date | None, fmt: str = "medium") -> str:
+        if value is None:
+            return ""
+        if isinstance(value, datetime):
+            value = timezone.localtime(value, self.zone).date()
+        return _date(value, fmt, self.locale)
+
+
 def local_datetime(value: datetime | None, vendor=None, fmt: str = "medium") -> str:
     if value is None:
         return ""

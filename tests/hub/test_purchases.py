@@ -14,6 +14,7 @@ from tests.factories import (
     OrderFactory,
     PaymentFactory,
     SubscriptionFactory,
+    payments_bulk,
 )
 
 PURCHASES = "/northwind/updateinfo/purchases/"
@@ -184,6 +185,33 @@ def test_it_shows_25_rows_a_page_and_keeps_the_sort_across_pages(alice_client, a
     third = alice_client.get(PURCHASES, {"sort": "order", "page": 3}).text
     assert order_ids(third) == [f"ORD-{i:03d}" for i in range(50, 61)]
     assert "download" in third and "purchases.csv?sort=order" in third
+
+
+def test_the_page_links_mark_the_current_page_and_elide_the_middle(alice_client, alice):
+    payments_bulk(OrderFactory(customer=alice), 25 * 9)
+    page = alice_client.get(PURCHASES, {"sort": "-price", "page": 5}).text
+    links = page.split('<ul class="pagination__pages">', 1)[1].split("</ul>", 1)[0]
+    items = re.findall(r"<li>(.*?)</li>", links)
+    # 1 … 4 5 6 … 9: the ends, the current page and one on each side.
+    assert len(items) == 7
+    assert items[1] == items[5] == '<span aria-hidden="true">…</span>'
+    assert items[3] == (
+        '<a aria-current="page" href="?sort=-price&amp;page=5">'
+        '<span class="visually-hidden">Page </span>5</a>'
+    )
+    assert links.count("aria-current") == 1
+    assert 'href="?sort=-price&amp;page=9"' in items[6]
+
+
+def test_the_sort_menu_offers_every_sort_and_selects_the_current_one(alice_client, history):
+    page = alice_client.get(PURCHASES, {"sort": "-order"}).text
+    menu = page.split('<select id="sort-select" name="sort">', 1)[1].split("</select>", 1)[0]
+    options = re.findall(r'<option value="([^"]+)"( selected)?>([^<]+)</option>', menu)
+    assert [value for value, _, _ in options] == [
+        "-date", "date", "-price", "price", "order", "-order", "status", "-status"
+    ]  # fmt: skip
+    assert [value for value, selected, _ in options if selected] == ["-order"]
+    assert ("-order", " selected", "Order ID, Z to A") in options
 
 
 @pytest.mark.parametrize(
