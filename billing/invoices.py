@@ -1,7 +1,6 @@
 """Invoices: per-vendor sequential numbering, the immutable snapshot, the
 customer-scoped lookup and the PDF rendered once and kept in storage."""
 
-import functools
 import secrets
 from datetime import datetime
 from decimal import Decimal
@@ -15,7 +14,7 @@ from django.utils import timezone
 from vendors import formatting
 
 from .models import Invoice, InvoiceSequence, Payment
-from .rows import ModelColumns
+from .rows import ModelColumns, Statement
 
 
 def _next_sequence(*, vendor) -> int:
@@ -107,26 +106,20 @@ def invoice_issue(
 
 INVOICE_COLUMNS = ModelColumns(Invoice, "i")
 PAYMENT_COLUMNS = ModelColumns(Payment, "p")
-INVOICE_SQL = """
-SELECT {invoice_columns}, {payment_columns}
-FROM {invoice} i JOIN {payment} p ON p.id = i.payment_id
-WHERE i.vendor_id = %s AND i.customer_id = %s AND i.number = %s
-"""
+INVOICE_SQL = Statement(
+    """
+    SELECT {invoice_columns}, {payment_columns}
+    FROM {invoice} i JOIN {payment} p ON p.id = i.payment_id
+    WHERE i.vendor_id = %s AND i.customer_id = %s AND i.number = %s
+    """,
+    invoice_columns=INVOICE_COLUMNS,
+    payment_columns=PAYMENT_COLUMNS,
+    invoice=Invoice,
+    payment=Payment,
+)
 # The invoice and its payment in one fixed statement: built through the ORM
 # (select_related over three tables) the query cost more Python to compile
 # and to turn into instances than PostgreSQL took to answer it.
-
-
-@functools.cache
-def _invoice_sql(vendor: str) -> str:
-    """INVOICE_SQL for the default database (whose backend is `vendor`)."""
-    quote = connection.ops.quote_name
-    return INVOICE_SQL.format(
-        invoice_columns=INVOICE_COLUMNS.select(),
-        payment_columns=PAYMENT_COLUMNS.select(),
-        invoice=quote(Invoice._meta.db_table),
-        payment=quote(Payment._meta.db_table),
-    )
 
 
 def invoice_get(*, customer, number: str) -> Invoice:
@@ -137,7 +130,7 @@ def invoice_get(*, customer, number: str) -> Invoice:
     "forbidden", which would confirm that it exists).
     """
     with connection.cursor() as cursor:
-        cursor.execute(_invoice_sql(connection.vendor), [customer.vendor_id, customer.pk, number])
+        cursor.execute(INVOICE_SQL.sql, [customer.vendor_id, customer.pk, number])
         row = cursor.fetchone()
     if row is None:
         raise Http404("No such invoice.")

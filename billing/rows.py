@@ -6,15 +6,17 @@ query than the database spends answering it. ModelColumns lists one model's
 columns for a fixed statement and turns its part of a row back into an
 instance, with the same conversions the ORM applies (a JSON column decoded,
 SQLite's text dates and decimals parsed), so the statement runs on both
-PostgreSQL and SQLite.
+PostgreSQL and SQLite. Statement writes such a statement's column lists and
+table names into its text once per process.
 """
 
 from collections.abc import Callable, Sequence
 from typing import Any, Generic, TypeVar
 
-from django.db import connections
+from django.db import connection, connections
 from django.db.models import Model
 from django.db.models.expressions import Col
+from django.utils.functional import cached_property
 
 Converter = Callable[[Any, Any, Any], Any]
 M = TypeVar("M", bound=Model)
@@ -71,3 +73,26 @@ class ModelColumns(Generic[M]):
                 value = function(value, column, connection)
             values[position] = value
         return self.model.from_db(using, self.attnames, values)
+
+
+class Statement:
+    """A fixed SQL statement whose {placeholders} name its parts: a
+    ModelColumns becomes its column list, a model its quoted table name, a
+    string itself (never one from a request). Filled in for the default
+    database on first use and kept."""
+
+    def __init__(self, template: str, **parts: "ModelColumns | type[Model] | str") -> None:
+        self.template = template
+        self.parts = parts
+
+    @cached_property
+    def sql(self) -> str:
+        filled = {}
+        for name, part in self.parts.items():
+            if isinstance(part, ModelColumns):
+                filled[name] = part.select()
+            elif isinstance(part, str):
+                filled[name] = part
+            else:
+                filled[name] = connection.ops.quote_name(part._meta.db_table)
+        return self.template.format(**filled)

@@ -4,21 +4,19 @@ Every read starts from the signed-in customer (and so from their vendor):
 nothing here can return another tenant's rows.
 """
 
-import functools
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
 from django.core.paginator import Page, Paginator
-from django.db import connection
 from django.db.models import QuerySet
 from django.utils.functional import cached_property
 
 from . import history_sql
 from .cards import CARD_STATUSES, card_update_place
 from .models import AuditEvent, Customer, Invoice, Payment, Subscription, normalize_email
-from .rows import ModelColumns
+from .rows import ModelColumns, Statement
 
 # The purchase history's sort keys (the `?sort=` values) and their ORDER BY.
 # Each ends with the primary key so that rows with equal values (same date,
@@ -226,19 +224,15 @@ def payment_recent(*, customer: Customer, limit: int = 3) -> list[HistoryRow]:
 # Fixed SQL (portable: ModelColumns converts the columns on SQLite too): the
 # ORM's building and compiling of this filter was half the query's cost.
 _SUBSCRIPTION_COLUMNS = ModelColumns(Subscription, "s")
-_SUBSCRIPTIONS_WITH_CARD = (
-    "SELECT {columns} FROM {table} s WHERE s.vendor_id = %s AND s.customer_id = %s"
-    " AND s.status IN ({statuses}) ORDER BY s.created_at DESC, s.id DESC"
+# The card statuses as parameters, one placeholder each.
+_CARD_STATUSES = sorted(CARD_STATUSES)
+_SUBSCRIPTIONS_WITH_CARD = Statement(
+    "SELECT {columns} FROM {subscription} s WHERE s.vendor_id = %s AND s.customer_id = %s"
+    " AND s.status IN ({statuses}) ORDER BY s.created_at DESC, s.id DESC",
+    columns=_SUBSCRIPTION_COLUMNS,
+    subscription=Subscription,
+    statuses=", ".join(["%s"] * len(_CARD_STATUSES)),
 )
-
-
-@functools.cache
-def _subscriptions_with_card_sql() -> str:
-    return _SUBSCRIPTIONS_WITH_CARD.format(
-        columns=_SUBSCRIPTION_COLUMNS.select(),
-        table=connection.ops.quote_name(Subscription._meta.db_table),
-        statuses=", ".join(["%s"] * len(CARD_STATUSES)),
-    )
 
 
 def subscription_list_with_card(*, customer: Customer) -> list[Subscription]:
@@ -247,7 +241,7 @@ def subscription_list_with_card(*, customer: Customer) -> list[Subscription]:
     the hub, "paypal" for one changed at PayPal. The same decision
     (billing.cards.card_update_place) as the subscriptions and card pages."""
     subscriptions = _SUBSCRIPTION_COLUMNS.fetch(
-        _subscriptions_with_card_sql(), [customer.vendor_id, customer.pk, *sorted(CARD_STATUSES)]
+        _SUBSCRIPTIONS_WITH_CARD.sql, [customer.vendor_id, customer.pk, *_CARD_STATUSES]
     )
     for subscription in subscriptions:
         subscription.card_place = card_update_place(subscription)  # type: ignore[attr-defined]

@@ -8,7 +8,6 @@ payments (capped per subscription), as fixed SQL (see SUBSCRIPTIONS_SQL).
 Elsewhere the ORM reads the same in two queries.
 """
 
-import functools
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -22,7 +21,7 @@ from django.shortcuts import get_object_or_404
 from .cancellation import subscription_can_cancel, subscription_can_undo
 from .cards import card_update_place
 from .models import Customer, Payment, Subscription
-from .rows import ModelColumns
+from .rows import ModelColumns, Statement
 
 # A subscription with more failed attempts than this since its last successful
 # payment shows the newest few: the customer's next step is the same.
@@ -115,7 +114,8 @@ def _unresolved_failures(subscriptions: list[Any]) -> dict[int, list[Payment]]:
 # both forms agree.
 SUBSCRIPTION_COLUMNS = ModelColumns(Subscription, "s")
 FAILURE_COLUMNS = ModelColumns(Payment, "failed")
-SUBSCRIPTIONS_SQL = """
+SUBSCRIPTIONS_SQL = Statement(
+    """
     SELECT {subscription_columns}, settled.created_at, {failure_columns}
     FROM {subscription} s
     LEFT JOIN LATERAL (
@@ -131,20 +131,14 @@ SUBSCRIPTIONS_SQL = """
     ) failed ON true
     WHERE s.vendor_id = %s AND s.customer_id = %s
     ORDER BY s.created_at DESC, s.id DESC, failed.created_at DESC, failed.id DESC
-"""
+    """,
+    subscription_columns=SUBSCRIPTION_COLUMNS,
+    failure_columns=FAILURE_COLUMNS,
+    subscription=Subscription,
+    payment=Payment,
+)
 # The failures' bound is an index condition (no OR): the failures after the
 # last settled payment, newest first, and nothing older is read.
-
-
-@functools.cache
-def _subscriptions_sql() -> str:
-    quote = connection.ops.quote_name
-    return SUBSCRIPTIONS_SQL.format(
-        subscription_columns=SUBSCRIPTION_COLUMNS.select(),
-        failure_columns=FAILURE_COLUMNS.select(),
-        subscription=quote(Subscription._meta.db_table),
-        payment=quote(Payment._meta.db_table),
-    )
 
 
 def _subscriptions_with_failures(
@@ -157,7 +151,7 @@ def _subscriptions_with_failures(
         return _subscriptions_with_failures_orm(customer=customer)
     with connection.cursor() as cursor:
         cursor.execute(
-            _subscriptions_sql(), [FAILED_PAYMENTS_SHOWN, customer.vendor_id, customer.pk]
+            SUBSCRIPTIONS_SQL.sql, [FAILED_PAYMENTS_SHOWN, customer.vendor_id, customer.pk]
         )
         rows = cursor.fetchall()
     subscriptions: list[Subscription] = []

@@ -13,7 +13,6 @@ from typing import TypeVar
 from urllib.parse import quote, unquote, urlencode
 
 from django.conf import settings
-from django.db import connection
 from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 from django.middleware.csrf import rotate_token
@@ -22,7 +21,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from billing.models import Customer
-from billing.rows import ModelColumns
+from billing.rows import ModelColumns, Statement
 from vendors.http import VendorRequest
 
 
@@ -103,19 +102,15 @@ def customer_logout(request: HttpRequest, *, vendor) -> None:
 # trip and the model instance. Still scoped to the vendor: an id from a
 # session entry of vendor A never loads a customer of vendor B.
 _CUSTOMER_COLUMNS = ModelColumns(Customer, "c")
-_CUSTOMER_OF_VENDOR = "SELECT {columns} FROM {table} c WHERE c.id = %s AND c.vendor_id = %s"
-
-
-@functools.cache
-def _customer_sql() -> str:
-    return _CUSTOMER_OF_VENDOR.format(
-        columns=_CUSTOMER_COLUMNS.select(),
-        table=connection.ops.quote_name(Customer._meta.db_table),
-    )
+_CUSTOMER_OF_VENDOR = Statement(
+    "SELECT {columns} FROM {customer} c WHERE c.id = %s AND c.vendor_id = %s",
+    columns=_CUSTOMER_COLUMNS,
+    customer=Customer,
+)
 
 
 def _customer(*, vendor, pk: int) -> Customer | None:
-    found = _CUSTOMER_COLUMNS.fetch(_customer_sql(), [pk, vendor.pk])
+    found = _CUSTOMER_COLUMNS.fetch(_CUSTOMER_OF_VENDOR.sql, [pk, vendor.pk])
     if not found:
         return None
     customer = found[0]

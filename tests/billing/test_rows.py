@@ -9,7 +9,7 @@ from django.db import connection
 
 from billing.invoices import INVOICE_COLUMNS, PAYMENT_COLUMNS, invoice_get
 from billing.models import Invoice, Payment
-from billing.rows import ModelColumns
+from billing.rows import ModelColumns, Statement
 from tests.factories import OrderFactory, PaymentFactory, SubscriptionFactory
 
 
@@ -31,16 +31,19 @@ def invoice(alice):
 
 
 def test_it_builds_the_instances_the_orm_loads(invoice):
-    columns = [INVOICE_COLUMNS, PAYMENT_COLUMNS]
-    sql = (
-        f"SELECT {INVOICE_COLUMNS.select()}, {PAYMENT_COLUMNS.select()} "
-        'FROM "billing_invoice" i JOIN "billing_payment" p ON p.id = i.payment_id WHERE i.id = %s'
+    statement = Statement(
+        "SELECT {i_columns}, {p_columns} FROM {invoice} i"
+        " JOIN {payment} p ON p.id = i.payment_id WHERE i.id = %s",
+        i_columns=INVOICE_COLUMNS,
+        p_columns=PAYMENT_COLUMNS,
+        invoice=Invoice,
+        payment=Payment,
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [invoice.pk])
+        cursor.execute(statement.sql, [invoice.pk])
         row = cursor.fetchone()
-    built_invoice = columns[0].build(row[: len(INVOICE_COLUMNS)])
-    built_payment = columns[1].build(row[len(INVOICE_COLUMNS) :])
+    built_invoice = INVOICE_COLUMNS.build(row[: len(INVOICE_COLUMNS)])
+    built_payment = PAYMENT_COLUMNS.build(row[len(INVOICE_COLUMNS) :])
 
     loaded = Invoice.objects.select_related("payment").get(pk=invoice.pk)
     assert fields_of(built_invoice) == fields_of(loaded)
@@ -74,3 +77,18 @@ def test_the_invoice_read_brings_its_payment_and_the_loaded_customer(
         assert found.customer is alice and found.vendor is alice.vendor
         assert found.payment.invoice is found
     assert fields_of(found) == fields_of(Invoice.objects.get(pk=invoice.pk))
+
+
+def test_a_statement_names_its_tables_columns_and_text_parts(db):
+    columns = ModelColumns(Payment, "x")
+    statement = Statement(
+        "SELECT {columns} FROM {payment} x WHERE x.status IN ({statuses})",
+        columns=columns,
+        payment=Payment,
+        statuses="%s, %s",
+    )
+    assert statement.sql == (
+        f'SELECT {columns.select()} FROM "billing_payment" x WHERE x.status IN (%s, %s)'
+    )
+    assert columns.select().startswith('x."id", x."vendor_id"')
+    assert statement.sql is statement.sql  # filled in once
