@@ -88,11 +88,7 @@ def vendor_zone(vendor) -> zoneinfo.ZoneInfo:
 
 
 def local_date(value: datetime | date | None, vendor=None, fmt: str = "medium") -> str:
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        value = timezone.localtime(value, vendor_zone(vendor)).date()
-    return _date(value, fmt, babel_locale(vendor))
+    return VendorFormat(vendor).local_date(value, fmt)
 
 
 class VendorFormat:
