@@ -46,9 +46,14 @@ def address_lines(
     """The address as the lines a letter to that country carries, then the
     country's name: "Portland, OR 97201" in the US, "20259 Hamburg" in Germany.
     Values are kept as the customer typed them (no upper-casing)."""
-    street = "\n".join(p for p in [line1, line2] if p)
     rules = _rules(country) if country else None
     fmt = rules.address_format if rules else "%A%n%Z %C%n%S"
+    # Some countries' formats have no city token (Japan's: "〒%Z%n%S%n%A"),
+    # because there the city is written as the first part of the street
+    # address. Our form asks for the city on its own: put it where those
+    # countries write it rather than dropping it.
+    leading = [city] if city and "%C" not in fmt else []
+    street = "\n".join(p for p in [*leading, line1, line2] if p)
     values = {"N": "", "O": "", "A": street, "D": "", "C": city, "S": state, "Z": postal_code}
     values["X"] = ""
     lines: list[str] = []

@@ -116,6 +116,28 @@ class InvoiceURLFetcher(weasyprint.urls.URLFetcher):
         raise RefusedURL(f"the invoice renderer fetches no such URL: {url[:80]!r}")
 
 
+# The fonts the PDFs ask for, in order. DejaVu draws Latin, Greek and
+# Cyrillic as our pages always have; the Noto families (Debian fonts-noto-core
+# and fonts-noto-cjk, installed by the Dockerfile and .ci/run) draw what
+# DejaVu lacks, so a buyer named in Chinese, Japanese, Korean, Arabic or
+# Hebrew is printed as text, not as empty boxes. Pango picks, per character,
+# the first family that has it; a family that is not installed is skipped.
+# Unquoted family names (valid CSS identifiers), so that the template's
+# autoescaping has nothing to change inside the <style> element.
+PDF_FONT_STACK = ", ".join(
+    [
+        "DejaVu Sans",
+        "Noto Sans",
+        "Noto Sans CJK JP",
+        "Noto Sans CJK SC",
+        "Noto Sans CJK KR",
+        "Noto Sans Arabic",
+        "Noto Sans Hebrew",
+        "sans-serif",
+    ]
+)
+
+
 def invoice_pdf_html(*, invoice: Invoice) -> str:
     """The HTML WeasyPrint lays out, in the vendor's language."""
     vendor = invoice.vendor
@@ -132,6 +154,7 @@ def invoice_pdf_html(*, invoice: Invoice) -> str:
                 if invoice.seller.get("logo")
                 else "",
                 "stylesheet_url": f"{STATIC_SCHEME}invoice.css",
+                "pdf_font_stack": PDF_FONT_STACK,
             },
         )
 
@@ -206,6 +229,7 @@ def credit_note_pdf_render(*, credit_note: CreditNote) -> bytes:
                 "logo_url": f"{MEDIA_SCHEME}{logo}" if logo else "",
                 "stylesheet_url": f"{STATIC_SCHEME}invoice.css",
                 "paper_size": paper_size(vendor),
+                "pdf_font_stack": PDF_FONT_STACK,
             },
         )
     fetcher = InvoiceURLFetcher(media_names=[logo])

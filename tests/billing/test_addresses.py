@@ -37,3 +37,16 @@ def test_problems_name_our_fields():
         line1="", line2="", city="Portland", postal_code="1", state="OR", country="US"
     )
     assert set(problems) == {"address_line1", "postal_code"}
+
+
+def test_a_japanese_address_keeps_its_city():
+    # Japan's format has no city token: the city (ward) opens the street part.
+    lines = address_lines(
+        line1="千代田1-1",
+        city="千代田区",
+        postal_code="100-0001",
+        state="東京都",
+        country="JP",
+        country_name="Japan",
+    )
+    assert lines == ["〒100-0001", "東京都", "千代田区", "千代田1-1", "Japan"]
