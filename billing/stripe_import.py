@@ -238,8 +238,15 @@ def _charges(vendor, adapter, items, since, report) -> None:
             report.add("charges", UPDATED if new else UNCHANGED)
             report.counts.setdefault("refunds", Counter())[CREATED] += new
             continue
-        if charge.invoice_id or charge.status != "succeeded" or _old(charge.created, since):
-            # Paid through an invoice we skipped (or did not pay): not ours.
+        if charge.status != "succeeded" or _old(charge.created, since):
+            # Failed attempts are recorded through their invoices.
+            report.add("charges", "skipped")
+            continue
+        if adapter.invoice_id_for_payment_intent(payment_intent_id=charge.payment_intent_id):
+            # It paid an invoice that the invoices stage skipped (a charge no
+            # longer names its invoice: its payment intent's InvoicePayment
+            # does). Invoices recorded there are found above by charge id,
+            # so this read is made only for charges we have no row for.
             report.add("charges", "skipped")
             continue
         if charge.amount_refunded:

@@ -161,8 +161,8 @@ def stripe_subscription_record(
         customer=customer,
         processor=STRIPE,
         remote=remote,
-        # A name we already have beats Stripe's product id (lists cannot expand it).
-        product=existing_product if remote.product.startswith("prod_") else "",
+        # Keep the name we have when Stripe's could not be read this time.
+        product="" if remote.product else existing_product,
     )
     _subscription_order_ensure(subscription=subscription, created=remote.created)
     if before is None:
