@@ -30,10 +30,20 @@ from .base import (
 # 2026-10-28) and checks that the readers read nothing else: a field Stripe
 # removed, or a misspelt one, fails the suite instead of reading as empty.
 _CARD = ("object", "id", "card.brand", "card.last4", "card.exp_month", "card.exp_year")
-_PLAN = ("id", "product", "product.name", "currency", "amount", "interval", "interval_count")
+_PLAN = (
+    "id",
+    "product",
+    "product.id",
+    "product.name",
+    "currency",
+    "amount",
+    "interval",
+    "interval_count",
+)
 _PRICE = (
     "id",
     "product",
+    "product.id",
     "product.name",
     "currency",
     "unit_amount",
@@ -64,6 +74,7 @@ FIELDS: dict[str, tuple[str, ...]] = {
         "id",
         "status",
         "customer",
+        "customer.id",
         *(f"customer.invoice_settings.default_payment_method.{f}" for f in _CARD),
         "default_payment_method",
         *(f"default_payment_method.{f}" for f in _CARD),
@@ -96,7 +107,9 @@ FIELDS: dict[str, tuple[str, ...]] = {
         "payments.data.payment.type",
         "payments.data.payment.charge",
         "payments.data.payment.payment_intent",
+        "payments.data.payment.payment_intent.id",
         "payments.data.payment.payment_intent.latest_charge",
+        "payments.data.payment.payment_intent.latest_charge.id",
         "lines.data.description",
         "lines.data.quantity",
         "lines.data.amount",
@@ -125,7 +138,7 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "Product": ("name",),
     "Balance": ("livemode",),
     "WebhookEndpoint": ("id", "url", "enabled_events", "status"),
-    "Event": ("id", "type", "created", "livemode", "data.object"),
+    "Event": ("id", "type", "created", "livemode", "data.object.id", "data.object.object"),
 }
 
 STATUSES = {
