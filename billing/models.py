@@ -519,9 +519,10 @@ class StripeImport(models.Model):
         RUNNING = "running", _("Running")
         DONE = "done", _("Done")
         FAILED = "failed", _("Failed")
+        INTERRUPTED = "interrupted", _("Interrupted")
 
     vendor = models.ForeignKey(Vendor, on_delete=models.CASCADE, related_name="stripe_imports")
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.QUEUED)
     since = models.DateTimeField(null=True, blank=True)
     stage = models.CharField(max_length=30, blank=True)
     processed = models.PositiveIntegerField(default=0)
