@@ -30,9 +30,10 @@ from vendors.models import Vendor
 
 from .adapters import stripe_adapter_for
 from .adapters.base import ProcessorError, ProcessorSubscription
-from .models import Customer, Payment, Processor, StripeImport, Subscription, normalize_email
+from .models import Customer, Payment, Processor, StripeImport, Subscription
 from .stripe_sync import (
     CREATED,
+    MERGED,
     UNCHANGED,
     UPDATED,
     Effects,
@@ -53,11 +54,10 @@ class ImportReport:
     """created / updated / unchanged / skipped, per kind of object."""
 
     counts: dict[str, Counter] = field(default_factory=dict)
-    # Stripe customer id -> email, for customers whose email another of the
-    # vendor's customers already has in another case: kept apart under a
-    # placeholder address (see stripe_customer_record), reported to the
-    # operator, who merges them at Stripe.
-    email_collisions: dict[str, str] = field(default_factory=dict)
+    # Stripe customer id -> email, for Stripe customers whose email (in any
+    # case) another Stripe customer's customer already had: merged into that
+    # customer (see stripe_customer_record), and told to the operator.
+    merged_customers: dict[str, str] = field(default_factory=dict)
 
     def add(self, kind: str, outcome: str) -> None:
         self.counts.setdefault(kind, Counter())[outcome] += 1
@@ -72,7 +72,7 @@ class ImportReport:
     def copy(self) -> ImportReport:
         return ImportReport(
             counts={kind: Counter(c) for kind, c in self.counts.items()},
-            email_collisions=dict(self.email_collisions),
+            merged_customers=dict(self.merged_customers),
         )
 
     def summary(self) -> str:
@@ -82,14 +82,15 @@ class ImportReport:
             lines.append(
                 f"{kind}: {c[CREATED]} created, {c[UPDATED]} updated, "
                 f"{c[UNCHANGED]} unchanged, {c['skipped']} skipped"
+                + (f", {c[MERGED]} merged" if c[MERGED] else "")
             )
         refunds = self.counts.get("refunds", Counter())
         lines.append(f"refunds: {refunds[CREATED]} created")
-        for stripe_id, email in sorted(self.email_collisions.items()):
+        for stripe_id, email in sorted(self.merged_customers.items()):
             lines.append(
-                f"email differs only in case from another customer's: {stripe_id} <{email}> "
-                f"kept under {stripe_id.lower()}@stripe.invalid; merge them at Stripe and "
-                f"run the import again"
+                f"merged: Stripe customer {stripe_id} <{email}> has the email of another "
+                f"Stripe customer; both are one customer here, who sees both's "
+                f"subscriptions and payments"
             )
         return "\n".join(lines)
 
@@ -162,7 +163,7 @@ def stripe_import_run(*, run: StripeImport, progress: Progress | None = None) ->
     for kind, counter in (run.counts or {}).items():
         if not kind.startswith("_"):
             report.counts[kind] = Counter(counter)
-    report.email_collisions = dict((run.counts or {}).get("_email_collisions") or {})
+    report.merged_customers = dict((run.counts or {}).get("_merged_customers") or {})
     StripeImport.objects.filter(pk=run.pk).update(
         status=StripeImport.Status.RUNNING, started_at=run.started_at or timezone.now(), error=""
     )
@@ -203,7 +204,7 @@ def stripe_import_run(*, run: StripeImport, progress: Progress | None = None) ->
 def _save(run, stage, cursor, report, status, error) -> None:
     counts: dict[str, Any] = report.as_dict()
     counts["_cursor"] = cursor
-    counts["_email_collisions"] = report.email_collisions
+    counts["_merged_customers"] = report.merged_customers
     run.stage, run.counts, run.status, run.error = stage, counts, status, error
     run.processed = sum(sum(c.values()) for c in report.counts.values())
     StripeImport.objects.filter(pk=run.pk).update(
@@ -232,9 +233,9 @@ def _customers(vendor, adapter, items, since, report) -> None:
         customer, outcome = stripe_customer_record(
             vendor=vendor, remote=remote, existing=existing.get(remote.id)
         )
+        if outcome == MERGED:
+            report.merged_customers[remote.id] = remote.email
         report.add("customers", outcome)
-        if remote.email and normalize_email(remote.email) != customer.email:
-            report.email_collisions[remote.id] = remote.email
 
 
 def _subscription_unchanged(ours: Subscription, remote: ProcessorSubscription) -> bool:

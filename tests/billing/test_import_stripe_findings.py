@@ -15,9 +15,11 @@ import requests
 from django.core.management import CommandError, call_command
 
 from billing import stripe_import
+from billing.cards import card_setup_start, card_update_complete
 from billing.models import Customer, Order, Payment, StripeImport, Subscription
 from tests.billing.test_import_stripe import AUTH, post
 from tests.conftest import sign_in
+from tests.support.processor_fixtures import stripe_confirm_setup_intent
 
 
 def reset(base):
@@ -123,18 +125,41 @@ def test_a_failed_renewal_is_imported_so_the_hub_shows_it(
     assert "A payment failed" in html
 
 
-def test_emails_differing_only_in_case_are_reported(stripe_vendor, localstripe):
+def test_emails_differing_only_in_case_are_merged_reachable_and_reported(
+    stripe_vendor, localstripe, client
+):
+    """Two Stripe customers, Sam@Example.com and sam@example.com: one person
+    to us (emails are stored lowercase), so one customer who signs in once
+    and sees, and can change the card of, both subscriptions."""
     reset(localstripe)
     first = customer_with_card(localstripe, "sam@example.com")
     second = customer_with_card(localstripe, "Sam@Example.com")
+    subscribe(localstripe, first, product="Course A", nickname="a")
+    theirs = subscribe(localstripe, second, product="Course B", nickname="b")
 
     output = run_command()
 
-    assert Customer.objects.get(stripe_customer_id=first).email == "sam@example.com"
-    assert Customer.objects.get(stripe_customer_id=second).email.endswith("@stripe.invalid")
-    assert f"{second} <Sam@Example.com>" in output
-    run = StripeImport.objects.get()
-    assert run.counts["_email_collisions"] == {second: "Sam@Example.com"}
+    sam = Customer.objects.get(vendor=stripe_vendor)
+    assert (sam.email, sam.stripe_customer_id) == ("sam@example.com", first)
+    assert sorted(sam.subscriptions.values_list("product", flat=True)) == ["Course A", "Course B"]
+    merged = sam.subscriptions.get(processor_id=theirs["id"])
+    assert merged.processor_customer_id == second
+    assert Payment.objects.filter(customer=sam).count() == 2
+    assert "customers: 1 created, 0 updated, 0 unchanged, 0 skipped, 1 merged" in output
+    assert f"merged: Stripe customer {second} <Sam@Example.com>" in output
+    assert StripeImport.objects.get().counts["_merged_customers"] == {second: "Sam@Example.com"}
+    sign_in(client, sam)
+    html = client.get("/northwind/updateinfo/subscriptions/").content.decode()
+    assert "Course A" in html and "Course B" in html
+
+    # The card of the merged subscription changes on its own Stripe customer.
+    intent = card_setup_start(subscription=merged)
+    stripe_confirm_setup_intent(localstripe, intent.id, "pm_card_mastercard")
+    update = card_update_complete(subscription=merged, setup_intent_id=intent.id, request=None)
+    assert update.card.last4 == "4444"
+
+    again = run_command()
+    assert "0 changes." in again
 
 
 def test_ctrl_c_ends_with_one_line_naming_the_run_and_the_resume_command(
