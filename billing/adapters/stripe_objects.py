@@ -118,7 +118,7 @@ FIELDS: dict[str, tuple[str, ...]] = {
         "livemode",
     ),
     "InvoicePayment": ("invoice",),
-    "PaymentIntent": ("latest_charge",),
+    "PaymentIntent": ("latest_charge", "latest_charge.id"),
     "Charge": (
         "id",
         "amount",

@@ -15,6 +15,7 @@ from typing import Any
 
 from localstripe.errors import UserError
 from localstripe.resources import (
+    Balance,
     Charge,
     Customer,
     Event,
@@ -448,6 +449,7 @@ def _todays_shapes() -> None:
         _export_without(cls, frozenset(removed))
     _invoice_today()
     _subscription_item_periods()
+    _balance_today()
 
 
 # Expansions asked for on a list ("data.payments") reach its items: localstripe
@@ -550,6 +552,23 @@ def _subscription_item_periods() -> None:
         return exported
 
     SubscriptionItem._export = _export
+
+
+def _balance_today() -> None:
+    """Stripe: the balance says `object: "balance"`, and `available` and
+    `pending` are lists (one entry per currency). localstripe: no `object`,
+    single dicts."""
+    original = Balance._export
+
+    def _export(self: Any, expand: Any = None) -> Any:
+        exported = original(self, expand=expand)
+        exported["object"] = "balance"
+        for name in ("available", "pending"):
+            if isinstance(exported.get(name), dict):
+                exported[name] = [exported[name]]
+        return exported
+
+    Balance._export = _export
 
 
 # --- invoice payments --------------------------------------------------------------------

@@ -143,6 +143,7 @@ def fake_objects(localstripe) -> dict[str, list[dict[str, Any]]]:
         "SetupIntent": [get(base, f"/v1/setup_intents/{setup['id']}")],
         "Plan": [get(base, f"/v1/plans/{plan['id']}")],
         "Product": [get(base, f"/v1/products/{plan['product']}")],
+        "Balance": [get(base, "/v1/balance")],
     }
 
 
@@ -209,3 +210,77 @@ def test_the_readers_read_only_what_they_declare_on_other_shapes():
     parsed = stripe_objects.invoice_of(invoice)
     assert (parsed.charge_id, parsed.tax) == ("ch_1", stripe_objects.money_of(19, "EUR"))
     assert stripe_objects.subscription_of(subscription).product == "P"
+
+
+# --- the adapter's own reads ----------------------------------------------------------------
+
+SDK_NAMES = {
+    "balance": "Balance",
+    "charge": "Charge",
+    "customer": "Customer",
+    "invoice": "Invoice",
+    "invoice_payment": "InvoicePayment",
+    "payment_intent": "PaymentIntent",
+    "payment_method": "PaymentMethod",
+    "plan": "Plan",
+    "product": "Product",
+    "refund": "Refund",
+    "setup_intent": "SetupIntent",
+    "subscription": "Subscription",
+    "webhook_endpoint": "WebhookEndpoint",
+}
+
+
+def test_every_adapter_operation_reads_only_declared_fields(stripe_vendor, monkeypatch):
+    """Each Stripe answer the adapter turns into a dict is recorded, by the
+    object it is, while the hub's operations run against the fake."""
+    from billing.adapters import stripe as adapter_module
+    from billing.adapters import stripe_adapter_for
+    from tests.support.stripe_contract import Recorded
+
+    seen: dict[str, set[str]] = {}
+    original = adapter_module._plain
+
+    def recorded(obj: Any) -> dict[str, Any]:
+        data = original(obj)
+        if data.get("object") == "list":
+            items = data.get("data") or []
+            return {**data, "data": [recorded(item) for item in items]}
+        name = SDK_NAMES[str(data.get("object"))]
+        return Recorded(data, seen.setdefault(name, set()))
+
+    monkeypatch.setattr(adapter_module, "_plain", recorded)
+    adapter = stripe_adapter_for(vendor=stripe_vendor)
+    customer = adapter.customer_create(email="lee@example.com", name="Lee", idempotency_key="c1")
+    adapter.payment_method_attach_default(
+        customer_id=customer.id, payment_method_id="pm_card_visa", idempotency_key="p1"
+    )
+    price = adapter.price_create(
+        product_name="Pro", amount=stripe_objects.money_of(900, "USD"), currency="USD",
+        idempotency_key="pr1",
+    )  # fmt: skip
+    subscription = adapter.subscription_create(
+        customer_id=customer.id, price_id=price, idempotency_key="s1"
+    )
+    adapter.subscription_list(customer_id=customer.id)
+    adapter.subscription_cancel(
+        subscription_id=subscription.id, at_period_end=True, idempotency_key="x1"
+    )
+    adapter.customer_get(customer_id=customer.id)
+    adapter.customer_list(limit=5)
+    invoice = adapter.invoice_list(customer_id=customer.id).items[0]
+    adapter.invoice_get(invoice_id=invoice.id)
+    adapter.refund_create(charge_id=invoice.charge_id, amount=None, idempotency_key="r1")
+    adapter.charge_get(charge_id=invoice.charge_id)
+    adapter.charge_list(customer_id=customer.id)
+    intent = adapter.setup_intent_create(customer_id=customer.id, idempotency_key="si1")
+    adapter.setup_intent_get(setup_intent_id=intent.id)
+    adapter.connection_check()
+
+    assert {"Invoice", "Charge", "Subscription", "InvoicePayment", "Refund"} <= set(seen)
+    undeclared_reads = {
+        name: sorted(paths - prefixes(FIELDS.get(name, ())))
+        for name, paths in seen.items()
+        if paths - prefixes(FIELDS.get(name, ()))
+    }
+    assert undeclared_reads == {}
