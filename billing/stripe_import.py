@@ -25,6 +25,7 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from vendors.models import Vendor
 
@@ -119,23 +120,34 @@ def stripe_import_check(*, vendor: Vendor) -> None:
     """Raise ImportRefused unless the vendor's Stripe key works now (one read)."""
     if not vendor.stripe_secret_key:
         raise ImportRefused(
-            f"{vendor.slug} has no Stripe secret key: add it to the vendor's Stripe "
-            f"connection in the admin, then import."
+            _(
+                "%(account)s has no Stripe secret key: add it to the vendor's Stripe "
+                "connection in the admin, then import."
+            )
+            % {"account": vendor.slug}
         )
     report = stripe_adapter_for(vendor=vendor).connection_check()
     if report.ok:
         return
     if report.code == "not_connected":
         raise ImportRefused(
-            f"Stripe refused {vendor.slug}'s secret key (revoked, mistyped or lacking read "
-            f"access): replace it in the vendor's Stripe connection, then import."
+            _(
+                "Stripe refused %(account)s's secret key (revoked, mistyped or without read "
+                "access): replace it in the vendor's Stripe connection, then import."
+            )
+            % {"account": vendor.slug}
         )
     if report.code in ("network", "unavailable"):
         raise ImportRefused(
-            f"Stripe could not be reached ({report.code}): check this server's network "
-            f"access to api.stripe.com and Stripe's status, then import again."
+            _(
+                "Stripe could not be reached (%(code)s): check this server's network access "
+                "to api.stripe.com and Stripe's status page, then import again."
+            )
+            % {"code": report.code}
         )
-    raise ImportRefused(f"Stripe refused the connection check ({report.code}).")
+    raise ImportRefused(
+        _("Stripe refused the connection check (%(code)s).") % {"code": report.code}
+    )
 
 
 Progress = Callable[[str, int], None]
@@ -154,8 +166,11 @@ def stripe_import_run(*, run: StripeImport, progress: Progress | None = None) ->
     again would count its objects twice: start a new run instead)."""
     if run.status == StripeImport.Status.DONE:
         raise ImportRefused(
-            f"Import run {run.pk} already finished. Start a new run: it changes only "
-            f"what changed at Stripe since."
+            _(
+                "Import run %(run)s already finished. Start a new run: it changes only what "
+                "changed at Stripe since."
+            )
+            % {"run": run.pk}
         )
     vendor = run.vendor
     adapter = stripe_adapter_for(vendor=vendor)
