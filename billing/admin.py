@@ -267,14 +267,17 @@ class StripeImportAdmin(ReadOnlyScopedAdmin):
 @admin.action(description=_("Import from Stripe (in the background)"), permissions=["change"])
 def stripe_import_from_admin(modeladmin, request, queryset):
     """Start an import per selected vendor; its progress shows under Stripe imports."""
-    from .stripe_import import stripe_import_start
+    from .stripe_import import ImportRefused, stripe_import_start
     from .tasks import stripe_import_task
 
     started = 0
     for vendor in queryset:
-        if not vendor.stripe_secret_key:
+        try:
+            run = stripe_import_start(vendor=vendor)
+        except ImportRefused as refused:
+            # For the operator, and no queued row that would never run.
+            modeladmin.message_user(request, str(refused), messages.ERROR)
             continue
-        run = stripe_import_start(vendor=vendor)
         transaction.on_commit(partial(stripe_import_task.delay, run.pk))
         started += 1
     level = messages.SUCCESS if started else messages.WARNING

@@ -76,16 +76,22 @@ MESSAGE_SETUP_INCOMPLETE = _(
 def _stripe(subscription: Subscription) -> StripeAdapter:
     if card_update_place(subscription) != PLACE_HUB:
         raise ProcessorError(MESSAGE_REFUSED, code="invalid")
-    if not subscription.customer.stripe_customer_id:
+    if not _stripe_customer_id(subscription):
         raise ProcessorError(MESSAGE_NO_STRIPE_CUSTOMER, code="refused")
     return stripe_adapter_for(vendor=subscription.vendor)
+
+
+def _stripe_customer_id(subscription: Subscription) -> str:
+    """The Stripe customer the subscription bills: its own when it came from
+    a Stripe customer merged into ours (same email), else the customer's."""
+    return subscription.processor_customer_id or subscription.customer.stripe_customer_id
 
 
 def card_setup_start(*, subscription: Subscription) -> ProcessorSetupIntent:
     """A SetupIntent for the customer, whose client secret the card form uses."""
     adapter = _stripe(subscription)
     return adapter.setup_intent_create(
-        customer_id=subscription.customer.stripe_customer_id,
+        customer_id=_stripe_customer_id(subscription),
         idempotency_key=f"hub-setup-{subscription.pk}-{uuid.uuid4()}",
     )
 
@@ -99,14 +105,14 @@ def card_update_complete(
     this customer's, did not succeed, or Stripe refuses the update.
     """
     adapter = _stripe(subscription)
-    customer = subscription.customer
+    stripe_customer_id = _stripe_customer_id(subscription)
     intent = adapter.setup_intent_get(setup_intent_id=setup_intent_id)
-    if intent.customer_id != customer.stripe_customer_id:
+    if intent.customer_id != stripe_customer_id:
         raise ProcessorError(MESSAGE_NOT_YOURS, code="invalid")
     if intent.status != "succeeded" or not intent.payment_method_id:
         raise ProcessorError(intent.error_message or MESSAGE_SETUP_INCOMPLETE, code="card_declined")
     card = adapter.default_payment_method_set(
-        customer_id=customer.stripe_customer_id,
+        customer_id=stripe_customer_id,
         subscription_id=subscription.processor_id,
         payment_method_id=intent.payment_method_id,
         idempotency_key=f"hub-card-{subscription.pk}-{intent.id}",
@@ -123,7 +129,7 @@ def card_update_complete(
             vendor=subscription.vendor,
             action="card.updated",
             actor=AuditEvent.Actor.CUSTOMER,
-            customer=customer,
+            customer=subscription.customer,
             subscription=subscription,
             request=request,
             # The brand and last four only: never more of a card.

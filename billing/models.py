@@ -152,6 +152,9 @@ class Subscription(models.Model):
     processor = models.CharField(max_length=10, choices=Processor.choices)
     processor_id = models.CharField(_("processor subscription id"), max_length=100, blank=True)
     processor_price_id = models.CharField(_("processor price id"), max_length=100, blank=True)
+    # The processor's customer, when not the customer's own: a Stripe customer
+    # whose email another already had was merged into that customer.
+    processor_customer_id = models.CharField(max_length=100, blank=True, default="")
     # When the customer asked to cancel (also the claim that makes a double
     # submit cancel once) and why, if they said.
     cancel_requested_at = models.DateTimeField(null=True, blank=True)
@@ -519,9 +522,10 @@ class StripeImport(models.Model):
         RUNNING = "running", _("Running")
         DONE = "done", _("Done")
         FAILED = "failed", _("Failed")
+        INTERRUPTED = "interrupted", _("Interrupted")
 
     vendor = models.ForeignKey(Vendor, on_delete=models.CASCADE, related_name="stripe_imports")
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.QUEUED)
     since = models.DateTimeField(null=True, blank=True)
     stage = models.CharField(max_length=30, blank=True)
     processed = models.PositiveIntegerField(default=0)

@@ -33,6 +33,9 @@ from .refunds import refund_record
 
 STRIPE = Processor.STRIPE
 CREATED, UPDATED, UNCHANGED = "created", "updated", "unchanged"
+# A Stripe customer whose email (as we store it: lowercase) another of the
+# vendor's customers already has: the same person to us, so one customer.
+MERGED = "merged"
 
 
 @dataclass
@@ -58,9 +61,12 @@ def stripe_customer_record(
     """Our customer for the Stripe customer: found by its Stripe id, else by
     email (a customer we knew before they were linked), else created.
 
-    Name, email and billing address follow Stripe. An email that another of
-    the vendor's customers already has is left as it was (two Stripe
-    customers with one email stay two rows, the second keyed by id only).
+    Name, email and billing address follow Stripe. A Stripe customer whose
+    email another of the vendor's customers (linked to another Stripe
+    customer) already has, in any case, is that customer: MERGED, and its
+    subscriptions and payments land in their hub (a subscription remembers
+    its own Stripe customer, see stripe_subscription_record). Kept apart,
+    it would get a placeholder address nobody can sign in with.
     """
     customer = existing
     if customer is None:
@@ -88,8 +94,9 @@ def stripe_customer_record(
             with transaction.atomic():
                 return Customer.objects.create(vendor=vendor, **values), CREATED
         except IntegrityError:
-            # That email belongs to a customer linked to another Stripe
-            # customer: keep this one apart under its own placeholder email.
+            owner = vendor.customers.filter(email=email).first()
+            if owner is not None and normalize_email(remote.email):
+                return owner, MERGED
             values["email"] = f"{remote.id.lower()}@stripe.invalid"
             customer, _ = Customer.objects.get_or_create(
                 vendor=vendor, stripe_customer_id=remote.id, defaults=values
@@ -161,9 +168,15 @@ def stripe_subscription_record(
         customer=customer,
         processor=STRIPE,
         remote=remote,
-        # A name we already have beats Stripe's product id (lists cannot expand it).
-        product=existing_product if remote.product.startswith("prod_") else "",
+        # Keep the name we have when Stripe's could not be read this time.
+        product="" if remote.product else existing_product,
     )
+    # The Stripe customer it belongs to, when that is not the customer's own
+    # (two Stripe customers merged into one of ours): card updates need it.
+    own = "" if remote.customer_id == customer.stripe_customer_id else remote.customer_id
+    if subscription.processor_customer_id != own:
+        subscription.processor_customer_id = own
+        subscription.save(update_fields=["processor_customer_id", "updated_at"])
     _subscription_order_ensure(subscription=subscription, created=remote.created)
     if before is None:
         return subscription, CREATED

@@ -170,13 +170,15 @@ def stripe_import_task(run_id: int) -> None:
     """The Stripe import started from the admin; progress and the outcome are
     kept on the StripeImport row, which the admin shows."""
     from .models import StripeImport
-    from .stripe_import import ImportInterrupted, stripe_import_run
+    from .stripe_import import ImportInterrupted, ImportRefused, stripe_import_run
 
     run = StripeImport.objects.select_related("vendor").filter(pk=run_id).first()
     if run is None or run.status == StripeImport.Status.DONE:
         return
     try:
         stripe_import_run(run=run)
+    except ImportRefused as refused:
+        logger.warning("Stripe import %s refused: %s", run_id, refused)
     except ImportInterrupted:
         logger.warning("Stripe import %s interrupted; resume it from the admin", run_id)
     except ProcessorError as error:

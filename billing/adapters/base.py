@@ -100,6 +100,9 @@ class ProcessorSubscription:
     customer_id: str
     status: str
     product: str = ""
+    # The Stripe product when `product` is not its name yet (a list cannot
+    # expand it): the adapter looks the name up once per product.
+    product_id: str = ""
     price_id: str = ""
     amount: Decimal | None = None
     currency: str = ""
@@ -145,7 +148,10 @@ class ProcessorCharge:
     status: str
     amount_refunded: Decimal = Decimal("0")
     customer_id: str = ""
+    # The invoice the charge paid: Stripe's charge no longer names it (API
+    # 2025-03-31), the adapter finds it through the payment intent.
     invoice_id: str = ""
+    payment_intent_id: str = ""
     created: datetime | None = None
     failure_message: str = ""
     card: CardSummary | None = None
@@ -172,7 +178,12 @@ class ProcessorInvoice:
     tax: Decimal = Decimal("0")
     number: str = ""
     subscription_id: str = ""
+    # The charge of the invoice's payment (its payment intent's latest
+    # charge) and that payment intent.
     charge_id: str = ""
+    payment_intent_id: str = ""
+    # Stripe's page where the customer can pay an open invoice.
+    hosted_invoice_url: str = ""
     created: datetime | None = None
     paid_at: datetime | None = None
     lines: list[InvoiceLine] = field(default_factory=list)

@@ -5,10 +5,12 @@ through module globals, so two vendors' calls in one process cannot mix.
 Every write carries the caller's idempotency key, so a retried request (by
 the SDK, a task or a double click) does the thing once.
 
-The adapter reads both today's response shapes and the older ones the fake
-Stripe used in tests and the demo (localstripe) returns: responses are turned
-into plain dicts at once (SDK 16 objects are not dicts) and every field is
-read as "may be missing". Amounts cross only through `billing.money`.
+The adapter reads the pinned API version's shapes only (the fake Stripe of
+the tests is patched to speak them, never the other way round; the fields
+read are declared in `stripe_objects.FIELDS` and checked against the SDK by a
+contract test). Responses are turned into plain dicts at once (SDK 16
+objects are not dicts) and every field is read as "may be missing". Amounts
+cross only through `billing.money`.
 
 Nothing Stripe-specific leaves this module: results are our dataclasses and
 every failure is a `ProcessorError` (see `_error`).
@@ -19,6 +21,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -95,6 +98,13 @@ SUBSCRIPTION_EXPAND = [
 ]
 
 
+# What an invoice read expands: its payments (InvoicePayment objects, not
+# included by default) down to the payment intent, whose `latest_charge` is
+# the charge (API 2025-03-31 removed `invoice.charge`). Four levels, Stripe's
+# limit; a list can only reach `data.payments`, see `_invoice_charge`.
+INVOICE_EXPAND = ["payments.data.payment.payment_intent"]
+
+
 # Card error codes that mean "the bank wants the customer to authenticate"
 # (3-D Secure) rather than "the card was refused".
 AUTHENTICATION_CODES = {
@@ -119,6 +129,7 @@ class StripeAdapter(Adapter):
             max_network_retries=getattr(settings, "STRIPE_MAX_NETWORK_RETRIES", 2),
             http_client=stripe.RequestsClient(timeout=TIMEOUT),
         )
+        self._product_names: dict[str, str] = {}
 
     def __repr__(self) -> str:
         # Never the key, even in a traceback's locals.
@@ -412,20 +423,32 @@ class StripeAdapter(Adapter):
             created = self._client.v1.subscriptions.create(
                 params=params, options={"idempotency_key": idempotency_key}
             )
-        return subscription_of(_plain(created))
+        return self._named(subscription_of(_plain(created)))
 
     def subscription_get(self, *, subscription_id: str) -> ProcessorSubscription:
         with _translated():
             found = self._client.v1.subscriptions.retrieve(
                 subscription_id, params={"expand": SUBSCRIPTION_EXPAND}
             )
-        return subscription_of(_plain(found))
+        return self._named(subscription_of(_plain(found)))
+
+    def _named(self, subscription: ProcessorSubscription) -> ProcessorSubscription:
+        """The subscription with its product's name. A list cannot expand the
+        product (five levels deep, Stripe's limit is four): each product is
+        read once per adapter (one import run, one webhook), never the plan's
+        nickname (the vendor's internal label) or the product's id."""
+        if subscription.product or not subscription.product_id:
+            return subscription
+        name = self._product_names.get(subscription.product_id)
+        if name is None:
+            with _translated():
+                product = _plain(self._client.v1.products.retrieve(subscription.product_id))
+            name = self._product_names[subscription.product_id] = str(product.get("name") or "")
+        return replace(subscription, product=name)
 
     def subscription_list(
         self, *, customer_id: str = "", cursor: str = "", limit: int = 100
     ) -> Page:
-        # Lists cannot reach the product (five levels deep, Stripe's limit is
-        # four): list items name it by the plan's nickname, or its product id.
         params: SubscriptionListParams = {
             "limit": page_limit(limit),
             "status": "all",
@@ -440,7 +463,8 @@ class StripeAdapter(Adapter):
             params["customer"] = customer_id
         with _translated():
             result = self._client.v1.subscriptions.list(params=params)
-        return page_of(_plain(result), subscription_of)
+        page = page_of(_plain(result), subscription_of)
+        return replace(page, items=[self._named(subscription) for subscription in page.items])
 
     def subscription_cancel(
         self, *, subscription_id: str, at_period_end: bool, reason: str = "", idempotency_key: str
@@ -466,7 +490,7 @@ class StripeAdapter(Adapter):
                 result = self._client.v1.subscriptions.cancel(
                     subscription_id, params=cancel, options={"idempotency_key": idempotency_key}
                 )
-        return subscription_of(_plain(result))
+        return self._named(subscription_of(_plain(result)))
 
     def subscription_cancel_undo(
         self, *, subscription_id: str, idempotency_key: str
@@ -477,7 +501,7 @@ class StripeAdapter(Adapter):
                 params={"cancel_at_period_end": False, "expand": SUBSCRIPTION_EXPAND},
                 options={"idempotency_key": idempotency_key},
             )
-        return subscription_of(_plain(result))
+        return self._named(subscription_of(_plain(result)))
 
     def subscription_finalize_period_end(
         self, *, subscription_id: str, idempotency_key: str
@@ -489,7 +513,8 @@ class StripeAdapter(Adapter):
 
     def invoice_get(self, *, invoice_id: str) -> ProcessorInvoice:
         with _translated():
-            return invoice_of(_plain(self._client.v1.invoices.retrieve(invoice_id)))
+            found = self._client.v1.invoices.retrieve(invoice_id, params={"expand": INVOICE_EXPAND})
+        return invoice_of(_plain(found))
 
     def invoice_list(
         self,
@@ -499,7 +524,7 @@ class StripeAdapter(Adapter):
         cursor: str = "",
         limit: int = 100,
     ) -> Page:
-        params: InvoiceListParams = {"limit": page_limit(limit)}
+        params: InvoiceListParams = {"limit": page_limit(limit), "expand": ["data.payments"]}
         if cursor:
             params["starting_after"] = cursor
         if customer_id:
@@ -508,16 +533,22 @@ class StripeAdapter(Adapter):
             params["subscription"] = subscription_id
         with _translated():
             result = self._client.v1.invoices.list(params=params)
-        return page_of(_plain(result), invoice_of)
+        page = page_of(_plain(result), invoice_of)
+        return replace(page, items=[self._invoice_charge(invoice) for invoice in page.items])
 
     def invoice_open_for_subscription(self, *, subscription_id: str) -> ProcessorInvoice | None:
         """The subscription's newest unpaid (open) invoice, if any."""
         with _translated():
             result = self._client.v1.invoices.list(
-                params={"subscription": subscription_id, "status": "open", "limit": 1}
+                params={
+                    "subscription": subscription_id,
+                    "status": "open",
+                    "limit": 1,
+                    "expand": ["data.payments"],
+                }
             )
         page = page_of(_plain(result), invoice_of)
-        return page.items[0] if page.items else None
+        return self._invoice_charge(page.items[0]) if page.items else None
 
     def invoice_pay(
         self, *, invoice_id: str, payment_method_id: str, idempotency_key: str
@@ -529,14 +560,51 @@ class StripeAdapter(Adapter):
             params["payment_method"] = payment_method_id
         with _translated():
             paid = self._client.v1.invoices.pay(
-                invoice_id, params=params, options={"idempotency_key": idempotency_key}
+                invoice_id,
+                params={**params, "expand": INVOICE_EXPAND},
+                options={"idempotency_key": idempotency_key},
             )
         return invoice_of(_plain(paid))
 
+    def _invoice_charge(self, invoice: ProcessorInvoice) -> ProcessorInvoice:
+        """The invoice with its charge id: a list names only the payment
+        intent (expanding further would pass Stripe's four levels), whose
+        `latest_charge` is one more read, made only for an invoice that was
+        paid or attempted."""
+        if invoice.charge_id or not invoice.payment_intent_id:
+            return invoice
+        if invoice.status not in ("paid", "open", "uncollectible"):
+            return invoice
+        with _translated():
+            intent = _plain(self._client.v1.payment_intents.retrieve(invoice.payment_intent_id))
+        return replace(invoice, charge_id=id_of(intent.get("latest_charge")))
+
+    def invoice_id_for_payment_intent(self, *, payment_intent_id: str) -> str:
+        """The invoice a payment intent pays, if any: Stripe's charges and
+        payment intents no longer name their invoice (API 2025-03-31); the
+        InvoicePayment list, filtered by the payment intent, does."""
+        if not payment_intent_id:
+            return ""
+        with _translated():
+            listed = _plain(
+                self._client.v1.invoice_payments.list(
+                    params={
+                        "payment": {"type": "payment_intent", "payment_intent": payment_intent_id},
+                        "limit": 1,
+                    }
+                )
+            )
+        for item in listed.get("data") or []:
+            return id_of(item.get("invoice"))
+        return ""
+
     def charge_get(self, *, charge_id: str) -> ProcessorCharge:
+        """The charge with every refund, and the invoice it paid if any."""
         with _translated():
             found = self._client.v1.charges.retrieve(charge_id, params={"expand": ["refunds"]})
-        return charge_of(_plain(found))
+        charge = charge_of(_plain(found))
+        invoice_id = self.invoice_id_for_payment_intent(payment_intent_id=charge.payment_intent_id)
+        return replace(charge, invoice_id=invoice_id) if invoice_id else charge
 
     def charge_list(self, *, customer_id: str = "", cursor: str = "", limit: int = 100) -> Page:
         params: ChargeListParams = {"limit": page_limit(limit)}

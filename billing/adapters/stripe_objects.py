@@ -24,6 +24,123 @@ from .base import (
     ProcessorSubscription,
 )
 
+# Every field path the Stripe readers use, per object, in Stripe's expand
+# notation (a list's items are under `data`). A contract test checks each
+# against the pinned SDK's typed resources (stripe-python 16.1, API
+# 2026-10-28) and checks that the readers read nothing else: a field Stripe
+# removed, or a misspelt one, fails the suite instead of reading as empty.
+_CARD = ("object", "id", "card.brand", "card.last4", "card.exp_month", "card.exp_year")
+_PLAN = (
+    "id",
+    "product",
+    "product.id",
+    "product.name",
+    "currency",
+    "amount",
+    "interval",
+    "interval_count",
+)
+_PRICE = (
+    "id",
+    "product",
+    "product.id",
+    "product.name",
+    "currency",
+    "unit_amount",
+    "recurring.interval",
+    "recurring.interval_count",
+)
+_REFUND = ("id", "amount", "currency", "status", "reason", "created")
+FIELDS: dict[str, tuple[str, ...]] = {
+    "Customer": (
+        "id",
+        "email",
+        "name",
+        *(f"address.{f}" for f in ("line1", "line2", "city", "postal_code", "state", "country")),
+        "invoice_settings.default_payment_method",
+        "livemode",
+        "created",
+    ),
+    "PaymentMethod": (*_CARD, "customer"),
+    "SetupIntent": (
+        "id",
+        "client_secret",
+        "status",
+        "customer",
+        "payment_method",
+        "last_setup_error.message",
+    ),
+    "Subscription": (
+        "id",
+        "status",
+        "customer",
+        "customer.id",
+        *(f"customer.invoice_settings.default_payment_method.{f}" for f in _CARD),
+        "default_payment_method",
+        *(f"default_payment_method.{f}" for f in _CARD),
+        "items.data.quantity",
+        "items.data.current_period_end",
+        *(f"items.data.plan.{f}" for f in _PLAN),
+        *(f"items.data.price.{f}" for f in _PRICE),
+        "trial_end",
+        "cancel_at_period_end",
+        "cancel_at",
+        "canceled_at",
+        "latest_invoice",
+        "livemode",
+        "created",
+    ),
+    "Invoice": (
+        "id",
+        "customer",
+        "status",
+        "currency",
+        "total",
+        "amount_paid",
+        "amount_due",
+        "total_taxes.amount",
+        "number",
+        "hosted_invoice_url",
+        "parent.subscription_details.subscription",
+        "payments.data.status",
+        "payments.data.is_default",
+        "payments.data.payment.type",
+        "payments.data.payment.charge",
+        "payments.data.payment.payment_intent",
+        "payments.data.payment.payment_intent.id",
+        "payments.data.payment.payment_intent.latest_charge",
+        "payments.data.payment.payment_intent.latest_charge.id",
+        "lines.data.description",
+        "lines.data.quantity",
+        "lines.data.amount",
+        "created",
+        "status_transitions.paid_at",
+        "livemode",
+    ),
+    "InvoicePayment": ("invoice",),
+    "PaymentIntent": ("latest_charge", "latest_charge.id"),
+    "Charge": (
+        "id",
+        "amount",
+        "currency",
+        "status",
+        "amount_refunded",
+        "customer",
+        "payment_intent",
+        "payment_method",
+        *(f"payment_method_details.card.{f}" for f in ("brand", "last4", "exp_month", "exp_year")),
+        "failure_message",
+        *(f"refunds.data.{f}" for f in _REFUND),
+        "created",
+        "livemode",
+    ),
+    "Refund": _REFUND,
+    "Product": ("name",),
+    "Balance": ("livemode",),
+    "WebhookEndpoint": ("id", "url", "enabled_events", "status"),
+    "Event": ("id", "type", "created", "livemode", "data.object.id", "data.object.object"),
+}
+
 STATUSES = {
     "trialing": "trialing",
     "active": "active",
@@ -119,17 +236,16 @@ def setup_intent_of(data: dict[str, Any]) -> ProcessorSetupIntent:
 def subscription_of(data: dict[str, Any]) -> ProcessorSubscription:
     items = (data.get("items") or {}).get("data") or []
     item = items[0] if items else {}
-    plan = item.get("plan") or data.get("plan") or {}
+    plan = item.get("plan") or {}
     price = item.get("price") or {}
     product = price.get("product") or plan.get("product")
     currency = str(price.get("currency") or plan.get("currency") or "").upper()
     recurring = price.get("recurring") or {}
     unit = price.get("unit_amount") if price else plan.get("amount")
-    quantity = item.get("quantity") or data.get("quantity") or 1
+    quantity = item.get("quantity") or 1
     status = STATUSES.get(str(data.get("status")), "incomplete")
-    # Today's API keeps the billing period on the items; older versions (and
-    # localstripe) on the subscription.
-    period_end = time_of(item.get("current_period_end") or data.get("current_period_end"))
+    # The billing period is on the items since API 2025-03-31.
+    period_end = time_of(item.get("current_period_end"))
     trial_end = time_of(data.get("trial_end"))
     cancel_at_period_end = bool(data.get("cancel_at_period_end"))
     cancel_at = time_of(data.get("cancel_at"))
@@ -149,11 +265,10 @@ def subscription_of(data: dict[str, Any]) -> ProcessorSubscription:
         id=data["id"],
         customer_id=id_of(customer),
         status=status,
-        product=(
-            str(product.get("name") or "")
-            if isinstance(product, dict)
-            else str(plan.get("nickname") or product or "")
-        ),
+        # The product's name when expanded; else the adapter looks it up by
+        # `product_id` (a plan's nickname is the vendor's internal label).
+        product=str(product.get("name") or "") if isinstance(product, dict) else "",
+        product_id=id_of(product),
         price_id=id_of(price) or id_of(plan),
         amount=money_of(unit * quantity, currency) if unit is not None and currency else None,
         currency=currency,
@@ -172,15 +287,34 @@ def subscription_of(data: dict[str, Any]) -> ProcessorSubscription:
     )
 
 
+def invoice_payment_of(data: dict[str, Any]) -> tuple[str, str]:
+    """(payment intent id, charge id) of the payment that settled an invoice,
+    from its InvoicePayment list (API 2025-03-31): the paid one, else the
+    default one (an open invoice's attempt). The charge id is known when the
+    payment intent was expanded (its `latest_charge`) or the payment is a
+    bare charge; else it is empty and the adapter reads the payment intent."""
+    payments = (data.get("payments") or {}).get("data") or []
+    chosen = next((p for p in payments if p.get("status") == "paid"), None)
+    if chosen is None:
+        chosen = next((p for p in payments if p.get("is_default")), None)
+    if chosen is None:
+        return "", ""
+    payment = chosen.get("payment") or {}
+    if payment.get("type") == "charge":
+        return "", id_of(payment.get("charge"))
+    intent = payment.get("payment_intent")
+    charge = intent.get("latest_charge") if isinstance(intent, dict) else None
+    return id_of(intent), id_of(charge)
+
+
 def invoice_of(data: dict[str, Any]) -> ProcessorInvoice:
     currency = str(data.get("currency") or "").upper()
-    # Today's API: the subscription under `parent`, taxes in `total_taxes`;
-    # older versions: `subscription` and `tax`.
+    # API 2025-03-31: the subscription is under `parent`, taxes in
+    # `total_taxes`, the payments in `payments`.
     parent = (data.get("parent") or {}).get("subscription_details") or {}
-    subscription = data.get("subscription") or parent.get("subscription")
-    tax = data.get("tax")
-    if tax is None:
-        tax = sum(int(t.get("amount") or 0) for t in data.get("total_taxes") or [])
+    subscription = parent.get("subscription")
+    tax = sum(int(t.get("amount") or 0) for t in data.get("total_taxes") or [])
+    payment_intent_id, charge_id = invoice_payment_of(data)
     lines = [
         InvoiceLine(
             description=str(line.get("description") or ""),
@@ -200,7 +334,9 @@ def invoice_of(data: dict[str, Any]) -> ProcessorInvoice:
         tax=money_of(tax, currency),
         number=str(data.get("number") or ""),
         subscription_id=id_of(subscription),
-        charge_id=id_of(data.get("charge")),
+        charge_id=charge_id,
+        payment_intent_id=payment_intent_id,
+        hosted_invoice_url=str(data.get("hosted_invoice_url") or ""),
         created=time_of(data.get("created")),
         paid_at=time_of((data.get("status_transitions") or {}).get("paid_at")),
         lines=lines,
@@ -220,7 +356,7 @@ def charge_of(data: dict[str, Any]) -> ProcessorCharge:
         status=str(data.get("status") or ""),
         amount_refunded=money_of(data.get("amount_refunded"), currency),
         customer_id=id_of(data.get("customer")),
-        invoice_id=id_of(data.get("invoice")),
+        payment_intent_id=id_of(data.get("payment_intent")),
         created=time_of(data.get("created")),
         failure_message=str(data.get("failure_message") or ""),
         card=(

@@ -66,6 +66,23 @@ def test_the_import_runs_in_the_background_from_the_vendors_page(
     assert "Done" in listing.content.decode()
 
 
+def test_an_import_stripe_refuses_tells_the_operator_and_queues_nothing(
+    staff_client, stripe_vendor, django_capture_on_commit_callbacks
+):
+    stripe_vendor.stripe_secret_key = "rk_revoked"  # the fake answers 401, as Stripe does
+    stripe_vendor.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = staff_client.post(
+            reverse("admin:vendors_vendor_changelist"),
+            {"action": "stripe_import_from_admin", "_selected_action": [stripe_vendor.pk]},
+            follow=True,
+        )
+    page = response.content.decode()
+    assert "Stripe refused northwind&#x27;s secret key" in page
+    assert "contact the seller" not in page
+    assert not StripeImport.objects.exists()
+
+
 def test_the_vendor_form_takes_a_previous_webhook_secret(staff_client, vendor):
     page = staff_client.get(reverse("admin:vendors_vendor_change", args=[vendor.pk]))
     assert 'name="stripe_webhook_secret_previous"' in page.content.decode()

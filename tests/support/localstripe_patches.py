@@ -15,18 +15,24 @@ from typing import Any
 
 from localstripe.errors import UserError
 from localstripe.resources import (
+    Balance,
     Charge,
     Customer,
     Event,
     Invoice,
+    InvoiceLineItem,
     List,
     PaymentIntent,
     PaymentMethod,
+    Plan,
+    Product,
     Refund,
     SetupIntent,
     StripeObject,
     Subscription,
+    SubscriptionItem,
     extra_apis,
+    store,
 )
 from localstripe.webhooks import schedule_webhook
 
@@ -49,7 +55,8 @@ def apply() -> None:
     _invoice_list_status()
     _invoice_pay_with_payment_method()
     _test_cards()
-    _charge_invoice()
+    _todays_shapes()
+    _invoice_payments()
     _missing_events()
     _bulk_paid_invoices()
     _refunds_by_charge()
@@ -365,27 +372,281 @@ def _brand(number: str) -> str:
 # --- webhooks ------------------------------------------------------------------------------
 
 
-def _charge_invoice() -> None:
-    """Stripe: the charge that pays an invoice names it (`charge.invoice`).
-    localstripe: always null."""
-    original = PaymentIntent._create_charge
+# --- today's shapes ---------------------------------------------------------------------
+#
+# localstripe answers in the shapes of API 2017-08-15; the hub pins 2026-10-28
+# (stripe-python 16.1). Fields real Stripe no longer sends are taken out of
+# the fake's answers, and the ones that replaced them put in, each citing the
+# changelog entry it follows. Nothing is added that the pinned SDK does not
+# declare: tests/billing/adapters/test_stripe_contract.py checks every
+# object the hub reads against stripe-python's typed resources.
 
-    def _create_charge(self: Any, *args: Any, **kwargs: Any) -> Any:
-        # Set before the charge settles, so events sent on success carry it.
-        original_charge_init = Charge.__init__
-        invoice = self.invoice
+BASIL = "2025-03-31.basil"
 
-        def charge_init(charge: Any, *a: Any, **kw: Any) -> None:
-            original_charge_init(charge, *a, **kw)
-            charge.invoice = invoice
+# object -> field -> the Stripe changelog entry that removed it.
+REMOVED_FIELDS: dict[type, dict[str, str]] = {
+    Invoice: {
+        "charge": f"{BASIL}: Adds support for multiple (partial) payments on invoices",
+        "payment_intent": f"{BASIL}: Adds support for multiple (partial) payments on invoices",
+        "subscription": f"{BASIL}: invoice.subscription moved to parent.subscription_details",
+        "tax": f"{BASIL}: tax amounts are total_taxes",
+        "total_tax_amounts": f"{BASIL}: replaced by total_taxes",
+        "discount": f"{BASIL}: discounts (a list) replaces discount",
+        "date": "2019-03-14: Invoice date renamed created",
+        "tax_percent": "deprecated for default_tax_rates; absent from API 2026-10-28",
+        "application_fee": "2019-03-14: renamed application_fee_amount",
+    },
+    Charge: {"invoice": f"{BASIL}: Removed the invoice field from Charge"},
+    PaymentIntent: {
+        "invoice": f"{BASIL}: Removed the invoice field from PaymentIntent",
+        "charges": "2022-11-15: PaymentIntent.charges removed, latest_charge added",
+    },
+    Subscription: {
+        "current_period_start": f"{BASIL}: billing periods moved to subscription items",
+        "current_period_end": f"{BASIL}: billing periods moved to subscription items",
+        "discount": f"{BASIL}: discounts (a list) replaces discount",
+        "tax_percent": "deprecated for default_tax_rates; absent from API 2026-10-28",
+        "plan": "2018-02-05 (multi-plan subscriptions): the plan is on each item",
+        "quantity": "2018-02-05 (multi-plan subscriptions): the quantity is on each item",
+        "trial_from_plan": "a create parameter, never a field of the object",
+        "trial_period_days": "a create parameter, never a field of the object",
+    },
+    SubscriptionItem: {
+        "invoice": "localstripe's own bookkeeping: no such field at Stripe",
+        "livemode": "not a field of SubscriptionItem in API 2026-10-28",
+    },
+    InvoiceLineItem: {
+        "tax_amounts": f"{BASIL}: line taxes are `taxes`",
+        "tax_rates": f"{BASIL}: line taxes are `taxes`",
+        "plan": f"{BASIL}: the price is under pricing, the item under parent",
+        "proration": f"{BASIL}: moved under parent",
+        "subscription_item": f"{BASIL}: moved under parent",
+        "type": f"{BASIL}: replaced by parent.type",
+        "created": "not a field of an invoice line in API 2026-10-28",
+    },
+    Customer: {
+        "account_balance": "2019-10-17: Customer account_balance renamed balance",
+        "business_vat_id": "2018-08-23: business_vat_id replaced by tax_ids",
+    },
+    Plan: {
+        "name": "2018-02-05: a plan's name is its product's",
+        "statement_descriptor": "2018-02-05: moved to the product",
+    },
+    Product: {
+        "attributes": "absent from API 2026-10-28 (stripe-python 16.1 declares none)",
+        "caption": "absent from API 2026-10-28 (stripe-python 16.1 declares none)",
+    },
+    Refund: {
+        "date": "2014-era `date` is `created` in API 2026-10-28",
+        "livemode": "not a field of Refund in API 2026-10-28",
+    },
+}
 
-        Charge.__init__ = charge_init
+
+def _todays_shapes() -> None:
+    """Every object the hub reads answers in API 2026-10-28's shape."""
+    for cls, removed in REMOVED_FIELDS.items():
+        _export_without(cls, frozenset(removed))
+    _invoice_today()
+    _subscription_item_periods()
+    _balance_today()
+
+
+# Expansions asked for on a list ("data.payments") reach its items: localstripe
+# exports a list's items without the expand list, so it is carried here.
+_item_expand: list[list[str]] = []
+
+
+def _export_without(cls: type, removed: frozenset[str]) -> None:
+    original = cls._export
+
+    def _export(self: Any, expand: Any = None) -> Any:
+        exported = original(self, expand=expand)
+        for name in removed:
+            exported.pop(name, None)
+        return exported
+
+    cls._export = _export
+
+
+def _invoice_today() -> None:
+    """Stripe (2025-03-31.basil, "Adds support for multiple (partial) payments
+    on invoices"): an invoice's payments are InvoicePayment objects, in
+    `invoice.payments` when expanded (not included by default) and at
+    GET /v1/invoice_payments; taxes are `total_taxes`; a finalized invoice has
+    a `number`, a `hosted_invoice_url` and an `invoice_pdf`.
+    localstripe: `charge`/`payment_intent` on the invoice (removed above),
+    no payments, no number."""
+    original = Invoice._export
+    original_list_export = List._export
+
+    def _export(self: Any, expand: Any = None) -> Any:
+        if expand:
+            paths = list(expand)
+        else:
+            # A list's own expansion reaches `payments` on the exported dicts
+            # afterwards; it only needs the field to be there.
+            listed = _item_expand[-1] if _item_expand else []
+            paths = ["payments"] if any(_is_payments(p) for p in listed) else []
+        exported = original(self, expand=[p for p in paths if not _is_payments(p)])
+        exported["total_taxes"] = [
+            {
+                "amount": tax.get("amount", 0),
+                "tax_behavior": "exclusive",
+                "tax_rate_details": {"tax_rate": tax.get("tax_rate")},
+                "taxability_reason": "standard_rated",
+                "taxable_amount": None,
+                "type": "tax_rate_details",
+            }
+            for tax in self.total_tax_amounts
+        ]
+        finalized = self.status != "draft"
+        exported["number"] = _invoice_number(self) if finalized else None
+        exported["hosted_invoice_url"] = (
+            f"https://invoice.stripe.com/i/localstripe/{self.id}" if finalized else None
+        )
+        exported["invoice_pdf"] = (
+            f"https://pay.stripe.com/invoice/localstripe/{self.id}/pdf" if finalized else None
+        )
+        if any(_is_payments(p) for p in paths):
+            listed = List("/v1/invoice_payments?invoice=" + self.id, limit=100)
+            listed._list = _payments_of(self)
+            payments_expand = [p[len("payments.") :] for p in paths if p.startswith("payments.")]
+            exported["payments"] = listed._export(expand=payments_expand)
+        return exported
+
+    def list_export(self: Any, expand: Any = None) -> Any:
+        items = [p[len("data.") :] for p in expand or [] if p.startswith("data.")]
+        _item_expand.append(items)
         try:
-            return original(self, *args, **kwargs)
+            return original_list_export(self, expand=expand)
         finally:
-            Charge.__init__ = original_charge_init
+            _item_expand.pop()
 
-    PaymentIntent._create_charge = _create_charge
+    Invoice._export = _export
+    List._export = list_export
+
+
+def _is_payments(path: str) -> bool:
+    return path == "payments" or path.startswith("payments.")
+
+
+def _invoice_number(invoice: Any) -> str:
+    """Stripe numbers invoices per customer prefix; a stable stand-in."""
+    return "LS-" + invoice.id[3:11].upper()
+
+
+def _subscription_item_periods() -> None:
+    """Stripe (2025-03-31.basil): `current_period_start` / `current_period_end`
+    are on each subscription item (removed from the subscription above), and
+    an item names its `subscription`."""
+    original = SubscriptionItem._export
+
+    def _export(self: Any, expand: Any = None) -> Any:
+        exported = original(self, expand=expand)
+        exported["subscription"] = self._subscription  # Stripe names it; localstripe hides it
+        subscription = store.get("subscription:" + str(self._subscription))
+        if subscription is not None:
+            exported["current_period_start"] = subscription.current_period_start
+            exported["current_period_end"] = subscription.current_period_end
+        return exported
+
+    SubscriptionItem._export = _export
+
+
+def _balance_today() -> None:
+    """Stripe: the balance says `object: "balance"`, and `available` and
+    `pending` are lists (one entry per currency). localstripe: no `object`,
+    single dicts."""
+    original = Balance._export
+
+    def _export(self: Any, expand: Any = None) -> Any:
+        exported = original(self, expand=expand)
+        exported["object"] = "balance"
+        for name in ("available", "pending"):
+            if isinstance(exported.get(name), dict):
+                exported[name] = [exported[name]]
+        return exported
+
+    Balance._export = _export
+
+
+# --- invoice payments --------------------------------------------------------------------
+
+
+class InvoicePayment(StripeObject):
+    """Stripe's InvoicePayment (2025-03-31.basil): one payment towards an
+    invoice. Computed from the invoice's payment intent, never stored, so it
+    can never disagree with it."""
+
+    object = "invoice_payment"
+    _id_prefix = "inpay_"
+
+    def __init__(self, invoice: Any) -> None:  # no super(): not stored
+        intent = PaymentIntent._api_retrieve(invoice.payment_intent)
+        paid = intent.status == "succeeded"
+        self.id = "inpay_" + invoice.id[3:]
+        self.created = intent.created
+        self.livemode = False
+        self.invoice = invoice.id
+        self.amount_paid = invoice.amount_due if paid else None
+        self.amount_requested = invoice.amount_due
+        self.currency = invoice.currency
+        self.is_default = True
+        self.status = "paid" if paid else ("canceled" if intent.status == "canceled" else "open")
+        self.payment = {"type": "payment_intent", "payment_intent": intent.id}
+        self.status_transitions = {
+            "canceled_at": None,
+            "paid_at": invoice.status_transitions.get("paid_at") if paid else None,
+        }
+
+
+def _payments_of(invoice: Any) -> list[Any]:
+    return [InvoicePayment(invoice)] if invoice.payment_intent else []
+
+
+def _invoice_payments() -> None:
+    """Stripe: GET /v1/invoice_payments lists InvoicePayments, filtered by
+    `invoice`, by `payment[type]=payment_intent` + `payment[payment_intent]`,
+    and by `status`; GET /v1/invoice_payments/{id} reads one.
+    localstripe: neither exists."""
+
+    def _list(
+        invoice: Any = None,
+        payment: Any = None,
+        status: Any = None,
+        limit: Any = None,
+        starting_after: Any = None,
+        **kwargs: Any,
+    ) -> Any:
+        if kwargs:
+            raise UserError(400, "Unexpected " + ", ".join(kwargs))
+        if payment is not None and not isinstance(payment, dict):
+            raise UserError(400, "Bad request")
+        wanted_intent = (payment or {}).get("payment_intent")
+        found = []
+        for key, value in list(store.items()):
+            if not key.startswith("invoice:") or not value.payment_intent:
+                continue
+            if invoice is not None and value.id != invoice:
+                continue
+            if wanted_intent is not None and value.payment_intent != wanted_intent:
+                continue
+            found.extend(_payments_of(value))
+        if status is not None:
+            found = [p for p in found if p.status == status]
+        listed = List("/v1/invoice_payments", limit=limit, starting_after=starting_after)
+        listed._list = found
+        return listed
+
+    def _retrieve(id: str, **kwargs: Any) -> Any:
+        invoice = store.get("invoice:in_" + id[len("inpay_") :])
+        if invoice is None or not invoice.payment_intent:
+            raise UserError(404, "Not Found")
+        return InvoicePayment(invoice)
+
+    extra_apis.append(("GET", "/v1/invoice_payments", _list))
+    extra_apis.append(("GET", "/v1/invoice_payments/{id}", _retrieve))
 
 
 def _missing_events() -> None:
@@ -473,7 +734,8 @@ def _bulk_paid_invoices() -> None:
     """Test-only route (no Stripe counterpart): POST /_test/paid_invoices with
     `customer`, `subscription` and `count` issues `count` more invoices of
     that subscription (renewals, as localstripe only invoices subscriptions)
-    and pays them, through localstripe's own objects, in one request.
+    and pays them, through localstripe's own objects, in one request, with
+    the customer's default card (a failing one makes failed renewals).
     Importing a vendor with 1,000 invoices would otherwise take 2,000 calls
     to set up."""
 
@@ -484,6 +746,12 @@ def _bulk_paid_invoices() -> None:
                 customer=str(data["customer"]), subscription=str(data["subscription"])
             )
             Invoice._api_pay_invoice(invoice.id)
+            charge = invoice.charge
+            if invoice.status == "open" and charge is not None and charge.status == "failed":
+                # Stripe: a renewal whose charge fails sends
+                # invoice.payment_failed and leaves the subscription past_due;
+                # localstripe's pay route reports the failure to nobody.
+                invoice._on_payment_failure_now()
         return invoice
 
     extra_apis.append(("POST", "/_test/paid_invoices", create))

@@ -11,9 +11,8 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from billing.models import AuditEvent
+from billing.models import AuditEvent, StripeImport
 from billing.refunds import refund_record
-from billing.stripe_import import stripe_import_start
 from tests.factories import (
     AuditEventFactory,
     OrderFactory,
@@ -55,7 +54,7 @@ def northwind_rows(vendor, alice, northwind_staff):
         "apikey": key,
         "refund": refund,
         "creditnote": refund.credit_note,
-        "stripeimport": stripe_import_start(vendor=vendor),
+        "stripeimport": StripeImport.objects.create(vendor=vendor),
         "vendormembership": VendorMembership.objects.get(user=northwind_staff),
     }
 

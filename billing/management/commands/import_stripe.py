@@ -14,6 +14,7 @@ from billing.adapters.base import ProcessorError
 from billing.models import StripeImport
 from billing.stripe_import import (
     ImportInterrupted,
+    ImportRefused,
     stripe_import_run,
     stripe_import_start,
 )
@@ -41,7 +42,10 @@ class Command(BaseCommand):
             if run is None:
                 raise CommandError(f"No import run {resume} for {account}.")
         else:
-            run = stripe_import_start(vendor=vendor, since=_date(since))
+            try:
+                run = stripe_import_start(vendor=vendor, since=_date(since))
+            except ImportRefused as refused:
+                raise CommandError(str(refused)) from None
         terminal = self.stdout.isatty()
         bar = tqdm(unit=" objects", file=self.stdout._out, disable=not terminal)
 
@@ -52,18 +56,28 @@ class Command(BaseCommand):
             else:
                 self.stdout.write(f"{stage}: {count} more")
 
+        resume_with = f"manage.py import_stripe {account} --resume {run.pk}"
         try:
             report = stripe_import_run(run=run, progress=progress)
         except ImportInterrupted as interrupted:
             bar.close()
+            if interrupted.error is None:  # Ctrl-C: one line, no traceback
+                raise CommandError(
+                    f"Import run {run.pk} interrupted; what was imported so far is kept. "
+                    f"Resume with: {resume_with}"
+                ) from None
             raise CommandError(
-                f"Stripe failed during {interrupted.run.stage}: {interrupted.error.message} "
+                f"Stripe failed during {interrupted.run.stage} "
+                f"({interrupted.error.code or 'error'}): {interrupted.error.message} "
                 f"What was imported so far is complete and consistent. Resume with: "
-                f"manage.py import_stripe {account} --resume {interrupted.run.pk}"
+                f"{resume_with}"
             ) from None
+        except ImportRefused as refused:
+            bar.close()
+            raise CommandError(str(refused)) from None
         except ProcessorError as error:
             bar.close()
-            raise CommandError(error.message) from None
+            raise CommandError(f"{error.message} ({error.code})") from None
         bar.close()
         self.stdout.write(report.summary())
         self.stdout.write(f"{report.changes} changes.")
