@@ -2,6 +2,7 @@
 register, the events to enable, and a Test connection that asks the
 processor and says plainly what works and what is wrong."""
 
+import re
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -27,12 +28,17 @@ STRIPE_EVENTS = [
 PAYPAL_EVENTS = [
     "PAYMENT.SALE.COMPLETED",
     "PAYMENT.SALE.REFUNDED",
+    "PAYMENT.SALE.REVERSED",
     "BILLING.SUBSCRIPTION.ACTIVATED",
     "BILLING.SUBSCRIPTION.UPDATED",
     "BILLING.SUBSCRIPTION.CANCELLED",
     "BILLING.SUBSCRIPTION.SUSPENDED",
+    "BILLING.SUBSCRIPTION.EXPIRED",
     "BILLING.SUBSCRIPTION.PAYMENT.FAILED",
 ]
+# PayPal's webhook ids are letters and digits, at most 50 (the webhook_id of
+# its verify-webhook-signature request); any other id is refused with a 400.
+PAYPAL_WEBHOOK_ID = re.compile(r"[A-Za-z0-9]{1,50}")
 EVENTS = {"stripe": STRIPE_EVENTS, "paypal": PAYPAL_EVENTS}
 
 
@@ -130,12 +136,34 @@ def _paypal_checks(vendor: Vendor, report: ConnectionReport, result: ConnectionR
         return
     result.add(True, _("The client id and secret work in PayPal's %(env)s.") % {"env": environment})
     endpoints = report.webhook_endpoints
-    if not vendor.paypal_webhook_id:
+    webhook_id = vendor.paypal_webhook_id
+    if not webhook_id:
         result.add(False, _("No webhook id is saved: PayPal's events cannot be verified."))
+    elif not PAYPAL_WEBHOOK_ID.fullmatch(webhook_id) or not _paypal_accepts(vendor, webhook_id):
+        result.add(
+            False,
+            _(
+                "PayPal refuses the saved webhook id, so every event it sends is turned away. "
+                "Copy the Webhook ID (letters and digits only) again from your PayPal app's "
+                "webhooks."
+            ),
+        )
+        return
     elif endpoints is not None and vendor.paypal_webhook_id not in {e.id for e in endpoints}:
         result.add(False, _("PayPal has no webhook with the saved webhook id."))
         return
     _webhook_checks(vendor, endpoints, "paypal", result)
+
+
+def _paypal_accepts(vendor: Vendor, webhook_id: str) -> bool:
+    """Whether PayPal takes the webhook id in a verification (asked with a
+    made-up delivery); True when PayPal cannot be asked just now."""
+    try:
+        return adapter_for(vendor=vendor, processor="paypal").webhook_id_check(  # type: ignore[attr-defined]
+            webhook_id=webhook_id
+        )
+    except ProcessorError:
+        return True
 
 
 def _webhook_checks(

@@ -129,7 +129,7 @@ def test_refused_paypal_credentials_are_said_plainly(site, paypal_vendor):
 
 
 def test_an_unknown_paypal_webhook_id_is_caught(site, paypal_vendor):
-    paypal_vendor.paypal_webhook_id = "WH-NOTTHERE"
+    paypal_vendor.paypal_webhook_id = "4NOTTHERE0000001X"
     paypal_vendor.save()
     result = connection_test(vendor=paypal_vendor, processor="paypal")
     assert (False, "PayPal has no webhook with the saved webhook id.") in result.checks

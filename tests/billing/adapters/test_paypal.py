@@ -346,28 +346,30 @@ EVENT = json.dumps(
 
 
 def test_it_verifies_a_correctly_signed_webhook(paypal, adapter):
-    headers = signed_headers(webhook_id="WH-ID-NORTHWIND", body=EVENT)
+    headers = signed_headers(webhook_id="9NORTHWIND000001X", body=EVENT)
 
-    assert adapter.webhook_verify(webhook_id="WH-ID-NORTHWIND", headers=headers, body=EVENT)
+    assert adapter.webhook_verify(webhook_id="9NORTHWIND000001X", headers=headers, body=EVENT)
     # Header names in any case, as Django hands them over.
     lower = {k.lower(): v for k, v in headers.items()}
-    assert adapter.webhook_verify(webhook_id="WH-ID-NORTHWIND", headers=lower, body=EVENT)
+    assert adapter.webhook_verify(webhook_id="9NORTHWIND000001X", headers=lower, body=EVENT)
 
 
 def test_it_rejects_a_tampered_webhook(paypal, adapter):
-    headers = signed_headers(webhook_id="WH-ID-NORTHWIND", body=EVENT)
+    headers = signed_headers(webhook_id="9NORTHWIND000001X", body=EVENT)
     tampered = EVENT.replace(b"CANCELLED", b"ACTIVE")
 
-    assert not adapter.webhook_verify(webhook_id="WH-ID-NORTHWIND", headers=headers, body=tampered)
-    assert not adapter.webhook_verify(webhook_id="WH-ID-OTHER", headers=headers, body=EVENT)
+    assert not adapter.webhook_verify(
+        webhook_id="9NORTHWIND000001X", headers=headers, body=tampered
+    )
+    assert not adapter.webhook_verify(webhook_id="9OTHER0000000001X", headers=headers, body=EVENT)
 
 
 def test_it_rejects_a_delivery_that_is_not_one_without_asking_paypal(paypal, adapter):
-    headers = signed_headers(webhook_id="WH-ID-NORTHWIND", body=EVENT)
+    headers = signed_headers(webhook_id="9NORTHWIND000001X", body=EVENT)
     del headers["PAYPAL-TRANSMISSION-SIG"]
 
-    assert not adapter.webhook_verify(webhook_id="WH-ID-NORTHWIND", headers=headers, body=EVENT)
-    assert not adapter.webhook_verify(webhook_id="WH-ID-NORTHWIND", headers={}, body=b"not json")
+    assert not adapter.webhook_verify(webhook_id="9NORTHWIND000001X", headers=headers, body=EVENT)
+    assert not adapter.webhook_verify(webhook_id="9NORTHWIND000001X", headers={}, body=b"not json")
     assert calls(paypal) == []
 
 
