@@ -108,6 +108,72 @@ STATUSES = {
 
 INTERVAL_DAYS = {"day": 1, "week": 7, "month": 30, "year": 365}
 
+# Every field of PayPal's answers this module reads, by the paypal-server-sdk
+# model (or error) that declares it; `[]` stands for each item of a list. The
+# contract test (tests/billing/adapters/test_paypal_contract.py) checks that
+# each one exists in the pinned SDK's models and that reading the fake
+# PayPal's answers touches no field missing here, so a misspelt or removed
+# field fails a test, and upgrading the SDK re-checks them all.
+SDK_FIELDS_READ: dict[str, tuple[str, ...]] = {
+    "Subscription": (
+        "id",
+        "status",
+        "status_change_note",
+        "status_update_time",
+        "create_time",
+        "plan_id",
+        "quantity",
+        "shipping_amount.currency_code",
+        "shipping_amount.value",
+        "subscriber.payer_id",
+        "subscriber.email_address",
+        "subscriber.name.given_name",
+        "subscriber.name.surname",
+        "billing_info.next_billing_time",
+        "billing_info.failed_payments_count",
+        "billing_info.outstanding_balance.currency_code",
+        "billing_info.outstanding_balance.value",
+        "billing_info.last_payment.time",
+        "billing_info.last_payment.amount.currency_code",
+        "billing_info.last_payment.amount.value",
+        "billing_info.cycle_executions[].tenure_type",
+        "billing_info.cycle_executions[].cycles_completed",
+        "billing_info.cycle_executions[].total_cycles",
+        "plan.name",
+        "plan.taxes.percentage",
+        "plan.taxes.inclusive",
+        "plan.billing_cycles[].tenure_type",
+        "plan.billing_cycles[].frequency.interval_unit",
+        "plan.billing_cycles[].frequency.interval_count",
+        "plan.billing_cycles[].pricing_scheme.fixed_price.currency_code",
+        "plan.billing_cycles[].pricing_scheme.fixed_price.value",
+    ),
+    "TransactionsList": (
+        "transactions[].id",
+        "transactions[].status",
+        "transactions[].time",
+        "transactions[].amount_with_breakdown.gross_amount.currency_code",
+        "transactions[].amount_with_breakdown.gross_amount.value",
+    ),
+    "SubscriptionError": ("name", "debug_id", "details[].issue", "details[].field"),
+    "OAuthError": ("error",),
+}
+# The enum values (by SDK enum) the code compares PayPal's strings with;
+# STATUSES' keys are SubscriptionStatus's. Checked by the same test.
+ENUM_VALUES_COMPARED: dict[str, frozenset[str]] = {
+    "TenureType": frozenset({"REGULAR", "TRIAL"}),
+    "IntervalUnit": frozenset(unit.upper() for unit in INTERVAL_DAYS),
+}
+# The answers the SDK has no model for (its webhooks API, and the v1 sale and
+# refund that PAYMENT.SALE.* events carry), as PayPal documents them (the
+# verify-webhook-signature and webhooks-list references, its sample events).
+OTHER_FIELDS_READ: dict[str, tuple[str, ...]] = {
+    "verify response": ("verification_status",),
+    "webhook list": ("webhooks[].id", "webhooks[].url", "webhooks[].event_types[].name"),
+    "v1 sale": ("id", "state", "amount.total", "amount.currency", "create_time"),
+    "v1 refund": ("id", "sale_id", "amount.total", "amount.currency", "create_time", "reason"),
+}
+
 
 class _Configuration(Configuration):
     """The SDK's configuration, pointed at PAYPAL_API_BASE when it is set."""
