@@ -246,14 +246,18 @@ def test_a_completed_sale_the_list_does_not_show_yet_is_recorded_from_the_event(
     renewal = fake(paypal_api, f"/_fake/subscriptions/{remote['id']}/renew", list=False)
     sale = renewal["sale"]
 
+    mail.outbox.clear()
     deliver("PAYMENT.SALE.COMPLETED", sale)
-    fake(paypal_api, f"/_fake/subscriptions/{remote['id']}/catch-up")
-    deliver("BILLING.SUBSCRIPTION.UPDATED", {"id": remote["id"]})
 
-    payment = Payment.objects.get(processor_ref=sale["id"])  # once, not twice
+    payment = Payment.objects.get(processor_ref=sale["id"])
     assert (payment.status, payment.amount) == ("paid", Decimal("9.00"))
     assert payment.invoice.number == "NORTHWIND-000002"
+    assert len(mail.outbox) == 1  # its receipt
+    # Later the list shows it: the same payment, not a second one.
+    fake(paypal_api, f"/_fake/subscriptions/{remote['id']}/catch-up")
+    deliver("BILLING.SUBSCRIPTION.UPDATED", {"id": remote["id"]})
     assert Payment.objects.filter(subscription__processor_id=remote["id"]).count() == 2
+    assert len(mail.outbox) == 1
 
 
 def test_amounts_include_tax_and_shipping_as_paypal_charged_them(deliver, paypal_api):
