@@ -4,6 +4,7 @@ processor and says plainly what works and what is wrong."""
 
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.conf import settings
 from django.utils.translation import gettext as _
@@ -76,7 +77,7 @@ def connection_test(*, vendor: Vendor, processor: str) -> ConnectionResult:
     if processor == "stripe":
         _stripe_checks(vendor, report, result)
     else:
-        _paypal_checks(vendor, report, result)
+        _paypal_checks(vendor, report, result, adapter)
     return result
 
 
@@ -126,7 +127,9 @@ def _stripe_checks(vendor: Vendor, report: ConnectionReport, result: ConnectionR
         )
 
 
-def _paypal_checks(vendor: Vendor, report: ConnectionReport, result: ConnectionResult) -> None:
+def _paypal_checks(
+    vendor: Vendor, report: ConnectionReport, result: ConnectionResult, adapter: Any
+) -> None:
     environment = _("live") if vendor.paypal_environment == "live" else _("sandbox")
     refused = _(
         "PayPal refused the client id and secret in its %(env)s environment. Check both, "
@@ -139,7 +142,7 @@ def _paypal_checks(vendor: Vendor, report: ConnectionReport, result: ConnectionR
     webhook_id = vendor.paypal_webhook_id
     if not webhook_id:
         result.add(False, _("No webhook id is saved: PayPal's events cannot be verified."))
-    elif not PAYPAL_WEBHOOK_ID.fullmatch(webhook_id) or not _paypal_accepts(vendor, webhook_id):
+    elif not PAYPAL_WEBHOOK_ID.fullmatch(webhook_id) or not _paypal_accepts(adapter, webhook_id):
         result.add(
             False,
             _(
@@ -155,13 +158,11 @@ def _paypal_checks(vendor: Vendor, report: ConnectionReport, result: ConnectionR
     _webhook_checks(vendor, endpoints, "paypal", result)
 
 
-def _paypal_accepts(vendor: Vendor, webhook_id: str) -> bool:
+def _paypal_accepts(adapter: Any, webhook_id: str) -> bool:
     """Whether PayPal takes the webhook id in a verification (asked with a
     made-up delivery); True when PayPal cannot be asked just now."""
     try:
-        return adapter_for(vendor=vendor, processor="paypal").webhook_id_check(  # type: ignore[attr-defined]
-            webhook_id=webhook_id
-        )
+        return bool(adapter.webhook_id_check(webhook_id=webhook_id))
     except ProcessorError:
         return True
 

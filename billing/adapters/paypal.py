@@ -167,10 +167,20 @@ ENUM_VALUES_COMPARED: dict[str, frozenset[str]] = {
 # The answers the SDK has no model for (its webhooks API, and the v1 sale and
 # refund that PAYMENT.SALE.* events carry), as PayPal documents them (the
 # verify-webhook-signature and webhooks-list references, its sample events).
+# The event envelope and the sale's subscription are read by the webhook
+# receiver and processing (billing/webhooks.py, billing/paypal_sync.py).
 OTHER_FIELDS_READ: dict[str, tuple[str, ...]] = {
+    "event": ("id", "event_type", "create_time", "resource_type", "resource"),
     "verify response": ("verification_status",),
     "webhook list": ("webhooks[].id", "webhooks[].url", "webhooks[].event_types[].name"),
-    "v1 sale": ("id", "state", "amount.total", "amount.currency", "create_time"),
+    "v1 sale": (
+        "id",
+        "state",
+        "amount.total",
+        "amount.currency",
+        "create_time",
+        "billing_agreement_id",
+    ),
     "v1 refund": ("id", "sale_id", "amount.total", "amount.currency", "create_time", "reason"),
 }
 

@@ -16,6 +16,7 @@ unknown status are all reported.
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -33,6 +34,7 @@ from billing.adapters.paypal import (
     STATUSES,
     PayPalAdapter,
 )
+from tests.support.fake_paypal import event_body
 from tests.support.paypal_contract import enum_values, path_exists, undeclared
 
 SDK_PATHS = [(model, path) for model, paths in SDK_FIELDS_READ.items() for path in paths]
@@ -356,6 +358,11 @@ V1_REFUND = {
     "update_time", "links",
 }  # fmt: skip
 V1_AMOUNT = {"total", "currency", "details"}
+# A webhook event notification (PayPal's webhooks API reference: `event`).
+EVENT = {
+    "id", "create_time", "resource_type", "event_version", "event_type", "summary",
+    "resource_version", "resource", "links",
+}  # fmt: skip
 
 
 def test_the_fakes_sale_and_refund_events_are_paypals_v1_objects(paypal):
@@ -368,6 +375,9 @@ def test_the_fakes_sale_and_refund_events_are_paypals_v1_objects(paypal):
     for resource in (refund, reversal):
         assert set(resource) <= V1_REFUND and set(resource["amount"]) <= V1_AMOUNT
         assert resource["amount"]["total"].startswith("-")  # PayPal writes them negative
+    event = json.loads(event_body("PAYMENT.SALE.COMPLETED", sale))
+    assert set(event) <= EVENT
+    assert set(OTHER_FIELDS_READ["event"]) <= EVENT
     for shape, paths in (("v1 sale", V1_SALE), ("v1 refund", V1_REFUND)):
         for path in OTHER_FIELDS_READ[shape]:
             head, _, rest = path.partition(".")
