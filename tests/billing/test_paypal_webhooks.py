@@ -162,7 +162,7 @@ def test_payment_failed_records_a_failed_payment_and_one_notice(deliver, paypal_
 def fake(base, path, **body):
     response = requests.post(f"{base}{path}", json=body, timeout=5)
     response.raise_for_status()
-    return response.json()
+    return response.json() if response.content else None
 
 
 def deliver_raw(client, body, *, webhook_id=WEBHOOK_ID):
@@ -330,3 +330,14 @@ def test_a_vendor_without_a_paypal_webhook_id_refuses_deliveries(client, paypal_
     )
     assert response.status_code == 400
     assert response.json() == {"error": "webhooks not configured"}
+
+
+def test_an_unreachable_verification_is_a_503_so_paypal_redelivers(client, hooked, paypal_api):
+    fake(paypal_api, "/_fake/fail", status=503, count=10)
+    body = event_body("BILLING.SUBSCRIPTION.UPDATED", {"id": "I-X"})
+
+    response = deliver_raw(client, body)
+
+    assert response.status_code == 503
+    assert response.json() == {"error": "verification unavailable"}
+    assert not WebhookEvent.objects.exists()
