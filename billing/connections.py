@@ -2,7 +2,9 @@
 register, the events to enable, and a Test connection that asks the
 processor and says plainly what works and what is wrong."""
 
+import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.conf import settings
 from django.utils.translation import gettext as _
@@ -27,12 +29,17 @@ STRIPE_EVENTS = [
 PAYPAL_EVENTS = [
     "PAYMENT.SALE.COMPLETED",
     "PAYMENT.SALE.REFUNDED",
+    "PAYMENT.SALE.REVERSED",
     "BILLING.SUBSCRIPTION.ACTIVATED",
     "BILLING.SUBSCRIPTION.UPDATED",
     "BILLING.SUBSCRIPTION.CANCELLED",
     "BILLING.SUBSCRIPTION.SUSPENDED",
+    "BILLING.SUBSCRIPTION.EXPIRED",
     "BILLING.SUBSCRIPTION.PAYMENT.FAILED",
 ]
+# PayPal's webhook ids are letters and digits, at most 50 (the webhook_id of
+# its verify-webhook-signature request); any other id is refused with a 400.
+PAYPAL_WEBHOOK_ID = re.compile(r"[A-Za-z0-9]{1,50}")
 EVENTS = {"stripe": STRIPE_EVENTS, "paypal": PAYPAL_EVENTS}
 
 
@@ -70,7 +77,7 @@ def connection_test(*, vendor: Vendor, processor: str) -> ConnectionResult:
     if processor == "stripe":
         _stripe_checks(vendor, report, result)
     else:
-        _paypal_checks(vendor, report, result)
+        _paypal_checks(vendor, report, result, adapter)
     return result
 
 
@@ -120,7 +127,9 @@ def _stripe_checks(vendor: Vendor, report: ConnectionReport, result: ConnectionR
         )
 
 
-def _paypal_checks(vendor: Vendor, report: ConnectionReport, result: ConnectionResult) -> None:
+def _paypal_checks(
+    vendor: Vendor, report: ConnectionReport, result: ConnectionResult, adapter: Any
+) -> None:
     environment = _("live") if vendor.paypal_environment == "live" else _("sandbox")
     refused = _(
         "PayPal refused the client id and secret in its %(env)s environment. Check both, "
@@ -130,12 +139,32 @@ def _paypal_checks(vendor: Vendor, report: ConnectionReport, result: ConnectionR
         return
     result.add(True, _("The client id and secret work in PayPal's %(env)s.") % {"env": environment})
     endpoints = report.webhook_endpoints
-    if not vendor.paypal_webhook_id:
+    webhook_id = vendor.paypal_webhook_id
+    if not webhook_id:
         result.add(False, _("No webhook id is saved: PayPal's events cannot be verified."))
+    elif not PAYPAL_WEBHOOK_ID.fullmatch(webhook_id) or not _paypal_accepts(adapter, webhook_id):
+        result.add(
+            False,
+            _(
+                "PayPal refuses the saved webhook id, so every event it sends is turned away. "
+                "Copy the Webhook ID (letters and digits only) again from your PayPal app's "
+                "webhooks."
+            ),
+        )
+        return
     elif endpoints is not None and vendor.paypal_webhook_id not in {e.id for e in endpoints}:
         result.add(False, _("PayPal has no webhook with the saved webhook id."))
         return
     _webhook_checks(vendor, endpoints, "paypal", result)
+
+
+def _paypal_accepts(adapter: Any, webhook_id: str) -> bool:
+    """Whether PayPal takes the webhook id in a verification (asked with a
+    made-up delivery); True when PayPal cannot be asked just now."""
+    try:
+        return bool(adapter.webhook_id_check(webhook_id=webhook_id))
+    except ProcessorError:
+        return True
 
 
 def _webhook_checks(

@@ -3,21 +3,26 @@
 As with Stripe, the event only says *what* to look at: the subscription is
 re-read from PayPal (state, payer, and its transactions, which are PayPal's
 record of the payments), so redeliveries and any order of arrival end in the
-same rows. One exception, written down here: PayPal's subscription API has
-no refund lookup, so a PAYMENT.SALE.REFUNDED's amount is taken from the
-event, whose authenticity PayPal itself confirmed (verify-webhook-signature)
-before it was stored; it is recorded once per refund id.
+same rows. Exceptions, written down here, where the event itself is read
+(PayPal confirmed its authenticity through verify-webhook-signature before it
+was stored, and each is recorded once per PayPal id):
+
+- refunds and reversals (chargebacks): PayPal's subscription API has no
+  refund lookup, so PAYMENT.SALE.REFUNDED's amount comes from the event
+  (PayPal writes it negative). A PAYMENT.SALE.REVERSED does not name its sale
+  (PayPal's sample event): the sale is read from the v1 refund it links to.
+- a completed sale the transactions list does not show yet (the list lags
+  behind PAYMENT.SALE.COMPLETED): recorded from the event's sale, whose id is
+  the transaction id the list shows later, so it is never recorded twice.
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
 from vendors.models import Vendor
 
@@ -35,8 +40,15 @@ SUBSCRIPTION_EVENTS = {
     "BILLING.SUBSCRIPTION.UPDATED",
     "BILLING.SUBSCRIPTION.CANCELLED",
     "BILLING.SUBSCRIPTION.SUSPENDED",
+    "BILLING.SUBSCRIPTION.EXPIRED",
     "BILLING.SUBSCRIPTION.PAYMENT.FAILED",
 }
+SALE_EVENTS = {"PAYMENT.SALE.COMPLETED", "PAYMENT.SALE.REFUNDED", "PAYMENT.SALE.REVERSED"}
+# PayPal's transaction statuses (paypal-server-sdk's CaptureStatus) and what
+# each is for us: money taken, or a renewal PayPal could not charge.
+PAID_STATUSES = {"COMPLETED", "REFUNDED", "PARTIALLY_REFUNDED"}
+FAILED_STATUSES = {"DECLINED", "FAILED"}
+REVERSAL_REASON = "Payment reversed by PayPal (chargeback)"
 # How far back a subscription's transactions are read on each event.
 TRANSACTION_WINDOW = timedelta(days=45)
 
@@ -48,20 +60,33 @@ def paypal_event_process(*, event: WebhookEvent, data: dict[str, Any], effects: 
     kind = event.event_type
     if kind in SUBSCRIPTION_EVENTS:
         subscription_id = str(resource.get("id") or "")
-    elif kind in ("PAYMENT.SALE.COMPLETED", "PAYMENT.SALE.REFUNDED"):
+    elif kind in SALE_EVENTS:
         subscription_id = str(resource.get("billing_agreement_id") or "")
     else:
         return False
     adapter = adapter_for(vendor=vendor, processor=PAYPAL)
     with transaction.atomic():
-        if kind == "PAYMENT.SALE.REFUNDED":
-            return _refund(vendor=vendor, resource=resource, effects=effects)
+        if kind in ("PAYMENT.SALE.REFUNDED", "PAYMENT.SALE.REVERSED"):
+            refund = adapter.refund_of_event(resource=resource)  # type: ignore[attr-defined]
+            if kind == "PAYMENT.SALE.REVERSED":
+                refund["reason"] = REVERSAL_REASON
+            return _refund(vendor=vendor, refund=refund, effects=effects)
         if not subscription_id:
             return False
         subscription = paypal_subscription_sync(
             vendor=vendor, adapter=adapter, subscription_id=subscription_id, effects=effects
         )
-        return subscription is not None
+        if subscription is None:
+            return False
+        if kind == "PAYMENT.SALE.COMPLETED":
+            sale = adapter.sale_of_event(resource=resource)  # type: ignore[attr-defined]
+            if sale["status"] == "COMPLETED":
+                order = Order.objects.filter(subscription=subscription).first()
+                if order is not None:
+                    _transaction_record(
+                        order=order, subscription=subscription, row=sale, effects=effects
+                    )
+        return True
 
 
 def _customer(*, vendor: Vendor, payer: ProcessorPayer) -> Customer:
@@ -119,32 +144,30 @@ def paypal_subscription_sync(
 
 
 def _transaction_record(*, order: Order, subscription: Subscription, row: dict, effects) -> None:
+    """One PayPal transaction (or completed sale) as a Payment, once per id.
+    Its amount is PayPal's gross: what the payer paid, tax and shipping in."""
     status = str(row.get("status") or "").upper()
-    if not row.get("id") or status not in {
-        "COMPLETED",
-        "DECLINED",
-        "REFUNDED",
-        "PARTIALLY_REFUNDED",
-    }:
+    if not row.get("id") or status not in PAID_STATUSES | FAILED_STATUSES:
         return
     if Payment.objects.filter(
         vendor=order.vendor, processor=PAYPAL, processor_ref=row["id"]
     ).exists():
         return
-    paid = status != "DECLINED"
+    paid = status in PAID_STATUSES
     moment = row.get("time") or timezone.now()
     payment = Payment.objects.create(
         vendor=order.vendor,
         customer=order.customer,
         order=order,
         subscription=subscription,
-        amount=row.get("amount") or subscription.amount,
+        amount=row["amount"] if row.get("amount") is not None else subscription.amount,
         currency=(row.get("currency") or subscription.currency).upper(),
         status=Payment.Status.PAID if paid else Payment.Status.FAILED,
         created_at=moment,
         paid_at=moment if paid else None,
         failed_at=None if paid else moment,
-        failure_message="" if paid else "PayPal could not take this payment.",
+        # PayPal tells the payer why; we have no reason to show for it.
+        failure_message="",
         processor=PAYPAL,
         processor_ref=row["id"],
     )
@@ -155,29 +178,32 @@ def _transaction_record(*, order: Order, subscription: Subscription, row: dict, 
         effects.failed.append(payment.pk)
 
 
-def _refund(*, vendor: Vendor, resource: dict, effects: Effects) -> bool:
-    sale_id = str(resource.get("sale_id") or "")
-    refund_id = str(resource.get("id") or "")
+def _refund(*, vendor: Vendor, refund: dict, effects: Effects) -> bool:
+    """A refund or a reversal (chargeback) of one of our PayPal payments:
+    a Refund with its credit note, once per PayPal refund id."""
+    sale_id, refund_id = refund["sale_id"], refund["id"]
+    if not refund_id:
+        return False
     payment = Payment.objects.filter(vendor=vendor, processor=PAYPAL, processor_ref=sale_id).first()
-    if payment is None or not refund_id:
+    if payment is None:
         # The sale is not ours yet: the task retries (PAYMENT.SALE.COMPLETED
         # or the subscription's events will bring it).
         raise LookupError(f"no payment for PayPal sale {sale_id[:40]!r} yet")
-    amount = resource.get("amount") or {}
+    amount = refund["amount"]
+    if amount is None or amount <= 0:
+        return False
     try:
-        value = Decimal(str(amount.get("total") or amount.get("value") or "0"))
-    except InvalidOperation:
-        return False
-    if value <= 0:
-        return False
-    refunded_at = parse_datetime(str(resource.get("create_time") or "")) or timezone.now()
-    refund, created = refund_record(
-        payment=payment,
-        amount=value,
-        reason=str(resource.get("reason") or "")[:200],
-        refunded_at=refunded_at,
-        processor_ref=refund_id,
-    )
+        recorded, created = refund_record(
+            payment=payment,
+            amount=amount,
+            reason=refund["reason"][:200],
+            refunded_at=refund["time"] or timezone.now(),
+            processor_ref=refund_id,
+        )
+    except ValueError:
+        # Nothing left to take back (a reversal after a full refund, say):
+        # the payment already shows it all.
+        return True
     if created:
-        effects.refunds.append(refund.pk)
+        effects.refunds.append(recorded.pk)
     return True

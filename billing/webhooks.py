@@ -25,7 +25,7 @@ from django.utils import timezone
 from vendors.models import Vendor
 
 from .adapters import adapter_for
-from .adapters.base import ProcessorEvent, WebhookSignatureError
+from .adapters.base import ProcessorError, ProcessorEvent, WebhookSignatureError
 from .models import Processor, WebhookEvent
 from .stripe_sync import (
     Effects,
@@ -111,9 +111,21 @@ def paypal_webhook_receive(
     if not vendor.paypal_webhook_id or not vendor.paypal_client_id:
         raise WebhookRejected("webhooks not configured")
     adapter = adapter_for(vendor=vendor, processor=Processor.PAYPAL)
-    verified = adapter.webhook_verify(  # type: ignore[attr-defined]
-        webhook_id=vendor.paypal_webhook_id, headers=headers, body=payload
-    )
+    try:
+        verified = adapter.webhook_verify(  # type: ignore[attr-defined]
+            webhook_id=vendor.paypal_webhook_id, headers=headers, body=payload
+        )
+    except ProcessorError as error:
+        if error.code != "misconfigured":
+            raise  # PayPal could not be asked: the view answers 503
+        # PayPal refused to check the signature because of the saved webhook
+        # id: a configuration error, not an outage (a 503 would read as one).
+        # Test connection names it; PayPal redelivers any non-2xx answer for
+        # three days, so the events arrive once the vendor fixes the id.
+        logger.error(
+            "webhook paypal %s: PayPal refused the saved webhook id (%s)", vendor.slug, error.detail
+        )
+        raise WebhookRejected("webhook id refused by PayPal; see Test connection") from None
     if not verified:
         raise WebhookRejected("bad signature")
     resource = data.get("resource") if isinstance(data.get("resource"), dict) else {}

@@ -131,6 +131,10 @@ def keep(request: CustomerRequest, account: str, subscription_id: int) -> HttpRe
         subscription_cancel_undo(subscription=subscription, request=request)
     except ProcessorError as failure:
         messages.error(request, failure.message)
+        if failure.code == "payment_required" and card_update_place(subscription):
+            # PayPal suspended it for unpaid renewals: the way on is to pay
+            # there, from the page with the "Manage on PayPal" button.
+            return redirect(f"{_subscriptions_path(request)}{subscription.pk}/card/")
     else:
         messages.success(
             request,

@@ -53,6 +53,17 @@ MESSAGE_REFUSED = _(
     "The payment processor refused this change. Nothing was changed; please contact "
     "the seller, who can sort it out with you."
 )
+MESSAGE_MISCONFIGURED = _(
+    "This seller's connection to the payment processor is set up wrongly, so this cannot "
+    "be done just now. Please contact the seller."
+)
+# PayPal suspends a subscription itself after too many failed payments; it
+# cannot be restarted from the hub, only by paying on PayPal.
+MESSAGE_PAYPAL_SUSPENDED = _(
+    "PayPal stopped this subscription because its payments failed, so it cannot be "
+    "restarted from here. Choose “Manage on PayPal” and pay the amount due in your PayPal "
+    "account: the subscription then carries on."
+)
 MESSAGE_NOT_FOUND = _(
     "The payment processor no longer knows this subscription. Nothing was changed; "
     "please contact the seller."

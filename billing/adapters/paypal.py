@@ -38,6 +38,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
+from urllib.parse import quote
 
 import requests
 from apimatic_core.authentication.multiple.single_auth import Single
@@ -46,7 +47,6 @@ from apimatic_core.request_builder import RequestBuilder
 from apimatic_core.response_handler import ResponseHandler
 from apimatic_core.types.parameter import Parameter
 from django.conf import settings
-from paypalserversdk.api_helper import APIHelper
 from paypalserversdk.configuration import Configuration, Environment, Server
 from paypalserversdk.exceptions.api_exception import ApiException
 from paypalserversdk.exceptions.o_auth_provider_exception import OAuthProviderException
@@ -61,8 +61,10 @@ from paypalserversdk.paypal_serversdk_client import PaypalServersdkClient
 from billing.money import parse_decimal_amount
 
 from .base import (
+    MESSAGE_MISCONFIGURED,
     MESSAGE_NOT_CONNECTED,
     MESSAGE_NOT_FOUND,
+    MESSAGE_PAYPAL_SUSPENDED,
     MESSAGE_REFUSED,
     MESSAGE_UNAVAILABLE,
     Adapter,
@@ -105,6 +107,82 @@ STATUSES = {
 }
 
 INTERVAL_DAYS = {"day": 1, "week": 7, "month": 30, "year": 365}
+
+# Every field of PayPal's answers this module reads, by the paypal-server-sdk
+# model (or error) that declares it; `[]` stands for each item of a list. The
+# contract test (tests/billing/adapters/test_paypal_contract.py) checks that
+# each one exists in the pinned SDK's models and that reading the fake
+# PayPal's answers touches no field missing here, so a misspelt or removed
+# field fails a test, and upgrading the SDK re-checks them all.
+SDK_FIELDS_READ: dict[str, tuple[str, ...]] = {
+    "Subscription": (
+        "id",
+        "status",
+        "status_change_note",
+        "status_update_time",
+        "create_time",
+        "plan_id",
+        "quantity",
+        "shipping_amount.currency_code",
+        "shipping_amount.value",
+        "subscriber.payer_id",
+        "subscriber.email_address",
+        "subscriber.name.given_name",
+        "subscriber.name.surname",
+        "billing_info.next_billing_time",
+        "billing_info.failed_payments_count",
+        "billing_info.outstanding_balance.currency_code",
+        "billing_info.outstanding_balance.value",
+        "billing_info.last_payment.time",
+        "billing_info.last_payment.amount.currency_code",
+        "billing_info.last_payment.amount.value",
+        "billing_info.cycle_executions[].tenure_type",
+        "billing_info.cycle_executions[].cycles_completed",
+        "billing_info.cycle_executions[].total_cycles",
+        "plan.name",
+        "plan.taxes.percentage",
+        "plan.taxes.inclusive",
+        "plan.billing_cycles[].tenure_type",
+        "plan.billing_cycles[].frequency.interval_unit",
+        "plan.billing_cycles[].frequency.interval_count",
+        "plan.billing_cycles[].pricing_scheme.fixed_price.currency_code",
+        "plan.billing_cycles[].pricing_scheme.fixed_price.value",
+    ),
+    "TransactionsList": (
+        "transactions[].id",
+        "transactions[].status",
+        "transactions[].time",
+        "transactions[].amount_with_breakdown.gross_amount.currency_code",
+        "transactions[].amount_with_breakdown.gross_amount.value",
+    ),
+    "SubscriptionError": ("name", "debug_id", "details[].issue", "details[].field"),
+    "OAuthError": ("error",),
+}
+# The enum values (by SDK enum) the code compares PayPal's strings with;
+# STATUSES' keys are SubscriptionStatus's. Checked by the same test.
+ENUM_VALUES_COMPARED: dict[str, frozenset[str]] = {
+    "TenureType": frozenset({"REGULAR", "TRIAL"}),
+    "IntervalUnit": frozenset(unit.upper() for unit in INTERVAL_DAYS),
+}
+# The answers the SDK has no model for (its webhooks API, and the v1 sale and
+# refund that PAYMENT.SALE.* events carry), as PayPal documents them (the
+# verify-webhook-signature and webhooks-list references, its sample events).
+# The event envelope and the sale's subscription are read by the webhook
+# receiver and processing (billing/webhooks.py, billing/paypal_sync.py).
+OTHER_FIELDS_READ: dict[str, tuple[str, ...]] = {
+    "event": ("id", "event_type", "create_time", "resource_type", "resource"),
+    "verify response": ("verification_status",),
+    "webhook list": ("webhooks[].id", "webhooks[].url", "webhooks[].event_types[].name"),
+    "v1 sale": (
+        "id",
+        "state",
+        "amount.total",
+        "amount.currency",
+        "create_time",
+        "billing_agreement_id",
+    ),
+    "v1 refund": ("id", "sale_id", "amount.total", "amount.currency", "create_time", "reason"),
+}
 
 
 class _Configuration(Configuration):
@@ -268,6 +346,43 @@ class PayPalAdapter(Adapter):
             )
         return rows
 
+    # --- events that carry what no API returns -----------------------------------------
+
+    def sale_of_event(self, *, resource: Mapping[str, Any]) -> dict[str, Any]:
+        """The v1 sale of a PAYMENT.SALE.COMPLETED, as a transaction row (see
+        `subscription_transactions`): its id is the transaction's id, its
+        `amount.total` what the payer paid (tax and shipping included)."""
+        money = resource.get("amount") or {}
+        amount, currency = _sale_money(money)
+        return {
+            "id": str(resource.get("id") or ""),
+            "status": str(resource.get("state") or "").upper(),
+            "amount": amount,
+            "currency": currency,
+            "time": _time(resource.get("create_time")),
+        }
+
+    def refund_of_event(self, *, resource: Mapping[str, Any]) -> dict[str, Any]:
+        """The v1 refund of a PAYMENT.SALE.REFUNDED or .REVERSED: `id`,
+        `sale_id`, `amount` (positive: PayPal writes these totals negative),
+        `currency`, `time`, `reason`. A reversal's event does not name its
+        sale: then the refund is read from PayPal (GET /v1/payments/refund)."""
+        refund_id = str(resource.get("id") or "")
+        sale_id = str(resource.get("sale_id") or "")
+        if not sale_id and refund_id:
+            with _translated("refund get"):
+                found = _raw(self._get(f"/v1/payments/refund/{quote(refund_id, safe='')}"))
+            sale_id = str(found.get("sale_id") or "")
+        amount, currency = _sale_money(resource.get("amount") or {})
+        return {
+            "id": refund_id,
+            "sale_id": sale_id,
+            "amount": abs(amount) if amount is not None else None,
+            "currency": currency,
+            "time": _time(resource.get("create_time")),
+            "reason": str(resource.get("reason") or ""),
+        }
+
     # --- payers -------------------------------------------------------------------
 
     def payer_get(self, *, subscription_id: str) -> ProcessorPayer:
@@ -317,24 +432,69 @@ class PayPalAdapter(Adapter):
         }
         if not webhook_id or not isinstance(event, dict) or not all(fields.values()):
             return False
-        payload = {**fields, "webhook_id": webhook_id, "webhook_event": event}
-        with _translated("webhook verify"):
-            response = (
-                self._client.subscriptions.new_api_call_builder.request(
-                    RequestBuilder()
-                    .server(Server.DEFAULT)
-                    .path("/v1/notifications/verify-webhook-signature")
-                    .http_method(HttpMethodEnum.POST)
-                    .header_param(Parameter().key("Content-Type").value("application/json"))
-                    .header_param(Parameter().key("accept").value("application/json"))
-                    .body_param(Parameter().value(payload))
-                    .body_serializer(APIHelper.json_serialize)
-                    .auth(Single("Oauth2")),
+        data = self._verify_call({**fields, "webhook_id": webhook_id}, body)
+        return data.get("verification_status") == "SUCCESS"
+
+    def _verify_call(self, fields: dict[str, str], event: bytes) -> dict[str, Any]:
+        """POST verify-webhook-signature with `webhook_event` spliced in as
+        the delivered bytes. PayPal checks the signature over the event as
+        we send it: parsing and re-serialising it (escaped non-ASCII text,
+        `1.10` read as a float and written `1.1`, reordered keys) would make
+        genuine deliveries fail verification.
+
+        A 400 means PayPal would not even check the signature: our request
+        is wrong, which with fields copied from the delivery can only be the
+        vendor's saved webhook id. That is a configuration error
+        (`misconfigured`), not an outage: retrying cannot fix it."""
+        head = json.dumps(fields, ensure_ascii=True, separators=(",", ":"))
+        payload = head[:-1].encode("ascii") + b',"webhook_event":' + event.strip() + b"}"
+        try:
+            with _translated("webhook verify"):
+                response = (
+                    self._client.subscriptions.new_api_call_builder.request(
+                        RequestBuilder()
+                        .server(Server.DEFAULT)
+                        .path("/v1/notifications/verify-webhook-signature")
+                        .http_method(HttpMethodEnum.POST)
+                        .header_param(Parameter().key("Content-Type").value("application/json"))
+                        .header_param(Parameter().key("accept").value("application/json"))
+                        .body_param(Parameter().value(payload))
+                        .auth(Single("Oauth2")),
+                    )
+                    .response(ResponseHandler().is_api_response(True))
+                    .execute()
                 )
-                .response(ResponseHandler().is_api_response(True))
-                .execute()
-            )
-        return _raw(response).get("verification_status") == "SUCCESS"
+        except ProcessorError as error:
+            if error.detail.startswith("status=400 "):
+                raise ProcessorError(
+                    MESSAGE_MISCONFIGURED, code="misconfigured", detail=error.detail
+                ) from None
+            raise
+        return _raw(response)
+
+    def webhook_id_check(self, *, webhook_id: str) -> bool:
+        """Does PayPal accept `webhook_id` in a verification at all? Asked
+        with a made-up delivery (which PayPal answers FAILURE when the id is
+        well formed): False only when PayPal refuses the request because of
+        the webhook id (400, naming the field), as it does every genuine
+        delivery then."""
+        fields = {
+            "auth_algo": "SHA256withRSA",
+            "cert_url": "https://api.paypal.com/v1/notifications/certs/CERT-hub-check",
+            "transmission_id": "hub-connection-check",
+            "transmission_sig": "hub-connection-check",
+            "transmission_time": _paypal_time(datetime.now(UTC)),
+            "webhook_id": webhook_id,
+        }
+        try:
+            self._verify_call(fields, b'{"id":"WH-HUB-CHECK","event_type":"HUB.CHECK"}')
+        except ProcessorError as error:
+            if error.code == "misconfigured" and "webhook_id" in error.detail:
+                return False
+            if error.code == "misconfigured":
+                return True  # refused for another reason: not the id's fault
+            raise
+        return True
 
     # --- the connection itself ---------------------------------------------------------
 
@@ -417,6 +577,12 @@ class PayPalAdapter(Adapter):
                 status = str(self._subscription_raw(subscription_id).get("status") or "")
                 if status in done:
                     return
+            if action == "activate" and "SUBSCRIPTION_CANNOT_BE_ACTIVATED" in error.detail:
+                # PayPal suspended it itself after the payments it could not
+                # take: only paying the balance on PayPal brings it back.
+                error = ProcessorError(
+                    MESSAGE_PAYPAL_SUSPENDED, code="payment_required", detail=error.detail
+                )
             _log(action, error)
             raise error from None
 
@@ -476,11 +642,14 @@ def _error_detail(exc: ApiException, status: int) -> str:
     with suppress(ValueError, TypeError, AttributeError):
         body = json.loads(exc.response.text or "")
     body = body if isinstance(body, dict) else {}
-    issues = ",".join(str(d.get("issue")) for d in body.get("details") or [] if isinstance(d, dict))
+    details = [d for d in body.get("details") or [] if isinstance(d, dict)]
+    issues = ",".join(str(d.get("issue")) for d in details)
+    fields = ",".join(str(d.get("field")).lstrip("/") for d in details if d.get("field"))
     parts = [
         f"status={status}",
         f"name={body.get('name') or body.get('error') or ''}",
         f"issue={issues}" if issues else "",
+        f"field={fields}" if fields else "",
         f"debug_id={body['debug_id']}" if body.get("debug_id") else "",
     ]
     return " ".join(p for p in parts if p)
@@ -533,11 +702,17 @@ def _money(money: Any) -> tuple[Decimal | None, str]:
         return None, currency
 
 
+def _sale_money(money: Any) -> tuple[Decimal | None, str]:
+    """A v1 payments amount ({"total": "-9.00", "currency": "USD"}), sign kept."""
+    if not isinstance(money, dict):
+        return None, ""
+    return _money({"currency_code": money.get("currency"), "value": money.get("total")})
+
+
 def _name(name: Any) -> str:
+    # A subscriber's `name` is PayPal's Name: given_name and surname only.
     if not isinstance(name, dict):
         return ""
-    if name.get("full_name"):
-        return str(name["full_name"])
     return " ".join(str(name[k]) for k in ("given_name", "surname") if name.get(k))
 
 
@@ -557,6 +732,28 @@ def _in_trial(billing: dict[str, Any]) -> bool:
     return False
 
 
+def _cycle_amount(
+    data: dict[str, Any], cycle: dict[str, Any], billing: dict[str, Any]
+) -> tuple[Decimal | None, str]:
+    """What PayPal charges each cycle: the plan's price times the quantity,
+    plus the subscription's shipping, plus the plan's tax when it is not
+    included in the price. We never compute tax: with an exclusive tax the
+    amount is the last payment, which is what PayPal took (tax included)."""
+    amount, currency = _money((cycle.get("pricing_scheme") or {}).get("fixed_price"))
+    last, last_currency = _money((billing.get("last_payment") or {}).get("amount"))
+    if amount is None:
+        return last, last_currency
+    amount = amount * Decimal(str(data.get("quantity") or 1))
+    taxes = (data.get("plan") or {}).get("taxes") or {}
+    exclusive_tax = bool(taxes.get("percentage")) and not taxes.get("inclusive", True)
+    if exclusive_tax and last is not None and last_currency == currency and not _in_trial(billing):
+        return last, currency
+    shipping, shipping_currency = _money(data.get("shipping_amount"))
+    if shipping is not None and shipping_currency == currency:
+        amount += shipping
+    return amount, currency
+
+
 def _subscription(data: dict[str, Any], *, livemode: bool) -> ProcessorSubscription:
     if not data.get("id"):
         raise ProcessorError(MESSAGE_UNAVAILABLE, code="unavailable", detail="empty answer")
@@ -568,13 +765,8 @@ def _subscription(data: dict[str, Any], *, livemode: bool) -> ProcessorSubscript
     frequency = cycle.get("frequency") or {}
     interval = str(frequency.get("interval_unit") or "MONTH").lower()
     interval_count = int(frequency.get("interval_count") or 1)
-    quantity = Decimal(str(data.get("quantity") or 1))
 
-    amount, currency = _money((cycle.get("pricing_scheme") or {}).get("fixed_price"))
-    if amount is not None:
-        amount = amount * quantity
-    else:
-        amount, currency = _money((billing.get("last_payment") or {}).get("amount"))
+    amount, currency = _cycle_amount(data, cycle, billing)
 
     next_billing = _time(billing.get("next_billing_time"))
     last_paid = _time((billing.get("last_payment") or {}).get("time"))
@@ -586,14 +778,22 @@ def _subscription(data: dict[str, Any], *, livemode: bool) -> ProcessorSubscript
         data.get("status_change_note") or ""
     ).startswith(PERIOD_END_NOTE)
     trial_end = None
+    outstanding, _ = _money(billing.get("outstanding_balance"))
+    unpaid = int(billing.get("failed_payments_count") or 0) > 0 and bool(outstanding)
     if status == "active":
-        outstanding, _ = _money(billing.get("outstanding_balance"))
-        if int(billing.get("failed_payments_count") or 0) > 0 and outstanding:
+        if unpaid:
             status = "past_due"
         elif _in_trial(billing):
             status = "trialing"
             trial_end = next_billing
+    elif paypal_status == "SUSPENDED" and unpaid and not cancel_at_period_end:
+        # PayPal suspends a subscription itself once its failed payments
+        # reach the plan's threshold: for the customer that is an unpaid
+        # subscription (what to do: pay on PayPal), not a pause they chose.
+        status = "past_due"
     charging = status in ("active", "past_due", "trialing") and not cancel_at_period_end
+    if paypal_status != "ACTIVE":
+        charging = False  # PayPal bills nothing while suspended or ended
 
     subscriber = data.get("subscriber") or {}
     return ProcessorSubscription(

@@ -129,10 +129,43 @@ def test_refused_paypal_credentials_are_said_plainly(site, paypal_vendor):
 
 
 def test_an_unknown_paypal_webhook_id_is_caught(site, paypal_vendor):
-    paypal_vendor.paypal_webhook_id = "WH-NOTTHERE"
+    paypal_vendor.paypal_webhook_id = "4NOTTHERE0000001X"
     paypal_vendor.save()
     result = connection_test(vendor=paypal_vendor, processor="paypal")
     assert (False, "PayPal has no webhook with the saved webhook id.") in result.checks
+
+
+def test_paypal_events_include_expiry_and_chargebacks():
+    assert "BILLING.SUBSCRIPTION.EXPIRED" in PAYPAL_EVENTS
+    assert "PAYMENT.SALE.REVERSED" in PAYPAL_EVENTS
+
+
+def test_a_webhook_registered_without_the_new_events_is_caught(site, paypal_vendor, paypal_api):
+    older = [
+        e
+        for e in PAYPAL_EVENTS
+        if e not in {"BILLING.SUBSCRIPTION.EXPIRED", "PAYMENT.SALE.REVERSED"}
+    ]
+    paypal_vendor.paypal_webhook_id = paypal_register(
+        paypal_api, webhook_url(vendor=paypal_vendor, processor="paypal"), older
+    )
+    paypal_vendor.save()
+    result = connection_test(vendor=paypal_vendor, processor="paypal")
+    assert not result.ok
+    [missing] = [m for ok, m in result.checks if not ok]
+    assert missing.endswith("does not send: PAYMENT.SALE.REVERSED, BILLING.SUBSCRIPTION.EXPIRED.")
+
+
+def test_a_webhook_id_paypal_refuses_is_named_as_the_problem(site, paypal_vendor, paypal_api):
+    paypal_vendor.paypal_webhook_id = "WH-NORTHWIND-1"  # PayPal's ids are letters and digits
+    paypal_vendor.save()
+    result = connection_test(vendor=paypal_vendor, processor="paypal")
+    assert not result.ok
+    assert result.checks[-1] == (
+        False,
+        "PayPal refuses the saved webhook id, so every event it sends is turned away. "
+        "Copy the Webhook ID (letters and digits only) again from your PayPal app's webhooks.",
+    )
 
 
 def test_a_paypal_webhook_to_another_address_is_caught(site, paypal_vendor, paypal_api):

@@ -11,9 +11,10 @@ import requests
 from django.core import mail
 
 from billing.models import Customer, Payment, Subscription, WebhookEvent
-from tests.support.fake_paypal import signed_headers
+from tests.support.fake_paypal import event_body, signed_headers
+from tests.support.processor_fixtures import paypal_calls
 
-WEBHOOK_ID = "WH-NORTHWIND-1"
+WEBHOOK_ID = "7NW12345AB678901C"  # PayPal's shape: letters and digits
 
 
 @pytest.fixture
@@ -67,7 +68,9 @@ def paypal_sub(base, **fields):
 
 
 def test_a_delivery_signed_for_another_webhook_id_is_refused(deliver, paypal_api):
-    response = deliver("BILLING.SUBSCRIPTION.ACTIVATED", {"id": "I-X"}, webhook_id="WH-OTHER")
+    response = deliver(
+        "BILLING.SUBSCRIPTION.ACTIVATED", {"id": "I-X"}, webhook_id="8OTHER12345678901"
+    )
     assert response.status_code == 400
     assert response.json() == {"error": "bad signature"}
     assert not WebhookEvent.objects.exists()
@@ -156,24 +159,166 @@ def test_payment_failed_records_a_failed_payment_and_one_notice(deliver, paypal_
     assert "failed" in mail.outbox[0].subject
 
 
-def test_sale_completed_then_refunded_partially(deliver, paypal_api):
+def fake(base, path, **body):
+    response = requests.post(f"{base}{path}", json=body, timeout=5)
+    response.raise_for_status()
+    return response.json() if response.content else None
+
+
+def deliver_raw(client, body, *, webhook_id=WEBHOOK_ID):
+    headers = signed_headers(webhook_id=webhook_id, body=body)
+    meta = {f"HTTP_{k.upper().replace('-', '_')}": v for k, v in headers.items()}
+    return client.post(
+        "/webhooks/paypal/northwind/", data=body, content_type="application/json", **meta
+    )
+
+
+def test_sale_completed_then_refunded_partially_with_paypals_negative_total(deliver, paypal_api):
     remote = paypal_sub(paypal_api)
-    sale = {"id": "SALE-1", "billing_agreement_id": remote["id"], "state": "completed"}
+    sale = fake(paypal_api, f"/_fake/subscriptions/{remote['id']}/renew")["sale"]
     deliver("PAYMENT.SALE.COMPLETED", sale)
-    payment = Payment.objects.get(processor="paypal")
-    # The fake's made-up transaction id is the sale's id at PayPal.
-    refund = {
-        "id": "REFUND-1",
-        "sale_id": payment.processor_ref,
-        "amount": {"total": "4.00", "currency": "USD"},
-        "create_time": "2026-11-28T11:00:00Z",
-    }
+    payment = Payment.objects.get(processor="paypal", processor_ref=sale["id"])
+    refund = fake(paypal_api, "/_fake/refunds", sale_id=sale["id"], value="4.00")
+    assert refund["amount"]["total"] == "-4.00"  # as PayPal writes it
+
     deliver("PAYMENT.SALE.REFUNDED", refund)
     deliver("PAYMENT.SALE.REFUNDED", refund)  # redelivered under a new event id
 
     payment.refresh_from_db()
     assert (payment.status, payment.amount_refunded) == ("partially_refunded", Decimal("4.00"))
     assert payment.refunds.get().credit_note.number == "NORTHWIND-CN-000001"
+
+
+def test_a_reversal_is_recorded_as_a_refund_with_its_credit_note(deliver, paypal_api):
+    remote = paypal_sub(paypal_api)
+    sale = fake(paypal_api, f"/_fake/subscriptions/{remote['id']}/renew")["sale"]
+    deliver("PAYMENT.SALE.COMPLETED", sale)
+    reversal = fake(paypal_api, "/_fake/refunds", sale_id=sale["id"], value="9.00", reversal=True)
+    assert "sale_id" not in reversal  # PayPal's event does not name the sale
+
+    response = deliver("PAYMENT.SALE.REVERSED", reversal)
+
+    assert response.status_code == 200
+    assert WebhookEvent.objects.get(event_type="PAYMENT.SALE.REVERSED").outcome == "processed"
+    payment = Payment.objects.get(processor_ref=sale["id"])
+    assert (payment.status, payment.amount_refunded) == ("refunded", Decimal("9.00"))
+    refund = payment.refunds.get()
+    assert refund.reason == "Payment reversed by PayPal (chargeback)"
+    assert refund.credit_note.number == "NORTHWIND-CN-000001"
+
+
+def test_an_expired_subscription_ends(deliver, paypal_api):
+    remote = paypal_sub(paypal_api)
+    deliver("BILLING.SUBSCRIPTION.ACTIVATED", {"id": remote["id"]})
+    expired = fake(paypal_api, f"/_fake/subscriptions/{remote['id']}/expire")
+
+    deliver("BILLING.SUBSCRIPTION.EXPIRED", expired)
+
+    subscription = Subscription.objects.get(processor_id=remote["id"])
+    assert (subscription.status, subscription.next_payment_at) == ("canceled", None)
+    assert subscription.canceled_at is not None
+
+
+def test_a_failed_transaction_is_a_failed_renewal_with_a_paypal_notice(deliver, paypal_api):
+    remote = paypal_sub(paypal_api)
+    deliver("BILLING.SUBSCRIPTION.ACTIVATED", {"id": remote["id"]})
+    mail.outbox.clear()
+    failed = fake(paypal_api, f"/_fake/subscriptions/{remote['id']}/renew", status="FAILED")
+    assert failed["transaction"]["status"] == "FAILED"
+
+    deliver("BILLING.SUBSCRIPTION.PAYMENT.FAILED", failed["subscription"])
+
+    payment = Payment.objects.get(processor_ref=failed["transaction"]["id"])
+    assert (payment.status, payment.amount) == ("failed", Decimal("9.00"))
+    subscription = Subscription.objects.get(processor_id=remote["id"])
+    assert subscription.status == "past_due"
+    [notice] = mail.outbox
+    assert "failed" in notice.subject
+    assert "in your PayPal account" in notice.body
+    assert "update your card" not in notice.body
+
+
+def test_a_completed_sale_the_list_does_not_show_yet_is_recorded_from_the_event(
+    deliver, paypal_api
+):
+    remote = paypal_sub(paypal_api)
+    deliver("BILLING.SUBSCRIPTION.ACTIVATED", {"id": remote["id"]})
+    renewal = fake(paypal_api, f"/_fake/subscriptions/{remote['id']}/renew", list=False)
+    sale = renewal["sale"]
+
+    mail.outbox.clear()
+    deliver("PAYMENT.SALE.COMPLETED", sale)
+
+    payment = Payment.objects.get(processor_ref=sale["id"])
+    assert (payment.status, payment.amount) == ("paid", Decimal("9.00"))
+    assert payment.invoice.number == "NORTHWIND-000002"
+    assert len(mail.outbox) == 1  # its receipt
+    # Later the list shows it: the same payment, not a second one.
+    fake(paypal_api, f"/_fake/subscriptions/{remote['id']}/catch-up")
+    deliver("BILLING.SUBSCRIPTION.UPDATED", {"id": remote["id"]})
+    assert Payment.objects.filter(subscription__processor_id=remote["id"]).count() == 2
+    assert len(mail.outbox) == 1
+
+
+def test_amounts_include_tax_and_shipping_as_paypal_charged_them(deliver, paypal_api):
+    remote = paypal_sub(
+        paypal_api,
+        tax_percentage="10",
+        shipping_amount={"currency_code": "USD", "value": "2.00"},
+    )
+    deliver("BILLING.SUBSCRIPTION.ACTIVATED", {"id": remote["id"]})
+    sale = fake(paypal_api, f"/_fake/subscriptions/{remote['id']}/renew")["sale"]
+    assert sale["amount"]["details"] == {"subtotal": "9.00", "tax": "0.90", "shipping": "2.00"}
+    deliver("PAYMENT.SALE.COMPLETED", sale)
+
+    subscription = Subscription.objects.get(processor_id=remote["id"])
+    assert subscription.amount == Decimal("11.90")
+    amounts = Payment.objects.filter(subscription=subscription).values_list("amount", flat=True)
+    assert list(amounts) == [Decimal("11.90"), Decimal("11.90")]
+
+
+def test_shipping_without_tax_is_in_the_subscription_amount(deliver, paypal_api):
+    remote = paypal_sub(paypal_api, shipping_amount={"currency_code": "USD", "value": "2.00"})
+    deliver("BILLING.SUBSCRIPTION.ACTIVATED", {"id": remote["id"]})
+    subscription = Subscription.objects.get(processor_id=remote["id"])
+    assert subscription.amount == Decimal("11.00")
+
+
+def test_a_delivery_is_verified_with_its_body_exactly_as_delivered(
+    client, hooked, paypal_api, django_capture_on_commit_callbacks
+):
+    """PayPal signs the bytes it sent: non-ASCII text and `1.10` must reach
+    the verify call as they are (re-serialised, the event reads `Zo\\u00eb`
+    and `1.1`, and PayPal answers FAILURE)."""
+    remote = paypal_sub(paypal_api)
+    body = (
+        '{"id": "WH-RAW-1", "event_type": "BILLING.SUBSCRIPTION.UPDATED",'
+        ' "resource_type": "subscription", "create_time": "2026-11-28T10:00:00Z",'
+        f' "resource": {{"id": "{remote["id"]}", "note": "Zoë’s plan", "ratio": 1.10}}}}'
+    ).encode()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = deliver_raw(client, body)
+
+    assert response.status_code == 200, response.content
+    assert WebhookEvent.objects.get().body == body.decode("utf-8")
+    [verify] = [c for c in paypal_calls(paypal_api) if "verify" in c["path"]]
+    assert body.decode("utf-8") in verify["raw"]
+
+
+def test_a_webhook_id_paypal_refuses_is_a_configuration_error_not_an_outage(
+    client, hooked, paypal_api, caplog
+):
+    hooked.paypal_webhook_id = "WH-NORTHWIND-1"  # not PayPal's shape
+    hooked.save()
+    body = event_body("BILLING.SUBSCRIPTION.UPDATED", {"id": "I-X"})
+
+    response = deliver_raw(client, body, webhook_id="WH-NORTHWIND-1")
+
+    assert response.status_code == 400  # not 503: nothing transient to wait out
+    assert response.json() == {"error": "webhook id refused by PayPal; see Test connection"}
+    assert not WebhookEvent.objects.exists()
+    assert "PayPal refused the saved webhook id" in caplog.text
 
 
 def test_a_vendor_without_a_paypal_webhook_id_refuses_deliveries(client, paypal_vendor):
@@ -185,3 +330,14 @@ def test_a_vendor_without_a_paypal_webhook_id_refuses_deliveries(client, paypal_
     )
     assert response.status_code == 400
     assert response.json() == {"error": "webhooks not configured"}
+
+
+def test_an_unreachable_verification_is_a_503_so_paypal_redelivers(client, hooked, paypal_api):
+    fake(paypal_api, "/_fake/fail", status=503, count=10)
+    body = event_body("BILLING.SUBSCRIPTION.UPDATED", {"id": "I-X"})
+
+    response = deliver_raw(client, body)
+
+    assert response.status_code == 503
+    assert response.json() == {"error": "verification unavailable"}
+    assert not WebhookEvent.objects.exists()

@@ -346,28 +346,30 @@ EVENT = json.dumps(
 
 
 def test_it_verifies_a_correctly_signed_webhook(paypal, adapter):
-    headers = signed_headers(webhook_id="WH-ID-NORTHWIND", body=EVENT)
+    headers = signed_headers(webhook_id="9NORTHWIND000001X", body=EVENT)
 
-    assert adapter.webhook_verify(webhook_id="WH-ID-NORTHWIND", headers=headers, body=EVENT)
+    assert adapter.webhook_verify(webhook_id="9NORTHWIND000001X", headers=headers, body=EVENT)
     # Header names in any case, as Django hands them over.
     lower = {k.lower(): v for k, v in headers.items()}
-    assert adapter.webhook_verify(webhook_id="WH-ID-NORTHWIND", headers=lower, body=EVENT)
+    assert adapter.webhook_verify(webhook_id="9NORTHWIND000001X", headers=lower, body=EVENT)
 
 
 def test_it_rejects_a_tampered_webhook(paypal, adapter):
-    headers = signed_headers(webhook_id="WH-ID-NORTHWIND", body=EVENT)
+    headers = signed_headers(webhook_id="9NORTHWIND000001X", body=EVENT)
     tampered = EVENT.replace(b"CANCELLED", b"ACTIVE")
 
-    assert not adapter.webhook_verify(webhook_id="WH-ID-NORTHWIND", headers=headers, body=tampered)
-    assert not adapter.webhook_verify(webhook_id="WH-ID-OTHER", headers=headers, body=EVENT)
+    assert not adapter.webhook_verify(
+        webhook_id="9NORTHWIND000001X", headers=headers, body=tampered
+    )
+    assert not adapter.webhook_verify(webhook_id="9OTHER0000000001X", headers=headers, body=EVENT)
 
 
 def test_it_rejects_a_delivery_that_is_not_one_without_asking_paypal(paypal, adapter):
-    headers = signed_headers(webhook_id="WH-ID-NORTHWIND", body=EVENT)
+    headers = signed_headers(webhook_id="9NORTHWIND000001X", body=EVENT)
     del headers["PAYPAL-TRANSMISSION-SIG"]
 
-    assert not adapter.webhook_verify(webhook_id="WH-ID-NORTHWIND", headers=headers, body=EVENT)
-    assert not adapter.webhook_verify(webhook_id="WH-ID-NORTHWIND", headers={}, body=b"not json")
+    assert not adapter.webhook_verify(webhook_id="9NORTHWIND000001X", headers=headers, body=EVENT)
+    assert not adapter.webhook_verify(webhook_id="9NORTHWIND000001X", headers={}, body=b"not json")
     assert calls(paypal) == []
 
 
@@ -493,7 +495,7 @@ def test_the_fake_keeps_the_demo_subscription_for_seed_demo(paypal, adapter):
     assert found.next_payment_at > datetime.now(UTC) + timedelta(days=25)
 
 
-def test_the_fake_creates_active_subscriptions_through_the_api(paypal, adapter):
+def test_the_fake_creates_subscriptions_awaiting_approval_as_paypal_does(paypal, adapter):
     token = requests.post(
         f"{paypal}/v1/oauth2/token", auth=("id", "secret"), data="grant_type=client_credentials"
     ).json()["access_token"]
@@ -508,5 +510,94 @@ def test_the_fake_creates_active_subscriptions_through_the_api(paypal, adapter):
     )
 
     assert response.status_code == 201
-    found = adapter.subscription_get(subscription_id=response.json()["id"])
+    created = response.json()
+    assert created["status"] == "APPROVAL_PENDING"
+    [approve] = [link for link in created["links"] if link["rel"] == "approve"]
+    pending = adapter.subscription_get(subscription_id=created["id"])
+    assert (pending.status, pending.next_payment_at) == ("incomplete", None)
+    now = datetime.now(UTC)
+    window = {"start": now - timedelta(days=1), "end": now + timedelta(minutes=1)}
+    assert adapter.subscription_transactions(subscription_id=created["id"], **window) == []
+
+    assert requests.get(approve["href"], timeout=5).status_code == 200  # the buyer approves
+
+    found = adapter.subscription_get(subscription_id=created["id"])
     assert (found.status, found.customer_id, found.price_id) == ("active", "SAMPAYER01", "P-GOLD")
+    [paid] = adapter.subscription_transactions(subscription_id=created["id"], **window)
+    assert paid["status"] == "COMPLETED"
+
+
+def renew(base, subscription_id, status):
+    response = requests.post(
+        f"{base}/_fake/subscriptions/{subscription_id}/renew", json={"status": status}, timeout=5
+    )
+    response.raise_for_status()
+    return response.json()
+
+
+def test_paypals_own_suspension_after_failed_payments_reads_as_past_due(paypal, adapter):
+    blair(paypal)
+    for status in ("FAILED", "DECLINED", "FAILED"):  # the plan's threshold is 3
+        renew(paypal, "I-BLAIR0000001", status)
+    assert remote(paypal, "I-BLAIR0000001")["status"] == "SUSPENDED"
+
+    found = adapter.subscription_get(subscription_id="I-BLAIR0000001")
+
+    assert (found.status, found.next_payment_at, found.cancel_at_period_end) == (
+        "past_due",
+        None,
+        False,
+    )
+
+
+def test_a_subscription_paypal_suspended_cannot_be_kept_and_says_how_to_pay(paypal, adapter):
+    blair(paypal)
+    for _ in range(3):
+        renew(paypal, "I-BLAIR0000001", "FAILED")
+    # The customer cancels for the period end (already suspended: success) ...
+    cancelled = adapter.subscription_cancel(
+        subscription_id="I-BLAIR0000001", at_period_end=True, idempotency_key="k1"
+    )
+    assert cancelled.cancel_at_period_end is True
+
+    # ... then wants to keep it: PayPal refuses to activate it.
+    with pytest.raises(ProcessorError) as error:
+        adapter.subscription_cancel_undo(subscription_id="I-BLAIR0000001", idempotency_key="k2")
+
+    assert (error.value.code, error.value.retryable) == ("payment_required", False)
+    assert "Manage on PayPal" in error.value.message
+    assert "SUBSCRIPTION_CANNOT_BE_ACTIVATED" in error.value.detail
+    assert remote(paypal, "I-BLAIR0000001")["status"] == "SUSPENDED"
+
+
+def test_a_malformed_webhook_id_is_a_configuration_error(paypal, adapter):
+    headers = signed_headers(webhook_id="WH-NORTHWIND-1", body=EVENT)
+
+    with pytest.raises(ProcessorError) as error:
+        adapter.webhook_verify(webhook_id="WH-NORTHWIND-1", headers=headers, body=EVENT)
+
+    assert (error.value.code, error.value.retryable) == ("misconfigured", False)
+    assert "field=webhook_id" in error.value.detail
+    assert adapter.webhook_id_check(webhook_id="WH-NORTHWIND-1") is False
+    assert adapter.webhook_id_check(webhook_id="9NORTHWIND000001X") is True
+
+
+def test_it_reads_refund_and_sale_events_with_paypals_signs(paypal, adapter):
+    blair(paypal)
+    sale = renew(paypal, "I-BLAIR0000001", "COMPLETED")["sale"]
+    reversal = requests.post(
+        f"{paypal}/_fake/refunds",
+        json={"sale_id": sale["id"], "value": "9.00", "reversal": True},
+        timeout=5,
+    ).json()
+
+    read_sale = adapter.sale_of_event(resource=sale)
+    read_refund = adapter.refund_of_event(resource=reversal)
+
+    assert (read_sale["id"], read_sale["status"], read_sale["amount"]) == (
+        sale["id"],
+        "COMPLETED",
+        Decimal("9.00"),
+    )
+    assert read_refund["sale_id"] == sale["id"]  # looked up: the event does not name it
+    assert (read_refund["amount"], read_refund["currency"]) == (Decimal("9.00"), "USD")
