@@ -291,6 +291,11 @@ HUB_ACCESS_RATE_PER_EMAIL = _rate("HUB_ACCESS_RATE_PER_EMAIL", "5/3600")
 HUB_ACCESS_RATE_PER_IP = _rate("HUB_ACCESS_RATE_PER_IP", "30/600")
 HUB_CODE_RATE_PER_IP = _rate("HUB_CODE_RATE_PER_IP", "20/600")
 HUB_CODE_WRONG_RATE_PER_EMAIL = _rate("HUB_CODE_WRONG_RATE_PER_EMAIL", "10/3600")
+# An email change mails the vendor's confirmation to an address the customer
+# types: per customer, and per target address (whoever asks, at any vendor),
+# so a signed-in customer cannot make us mail a stranger over and over.
+HUB_EMAIL_CHANGE_RATE_PER_CUSTOMER = _rate("HUB_EMAIL_CHANGE_RATE_PER_CUSTOMER", "5/3600")
+HUB_EMAIL_CHANGE_RATE_PER_ADDRESS = _rate("HUB_EMAIL_CHANGE_RATE_PER_ADDRESS", "3/86400")
 
 # Security headers. Production defaults are strict; a deployment that
 # terminates TLS at a proxy sets SECURE_PROXY_SSL_HEADER=true.
