@@ -15,6 +15,7 @@ from billing.adapters import adapter_for
 from billing.adapters.base import ProcessorError
 from billing.cancellation import (
     CancelInProgress,
+    KeepInProgress,
     subscription_can_cancel,
     subscription_can_undo,
     subscription_cancel,
@@ -129,6 +130,8 @@ def keep(request: CustomerRequest, account: str, subscription_id: int) -> HttpRe
         raise Http404
     try:
         subscription_cancel_undo(subscription=subscription, request=request)
+    except KeepInProgress:
+        pass  # a double click: the first request keeps it, the page shows it
     except ProcessorError as failure:
         messages.error(request, failure.message)
     else:
