@@ -296,6 +296,8 @@ HUB_CODE_WRONG_RATE_PER_EMAIL = _rate("HUB_CODE_WRONG_RATE_PER_EMAIL", "10/3600"
 # so a signed-in customer cannot make us mail a stranger over and over.
 HUB_EMAIL_CHANGE_RATE_PER_CUSTOMER = _rate("HUB_EMAIL_CHANGE_RATE_PER_CUSTOMER", "5/3600")
 HUB_EMAIL_CHANGE_RATE_PER_ADDRESS = _rate("HUB_EMAIL_CHANGE_RATE_PER_ADDRESS", "3/86400")
+# Failed vendor-API authentications per client IP (then 429 for that IP).
+HUB_API_AUTH_FAILURES_PER_IP = _rate("HUB_API_AUTH_FAILURES_PER_IP", "20/600")
 
 # Security headers. Production defaults are strict; a deployment that
 # terminates TLS at a proxy sets SECURE_PROXY_SSL_HEADER=true.

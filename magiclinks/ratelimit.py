@@ -52,6 +52,16 @@ def rate_limit_reached(*, scope: str, identity: str, rule: tuple[str, tuple[int,
     return int(cache.get(key) or 0) >= count
 
 
+def rate_limit_wait(*, scope: str, identity: str, rule: tuple[str, tuple[int, int]]) -> int:
+    """Seconds until `identity` may be counted again in `scope`; 0 when its
+    window is not used up. Reads, counts nothing (as rate_limit_reached)."""
+    count, window = _limit(rule)
+    key, start, now = _key(scope, identity, window)
+    if int(cache.get(key) or 0) < count:
+        return 0
+    return max(1, start + window - now)
+
+
 def rate_limit_hit(*, scope: str, identity: str, rule: tuple[str, tuple[int, int]]) -> Verdict:
     """Count one request of `identity` in `scope`; refuse it once over the limit.
 

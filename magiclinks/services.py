@@ -437,19 +437,29 @@ def api_link_redeem(*, request: HttpRequest, vendor: Vendor, token: str) -> Acce
 
 def api_profile_link_queue(*, customer: Customer, api_key_name: str) -> None:
     """The vendor's site asked through the API to email `customer` their
-    access link: the same email as Send Profile Link, recorded as the API's."""
+    access link: the same email as Send Profile Link, recorded as the API's.
+
+    Raises ProfileLinkCooldown within PROFILE_LINK_COOLDOWN of the last one,
+    whoever sent it (staff or the API): the admin's limit would mean nothing
+    if a script could send ten in a second. Locked like profile_link_queue.
+    """
     from .tasks import profile_link_send_task
 
-    audit_record(
-        vendor=customer.vendor,
-        action="access.profile_link_sent",
-        actor=AuditEvent.Actor.STAFF,
-        customer=customer,
-        details={"api_key": api_key_name},
-    )
-    transaction.on_commit(
-        partial(profile_link_send_task.delay, str(uuid.uuid4()), customer.pk), robust=True
-    )
+    with transaction.atomic():
+        Customer.objects.select_for_update().filter(pk=customer.pk).first()
+        next_at = profile_link_next_at(customer=customer)
+        if next_at is not None:
+            raise ProfileLinkCooldown(next_at)
+        audit_record(
+            vendor=customer.vendor,
+            action="access.profile_link_sent",
+            actor=AuditEvent.Actor.STAFF,
+            customer=customer,
+            details={"api_key": api_key_name},
+        )
+        transaction.on_commit(
+            partial(profile_link_send_task.delay, str(uuid.uuid4()), customer.pk), robust=True
+        )
 
 
 PURGE_AFTER = timedelta(days=30)
