@@ -390,12 +390,15 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "filters": {"redact_access_tokens": {"()": "hub.log_filters.RedactAccessTokens"}},
+    "filters": {
+        "redact_access_tokens": {"()": "hub.log_filters.RedactAccessTokens"},
+        "escape_control_characters": {"()": "hub.log_filters.EscapeControlCharacters"},
+    },
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
             "formatter": "plain",
-            "filters": ["redact_access_tokens"],
+            "filters": ["redact_access_tokens", "escape_control_characters"],
         }
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
