@@ -21,6 +21,10 @@ from django.utils.dateparse import parse_datetime
 # `I-...`, types like `BILLING.SUBSCRIPTION.CANCELLED`.
 ID = re.compile(r"[A-Za-z0-9_.:-]{1,255}")
 EVENT_TYPE = re.compile(r"[A-Za-z0-9_.-]{1,100}")
+# A PayPal amount: a decimal string ("9.00").
+AMOUNT = re.compile(r"[0-9]{1,12}(?:\.[0-9]{1,3})?")
+# Free text kept from an event (a refund's reason): no control characters.
+CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 # The header values kept with an event (signature, transmission id and time).
 HEADER_VALUE = re.compile(r"[\x20-\x7e]{0,500}")
 # Event times: from 2000 to 2100, which any real event falls in.
@@ -80,21 +84,35 @@ def stripe_event_check(data: dict[str, Any]) -> None:
 
 def paypal_event_check(data: dict[str, Any]) -> None:
     """Raise EventShapeError unless the fields of a PayPal event that we use
-    (id, event_type, create_time, resource_type, resource.id) have the
-    shapes PayPal documents."""
+    (id, event_type, create_time, resource_type, and the resource's ids,
+    amount, time and reason) have the shapes PayPal documents."""
     _id(data.get("id"), required=True)
     _text(data.get("event_type"), EVENT_TYPE, required=True)
     _text(data.get("resource_type"), EVENT_TYPE, required=False)
-    created = data.get("create_time")
-    if created is not None:
-        try:
-            when = parse_datetime(created) if isinstance(created, str) else None
-        except ValueError:
-            when = None
-        if when is None or when.tzinfo is None or not EARLIEST <= when < LATEST:
-            raise EventShapeError("create_time")
+    _time(data.get("create_time"))
     resource = _object(data.get("resource"))
-    _id(resource.get("id"), required=False)
+    # What processing reads from the resource (billing.paypal_sync): the
+    # subscription or sale ids, and a refund's amount, time and reason.
+    for name in ("id", "billing_agreement_id", "sale_id"):
+        _id(resource.get(name), required=False)
+    _time(resource.get("create_time"))
+    amount = _object(resource.get("amount"))
+    for name in ("total", "value"):
+        _text(amount.get(name), AMOUNT, required=False)
+    reason = resource.get("reason")
+    if reason is not None and (not isinstance(reason, str) or CONTROL.search(reason)):
+        raise EventShapeError("reason")
+
+
+def _time(value: Any) -> None:
+    if value is None:
+        return
+    try:
+        when = parse_datetime(value) if isinstance(value, str) else None
+    except ValueError:
+        when = None
+    if when is None or when.tzinfo is None or not EARLIEST <= when < LATEST:
+        raise EventShapeError("time")
 
 
 def header_values_check(headers: dict[str, str]) -> None:

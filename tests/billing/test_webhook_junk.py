@@ -84,7 +84,19 @@ PAYPAL_EVENTS = st.fixed_dictionaries(
         ),
         "resource_type": maybe(st.just("subscription")),
         "event_type": maybe(st.just("BILLING.SUBSCRIPTION.UPDATED")),
-        "resource": maybe(st.fixed_dictionaries({}, optional={"id": maybe(st.just("I-1"))})),
+        "resource": maybe(
+            st.fixed_dictionaries(
+                {},
+                optional={
+                    "id": maybe(st.just("I-1")),
+                    "sale_id": maybe(st.just("SALE-1")),
+                    "billing_agreement_id": maybe(st.just("I-1")),
+                    "amount": maybe(st.fixed_dictionaries({}, optional={"total": JUNK})),
+                    "create_time": JUNK,
+                    "reason": JUNK,
+                },
+            )
+        ),
     },
 )
 
@@ -161,6 +173,11 @@ def test_stripe_deep_nesting_is_a_400(client, stripe_hooked):
         {"id": "WH-1", "event_type": "X", "resource": {"id": "I-\u0000"}},
         {"id": "WH-1", "event_type": "X", "create_time": "9999-12-31T23:59:59-23:59"},
         {"id": 7, "event_type": "X"},
+        {"id": "WH-1", "event_type": "X", "resource": {"sale_id": "S\u0000"}},
+        {"id": "WH-1", "event_type": "X", "resource": {"amount": "4.00"}},
+        {"id": "WH-1", "event_type": "X", "resource": {"amount": {"total": "NaN"}}},
+        {"id": "WH-1", "event_type": "X", "resource": {"reason": "a\u0000"}},
+        {"id": "WH-1", "event_type": "X", "resource": {"create_time": "yesterday"}},
     ],
 )
 def test_paypal_junk_that_is_validly_signed_is_a_400(client, paypal_hooked, paypal_api, body):
