@@ -164,3 +164,41 @@ def test_a_failed_keep_releases_its_claim(alice_client, stripe_sub, settings):
     alice_client.post(keep_url(stripe_sub))
     stripe_sub.refresh_from_db()
     assert not stripe_sub.cancel_at_period_end
+
+
+def test_two_keeps_at_the_same_moment_undo_once(postgres, transactional_db, stripe_vendor, alice):
+    """Real concurrency on PostgreSQL: two requests, each with its own copy
+    of the row, started together; one processor call and one record."""
+    import threading
+
+    from django.db import connection
+
+    from billing.cancellation import KeepInProgress, subscription_cancel
+
+    sub = stripe_subscription(alice, product="Pro Membership")
+    subscription_cancel(subscription=sub, request=None)
+    copies = [
+        Subscription.objects.select_related("vendor", "customer").get(pk=sub.pk) for _ in range(2)
+    ]
+    start = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def keep(copy):
+        try:
+            start.wait()
+            subscription_cancel_undo(subscription=copy, request=None)
+            outcomes.append("kept")
+        except KeepInProgress:
+            outcomes.append("in progress")
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=keep, args=(copy,)) for copy in copies]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(outcomes) == ["in progress", "kept"]
+    assert AuditEvent.objects.filter(action="subscription.cancel_undone").count() == 1
+    sub.refresh_from_db()
+    assert not sub.cancel_at_period_end and sub.keep_requested_at is None
