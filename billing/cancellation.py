@@ -162,26 +162,106 @@ def _reason_for_processor(reason_code: str, reason_text: str) -> str:
     return " — ".join(p for p in [label, reason_text] if p)[:120]
 
 
+class KeepInProgress(Exception):
+    """Another request is keeping (or has kept) this subscription."""
+
+
+def _keep_claim(subscription: Subscription, now: datetime) -> bool:
+    """Mark "Keep" as asked for, once, like _claim does for Cancel: of two
+    concurrent Keep POSTs exactly one calls the processor and writes the
+    audit record. The UPDATE also checks that the cancellation is still the
+    one the customer made (same cancel_requested_at)."""
+    stale = now - CLAIM_TIMEOUT
+    return (
+        Subscription.objects.filter(
+            pk=subscription.pk,
+            cancel_at_period_end=True,
+            cancel_requested_at=subscription.cancel_requested_at,
+        )
+        .exclude(status=Subscription.Status.CANCELED)
+        .filter(Q(keep_requested_at__isnull=True) | Q(keep_requested_at__lt=stale))
+        .update(keep_requested_at=now)
+        == 1
+    )
+
+
+def _made_in_the_hub(subscription: Subscription) -> bool:
+    """Does our audit trail say that the cancellation in force is one the
+    customer made in the hub, for the period's end? A cancellation the
+    vendor scheduled at the processor has no such record, and a customer
+    must not undo what the vendor decided."""
+    last = (
+        AuditEvent.objects.filter(
+            subscription=subscription,
+            action__in=["subscription.canceled", "subscription.cancel_undone"],
+        )
+        .order_by("-created_at", "-pk")
+        .first()
+    )
+    requested_at = subscription.cancel_requested_at
+    return (
+        last is not None
+        and requested_at is not None
+        and last.action == "subscription.canceled"
+        and last.actor == AuditEvent.Actor.CUSTOMER
+        and last.details.get("mode") == "period_end"
+        and last.details.get("requested_at") == requested_at.isoformat()
+    )
+
+
 def subscription_cancel_undo(*, subscription: Subscription, request: HttpRequest | None) -> None:
-    """ "Keep my subscription": take back a cancellation set for period end,
-    while the period lasts."""
+    """ "Keep my subscription": take back a cancellation the customer set for
+    period end in the hub, while the period lasts, at a vendor that lets
+    customers cancel. Raises ProcessorError (nothing changed) or
+    KeepInProgress.
+
+    Claimed like Cancel, then the processor is asked; the row is written with
+    only the fields Keep changes (a stale copy saved whole could undo a
+    webhook's update made meanwhile), and the customer gets an email: the
+    last one they hold otherwise says "cancelled".
+    """
     if not subscription_can_undo(subscription=subscription):
         raise ProcessorError(
             _("This subscription can no longer be kept: its paid period is over."),
             code="invalid",
         )
-    adapter = adapter_for(vendor=subscription.vendor, processor=subscription.processor)
-    remote = adapter.subscription_cancel_undo(
-        subscription_id=subscription.processor_id,
-        idempotency_key=f"hub-keep-{subscription.pk}-{int(timezone.now().timestamp())}",
-    )
+    if not _made_in_the_hub(subscription):
+        raise ProcessorError(
+            _("This cancellation was not made here. Please contact us to keep your subscription."),
+            code="invalid",
+        )
+    now = timezone.now()
+    if not _keep_claim(subscription, now):
+        raise KeepInProgress
+    try:
+        adapter = adapter_for(vendor=subscription.vendor, processor=subscription.processor)
+        remote = adapter.subscription_cancel_undo(
+            subscription_id=subscription.processor_id,
+            idempotency_key=f"hub-keep-{subscription.pk}-{int(now.timestamp())}",
+        )
+    except ProcessorError:
+        Subscription.objects.filter(pk=subscription.pk, keep_requested_at=now).update(
+            keep_requested_at=None
+        )
+        raise
+    changes = {
+        "cancel_at_period_end": False,
+        "cancel_requested_at": None,
+        "cancel_reason": "",
+        "next_payment_at": remote.next_payment_at or subscription.current_period_end,
+        "keep_requested_at": None,
+    }
     with transaction.atomic():
-        subscription.cancel_at_period_end = False
-        subscription.cancel_requested_at = None
-        subscription.cancel_reason = ""
-        subscription.next_payment_at = remote.next_payment_at or subscription.current_period_end
-        subscription.save()
-        audit_record(
+        kept = Subscription.objects.filter(pk=subscription.pk, keep_requested_at=now).update(
+            **changes, updated_at=now
+        )
+        if not kept:
+            # Our claim went stale and another request took it over: that
+            # one records the outcome.
+            raise KeepInProgress
+        for name, value in changes.items():
+            setattr(subscription, name, value)
+        event = audit_record(
             vendor=subscription.vendor,
             action="subscription.cancel_undone",
             actor=AuditEvent.Actor.CUSTOMER,
@@ -190,12 +270,23 @@ def subscription_cancel_undo(*, subscription: Subscription, request: HttpRequest
             request=request,
             details={"processor": subscription.processor},
         )
+        from .tasks import subscription_kept_notify_task
+
+        transaction.on_commit(partial(subscription_kept_notify_task.delay, event.pk))
 
 
 def subscription_can_undo(*, subscription: Subscription) -> bool:
+    """Is "Keep my subscription" offered? Only for a cancellation set for the
+    period's end by the customer in the hub (cancel_requested_at is written
+    by subscription_cancel only; one the vendor scheduled at the processor
+    leaves it empty), only where the vendor lets customers cancel, and only
+    while the period lasts. subscription_cancel_undo also checks the audit
+    record; this is what the pages can tell without a query."""
     end = subscription.current_period_end
     return (
-        subscription.cancel_at_period_end
+        subscription.vendor.self_cancel
+        and subscription.cancel_at_period_end
+        and subscription.cancel_requested_at is not None
         and subscription.status not in ENDED
         and end is not None
         and end > timezone.now()
@@ -233,6 +324,27 @@ def subscriptions_due_for_finalizing():
     return Subscription.objects.filter(
         cancel_at_period_end=True, current_period_end__lte=timezone.now()
     ).exclude(status=Subscription.Status.CANCELED)
+
+
+def subscription_kept_notify(*, event: AuditEvent) -> None:
+    """The "you kept your subscription" email, for the Keep that `event`
+    recorded (its time, not whatever the subscription became since)."""
+    from vendors.mail import mail_send
+
+    subscription = event.subscription
+    if subscription is None:
+        return
+    mail_send(
+        vendor=subscription.vendor,
+        to=subscription.customer.email,
+        template="subscription_kept",
+        context={
+            "customer": subscription.customer,
+            "subscription": subscription,
+            "kept_at": event.created_at,
+            "next_payment_at": subscription.next_payment_at,
+        },
+    )
 
 
 def subscription_canceled_notify(*, subscription: Subscription) -> None:

@@ -159,6 +159,9 @@ class Subscription(models.Model):
     # submit cancel once) and why, if they said.
     cancel_requested_at = models.DateTimeField(null=True, blank=True)
     cancel_reason = models.CharField(_("cancellation reason"), max_length=500, blank=True)
+    # When "Keep my subscription" was asked for: the claim that makes two
+    # concurrent Keeps undo once (cleared when done or when it fails).
+    keep_requested_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

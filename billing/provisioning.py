@@ -131,6 +131,17 @@ def subscription_record_remote(
             card_exp_year=card.exp_year,
             payment_method_id=card.payment_method_id or remote.default_payment_method_id,
         )
+    if not remote.cancel_at_period_end:
+        # A cancellation taken back at the processor (by the vendor, say)
+        # ends our record that the customer made it in the hub, so a
+        # cancellation the vendor schedules later cannot be "kept" by the
+        # customer (billing.cancellation.subscription_can_undo).
+        Subscription.objects.filter(
+            vendor=customer.vendor,
+            processor=processor,
+            processor_id=remote.id,
+            cancel_at_period_end=True,
+        ).exclude(status=Subscription.Status.CANCELED).update(cancel_requested_at=None)
     subscription, _ = Subscription.objects.update_or_create(
         vendor=customer.vendor, processor=processor, processor_id=remote.id, defaults=fields
     )

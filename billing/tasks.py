@@ -11,12 +11,13 @@ from vendors.mail import MAIL_TASK_OPTIONS
 from .adapters.base import ProcessorError
 from .cancellation import (
     subscription_canceled_notify,
+    subscription_kept_notify,
     subscription_period_end_finalize,
     subscriptions_due_for_finalizing,
 )
 from .cards import card_updated_notify
 from .invoices import invoice_pdf_ensure
-from .models import Customer, Invoice, Subscription
+from .models import AuditEvent, Customer, Invoice, Subscription
 from .services import (
     customer_email_changed_notify,
     customer_push_to_processor,
@@ -71,6 +72,19 @@ def subscription_canceled_notify_task(subscription_id: int) -> None:
     """The cancellation confirmation email (product, time, effective date)."""
     if subscription := _subscription(subscription_id):
         subscription_canceled_notify(subscription=subscription)
+
+
+@shared_task(ignore_result=True, **MAIL_TASK_OPTIONS)
+def subscription_kept_notify_task(audit_event_id: int) -> None:
+    """The "you kept your subscription" email, for the Keep recorded as this
+    audit event."""
+    event = (
+        AuditEvent.objects.select_related("subscription__vendor", "subscription__customer")
+        .filter(pk=audit_event_id, action="subscription.cancel_undone")
+        .first()
+    )
+    if event is not None:
+        subscription_kept_notify(event=event)
 
 
 @shared_task(ignore_result=True, **MAIL_TASK_OPTIONS)

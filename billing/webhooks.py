@@ -35,6 +35,13 @@ from .stripe_sync import (
     stripe_invoice_record,
     stripe_subscription_record,
 )
+from .webhook_shapes import (
+    EventShapeError,
+    header_values_check,
+    paypal_event_check,
+    refuse_constant,
+    stripe_event_check,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -55,8 +62,9 @@ class WebhookRejected(Exception):
 
 def _parse_json(payload: bytes) -> dict[str, Any]:
     try:
-        data = json.loads(payload.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
+        data = json.loads(payload.decode("utf-8"), parse_constant=refuse_constant)
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        # RecursionError: a signed body of deeply nested arrays.
         raise WebhookRejected("invalid JSON") from None
     if not isinstance(data, dict):
         raise WebhookRejected("invalid JSON")
@@ -76,7 +84,7 @@ def stripe_webhook_receive(
 
     if len(payload) > MAX_BODY_BYTES:
         raise WebhookRejected("body too large")
-    _parse_json(payload)
+    _shape_check(stripe_event_check, _parse_json(payload), {"Stripe-Signature": signature_header})
     secrets = [vendor.stripe_webhook_secret, vendor.stripe_webhook_secret_previous]
     if not any(secrets):
         raise WebhookRejected("webhooks not configured")
@@ -108,6 +116,8 @@ def paypal_webhook_receive(
     if len(payload) > MAX_BODY_BYTES:
         raise WebhookRejected("body too large")
     data = _parse_json(payload)
+    kept = {k: v[:500] for k, v in headers.items() if k.title() in KEPT_HEADERS}
+    _shape_check(paypal_event_check, data, kept)
     if not vendor.paypal_webhook_id or not vendor.paypal_client_id:
         raise WebhookRejected("webhooks not configured")
     adapter = adapter_for(vendor=vendor, processor=Processor.PAYPAL)
@@ -141,7 +151,6 @@ def paypal_webhook_receive(
     )
     if not event.id:
         raise WebhookRejected("invalid event")
-    kept = {k: v[:500] for k, v in headers.items() if k.title() in KEPT_HEADERS}
     return webhook_event_store(
         vendor=vendor,
         processor=Processor.PAYPAL,
@@ -149,6 +158,16 @@ def paypal_webhook_receive(
         body=payload.decode("utf-8"),
         headers=kept,
     )
+
+
+def _shape_check(check, data: dict[str, Any], headers: dict[str, str]) -> None:
+    """Every field we read or store has the documented shape, or the
+    delivery is a 400, signed or not (billing.webhook_shapes)."""
+    try:
+        check(data)
+        header_values_check(headers)
+    except EventShapeError:
+        raise WebhookRejected("invalid event") from None
 
 
 def _parse_time(value: str):

@@ -8,37 +8,73 @@ so one vendor's key never reaches another vendor's customers. Every error is
 JSON: `{"error": <code>, "message": <what to do>}`.
 """
 
+import logging
+import math
 import re
 from datetime import datetime
 
 from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
+from django.utils import timezone
+from django.utils.translation import gettext as _
 from ninja import Field, NinjaAPI, Schema, Status
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import HttpBearer
 from pydantic import ConfigDict, field_validator, model_validator
 
 from billing.models import Customer, normalize_email
-from magiclinks.ratelimit import rate_limit_hit
-from magiclinks.services import api_link_create, api_profile_link_queue
+from magiclinks.ratelimit import rate_limit_hit, rate_limit_wait
+from magiclinks.services import ProfileLinkCooldown, api_link_create, api_profile_link_queue
 from vendors.api_keys import api_key_authenticate
+from vendors.clientip import client_ip, client_ip_key
 from vendors.models import ApiKey, Vendor
+
+logger = logging.getLogger(__name__)
 
 # Requests allowed per key per window of seconds (setting HUB_API_RATE_PER_KEY).
 API_PER_KEY = ("HUB_API_RATE_PER_KEY", (60, 60))
+# Failed authentications per client IP (setting HUB_API_AUTH_FAILURES_PER_IP).
+API_AUTH_FAILURES_PER_IP = ("HUB_API_AUTH_FAILURES_PER_IP", (20, 600))
 PROCESSOR_ID = re.compile(r"^[A-Za-z0-9_-]{1,100}$")
 
 
 class RateLimited(HttpError):
-    def __init__(self, retry_after: int) -> None:
+    def __init__(self, retry_after: int, message: str = "") -> None:
         super().__init__(429, "rate_limited")
         self.retry_after = retry_after
+        self.message = message
 
 
 class ApiKeyAuth(HttpBearer):
+    def __call__(self, request: HttpRequest) -> ApiKey | None:
+        """Failed authentications (a key presented that is unknown, revoked
+        or malformed) are counted per client IP and logged for monitoring;
+        past the limit, that IP gets a 429 before any key it sends is looked
+        at, so guessing keys (or a leaked list of old ones) is slow and loud.
+        A request without an Authorization header is a plain 401, uncounted."""
+        ip = client_ip_key(client_ip(request)) or "unknown"
+        rule = API_AUTH_FAILURES_PER_IP
+        wait = rate_limit_wait(scope="api-auth-failed", identity=ip, rule=rule)
+        if wait:
+            logger.info("API authentication refused: too many failures from %s", ip)
+            raise RateLimited(
+                wait,
+                _(
+                    "Too many failed authentications from your address. "
+                    "Try again in %(seconds)d seconds."
+                )
+                % {"seconds": wait},
+            )
+        key = super().__call__(request)
+        if key is None and request.headers.get("Authorization"):
+            rate_limit_hit(scope="api-auth-failed", identity=ip, rule=rule)
+            logger.warning("API authentication failed from %s", ip)
+        return key
+
     def authenticate(self, request: HttpRequest, token: str) -> ApiKey | None:
         key = api_key_authenticate(raw=token)
         if key is None:
@@ -157,7 +193,7 @@ NOT_FOUND = {
 
 @api.post(
     "/hub-links",
-    response={201: HubLinkOut, 404: ErrorOut},
+    response={201: HubLinkOut, 404: ErrorOut, 429: ErrorOut},
     summary="Create a one-time hub link",
     description=(
         "A link that signs the customer straight into their hub, for a "
@@ -165,22 +201,26 @@ NOT_FOUND = {
         "create it when the member clicks, and redirect their browser to it."
     ),
 )
-def hub_link_create(request: HttpRequest, payload: HubLinkIn):
+def hub_link_create(request: HttpRequest, payload: HubLinkIn, response: HttpResponse):
     key: ApiKey = request.auth  # type: ignore[attr-defined]
     customer = _customer(key.vendor, email=payload.email, customer_id=payload.customer_id)
     if customer is None:
         return Status(404, NOT_FOUND)
     link, url = api_link_create(customer=customer, api_key_name=key.name)
+    # The URL is a sign-in: no cache on the way (a proxy, the vendor's HTTP
+    # client) may keep it.
+    response["Cache-Control"] = "no-store"
     return Status(201, {"url": url, "expires_at": link.expires_at})
 
 
 @api.post(
     "/profile-links",
-    response={202: ProfileLinkOut, 404: ErrorOut},
+    response={202: ProfileLinkOut, 404: ErrorOut, 429: ErrorOut},
     summary="Email a customer their access link",
     description=(
         "Emails the customer a one-hour link to their hub, as Send Profile Link "
-        "does in the admin. The link is never returned."
+        "does in the admin. The link is never returned. Within 5 minutes of the "
+        "last one (sent here or from the admin), the answer is 429 with Retry-After."
     ),
 )
 def profile_link_create(request: HttpRequest, payload: ProfileLinkIn):
@@ -188,7 +228,15 @@ def profile_link_create(request: HttpRequest, payload: ProfileLinkIn):
     customer = _customer(key.vendor, email=payload.email, customer_id=None)
     if customer is None:
         return Status(404, NOT_FOUND)
-    api_profile_link_queue(customer=customer, api_key_name=key.name)
+    try:
+        api_profile_link_queue(customer=customer, api_key_name=key.name)
+    except ProfileLinkCooldown as cooldown:
+        wait = max(1, math.ceil((cooldown.next_at - timezone.now()).total_seconds()))
+        raise RateLimited(
+            wait,
+            _("An access link went to this customer moments ago. Try again in %(seconds)d seconds.")
+            % {"seconds": wait},
+        ) from None
     message = f"An access link is on its way to {customer.email}."
     return Status(202, {"status": "queued", "message": message})
 
@@ -221,10 +269,23 @@ def _rate_limited(request: HttpRequest, exc: RateLimited) -> HttpResponse:
         request,
         429,
         "rate_limited",
-        f"Too many requests with this API key. Try again in {exc.retry_after} seconds.",
+        exc.message
+        or f"Too many requests with this API key. Try again in {exc.retry_after} seconds.",
     )
     response["Retry-After"] = str(exc.retry_after)
     return response
+
+
+@api.exception_handler(RequestDataTooBig)
+def _too_large(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+    # Django's own answer would be an HTML 400 and a logged traceback.
+    return _error(
+        request,
+        413,
+        "too_large",
+        _("The body is too large. Send a small JSON object, for example %(example)s.")
+        % {"example": '{"email": "alex@example.com"}'},
+    )
 
 
 @api.exception_handler(HttpError)

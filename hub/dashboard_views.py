@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from billing.selectors import payment_recent, subscription_list_with_card
 from magiclinks.email_changes import profile_update
@@ -52,10 +53,8 @@ def profile(request: CustomerRequest, account: str) -> HttpResponse:
     customer = request.customer
     form = ProfileForm(request.POST if request.method == "POST" else None, customer=customer)
     if request.method == "POST" and form.is_valid():
-        changed, email_asked = profile_update(
-            request=request, customer=customer, data=form.cleaned_data
-        )
-        if email_asked:
+        update = profile_update(request=request, customer=customer, data=form.cleaned_data)
+        if update.email_asked:
             messages.info(
                 request,
                 _(
@@ -63,9 +62,22 @@ def profile(request: CustomerRequest, account: str) -> HttpResponse:
                     "address. Until then your email stays as it was."
                 ),
             )
-        if changed:
+        elif update.email_retry_after:
+            minutes = max(1, -(-update.email_retry_after // 60))
+            messages.error(
+                request,
+                ngettext(
+                    "Your email was not changed: too many changes were asked for. "
+                    "Please try again in %(minutes)d minute.",
+                    "Your email was not changed: too many changes were asked for. "
+                    "Please try again in %(minutes)d minutes.",
+                    minutes,
+                )
+                % {"minutes": minutes},
+            )
+        if update.changed:
             messages.success(request, _("Your details are saved."))
-        elif not email_asked:
+        elif not update.email_asked and not update.email_retry_after:
             messages.info(request, _("Nothing changed: your details are as they were."))
         return redirect(request.vendor.hub_path)
     if request.GET.get("part") == "dialog":

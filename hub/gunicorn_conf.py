@@ -1,7 +1,9 @@
 """gunicorn's configuration (`gunicorn -c python:hub.gunicorn_conf hub.wsgi`).
 
 The access log is written without query strings and with access-link tokens
-masked: a token in a log line is a sign-in for whoever reads the log.
+masked: a token in a log line is a sign-in for whoever reads the log. Its
+values have control characters escaped (hub.log_filters), so a `%0a` in a
+URL cannot write a forged line.
 X-Forwarded-* are believed only from the proxies in TRUSTED_PROXIES.
 """
 
@@ -9,7 +11,7 @@ import os
 
 from gunicorn.glogging import Logger
 
-from hub.log_filters import ACCESS_TOKEN_IN_PATH
+from hub.log_filters import ACCESS_TOKEN_IN_PATH, access_log_atoms_escape
 
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 workers = int(os.environ.get("GUNICORN_WORKERS", "2"))
@@ -32,7 +34,7 @@ class TokenMaskingLogger(Logger):
         atoms["q"] = ""
         atoms["f"] = _mask((atoms.get("f") or "").split("?", 1)[0])
         atoms["{referer}i"] = atoms["f"]
-        return atoms
+        return access_log_atoms_escape(atoms)
 
 
 logger_class = TokenMaskingLogger

@@ -291,6 +291,13 @@ HUB_ACCESS_RATE_PER_EMAIL = _rate("HUB_ACCESS_RATE_PER_EMAIL", "5/3600")
 HUB_ACCESS_RATE_PER_IP = _rate("HUB_ACCESS_RATE_PER_IP", "30/600")
 HUB_CODE_RATE_PER_IP = _rate("HUB_CODE_RATE_PER_IP", "20/600")
 HUB_CODE_WRONG_RATE_PER_EMAIL = _rate("HUB_CODE_WRONG_RATE_PER_EMAIL", "10/3600")
+# An email change mails the vendor's confirmation to an address the customer
+# types: per customer, and per target address (whoever asks, at any vendor),
+# so a signed-in customer cannot make us mail a stranger over and over.
+HUB_EMAIL_CHANGE_RATE_PER_CUSTOMER = _rate("HUB_EMAIL_CHANGE_RATE_PER_CUSTOMER", "5/3600")
+HUB_EMAIL_CHANGE_RATE_PER_ADDRESS = _rate("HUB_EMAIL_CHANGE_RATE_PER_ADDRESS", "3/86400")
+# Failed vendor-API authentications per client IP (then 429 for that IP).
+HUB_API_AUTH_FAILURES_PER_IP = _rate("HUB_API_AUTH_FAILURES_PER_IP", "20/600")
 
 # Security headers. Production defaults are strict; a deployment that
 # terminates TLS at a proxy sets SECURE_PROXY_SSL_HEADER=true.
@@ -383,12 +390,15 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "filters": {"redact_access_tokens": {"()": "hub.log_filters.RedactAccessTokens"}},
+    "filters": {
+        "redact_access_tokens": {"()": "hub.log_filters.RedactAccessTokens"},
+        "escape_control_characters": {"()": "hub.log_filters.EscapeControlCharacters"},
+    },
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
             "formatter": "plain",
-            "filters": ["redact_access_tokens"],
+            "filters": ["redact_access_tokens", "escape_control_characters"],
         }
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},

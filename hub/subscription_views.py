@@ -15,6 +15,7 @@ from billing.adapters import adapter_for
 from billing.adapters.base import ProcessorError
 from billing.cancellation import (
     CancelInProgress,
+    KeepInProgress,
     subscription_can_cancel,
     subscription_can_undo,
     subscription_cancel,
@@ -32,8 +33,7 @@ from billing.cards import (
 )
 from billing.models import Subscription
 from billing.subscriptions import subscription_for_customer, subscription_rows
-from magiclinks import ratelimit
-from magiclinks.services import access_request_queue
+from magiclinks.services import card_link_queue
 from magiclinks.sessions import CustomerRequest, customer_required
 
 from .middleware import csp_header
@@ -129,6 +129,8 @@ def keep(request: CustomerRequest, account: str, subscription_id: int) -> HttpRe
         raise Http404
     try:
         subscription_cancel_undo(subscription=subscription, request=request)
+    except KeepInProgress:
+        pass  # a double click: the first request keeps it, the page shows it
     except ProcessorError as failure:
         messages.error(request, failure.message)
         if failure.code == "payment_required" and card_update_place(subscription):
@@ -262,18 +264,12 @@ def card_email_link(request: CustomerRequest, account: str, subscription_id: int
     the processor refused the update here, to try again later or elsewhere."""
     subscription = _card_subscription(request, subscription_id)
     customer = request.customer
-    verdict = ratelimit.rate_limit_hit(
-        scope="access-email",
-        identity=f"{request.vendor.pk}:{customer.email}",
-        rule=ratelimit.ACCESS_PER_EMAIL,
+    verdict = card_link_queue(
+        request=request,
+        customer=customer,
+        next_path=f"{_subscriptions_path(request)}{subscription.pk}/card/",
     )
     if verdict.allowed:
-        access_request_queue(
-            vendor=request.vendor,
-            email=customer.email,
-            ip=request.META.get("REMOTE_ADDR"),
-            next_path=f"{_subscriptions_path(request)}{subscription.pk}/card/",
-        )
         messages.success(
             request,
             _("We sent a secure link to %(email)s. It opens this card page and works for one hour.")

@@ -8,7 +8,9 @@ the customer's and was typed right. When the change is made, the old address
 is told, and the customer's other sessions and unused access links end.
 """
 
+import logging
 import uuid
+from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
 from importlib import import_module
@@ -25,9 +27,12 @@ from billing.services import customer_email_change, customer_update_profile
 from vendors.mail import mail_send
 from vendors.models import Vendor
 
+from . import ratelimit
 from .models import CustomerSession, EmailChange
 from .services import access_links_revoke
 from .tokens import secret_hash, token_new
+
+logger = logging.getLogger(__name__)
 
 EMAIL_CHANGE_DONE = "done"
 EMAIL_CHANGE_FAILED = "failed"  # the address is another customer's (never said so)
@@ -39,10 +44,45 @@ def email_change_url(*, vendor: Vendor, token: str) -> str:
     return settings.SITE_URL + path
 
 
+def email_change_allowed(*, customer: Customer, new_email: str) -> ratelimit.Verdict:
+    """May `customer` have a confirmation mailed to `new_email` now?
+
+    Asking for a change makes the vendor send its branded email to whatever
+    address was typed: without a limit a signed-in customer (or whoever holds
+    their session) could mail a stranger without end. Counted per customer,
+    and per target address whoever asks and at whichever vendor, since the
+    stranger is the one to protect. The address is counted only when the
+    customer's own limit let the request through, so one abusive session
+    cannot use up the address's allowance on its own beyond that limit.
+    Refusals are logged (customer and vendor ids, never the address).
+    """
+    mine = ratelimit.rate_limit_hit(
+        scope="email-change-customer",
+        identity=str(customer.pk),
+        rule=ratelimit.EMAIL_CHANGE_PER_CUSTOMER,
+    )
+    verdict = mine
+    if mine.allowed:
+        verdict = ratelimit.rate_limit_hit(
+            scope="email-change-address",
+            identity=normalize_email(new_email),
+            rule=ratelimit.EMAIL_CHANGE_PER_ADDRESS,
+        )
+    if not verdict.allowed:
+        logger.warning(
+            "email change refused: vendor %s customer %s: too many requests per %s",
+            customer.vendor_id,
+            customer.pk,
+            "customer" if not mine.allowed else "target address",
+        )
+    return verdict
+
+
 def email_change_request(
     *, customer: Customer, new_email: str, request: HttpRequest | None, actor: str
-) -> None:
-    """Queue the confirmation link to `new_email`. Nothing changes yet.
+) -> ratelimit.Verdict:
+    """Queue the confirmation link to `new_email`, unless a rate limit
+    refuses it (see email_change_allowed). Nothing changes yet.
 
     Whether another customer of the vendor has that address is not checked
     here: the form would otherwise tell anyone signed in which emails are
@@ -50,6 +90,9 @@ def email_change_request(
     """
     from .tasks import email_change_send_task
 
+    verdict = email_change_allowed(customer=customer, new_email=new_email)
+    if not verdict.allowed:
+        return verdict
     audit_record(
         vendor=customer.vendor,
         action="profile.email_change_requested",
@@ -67,6 +110,7 @@ def email_change_request(
         ),
         robust=True,
     )
+    return verdict
 
 
 def email_change_send(*, request_id: str, customer: Customer, new_email: str) -> EmailChange | None:
@@ -114,12 +158,14 @@ def email_change_send(*, request_id: str, customer: Customer, new_email: str) ->
 
 def _email_change_mail(*, change: EmailChange, token: str) -> None:
     customer = change.customer
+    # The new address may be a stranger's: the email names the vendor and
+    # the address only, never anything the customer wrote (their name is
+    # free text, and would let anyone put words in the vendor's email).
     mail_send(
         vendor=customer.vendor,
         to=change.new_email,
         template="email_change_confirm",
         context={
-            "customer": customer,
             "new_email": change.new_email,
             "link_url": email_change_url(vendor=customer.vendor, token=token),
         },
@@ -178,17 +224,26 @@ def email_change_confirm(*, request: HttpRequest, vendor: Vendor, token: str) ->
     return EMAIL_CHANGE_DONE
 
 
-def profile_update(
-    *, request: HttpRequest, customer: Customer, data: dict
-) -> tuple[list[str], bool]:
+@dataclass(frozen=True)
+class ProfileUpdate:
+    """What Update my info did: the fields saved, whether a confirmation link
+    is on its way to a new email, and when refused, the seconds to wait."""
+
+    changed: list[str]
+    email_asked: bool = False
+    email_retry_after: int = 0
+
+
+def profile_update(*, request: HttpRequest, customer: Customer, data: dict) -> ProfileUpdate:
     """The hub's Update my info: saves name and address now, and asks for a
-    confirmation of a new email. Returns the changed fields and whether a
-    confirmation link is on its way."""
+    confirmation of a new email (within the rate limits)."""
     changed = customer_update_profile(customer=customer, data=data, request=request)
     new_email = normalize_email(data.get("email") or "")
-    asked = bool(new_email) and new_email != customer.email
-    if asked:
-        email_change_request(
-            customer=customer, new_email=new_email, request=request, actor=AuditEvent.Actor.CUSTOMER
-        )
-    return changed, asked
+    if not new_email or new_email == customer.email:
+        return ProfileUpdate(changed=changed)
+    verdict = email_change_request(
+        customer=customer, new_email=new_email, request=request, actor=AuditEvent.Actor.CUSTOMER
+    )
+    if not verdict.allowed:
+        return ProfileUpdate(changed=changed, email_retry_after=verdict.retry_after)
+    return ProfileUpdate(changed=changed, email_asked=True)

@@ -20,6 +20,9 @@ CODE_PER_IP = ("HUB_CODE_RATE_PER_IP", (20, 10 * 60))
 # Wrong codes per (vendor, email), across all of that customer's links: five
 # tries per link times a fresh link every few minutes would otherwise add up.
 CODE_WRONG_PER_EMAIL = ("HUB_CODE_WRONG_RATE_PER_EMAIL", (10, 60 * 60))
+# Email-change confirmations: per customer, and per address they go to.
+EMAIL_CHANGE_PER_CUSTOMER = ("HUB_EMAIL_CHANGE_RATE_PER_CUSTOMER", (5, 60 * 60))
+EMAIL_CHANGE_PER_ADDRESS = ("HUB_EMAIL_CHANGE_RATE_PER_ADDRESS", (3, 24 * 60 * 60))
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,16 @@ def rate_limit_reached(*, scope: str, identity: str, rule: tuple[str, tuple[int,
     count, window = _limit(rule)
     key, _, _ = _key(scope, identity, window)
     return int(cache.get(key) or 0) >= count
+
+
+def rate_limit_wait(*, scope: str, identity: str, rule: tuple[str, tuple[int, int]]) -> int:
+    """Seconds until `identity` may be counted again in `scope`; 0 when its
+    window is not used up. Reads, counts nothing (as rate_limit_reached)."""
+    count, window = _limit(rule)
+    key, start, now = _key(scope, identity, window)
+    if int(cache.get(key) or 0) < count:
+        return 0
+    return max(1, start + window - now)
 
 
 def rate_limit_hit(*, scope: str, identity: str, rule: tuple[str, tuple[int, int]]) -> Verdict:

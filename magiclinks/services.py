@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from billing.audit import audit_record
 from billing.models import AuditEvent, Customer, normalize_email
+from vendors.clientip import client_ip
 from vendors.mail import mail_send
 from vendors.models import Vendor
 
@@ -176,6 +177,77 @@ def access_link_send(
             "customer": customer,
             "link_url": access_link_url(vendor=vendor, token=token),
             "code": code,
+        },
+    )
+    _access_link_sent(link)
+    return link
+
+
+def card_link_queue(
+    *, request: HttpRequest, customer: Customer, next_path: str
+) -> ratelimit.Verdict:
+    """The signed-in customer asked the card page to "Email me a link" that
+    opens `next_path` (the processor refused the update here, and they will
+    try later or on another device). Counted against the same per-email
+    limit as the access form; returns the verdict.
+
+    The link has no code: a code works only in the browser holding the
+    binding cookie of the request that asked for it, and this email is for
+    another time or another device, where the link's Continue page signs in
+    instead. The client IP is the one behind our proxies, as everywhere.
+    """
+    from .tasks import card_link_send_task
+
+    verdict = ratelimit.rate_limit_hit(
+        scope="access-email",
+        identity=f"{customer.vendor_id}:{customer.email}",
+        rule=ratelimit.ACCESS_PER_EMAIL,
+    )
+    if verdict.allowed:
+        transaction.on_commit(
+            partial(
+                card_link_send_task.delay,
+                str(uuid.uuid4()),
+                customer.pk,
+                client_ip(request),
+                next_path,
+            ),
+            robust=True,
+        )
+    return verdict
+
+
+def card_link_send(
+    *, request_id: str, customer: Customer, ip: str | None, next_path: str
+) -> AccessLink | None:
+    """Email the card page's link (no code, no binding); safe to run twice."""
+    prepared = _access_link_prepare(
+        customer=customer,
+        purpose=AccessLink.Purpose.CUSTOMER_REQUEST,
+        request_id=request_id,
+        ip=ip,
+        next_path=next_path,
+        with_code=False,
+    )
+    if prepared is None:
+        return None
+    link, token, _, created = prepared
+    if created:
+        audit_record(
+            vendor=customer.vendor,
+            action="access.requested",
+            actor=CUSTOMER,
+            customer=customer,
+            details={"ip": ip, "from": "card_page"},
+        )
+    mail_send(
+        vendor=customer.vendor,
+        to=customer.email,
+        template="access_link",
+        context={
+            "customer": customer,
+            "link_url": access_link_url(vendor=customer.vendor, token=token),
+            "code": "",
         },
     )
     _access_link_sent(link)
@@ -437,19 +509,29 @@ def api_link_redeem(*, request: HttpRequest, vendor: Vendor, token: str) -> Acce
 
 def api_profile_link_queue(*, customer: Customer, api_key_name: str) -> None:
     """The vendor's site asked through the API to email `customer` their
-    access link: the same email as Send Profile Link, recorded as the API's."""
+    access link: the same email as Send Profile Link, recorded as the API's.
+
+    Raises ProfileLinkCooldown within PROFILE_LINK_COOLDOWN of the last one,
+    whoever sent it (staff or the API): the admin's limit would mean nothing
+    if a script could send ten in a second. Locked like profile_link_queue.
+    """
     from .tasks import profile_link_send_task
 
-    audit_record(
-        vendor=customer.vendor,
-        action="access.profile_link_sent",
-        actor=AuditEvent.Actor.STAFF,
-        customer=customer,
-        details={"api_key": api_key_name},
-    )
-    transaction.on_commit(
-        partial(profile_link_send_task.delay, str(uuid.uuid4()), customer.pk), robust=True
-    )
+    with transaction.atomic():
+        Customer.objects.select_for_update().filter(pk=customer.pk).first()
+        next_at = profile_link_next_at(customer=customer)
+        if next_at is not None:
+            raise ProfileLinkCooldown(next_at)
+        audit_record(
+            vendor=customer.vendor,
+            action="access.profile_link_sent",
+            actor=AuditEvent.Actor.STAFF,
+            customer=customer,
+            details={"api_key": api_key_name},
+        )
+        transaction.on_commit(
+            partial(profile_link_send_task.delay, str(uuid.uuid4()), customer.pk), robust=True
+        )
 
 
 PURGE_AFTER = timedelta(days=30)

@@ -45,6 +45,14 @@ def profile_link_send_task(request_id: str, customer_id: int) -> None:
 
 
 @shared_task(**RETRY)
+def card_link_send_task(request_id: str, customer_id: int, ip: str | None, next_path: str) -> None:
+    customer = Customer.objects.select_related("vendor").filter(pk=customer_id).first()
+    if customer is None:
+        return
+    services.card_link_send(request_id=request_id, customer=customer, ip=ip, next_path=next_path)
+
+
+@shared_task(**RETRY)
 def email_change_send_task(request_id: str, customer_id: int, new_email: str) -> None:
     from .email_changes import email_change_send
 
