@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("billing", "0006_payment_order_number"),
+        ("billing", "0007_stripe_import_run_state"),
     ]
 
     operations = [
