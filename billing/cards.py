@@ -76,7 +76,8 @@ MESSAGE_NOT_YOURS = _("That card setup does not belong to this account. Nothing 
 # keyed by the error codes Stripe.js reports.
 MESSAGE_CARD_NOT_SAVED = _(
     "Your card could not be saved, so nothing was changed. Check the card details and try "
-    "again, or use another card."
+    "again; if your bank asks you to confirm that it is you, complete that step. Or use "
+    "another card."
 )
 MESSAGE_CARD_DECLINED = _(
     "Your bank declined this card, so nothing was changed. Try another card, or ask your "

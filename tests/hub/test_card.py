@@ -132,7 +132,7 @@ def test_a_declined_card_is_told_in_our_words_with_the_next_step(
     assert declined.status_code == 402  # Stripe's "Your card was declined." travels with it
     response = alice_client.post(card_url(stripe_sub), {"setup_intent": intent_id})
     page = response.content.decode()
-    assert "Check the card details and try again, or use another card." in page
+    assert "Check the card details and try again; if your bank asks you to confirm" in page
     assert declined.json()["error"]["message"] not in page
     # The page says it failed in its title too (WCAG 2.4.2).
     assert "<title>Error: Update card · Northwind Courses</title>" in page
@@ -149,7 +149,7 @@ def test_a_declined_card_is_told_in_our_words_with_the_next_step(
         ("setup_intent_authentication_failure", "complete the check your bank shows"),
         ("expired_card", "Use a card that is still valid."),
         ("incorrect_cvc", "the 3 or 4 digits on your card"),
-        ("something_new", "Check the card details and try again, or use another card."),
+        ("something_new", "Check the card details and try again; if your bank asks you to confirm"),
     ],
 )
 def test_each_card_error_gets_plain_words_and_a_next_step(code, words):
