@@ -1,5 +1,6 @@
-"""Issue 13's Done-when: axe-core finds no serious or critical issue on any
-hub page, at 1280x800 and at 390x844, for each demo customer.
+"""Issue 13's Done-when, raised by issue 28: axe-core finds no violation of
+any impact (WCAG 2.0/2.1 A and AA, best practices) on any hub page, at
+1280x800 and at 390x844, for each demo customer.
 
 The list of pages comes from the hub's URLconf: a new URL fails
 test_every_hub_url_is_checked_or_has_a_reason until it is added to one of the
