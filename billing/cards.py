@@ -68,9 +68,82 @@ MESSAGE_NO_STRIPE_CUSTOMER = _(
     "changed here. Please contact the seller."
 )
 MESSAGE_NOT_YOURS = _("That card setup does not belong to this account. Nothing was changed.")
-MESSAGE_SETUP_INCOMPLETE = _(
-    "Your card was not confirmed, so nothing was changed. Please try again."
+
+# What a customer reads when their card is not accepted: plain words and the
+# next step, never the processor's own text (Stripe's is English whatever the
+# page's language, and its test fake's can be a bare JavaScript error). The
+# card form gets the same words through the card_error_messages template tag,
+# keyed by the error codes Stripe.js reports.
+MESSAGE_CARD_NOT_SAVED = _(
+    "Your card could not be saved, so nothing was changed. Check the card details and try "
+    "again; if your bank asks you to confirm that it is you, complete that step. Or use "
+    "another card."
 )
+MESSAGE_CARD_DECLINED = _(
+    "Your bank declined this card, so nothing was changed. Try another card, or ask your "
+    "bank why it was declined and then try again."
+)
+MESSAGE_CARD_AUTHENTICATION = _(
+    "Your bank could not confirm that this card is yours (the 3-D Secure check did not "
+    "finish), so nothing was changed. Try again and complete the check your bank shows, "
+    "or use another card."
+)
+MESSAGE_CARD_EXPIRED = _(
+    "This card has expired, so nothing was changed. Use a card that is still valid."
+)
+MESSAGE_CARD_NUMBER = _(
+    "The card number is incomplete or not right. Check the number on your card and try again."
+)
+MESSAGE_CARD_EXPIRY = _(
+    "The expiry date is incomplete or not right. Enter the month and year shown on your "
+    "card and try again."
+)
+MESSAGE_CARD_CVC = _(
+    "The security code is incomplete or not right: it is the 3 or 4 digits on your card. "
+    "Check it and try again."
+)
+MESSAGE_CARD_POSTAL_CODE = _(
+    "The postal code is incomplete. Enter the postal code of your card's billing address."
+)
+MESSAGE_CARD_TRY_LATER = _(
+    "The payment processor could not check your card just now, so nothing was changed. "
+    "Please try again in a few minutes."
+)
+MESSAGE_SETUP_INCOMPLETE = MESSAGE_CARD_NOT_SAVED
+
+# Stripe's error and decline codes (https://docs.stripe.com/error-codes,
+# https://docs.stripe.com/declines/codes) and our ProcessorError codes.
+CARD_ERROR_MESSAGES = {
+    "card_declined": MESSAGE_CARD_DECLINED,
+    "insufficient_funds": MESSAGE_CARD_DECLINED,
+    "generic_decline": MESSAGE_CARD_DECLINED,
+    "do_not_honor": MESSAGE_CARD_DECLINED,
+    "authentication_required": MESSAGE_CARD_AUTHENTICATION,
+    "setup_intent_authentication_failure": MESSAGE_CARD_AUTHENTICATION,
+    "payment_intent_authentication_failure": MESSAGE_CARD_AUTHENTICATION,
+    "expired_card": MESSAGE_CARD_EXPIRED,
+    "invalid_expiry_year_past": MESSAGE_CARD_EXPIRED,
+    "invalid_expiry_month_past": MESSAGE_CARD_EXPIRED,
+    "incorrect_number": MESSAGE_CARD_NUMBER,
+    "invalid_number": MESSAGE_CARD_NUMBER,
+    "incomplete_number": MESSAGE_CARD_NUMBER,
+    "invalid_expiry_month": MESSAGE_CARD_EXPIRY,
+    "invalid_expiry_year": MESSAGE_CARD_EXPIRY,
+    "incomplete_expiry": MESSAGE_CARD_EXPIRY,
+    "incorrect_cvc": MESSAGE_CARD_CVC,
+    "invalid_cvc": MESSAGE_CARD_CVC,
+    "incomplete_cvc": MESSAGE_CARD_CVC,
+    "incorrect_zip": MESSAGE_CARD_POSTAL_CODE,
+    "incomplete_zip": MESSAGE_CARD_POSTAL_CODE,
+    "processing_error": MESSAGE_CARD_TRY_LATER,
+    "rate_limit": MESSAGE_CARD_TRY_LATER,
+}
+
+
+def card_error_message(code: str) -> str:
+    """The customer's words for a card error code; anything unknown gets the
+    general "not saved, check and try again"."""
+    return str(CARD_ERROR_MESSAGES.get(code, MESSAGE_CARD_NOT_SAVED))
 
 
 def _stripe(subscription: Subscription) -> StripeAdapter:
@@ -110,13 +183,24 @@ def card_update_complete(
     if intent.customer_id != stripe_customer_id:
         raise ProcessorError(MESSAGE_NOT_YOURS, code="invalid")
     if intent.status != "succeeded" or not intent.payment_method_id:
-        raise ProcessorError(intent.error_message or MESSAGE_SETUP_INCOMPLETE, code="card_declined")
-    card = adapter.default_payment_method_set(
-        customer_id=stripe_customer_id,
-        subscription_id=subscription.processor_id,
-        payment_method_id=intent.payment_method_id,
-        idempotency_key=f"hub-card-{subscription.pk}-{intent.id}",
-    )
+        # The browser normally stops before posting such a SetupIntent; its
+        # error_message is Stripe's English text, kept for nobody to read.
+        raise ProcessorError(MESSAGE_SETUP_INCOMPLETE, code="card_declined")
+    try:
+        card = adapter.default_payment_method_set(
+            customer_id=stripe_customer_id,
+            subscription_id=subscription.processor_id,
+            payment_method_id=intent.payment_method_id,
+            idempotency_key=f"hub-card-{subscription.pk}-{intent.id}",
+        )
+    except ProcessorError as error:
+        if error.code not in {"card_declined", "authentication_required"}:
+            raise
+        # A card error carries Stripe's own sentence: say it in ours, with
+        # what to do next.
+        raise ProcessorError(
+            card_error_message(error.code), code=error.code, detail=error.detail
+        ) from error
     previous = {"brand": subscription.card_brand, "last4": subscription.card_last4}
     with transaction.atomic():
         subscription.card_brand = card.brand

@@ -8,6 +8,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from billing.cards import PLACE_HUB, card_update_place
 from billing.selectors import payment_recent, subscription_list_with_card
 from magiclinks.email_changes import profile_update
 from magiclinks.pages import access_form_page
@@ -36,10 +37,14 @@ def home(request: VendorRequest, account: str) -> HttpResponse:
 
 def _dashboard(request: CustomerRequest) -> HttpResponse:
     customer = request.customer
+    card_subscriptions = subscription_list_with_card(customer=customer)
     context = {
         "customer": customer,
         "address": address_display(customer),
-        "card_subscriptions": subscription_list_with_card(customer=customer),
+        "card_subscriptions": card_subscriptions,
+        # A PayPal subscriber changes the funding at PayPal: offering them
+        # "Update a card" in the hub would lead to a page without a card form.
+        "card_in_hub": any(card_update_place(s) == PLACE_HUB for s in card_subscriptions),
         "recent_payments": payment_recent(customer=customer),
         # No ProfileForm here: the dialog fetches it from /profile/?part=dialog
         # when opened (rendering its country list was half the page's time).

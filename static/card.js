@@ -13,9 +13,31 @@
   var status = document.getElementById("card-status");
   var submit = document.getElementById("card-submit");
   var field = errors.closest(".field");
+  // Our words for each Stripe.js error code (hub/templatetags/card_messages.py):
+  // Stripe's own sentence is never shown (English on any page, and the test
+  // fake's can be a raw JavaScript error).
+  var words = {};
+  try {
+    words = JSON.parse(document.getElementById("card-error-messages").textContent);
+  } catch (ignored) {
+    words = {};
+  }
 
-  function fail(message) {
-    errors.textContent = message;
+  function messageFor(error) {
+    var codes = [error && error.decline_code, error && error.code];
+    for (var i = 0; i < codes.length; i++) {
+      if (codes[i] && Object.prototype.hasOwnProperty.call(words, codes[i])) {
+        return words[codes[i]];
+      }
+    }
+    if (error && error.type === "card_error" && words.card_declined) {
+      return words.card_declined;
+    }
+    return words["default"] || "";
+  }
+
+  function fail(error) {
+    errors.textContent = messageFor(error);
     field.classList.add("field--invalid");
     status.textContent = "";
     submit.disabled = false;
@@ -24,7 +46,7 @@
 
   card.on("change", function (event) {
     if (event && event.error) {
-      fail(event.error.message);
+      fail(event.error);
     } else {
       errors.textContent = "";
       field.classList.remove("field--invalid");
@@ -47,12 +69,15 @@
         },
       })
       .then(function (result) {
-        if (result.error) {
-          fail(result.error.message);
+        if (!result || result.error || !result.setupIntent) {
+          fail(result && result.error);
           return;
         }
         form.elements.setup_intent.value = result.setupIntent.id;
         form.submit();
+      })
+      .catch(function (error) {
+        fail(error); // a network or script failure: the general words
       });
   });
 })();

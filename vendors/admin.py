@@ -22,7 +22,15 @@ from django.utils.translation import get_language, ngettext, to_locale
 from django.utils.translation import gettext_lazy as _
 
 from .api_keys import KEY_MARKER, api_key_create, api_key_revoke, api_keys_active
-from .branding import MIN_CONTRAST, WHITE, contrast_ratio, logo_clean, readable_text_color
+from .branding import (
+    MIN_CONTRAST,
+    WHITE,
+    brand_ink_color,
+    brand_line_color,
+    contrast_ratio,
+    logo_clean,
+    readable_text_color,
+)
 from .fields import SecretUnavailable, undecryptable_fields
 from .formatting import countries
 from .models import API_KEYS_PER_VENDOR, ApiKey, Vendor, VendorMembership
@@ -318,8 +326,14 @@ class VendorAdmin(NotFoundForOthersMixin, admin.ModelAdmin):
         if ratio >= MIN_CONTRAST:
             return _("%(ratio).1f:1 with white text: readable.") % {"ratio": ratio}
         return _(
-            "%(ratio).1f:1 with white text, under %(min).1f:1: the hub sets dark text on it."
-        ) % {"ratio": ratio, "min": MIN_CONTRAST}
+            "%(ratio).1f:1 with white text, under %(min).1f:1: the hub sets dark text on it, "
+            "and uses %(ink)s for links and %(line)s for lines."
+        ) % {
+            "ratio": ratio,
+            "min": MIN_CONTRAST,
+            "ink": brand_ink_color(obj.brand_color),
+            "line": brand_line_color(obj.brand_color),
+        }
 
     def _stored(self, obj, name: str) -> str:
         # Write-only secrets: only whether one is stored, and its last four
@@ -391,9 +405,17 @@ class VendorAdmin(NotFoundForOthersMixin, admin.ModelAdmin):
                     "color": obj.brand_color,
                     "ratio": ratio,
                     "min": MIN_CONTRAST,
-                    "what": _("The hub shows dark text on it instead.")
-                    if dark
-                    else _("Consider a darker colour."),
+                    # Every colour is usable (the hub derives readable shades of it);
+                    # the vendor is told which, since their links will look darker.
+                    "what": _(
+                        "The hub shows %(text)s text on it, and the darker shades %(ink)s for "
+                        "links and %(line)s for lines, so that every use stays readable."
+                    )
+                    % {
+                        "text": _("dark") if dark else _("white"),
+                        "ink": brand_ink_color(obj.brand_color),
+                        "line": brand_line_color(obj.brand_color),
+                    },
                 },
                 messages.WARNING,
             )

@@ -41,6 +41,21 @@ def vendor_language(vendor) -> str:
     return DEFAULT_LOCALE
 
 
+def vendor_text_language(vendor) -> str:
+    """The language to mark the vendor's own words with (product names),
+    or "" when the page is already in it (WCAG 3.1.2).
+
+    A vendor writes its products in its own language (`locale`); the page is
+    in English when we have no catalog of that language, and a screen reader
+    would read "Jahresabo" with English rules unless it carries its `lang`.
+    """
+    from django.utils.translation import get_language
+
+    code = (getattr(vendor, "locale", None) or DEFAULT_LOCALE).lower()
+    page = (get_language() or DEFAULT_LOCALE).lower()
+    return "" if code.split("-")[0] == page.split("-")[0] else code
+
+
 def babel_locale(vendor) -> str:
     """The vendor's language as a Babel locale ("en-gb" -> "en_GB")."""
     language, _, region = vendor_language(vendor).partition("-")

@@ -204,6 +204,20 @@ class Vendor(models.Model):
         return readable_text_color(self.brand_color)
 
     @property
+    def brand_ink_color(self) -> str:
+        """The brand colour as text on the hub's light backgrounds (4.5:1)."""
+        from .branding import brand_ink_color
+
+        return brand_ink_color(self.brand_color)
+
+    @property
+    def brand_line_color(self) -> str:
+        """The brand colour for the header's border and the current tab (3:1)."""
+        from .branding import brand_line_color
+
+        return brand_line_color(self.brand_color)
+
+    @property
     def social_links(self) -> list[tuple[str, str]]:
         """(label, url) for each social link that is set, in display order."""
         fields = ["website_url", "facebook_url", "instagram_url", "x_url", "linkedin_url"]

@@ -48,7 +48,8 @@ NO_INVOICE = (
 HEADER = (
     '<th scope="col"{numeric}{aria_sort}>'
     '<a class="sort-link" href="?sort={sort}">{label}'
-    '<span class="sort-link__icon" aria-hidden="true">{icon}</span></a></th>'
+    '<span class="sort-link__icon" aria-hidden="true">{icon}</span></a>'
+    '<span class="sort-label">{label}</span></th>'
 )
 PAGE_LINK = (
     '<li><a{current} href="?sort={sort}&amp;page={number}">'
@@ -131,6 +132,9 @@ def purchase_rows(context: template.Context, rows: Iterable[HistoryRow]) -> Safe
     statuses = {value: _text(label) for value, label in Payment.Status.choices}
     hub_path = vendor.hub_path if vendor else ""
     fmt = formatting.VendorFormat(vendor)
+    # Product names are the vendor's words, in its language (WCAG 3.1.2).
+    language = formatting.vendor_text_language(vendor)
+    product_lang = f' lang="{_text(language)}"' if language else ""
     cells = []
     for row in rows:
         if row.invoice_number:
@@ -149,7 +153,7 @@ def purchase_rows(context: template.Context, rows: Iterable[HistoryRow]) -> Safe
             "<tr>"
             f'<td class="nowrap" data-label="{date_label}">'
             f"{_text(fmt.local_date(row.created_at))}</td>"
-            f'<td class="purchases__product" data-label="{product_label}">'
+            f'<td class="purchases__product" data-label="{product_label}"{product_lang}>'
             f"{_text(row.order_product)}</td>"
             f'<td class="num nowrap" data-label="{price_label}">'
             f"{_text(fmt.money(row.amount, row.currency))}</td>"

@@ -1,5 +1,5 @@
-"""The signed-in hub pages in Chromium: axe-core finds no serious or critical
-violation, and nothing overflows a 390 px wide phone screen."""
+"""The signed-in hub pages in Chromium: axe-core finds no
+violation (issue 28: A/AA, any impact), and nothing overflows a 390 px wide phone screen."""
 
 import os
 from datetime import timedelta
@@ -10,7 +10,7 @@ import pytest
 from django.utils import timezone
 
 from tests.factories import OrderFactory, PaymentFactory, SubscriptionFactory
-from tests.support.browser import DESKTOP, PHONE, browser_sign_in, serious_violations
+from tests.support.browser import DESKTOP, PHONE, axe_violations, browser_sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -71,12 +71,12 @@ def test_the_hub_pages_pass_axe(live_server, page, history, viewport, tmp_path):
     ]:
         page.goto(hub + path)
         assert page.locator("h1").count() == 1, name
-        failures[name] = serious_violations(page)
+        failures[name] = axe_violations(page)
         screenshot(page, tmp_path, f"{viewport['width']}-{name}")
     page.goto(hub)
     page.get_by_role("link", name="Update my info").click()
     page.get_by_role("dialog").wait_for()
-    failures["dialog"] = serious_violations(page)
+    failures["dialog"] = axe_violations(page)
     screenshot(page, tmp_path, f"{viewport['width']}-dialog")
     assert not any(failures.values()), failures
 

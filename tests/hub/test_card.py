@@ -3,12 +3,15 @@ Stripe before use) and PayPal's way out, against localstripe and the fake
 PayPal. The browser side (Stripe.js, declines, 3-D Secure) is in
 tests/browser/test_card.py."""
 
+import json
 import re
 
 import pytest
+import requests
 from django.core import mail
 
 from billing.adapters import adapter_for
+from billing.cards import card_error_message
 from billing.models import AuditEvent, Subscription
 from billing.provisioning import stripe_customer_ensure
 from magiclinks.models import AccessLink
@@ -110,9 +113,59 @@ def test_an_unconfirmed_setup_intent_changes_nothing(alice_client, stripe_sub):
     html = alice_client.get(card_url(stripe_sub)).content.decode()
     intent_id = client_secret(html).split("_secret_")[0]
     response = alice_client.post(card_url(stripe_sub), {"setup_intent": intent_id})
-    assert "was not confirmed" in response.content.decode()
+    assert "Your card could not be saved, so nothing was changed." in response.content.decode()
     stripe_sub.refresh_from_db()
     assert stripe_sub.card_last4 == "4242"
+
+
+def test_a_declined_card_is_told_in_our_words_with_the_next_step(
+    alice_client, stripe_sub, stripe_api
+):
+    html = alice_client.get(card_url(stripe_sub)).content.decode()
+    intent_id = client_secret(html).split("_secret_")[0]
+    declined = requests.post(
+        f"{stripe_api}/v1/setup_intents/{intent_id}/confirm",
+        data={"payment_method": "pm_card_visa_chargeDeclined"},
+        auth=("sk_test_northwind", ""),
+        timeout=5,
+    )
+    assert declined.status_code == 402  # Stripe's "Your card was declined." travels with it
+    response = alice_client.post(card_url(stripe_sub), {"setup_intent": intent_id})
+    page = response.content.decode()
+    assert "Check the card details and try again; if your bank asks you to confirm" in page
+    assert declined.json()["error"]["message"] not in page
+    # The page says it failed in its title too (WCAG 2.4.2).
+    assert "<title>Error: Update card · Northwind Courses</title>" in page
+    stripe_sub.refresh_from_db()
+    assert stripe_sub.card_last4 == "4242"
+
+
+@pytest.mark.parametrize(
+    "code,words",
+    [
+        ("card_declined", "Try another card, or ask your bank why it was declined"),
+        ("insufficient_funds", "Try another card, or ask your bank why it was declined"),
+        ("authentication_required", "complete the check your bank shows, or use another card"),
+        ("setup_intent_authentication_failure", "complete the check your bank shows"),
+        ("expired_card", "Use a card that is still valid."),
+        ("incorrect_cvc", "the 3 or 4 digits on your card"),
+        ("something_new", "Check the card details and try again; if your bank asks you to confirm"),
+    ],
+)
+def test_each_card_error_gets_plain_words_and_a_next_step(code, words):
+    assert words in card_error_message(code)
+
+
+def test_the_card_form_carries_the_words_for_the_browser(alice_client, stripe_sub):
+    html = alice_client.get(card_url(stripe_sub)).content.decode()
+    found = re.search(
+        r'<script id="card-error-messages" type="application/json">(.*?)</script>', html
+    )
+    messages = json.loads(found.group(1))
+    assert messages["card_declined"] == card_error_message("card_declined")
+    assert messages["default"] == card_error_message("")
+    # No stray error sign: the error paragraph is there (a live region) but empty.
+    assert '<p class="error" id="card-errors" role="alert" aria-live="assertive"></p>' in html
 
 
 def test_a_malformed_setup_intent_id_is_a_form_error(alice_client, stripe_sub):
@@ -152,6 +205,8 @@ def test_paypal_subscriptions_are_sent_to_paypal(alice_client, paypal_vendor, pa
     response = alice_client.get(card_url(sub))
     html = response.content.decode()
     assert f'href="{paypal_api}/myaccount/autopay/"' in html
+    # Titled for what it is: no card is updated here (WCAG 2.4.2).
+    assert f"<title>Payment for {sub.product} · Northwind Courses</title>" in html
     assert "stripe" not in response["Content-Security-Policy"]
     assert alice_client.post(card_url(sub), {"setup_intent": "seti_123"}).status_code == 200
 

@@ -184,3 +184,16 @@ def test_the_sign_out_button_ends_the_session(alice_client):
     page = alice_client.get(HOME).text
     assert "Hello, Alice" not in page
     assert 'name="email"' in page
+
+
+def test_a_paypal_customer_is_not_offered_to_update_a_card(alice_client, alice):
+    """Issue 21 point 11: PayPal keeps the funding; the hub has no card form for it."""
+    SubscriptionFactory(customer=alice, product="Club", processor="paypal", card_last4="")
+    page = alice_client.get(HOME).text
+    assert "Manage on PayPal" in page
+    assert "Update a card" not in page
+
+
+def test_a_stripe_customer_is_offered_to_update_a_card(alice_client, alice):
+    SubscriptionFactory(customer=alice, product="Club", card_brand="visa", card_last4="4242")
+    assert "Update a card in Subscriptions" in alice_client.get(HOME).text

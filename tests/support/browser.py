@@ -41,6 +41,26 @@ def serious_violations(page) -> list[str]:
     ]
 
 
+# Issue 28: every WCAG 2.0 and 2.1 rule of levels A and AA, and axe's best
+# practices, whatever their impact.
+WCAG_AA_RULES = {
+    "runOnly": {
+        "type": "tag",
+        "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"],
+    },
+    "resultTypes": ["violations"],
+}
+
+
+def axe_violations(page) -> list[str]:
+    """Every violation axe-core finds on the page with WCAG_AA_RULES, readable."""
+    results = Axe().run(page, options=WCAG_AA_RULES)
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} -> {[n['target'] for n in v['nodes']][:6]}"
+        for v in results.response["violations"]
+    ]
+
+
 def overflows(page) -> bool:
     """Does the page scroll sideways at its viewport's width?"""
     return page.evaluate("document.documentElement.scrollWidth > window.innerWidth + 1")

@@ -78,11 +78,15 @@ def test_a_pale_brand_colour_is_saved_with_a_warning_and_dark_text(staff_client,
     page = staff_client.get(response["Location"])
     text = page.text
     assert "has a contrast of only 1.4:1 with white text" in text
-    assert "The hub shows dark text on it instead." in text
+    # The vendor is told what the hub does with it: which shades it derives.
+    assert (
+        "The hub shows dark text on it, and the darker shades #7f6b00 for links and "
+        "#a88d00 for lines, so that every use stays readable."
+    ) in text
     vendor.refresh_from_db()
     assert vendor.brand_color == "#ffd700"
     hub = Client().get(vendor.hub_path).text
-    assert "--brand: #ffd700; --brand-text: #111418;" in hub
+    assert "--brand: #ffd700; --brand-text: #111418; --brand-ink: #7f6b00;" in hub
 
 
 def test_a_dark_brand_colour_keeps_white_text_without_a_warning(staff_client, vendor):

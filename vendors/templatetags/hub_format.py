@@ -2,10 +2,12 @@
 
 Usage: {% load hub_format %} {% money payment.amount payment.currency %}
        {% local_date payment.created_at %}  {% local_datetime event.created_at "short" %}
+       {{ subscription.product|vendor_words:vendor }} (the vendor's language marked)
 The vendor comes from the template context (`vendor`, set for every hub page).
 """
 
 from django import template
+from django.utils.html import format_html
 
 from vendors import formatting
 
@@ -25,3 +27,13 @@ def local_date(context, value, fmt="medium"):
 @register.simple_tag(takes_context=True)
 def local_datetime(context, value, fmt="medium"):
     return formatting.local_datetime(value, context.get("vendor"), fmt)
+
+
+@register.filter
+def vendor_words(text, vendor):
+    """Words the vendor wrote (a product name), in a span carrying the
+    vendor's language when the page is in another one; else just escaped."""
+    language = formatting.vendor_text_language(vendor)
+    if not language:
+        return text
+    return format_html('<span lang="{}">{}</span>', language, text)

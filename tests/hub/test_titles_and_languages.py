@@ -1,0 +1,83 @@
+"""Issue 28 point 5 (WCAG 2.4.2, 3.1.2): every page's title says where one
+is (which page of the history, that a form has an error, whose 404), and the
+vendor's own words (product names) carry the vendor's language when the page
+is in another one."""
+
+import re
+
+import pytest
+
+from tests.factories import PaymentFactory, SubscriptionFactory
+
+HUB = "/northwind/updateinfo/"
+
+
+def title(html: str) -> str:
+    return re.search(r"<title>(.*?)</title>", html, re.S).group(1)
+
+
+def test_the_second_page_of_purchases_says_so_in_its_title(alice_client, alice):
+    PaymentFactory.create_batch(26, order__customer=alice)
+    first = alice_client.get(f"{HUB}purchases/").text
+    second = alice_client.get(f"{HUB}purchases/?page=2").text
+    assert title(first) == "Purchase history, page 1 of 2 · Northwind Courses"
+    assert title(second) == "Purchase history, page 2 of 2 · Northwind Courses"
+
+
+def test_a_single_page_of_purchases_has_the_plain_title(alice_client, alice):
+    PaymentFactory(order__customer=alice)
+    assert title(alice_client.get(f"{HUB}purchases/").text) == (
+        "Purchase history · Northwind Courses"
+    )
+
+
+def test_the_access_form_with_an_error_says_so_in_its_title(client, vendor):
+    plain = client.get(HUB).text
+    wrong = client.post(f"{HUB}access/", {"email": "not an email"}).text
+    assert title(plain) == "Sign in · Northwind Courses"
+    assert title(wrong) == "Error: Sign in · Northwind Courses"
+
+
+def test_the_profile_form_with_an_error_says_so_in_its_title(alice_client):
+    page = alice_client.post(f"{HUB}profile/", {"name": "", "email": "nope"}).text
+    assert title(page).startswith("Error: Update my info")
+
+
+def test_a_hubs_404_names_the_vendor(client, vendor):
+    response = client.get(f"{HUB}no-such-page/")
+    assert response.status_code == 404
+    assert title(response.text) == "Page not found · Northwind Courses"
+
+
+def test_the_404_of_an_unknown_account_names_no_vendor(client, db):
+    assert title(client.get("/nobody-here/updateinfo/").text) == "Page not found"
+
+
+@pytest.fixture
+def dutch_vendor(vendor):
+    # We have no Dutch catalog: the pages are in English, the products Dutch.
+    vendor.locale = "nl"
+    vendor.save()
+    return vendor
+
+
+def test_product_names_carry_the_vendors_language_on_a_page_in_another(
+    alice_client, alice, dutch_vendor
+):
+    PaymentFactory(order__customer=alice, order__product="Jaarabonnement")
+    subscription = SubscriptionFactory(customer=alice, product="Maandabonnement")
+    dashboard = alice_client.get(HUB).text
+    purchases = alice_client.get(f"{HUB}purchases/").text
+    subscriptions = alice_client.get(f"{HUB}subscriptions/").text
+    cancel = alice_client.get(f"{HUB}subscriptions/{subscription.pk}/card/").text
+    assert '<html lang="en">' in dashboard
+    assert '<span lang="nl">Jaarabonnement</span>' in dashboard
+    assert 'lang="nl">Jaarabonnement</td>' in purchases
+    assert '<span lang="nl">Maandabonnement</span>' in subscriptions
+    assert '<span lang="nl">Maandabonnement</span>' in cancel
+
+
+def test_product_names_on_a_page_in_the_vendors_language_are_not_marked(alice_client, alice):
+    PaymentFactory(order__customer=alice, order__product="Annual plan")
+    assert "Annual plan" in alice_client.get(f"{HUB}purchases/").text
+    assert 'lang="' not in alice_client.get(f"{HUB}purchases/").text.split("<body", 1)[1]

@@ -1,0 +1,80 @@
+"""Issue 28, point 2: any brand colour stays readable. The hub derives from
+the vendor's colour a text colour on it, a shade for text on the hub's light
+backgrounds and a shade for lines, each meeting its WCAG 2.1 AA ratio (4.5:1
+text, 3:1 non-text), for a pale colour, a dark one and the demo's two."""
+
+import re
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.test import Client
+
+from vendors.branding import (
+    LINE_BACKGROUNDS,
+    TEXT_BACKGROUNDS,
+    brand_ink_color,
+    brand_line_color,
+    contrast_ratio,
+    readable_text_color,
+)
+
+PALE, DARK_BLUE, DEMO, ACME = "#f2b705", "#102a43", "#0f6e5a", "#8a2be2"
+
+
+@pytest.mark.parametrize("brand", [PALE, DARK_BLUE, DEMO, ACME, "#ffd700", "#ffffff", "#7a7a7a"])
+def test_every_use_of_the_brand_colour_meets_its_ratio(brand):
+    # A button: the brand colour behind its text.
+    assert contrast_ratio(brand, readable_text_color(brand)) >= 4.5
+    # Links, secondary buttons, Sign out: text on every light background.
+    ink = brand_ink_color(brand)
+    assert min(contrast_ratio(ink, background) for background in TEXT_BACKGROUNDS) >= 4.5
+    # The header's top border and the current tab's underline.
+    line = brand_line_color(brand)
+    assert min(contrast_ratio(line, background) for background in LINE_BACKGROUNDS) >= 3.0
+
+
+def test_a_pale_colour_gets_darker_shades_of_its_own_hue():
+    ink, line = brand_ink_color(PALE), brand_line_color(PALE)
+    assert contrast_ratio(PALE, "#ffffff") < 2  # 1.81:1 as it comes
+    assert ink != PALE and line != PALE
+    # Darker, not another colour: the channels keep their proportions.
+    red, green, blue = (int(ink[i : i + 2], 16) for i in (1, 3, 5))
+    assert red > green > blue
+    assert abs(green / red - 0xB7 / 0xF2) < 0.02
+
+
+@pytest.mark.parametrize("brand", [DARK_BLUE, DEMO, ACME])
+def test_a_colour_that_reads_already_is_used_as_it_is(brand):
+    assert brand_ink_color(brand) == brand
+    assert brand_line_color(brand) == brand
+    assert readable_text_color(brand) == "#ffffff"
+
+
+def test_a_middle_grey_gets_black_text_where_dark_ink_falls_short():
+    # Neither white (4.3:1) nor the hub's dark ink (4.3:1) reads on #7a7a7a.
+    assert readable_text_color("#7a7a7a") == "#000000"
+
+
+def test_the_hub_sets_the_shades_for_the_vendor(vendor):
+    vendor.brand_color = PALE
+    vendor.save()
+    page = Client().get(vendor.hub_path).text
+    assert (
+        f"--brand: {PALE}; --brand-text: #111418; --brand-ink: {brand_ink_color(PALE)}; "
+        f"--brand-line: {brand_line_color(PALE)};"
+    ) in page
+
+
+def test_the_stylesheet_uses_the_shade_made_for_each_use():
+    css = Path(settings.BASE_DIR, "static", "hub.css").read_text()
+    # The raw brand colour only ever sits behind --brand-text.
+    for rule in re.findall(r"[^{}]+\{[^}]*var\(--brand\)[^}]*\}", css):
+        assert "var(--brand-text" in rule, rule
+    assert "a { color: var(--brand-ink);" in css
+
+
+def test_the_backgrounds_checked_are_the_stylesheets():
+    css = Path(settings.BASE_DIR, "static", "hub.css").read_text()
+    for background in TEXT_BACKGROUNDS[1:]:
+        assert background in css, background
