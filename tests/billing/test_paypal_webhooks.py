@@ -236,6 +236,8 @@ def test_a_failed_transaction_is_a_failed_renewal_with_a_paypal_notice(deliver, 
     assert "failed" in notice.subject
     assert "in your PayPal account" in notice.body
     assert "update your card" not in notice.body
+    [(html, _)] = notice.alternatives
+    assert "Pay with PayPal" in html and "Update my card" not in html
 
 
 def test_a_completed_sale_the_list_does_not_show_yet_is_recorded_from_the_event(
