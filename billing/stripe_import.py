@@ -117,7 +117,8 @@ class ImportRefused(Exception):
 
 
 def stripe_import_check(*, vendor: Vendor) -> None:
-    """Raise ImportRefused unless the vendor's Stripe key works now (one read)."""
+    """Raise ImportRefused unless the vendor's Stripe key works now (the
+    connection check: two reads)."""
     if not vendor.stripe_secret_key:
         raise ImportRefused(
             _(
@@ -184,33 +185,45 @@ def stripe_import_run(*, run: StripeImport, progress: Progress | None = None) ->
     )
     stages = STAGES[STAGES.index(run.stage) :] if run.stage in STAGES else STAGES
     cursor = run.counts.get("_cursor", "") if isinstance(run.counts, dict) else ""
-    for stage in stages:
-        listers = {
-            "customers": adapter.customer_list,
-            "subscriptions": adapter.subscription_list,
-            "invoices": adapter.invoice_list,
-            "charges": adapter.charge_list,
-        }
-        while True:
-            # What the finished pages counted: a page that fails is rolled
-            # back, so its counts must not stay (a resume counts it again).
-            before = report.copy()
-            try:
-                page = listers[stage](cursor=cursor, limit=PAGE_SIZE)
-                with transaction.atomic():
-                    _IMPORTERS[stage](vendor, adapter, page.items, run.since, report)
-            except ProcessorError as error:
-                _save(run, stage, cursor, before, StripeImport.Status.FAILED, error.message)
-                raise ImportInterrupted(run, error) from error
-            except KeyboardInterrupt:
-                _save(run, stage, cursor, before, StripeImport.Status.INTERRUPTED, "Ctrl-C")
-                raise ImportInterrupted(run, None) from None
-            cursor = page.next_cursor
-            _save(run, stage, cursor, report, StripeImport.Status.RUNNING, "")
-            if progress:
-                progress(stage, len(page.items))
-            if not cursor:
-                break
+    # Where a Ctrl-C leaves the run: as last saved (a page rolled back is
+    # simply imported again on resume).
+    saved: tuple[str, str, ImportReport] = (run.stage or STAGES[0], cursor, report.copy())
+    try:
+        for stage in stages:
+            listers = {
+                "customers": adapter.customer_list,
+                "subscriptions": adapter.subscription_list,
+                "invoices": adapter.invoice_list,
+                "charges": adapter.charge_list,
+            }
+            while True:
+                # What the finished pages counted: a page that fails is rolled
+                # back, so its counts must not stay (a resume counts it again).
+                before = report.copy()
+                saved = (stage, cursor, before)
+                try:
+                    page = listers[stage](cursor=cursor, limit=PAGE_SIZE)
+                    with transaction.atomic():
+                        _IMPORTERS[stage](vendor, adapter, page.items, run.since, report)
+                except ProcessorError as error:
+                    _save(run, stage, cursor, before, StripeImport.Status.FAILED, error.message)
+                    raise ImportInterrupted(run, error) from error
+                cursor = page.next_cursor
+                # Where a resume starts: this stage's next page, or (the
+                # stage done) the next stage, so a finished stage never runs
+                # (and counts) twice.
+                following = STAGES[STAGES.index(stage) + 1 :]
+                resume_at = stage if cursor or not following else following[0]
+                _save(run, resume_at, cursor, report, StripeImport.Status.RUNNING, "")
+                saved = (resume_at, cursor, report.copy())
+                if progress:
+                    progress(stage, len(page.items))
+                if not cursor:
+                    break
+    except KeyboardInterrupt:
+        stage, cursor, counted = saved
+        _save(run, stage, cursor, counted, StripeImport.Status.INTERRUPTED, "Ctrl-C")
+        raise ImportInterrupted(run, None) from None
     _save(run, "", "", report, StripeImport.Status.DONE, "")
     StripeImport.objects.filter(pk=run.pk).update(finished_at=timezone.now())
     return report

@@ -225,3 +225,30 @@ def test_an_unreachable_stripe_gets_an_operator_message_and_no_run(stripe_vendor
     with pytest.raises(CommandError, match="could not be reached"):
         run_command()
     assert not StripeImport.objects.exists()
+
+
+def test_ctrl_c_between_stages_resumes_with_the_next_one_and_counts_once(
+    stripe_vendor, localstripe
+):
+    reset(localstripe)
+    pat = customer_with_card(localstripe, "pat@example.com")
+    subscribe(localstripe, pat)
+    run = stripe_import.stripe_import_start(vendor=stripe_vendor)
+
+    def ctrl_c_after_customers(stage, count):
+        if stage == "customers":
+            os.kill(os.getpid(), signal.SIGINT)
+
+    with pytest.raises(stripe_import.ImportInterrupted):
+        stripe_import.stripe_import_run(run=run, progress=ctrl_c_after_customers)
+    run.refresh_from_db()
+    assert (run.status, run.stage, run.counts["customers"]) == (
+        "interrupted",
+        "subscriptions",
+        {"created": 1},
+    )
+
+    report = stripe_import.stripe_import_run(run=run)
+    assert report.counts["customers"] == {"created": 1}  # not run again
+    assert report.counts["subscriptions"] == {"created": 1}
+    assert report.counts["invoices"] == {"created": 1}

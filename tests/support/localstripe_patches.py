@@ -1,7 +1,11 @@
 """Where localstripe (the fake Stripe of the tests and the demo) differs from
 Stripe in a way the hub relies on, we patch the fake here, never the adapter.
 
-Each patch says what real Stripe does. localstripe is GPL: it is imported and
+Each patch says what real Stripe does, at the API version the hub pins
+(2026-10-28, stripe-python 16.1), and the shape patches cite the changelog
+entry they follow; no patch adds a field that version does not have
+(tests/billing/adapters/test_stripe_contract.py checks the fake's objects
+against the SDK's declarations). localstripe is GPL: it is imported and
 wrapped, none of its code is copied. `apply()` must run before
 `localstripe.server` is imported, because the server builds its extra routes
 from `localstripe.resources.extra_apis` at import time.
