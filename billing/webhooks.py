@@ -68,6 +68,13 @@ def _parse_json(payload: bytes) -> dict[str, Any]:
         raise WebhookRejected("invalid JSON") from None
     if not isinstance(data, dict):
         raise WebhookRejected("invalid JSON")
+    try:
+        # A lone surrogate (an escape like \ud800) is valid JSON text but
+        # not Unicode: it could be neither stored nor passed to PayPal's
+        # verification, and no processor sends one.
+        json.dumps(data, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        raise WebhookRejected("invalid JSON") from None
     return data
 
 

@@ -159,6 +159,13 @@ def test_stripe_junk_that_is_validly_signed_is_a_400(client, stripe_hooked, body
     assert not WebhookEvent.objects.exists()
 
 
+def test_a_lone_surrogate_anywhere_is_a_400(client, paypal_hooked, paypal_api):
+    body = b'{"id": "WH-1", "event_type": "X", "event_version": {"a\\ud800b": null}}'
+    response = post_paypal(client, body)
+    assert response.status_code == 400
+    assert response.json() == {"error": "invalid JSON"}
+
+
 def test_stripe_deep_nesting_is_a_400(client, stripe_hooked):
     response = post_stripe(client, b"[" * 100_000 + b"]" * 100_000)
     assert response.status_code == 400

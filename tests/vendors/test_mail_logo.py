@@ -38,6 +38,8 @@ def any_email_context(customer) -> dict:
         "subscription": subscription,
         "requested_at": timezone.now(),
         "effective_at": subscription.current_period_end,
+        "kept_at": timezone.now(),
+        "next_payment_at": subscription.next_payment_at,
         "url": "https://hub.example/northwind/updateinfo/access/t/",
         "card_url": "https://hub.example/northwind/updateinfo/access/t/",
         "button_url": "https://hub.example/northwind/updateinfo/",
