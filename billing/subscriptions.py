@@ -19,7 +19,7 @@ from django.db.models.functions import RowNumber
 from django.shortcuts import get_object_or_404
 
 from .cancellation import subscription_can_cancel, subscription_can_undo
-from .cards import card_update_place
+from .cards import card_update_place, subscription_owes
 from .models import Customer, Payment, Subscription
 from .rows import ModelColumns, Statement
 
@@ -39,6 +39,8 @@ class SubscriptionRow:
     subscription: Subscription
     failed_payments: list[Payment] = field(default_factory=list)
     can_update_card: bool = False
+    # A payment waits (past due, incomplete, or failed and unsettled): "Pay now".
+    can_pay: bool = False
     # Where the payment method is changed: "hub" (Stripe card), "paypal", "".
     card_place: str = ""
     can_cancel: bool = False
@@ -205,6 +207,9 @@ def subscription_rows(*, customer: Customer) -> list[SubscriptionRow]:
                 subscription=subscription,
                 failed_payments=failures[subscription.pk],
                 can_update_card=bool(card_update_place(subscription)),
+                can_pay=subscription_owes(
+                    subscription, failed_payments=bool(failures[subscription.pk])
+                ),
                 card_place=card_update_place(subscription),
                 can_keep=subscription_can_undo(subscription=subscription),
                 # Already cancelled, or already set to end: nothing left to cancel.

@@ -35,10 +35,14 @@ def home(request: VendorRequest, account: str) -> HttpResponse:
 
 def _dashboard(request: CustomerRequest) -> HttpResponse:
     customer = request.customer
+    card_subscriptions = subscription_list_with_card(customer=customer)
     context = {
         "customer": customer,
         "address": address_display(customer),
-        "card_subscriptions": subscription_list_with_card(customer=customer),
+        "card_subscriptions": card_subscriptions,
+        # "Update a card" only where a card is changed in the hub: a PayPal
+        # subscriber changes theirs at PayPal (their own link says so).
+        "card_in_hub": any(s.card_place == "hub" for s in card_subscriptions),  # type: ignore[attr-defined]
         "recent_payments": payment_recent(customer=customer),
         # No ProfileForm here: the dialog fetches it from /profile/?part=dialog
         # when opened (rendering its country list was half the page's time).

@@ -177,6 +177,9 @@ class ProcessorInvoice:
     paid_at: datetime | None = None
     lines: list[InvoiceLine] = field(default_factory=list)
     livemode: bool = False
+    # Stripe's hosted page where the customer pays this invoice themselves
+    # (3-D Secure included); "" where the processor gives none.
+    hosted_url: str = ""
 
 
 @dataclass(frozen=True)

@@ -214,8 +214,14 @@ def test_with_the_fakes_running_the_demo_subscriptions_live_there(
         .status
         == "active"
     )
+    # dana's renewal was declined at the fake for real: the hub holds the
+    # status the fake holds (never one forced here) and the fake the open invoice.
     dana = demo.subscriptions.get(customer__email="dana@example.com")
-    assert dana.status == "past_due" and dana.processor_id.startswith("sub_")
+    stripe = adapter_for(vendor=demo, processor="stripe")
+    assert dana.status == stripe.subscription_get(subscription_id=dana.processor_id).status
+    unpaid = stripe.invoice_open_for_subscription(subscription_id=dana.processor_id)
+    assert unpaid is not None and unpaid.amount_due == dana.amount
+    assert dana.payments.filter(status="failed").exists()
     # A second run (the fakes still up) links nothing new.
     ids = set(Subscription.objects.values_list("processor_id", flat=True))
     seed()

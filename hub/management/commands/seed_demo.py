@@ -5,6 +5,7 @@ is kept, and a customer who already has purchases gets none added."""
 
 import calendar
 import io
+import uuid
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -136,6 +137,51 @@ class Seeder:
             )
         if last:
             self.pay(order=order, subscription=subscription, amount=subscription.amount, **last)
+
+
+def stripe_renewal_decline(subscription: Subscription) -> Subscription:
+    """Make `subscription` past due at Stripe for real, as a renewal whose
+    card is declined does: the card becomes one that Stripe always declines,
+    a renewal invoice is issued and charged, and the charge fails. Stripe
+    then holds the subscription `past_due` with that invoice open, and the
+    hub records what Stripe says (dana's story: she pays the invoice once
+    she has put in a working card). Only Stripe's public API is used, so
+    the fake agrees because it is asked the same way Stripe would be."""
+    import requests
+
+    adapter = stripe_adapter_for(vendor=subscription.vendor)
+    customer_id = subscription.customer.stripe_customer_id
+    adapter.default_payment_method_set(
+        customer_id=customer_id,
+        subscription_id=subscription.processor_id,
+        payment_method_id="pm_card_chargeCustomerFail",
+        idempotency_key=f"demo-decline-{subscription.pk}-{uuid.uuid4()}",
+    )
+    # The adapter has no call that issues an invoice (the hub never does);
+    # the demo asks Stripe's API directly, as a renewal would.
+    response = requests.post(
+        f"{settings.STRIPE_API_BASE}/v1/invoices",
+        data={"customer": customer_id, "subscription": subscription.processor_id},
+        auth=(subscription.vendor.stripe_secret_key, ""),
+        timeout=10,
+    )
+    response.raise_for_status()
+    try:
+        adapter.invoice_pay(
+            invoice_id=response.json()["id"],
+            payment_method_id="",
+            idempotency_key=f"demo-renewal-{subscription.pk}-{uuid.uuid4()}",
+        )
+    except ProcessorError as declined:
+        if declined.code != "card_declined":
+            raise CommandError(f"The local Stripe fake failed: {declined.detail}") from declined
+    else:
+        raise CommandError("The local Stripe fake charged a card that always declines.")
+    return subscription_link_remote(
+        customer=subscription.customer,
+        processor=Processor.STRIPE,
+        processor_id=subscription.processor_id,
+    )
 
 
 def demo_webhook_secret(slug: str) -> str:
@@ -408,11 +454,6 @@ class Command(BaseCommand):
         local_status = subscription.status
         trial_end = subscription.trial_end if local_status == Subscription.Status.TRIALING else None
         card = DEMO_CARDS.get(subscription.card_last4, "pm_card_visa")
-        if local_status == Subscription.Status.PAST_DUE:
-            # dana's story: the renewal failed. A card whose every charge is
-            # declined leaves an open invoice at the fake, which she can pay
-            # once she has put in a working card.
-            card = "pm_card_chargeCustomerFail"
         linked = stripe_subscription_provision(
             customer=customer,
             product=subscription.product,
@@ -424,7 +465,7 @@ class Command(BaseCommand):
             subscription=subscription,
         )
         if local_status == Subscription.Status.PAST_DUE:
-            Subscription.objects.filter(pk=linked.pk).update(status=local_status)
+            stripe_renewal_decline(linked)
 
     def admin_user(self, *vendors: Vendor) -> None:
         user_model = get_user_model()
