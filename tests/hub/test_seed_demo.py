@@ -120,6 +120,26 @@ def test_casey_has_only_one_time_purchases_one_of_them_free(seeded):
     assert free.invoice.total == Decimal("0")
 
 
+def test_caseys_refund_has_its_amount_date_and_credit_note(seeded, client):
+    from tests.conftest import sign_in
+
+    demo, _ = seeded
+    casey = demo.customers.get(email="casey@example.com")
+    refunded = casey.payments.get(status="refunded")
+    refund = refunded.refunds.get()
+    assert refund.amount == refunded.amount_refunded == Decimal("15.00")
+    assert refund.refunded_at == refunded.created_at + timedelta(days=2)
+    assert refunded.order.status == "refunded"
+    note = refund.credit_note
+    assert note.number.startswith(f"{demo.invoice_prefix}-CN")
+    sign_in(client, casey)
+    page = client.get(f"/demo/updateinfo/invoices/{refunded.invoice.number}/").content.decode()
+    assert "Refunded on" in page and "−$15.00" in page
+    assert f"/demo/updateinfo/credit-notes/{note.number}/pdf" in page
+    pdf = client.get(f"/demo/updateinfo/credit-notes/{note.number}/pdf")
+    assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf"
+
+
 def test_dana_is_past_due_after_a_declined_charge(seeded):
     demo, _ = seeded
     dana = demo.customers.get(email="dana@example.com")

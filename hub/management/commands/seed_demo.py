@@ -21,6 +21,7 @@ from billing.adapters.base import ProcessorError
 from billing.invoices import invoice_issue
 from billing.models import Customer, Order, Payment, Processor, Subscription
 from billing.provisioning import stripe_subscription_provision, subscription_link_remote
+from billing.refunds import refund_record
 from billing.services import customer_get_or_create, order_create, payment_record
 from vendors.models import Vendor, VendorMembership
 
@@ -60,6 +61,8 @@ class Seeder:
         # customer by customer, but a vendor numbers invoices as payments
         # come in, so they are issued at the end, oldest first.
         self.uninvoiced: list[Payment] = []
+        # Refunds come after their invoices: (payment, when).
+        self.refunds: list[tuple[Payment, datetime]] = []
 
     def pay(self, **fields) -> Payment:
         payment = payment_record(issue_invoice=False, **fields)
@@ -71,6 +74,17 @@ class Seeder:
         for payment in sorted(self.uninvoiced, key=lambda p: (p.created_at, p.pk)):
             invoice_issue(payment=payment)
         self.uninvoiced.clear()
+        # A refund as the processor reports one: a Refund row and its credit
+        # note (numbered after the invoices), as casey's story shows.
+        for payment, when in self.refunds:
+            refund_record(
+                payment=payment,
+                amount=payment.amount,
+                reason="requested_by_customer",
+                refunded_at=when,
+                processor_ref="",
+            )
+        self.refunds.clear()
 
     def order_number(self) -> str:
         self.next_order += 1
@@ -81,7 +95,10 @@ class Seeder:
         customer, _ = customer_get_or_create(vendor=self.vendor, email=email, name=name, **address)
         return None if customer.orders.exists() else customer
 
-    def one_time(self, customer, product, amount, days_ago, status="paid", processor="stripe"):
+    def one_time(
+        self, customer, product, amount, days_ago, status="paid", processor="stripe", refund_after=0
+    ):
+        """A one-time purchase; `refund_after` days later it is refunded in full."""
         created = self.now - timedelta(days=days_ago)
         order = order_create(
             customer=customer,
@@ -94,7 +111,11 @@ class Seeder:
             created_at=created,
         )
         card = {"card_brand": "visa", "card_last4": "4242"} if processor == "stripe" else {}
-        self.pay(order=order, amount=Decimal(amount), status=status, created_at=created, **card)
+        payment = self.pay(
+            order=order, amount=Decimal(amount), status=status, created_at=created, **card
+        )
+        if refund_after:
+            self.refunds.append((payment, created + timedelta(days=refund_after)))
         return order
 
     def subscription(self, customer, *, product, amount, status, processor, started, **extra):
@@ -319,7 +340,7 @@ class Command(BaseCommand):
         if casey := s.customer("casey@example.com", "Casey Diaz", country="US"):
             s.one_time(casey, "Photography Basics", "49.00", days_ago=120)
             s.one_time(casey, "Pay-what-you-want Sampler", "0.00", days_ago=30)
-            s.one_time(casey, "Lightroom Presets", "15.00", days_ago=10, status="refunded")
+            s.one_time(casey, "Lightroom Presets", "15.00", days_ago=10, refund_after=2)
 
         if dana := s.customer("dana@example.com", "Dana Fox", country="GB"):
             started = add_months(now, -4)
