@@ -45,6 +45,8 @@ class SubscriptionRow:
     card_place: str = ""
     can_cancel: bool = False
     can_keep: bool = False
+    # The vendor takes cancellations itself (no self-cancel): say how.
+    cancel_by_contact: bool = False
     is_trial: bool = False
     ends_at: datetime | None = None
     next_payment_at: datetime | None = None
@@ -214,6 +216,7 @@ def subscription_rows(*, customer: Customer) -> list[SubscriptionRow]:
                 can_keep=subscription_can_undo(subscription=subscription),
                 # Already cancelled, or already set to end: nothing left to cancel.
                 can_cancel=subscription_can_cancel(subscription=subscription),
+                cancel_by_contact=not vendor.self_cancel and charging,
                 is_trial=is_trial,
                 ends_at=(subscription.current_period_end or next_at) if ending else None,
                 next_payment_at=next_at if charging else None,
