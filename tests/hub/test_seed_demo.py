@@ -280,3 +280,14 @@ def test_the_demos_stripe_connection_tests_as_working(db, settings, stripe_api):
     seed()
     result = connection_test(vendor=Vendor.objects.get(slug="demo"), processor="stripe")
     assert result.ok, result.checks
+
+
+def test_the_demos_paypal_connection_tests_as_working(db, settings, paypal_api):
+    """Issue 21: Test PayPal connection in the demo says all is well."""
+    from billing.connections import connection_test
+
+    settings.DEBUG = True
+    settings.SITE_URL = "http://127.0.0.1:9/seed-demo-test"
+    seed()
+    result = connection_test(vendor=Vendor.objects.get(slug="demo"), processor="paypal")
+    assert result.ok, result.checks

@@ -442,6 +442,10 @@ class Command(BaseCommand):
         if settings.PAYPAL_API_BASE:
             demo.paypal_client_id = "demo-client"
             demo.paypal_client_secret = "demo-secret"
+            # Its webhook at the fake, as a vendor sets one up at PayPal, so
+            # that Test PayPal connection reports everything working (a
+            # newcomer reads "needs attention" as a fault of the demo).
+            demo.paypal_webhook_id = console_paypal_webhook(demo)
             demo.save()
             blair = demo.subscriptions.filter(processor=Processor.PAYPAL).first()
             if blair is not None:
@@ -525,6 +529,24 @@ def console_users(demo: Vendor) -> None:
             user.set_password(password)
             user.save()
         VendorMembership.objects.update_or_create(user=user, vendor=demo, defaults={"role": role})
+
+
+def console_paypal_webhook(demo: Vendor) -> str:
+    """Register the demo's PayPal webhook (every event the hub needs) at the
+    fake PayPal, which forgets it when it stops; returns its id. The fake's
+    registration route stands in for PayPal's webhook API (a developer-
+    dashboard step at PayPal)."""
+    import requests
+
+    from billing.connections import PAYPAL_EVENTS, webhook_url
+
+    response = requests.post(
+        f"{settings.PAYPAL_API_BASE}/_fake/webhooks",
+        json={"url": webhook_url(vendor=demo, processor="paypal"), "events": PAYPAL_EVENTS},
+        timeout=5,
+    )
+    response.raise_for_status()
+    return str(response.json()["id"])
 
 
 def console_stripe_webhook(demo: Vendor) -> None:
