@@ -291,3 +291,20 @@ def test_the_demos_paypal_connection_tests_as_working(db, settings, paypal_api):
     seed()
     result = connection_test(vendor=Vendor.objects.get(slug="demo"), processor="paypal")
     assert result.ok, result.checks
+
+
+def test_the_mailbox_holds_a_receipt_of_each_style(seeded):
+    """Issue 21: a newcomer sees the detailed receipt, with the hub button the
+    vendors' customers will use, and the basic one; each once."""
+    from django.core import mail
+
+    receipts = {m.from_email.split(" <")[0]: m for m in mail.outbox if m.to == ["alex@example.com"]}
+    assert set(receipts) == {"Northwind Courses", "Acme Software GmbH"}
+    detailed = receipts["Northwind Courses"]
+    assert "/demo/updateinfo/" in detailed.body
+    assert "/demo/updateinfo/" in detailed.alternatives[0][0]
+    basic = receipts["Acme Software GmbH"]
+    assert "/acme/updateinfo/" not in basic.body
+    sent = len(mail.outbox)
+    seed()
+    assert len(mail.outbox) == sent

@@ -205,6 +205,23 @@ def stripe_renewal_decline(subscription: Subscription) -> Subscription:
     )
 
 
+def demo_receipts(*vendors: Vendor) -> None:
+    """The receipt of each vendor's latest payment, as the hub sends one when
+    a payment comes in: the demo vendor's detailed receipt (the hub button at
+    its foot, the link the vendors' customers use) and acme's basic one, so a
+    newcomer finds both in the mailbox. Once: a receipt is never sent twice."""
+    from billing.receipts import payment_receipt_send
+
+    for vendor in vendors:
+        latest = (
+            vendor.payments.filter(status=Payment.Status.PAID, customer__email="alex@example.com")
+            .order_by("-created_at")
+            .first()
+        )
+        if latest is not None:
+            payment_receipt_send(payment_id=latest.pk)
+
+
 def demo_webhook_secret(slug: str) -> str:
     """The webhook secret of a demo vendor at the local fake Stripe."""
     return f"whsec_demo_{slug}"
@@ -236,6 +253,7 @@ class Command(BaseCommand):
                 seeder.invoice_in_date_order()
             self.admin_user(demo, acme)
             console_users(demo)
+            demo_receipts(demo, acme)
         if settings.STRIPE_API_BASE or settings.PAYPAL_API_BASE:
             self.connect_processors(demo, acme)
         if settings.STRIPE_API_BASE:
@@ -290,6 +308,8 @@ class Command(BaseCommand):
             default_currency="EUR",
             locale="de",
             self_cancel=False,
+            # The other receipt style: the demo's mailbox shows both.
+            receipt_style=Vendor.ReceiptStyle.BASIC,
         )
 
     def seed_demo_customers(self, s: Seeder) -> None:
