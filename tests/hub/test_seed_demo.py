@@ -308,3 +308,35 @@ def test_the_mailbox_holds_a_receipt_of_each_style(seeded):
     sent = len(mail.outbox)
     seed()
     assert len(mail.outbox) == sent
+
+
+def _dates_agree(vendors) -> None:
+    """Each renewing subscription's next payment comes one interval after its
+    last paid payment (a few days' slack for month lengths). A past-due one's
+    next date is a retry of the declined payment: not a renewal."""
+    checked = 0
+    for vendor in vendors:
+        for subscription in vendor.subscriptions.filter(status="active"):
+            last = subscription.payments.order_by("-created_at").first()
+            if last is None or last.status != "paid" or subscription.next_payment_at is None:
+                continue  # dana: declined (localstripe keeps her "active")
+            gap = subscription.next_payment_at - last.created_at
+            days = 365 if subscription.interval == "year" else 30
+            assert timedelta(days=days - 4) <= gap <= timedelta(days=days + 4), (
+                subscription.customer.email,
+                last.created_at,
+                subscription.next_payment_at,
+            )
+            checked += 1
+    assert checked >= 3
+
+
+def test_the_demos_dates_agree(seeded):
+    """Issue 21: the next payment after the last one, a yearly plan's a year after."""
+    _dates_agree(seeded)
+
+
+def test_the_demos_dates_agree_with_the_fakes_too(db, settings, stripe_api, paypal_api):
+    settings.DEBUG = True
+    seed()
+    _dates_agree(Vendor.objects.all())

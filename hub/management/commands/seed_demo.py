@@ -325,7 +325,10 @@ class Command(BaseCommand):
             country="US",
             stripe_customer_id="cus_demo_alex",
         ):
-            started = add_months(now, -60) + timedelta(days=10)
+            # The last renewal is today, as the fake Stripe (which starts the
+            # subscription now) says: its next payment falls a month after
+            # the last one here and there alike.
+            started = add_months(now, -59)
             sub, order = s.subscription(
                 alex,
                 product="Pro Membership",
@@ -344,7 +347,7 @@ class Command(BaseCommand):
             s.one_time(alex, "Course Workbook (PDF)", "19.00", days_ago=45)
 
         if blair := s.customer("blair@example.com", "Blair Chen", city="Toronto", country="CA"):
-            started = add_months(now, -2) + timedelta(days=3)
+            started = add_months(now, -1)
             sub, order = s.subscription(
                 blair,
                 product="Community Access",
@@ -363,7 +366,8 @@ class Command(BaseCommand):
             s.one_time(casey, "Lightroom Presets", "15.00", days_ago=10, refund_after=2)
 
         if dana := s.customer("dana@example.com", "Dana Fox", country="GB"):
-            started = add_months(now, -4)
+            # Three paid months, and today's renewal declined (as at the fake).
+            started = add_months(now, -3)
             sub, order = s.subscription(
                 dana,
                 product="Pro Membership",
@@ -371,7 +375,7 @@ class Command(BaseCommand):
                 status=Subscription.Status.PAST_DUE,
                 processor=Processor.STRIPE,
                 started=started,
-                current_period_end=add_months(started, 4),
+                current_period_end=add_months(now, 1),
                 next_payment_at=now + timedelta(days=3),
                 card_brand="mastercard",
                 card_last4="4444",
@@ -381,7 +385,7 @@ class Command(BaseCommand):
             mastercard = {"card_brand": "mastercard", "card_last4": "4444"}
             failed = {
                 "status": Payment.Status.FAILED,
-                "created_at": add_months(started, 3) + timedelta(days=1),
+                "created_at": now,
                 "failure_message": "Your card was declined.",
                 **mastercard,
             }
@@ -416,7 +420,7 @@ class Command(BaseCommand):
             country="DE",
         ):
             s.one_time(alex, "Acme Sync Lizenz", "99.00", days_ago=200)
-            started = add_months(now, -14)
+            started = add_months(now, -12)
             sub, order = s.subscription(
                 alex,
                 product="Acme Cloud Backup (jährlich)",
