@@ -9,7 +9,9 @@ truncated with RESTART IDENTITY first) and the sequences moved past them.
 One vendor, `bench-shop`, holds the customers the harness signs in as: one
 per history length of the scale (`size-5@bench.example` ... ) with one-time
 orders, a renewing subscription, failed and refunded payments, invoices for
-every paid payment, and a past-due subscription whose last charges failed.
+every paid payment, and a past-due subscription whose last charges failed;
+and `failing@bench.example`, whose one subscription has the scale's longest
+history with one payment in twenty failed.
 Everyone else gets a plain history so the tables have the scale's size.
 """
 
@@ -31,19 +33,26 @@ class Scale:
     payments: int
     sizes: tuple[int, ...]  # the signed-in customers' history lengths
     csv_rows: int = 0  # a customer whose history is only downloaded as CSV
+    # A customer with one past-due subscription of this many payments, one
+    # in twenty failed: its subscriptions page finds the newest failures
+    # among them (issue 21: 0.042 of /healthz before their own index).
+    failing: int = 0
     extra: dict = field(default_factory=dict)
 
 
 SCALES = {
     # The CI smoke: seconds, enough to see a query count grow with history.
-    "tiny": Scale(vendors=3, customers=40, payments=2_000, sizes=(5, 50, 500)),
-    "small": Scale(vendors=100, customers=10_000, payments=100_000, sizes=(5, 500, 5_000)),
+    "tiny": Scale(vendors=3, customers=40, payments=2_000, sizes=(5, 50, 500), failing=500),
+    "small": Scale(
+        vendors=100, customers=10_000, payments=100_000, sizes=(5, 500, 5_000), failing=5_000
+    ),
     "full": Scale(
         vendors=10_000,
         customers=100_000,
         payments=1_000_000,
         sizes=(5, 500, 5_000, 50_000),
         csv_rows=100_000,
+        failing=50_000,
     ),
 }
 
@@ -63,6 +72,10 @@ def size_email(size: int) -> str:
 
 def csv_email() -> str:
     return "csv@bench.example"
+
+
+def failing_email() -> str:
+    return "failing@bench.example"
 
 
 class _Ids:
@@ -284,6 +297,17 @@ def generate(scale_name: str, *, log=print) -> dict:
                 status,
             )
 
+    def failing_subscription(vendor_id: int, customer_id: int, length: int) -> None:
+        """One subscription, `length` renewals half an hour apart, every
+        twentieth declined, and the last three declined (past due): the
+        unsettled failures are the newest few of thousands of failures."""
+        sub = subscription(vendor_id, customer_id, "past_due")
+        sub_order = order(vendor_id, customer_id, sub, NOW - timedelta(days=800), "19.00", "paid")
+        for i in range(length):
+            failed = i % 20 == 11 or i >= length - 3
+            when = NOW - timedelta(minutes=30 * (length - i))
+            payment(vendor_id, customer_id, sub_order, sub, when, "19.00", _failed(failed))
+
     for size in scale.sizes:
         pk = customer(shop_id, size_email(size))
         history(shop_id, pk, size, invoiced=True)
@@ -293,6 +317,10 @@ def generate(scale_name: str, *, log=print) -> dict:
         history(shop_id, pk, scale.csv_rows, invoiced=False)
         info["csv_customer"] = pk
         info["csv_rows"] = scale.csv_rows
+    if scale.failing:
+        pk = customer(shop_id, failing_email())
+        failing_subscription(shop_id, pk, scale.failing)
+        info["failing_customer"] = pk
     special_payments = len(payments)
     others = scale.customers - len(customers)
     per_customer = max(1, (scale.payments - special_payments) // max(others, 1))
@@ -355,6 +383,10 @@ def generate(scale_name: str, *, log=print) -> dict:
         "invoices": len(invoices),
     }
     return info
+
+
+def _failed(failed: bool) -> str:
+    return "failed" if failed else "paid"
 
 
 CUSTOMER_COLUMNS = (

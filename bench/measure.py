@@ -49,6 +49,17 @@ def dataset_info(scale_name: str) -> dict:
             "payments": Payment.objects.filter(customer=customer).count(),
             "invoice": newest.number if newest else None,
         }
+    failing = dataset.SCALES[scale_name].failing
+    if failing:
+        customer = Customer.objects.get(vendor=vendor, email=dataset.failing_email())
+        # Only its subscriptions page is measured: the history pages of a
+        # customer this long are measured at the same size already.
+        info["customers"][f"{failing}-failing"] = {
+            "id": customer.pk,
+            "payments": failing,
+            "invoice": None,
+            "only": "subscriptions",
+        }
     info["known_email"] = dataset.size_email(dataset.SCALES[scale_name].sizes[0])
     csv = Customer.objects.filter(vendor=vendor, email=dataset.csv_email()).first()
     if csv is None:  # the largest signed-in history stands in
@@ -122,6 +133,8 @@ def extra_query_counts(info: dict, sessions: dict[str, str]) -> dict[str, int]:
             _client(), "post", f"{hub}access/", {"email": email}
         )
     for size, data in info["customers"].items():
+        if data.get("only"):
+            continue
         counts[f"CSV download [{size}]"] = _count(
             _client(sessions[size]), "get", f"{hub}purchases.csv", stream=True
         )

@@ -62,7 +62,8 @@ def main(argv: list[str] | None = None) -> None:
 
     info = measure.dataset_info(args.scale)
     keys = measure.sessions(info)
-    size = args.size or sorted(info["customers"], key=int)[len(info["customers"]) // 2]
+    sizes = sorted((k for k in info["customers"] if k.isdigit()), key=int)
+    size = args.size or sizes[len(sizes) // 2]
     for page in pages(info):
         if page["size"] != size:
             continue

@@ -92,6 +92,11 @@ def pages(info: dict) -> list[dict]:
     hub = f"/{info['vendor']}/updateinfo/"
     found = []
     for size, data in info["customers"].items():
+        if data.get("only") == "subscriptions":
+            found.append(
+                {"name": f"subscriptions [{size}]", "path": f"{hub}subscriptions/", "size": size}
+            )
+            continue
         per_page = 25
         last = max(1, -(-data["payments"] // per_page))
         found.append({"name": f"dashboard [{size}]", "path": hub, "size": size})
@@ -685,7 +690,7 @@ def check(report: dict, *, smoke: bool) -> list[str]:
     for row in report["pages"]:
         if row.get("queries") is None or row.get("size") is None:
             continue
-        kind = re.sub(r" \[\d+\]$", "", row["page"])
+        kind = re.sub(r" \[\d+(-failing)?\]$", "", row["page"])
         kind = re.sub(r" p\d+$", " last" if row.get("last_page") else " p1", kind)
         by_kind.setdefault(kind, set()).add(row["queries"])
     for kind, counts in sorted(by_kind.items()):

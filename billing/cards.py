@@ -33,9 +33,18 @@ if TYPE_CHECKING:
 from .models import AuditEvent, Processor, Subscription
 
 # Statuses in which the processor still charges a card (so one can be updated).
+# `incomplete` is one of them: its first payment failed and Stripe waits (a
+# day) for it to be paid, which takes a working card.
 CARD_STATUSES = frozenset(
-    {Subscription.Status.ACTIVE, Subscription.Status.TRIALING, Subscription.Status.PAST_DUE}
+    {
+        Subscription.Status.ACTIVE,
+        Subscription.Status.TRIALING,
+        Subscription.Status.PAST_DUE,
+        Subscription.Status.INCOMPLETE,
+    }
 )
+# Statuses in which an invoice is waiting to be paid: the hub offers "Pay now".
+PAYABLE_STATUSES = frozenset({Subscription.Status.PAST_DUE, Subscription.Status.INCOMPLETE})
 
 PLACE_HUB = "hub"
 PLACE_PAYPAL = "paypal"
@@ -222,46 +231,65 @@ def card_update_complete(
         from .tasks import card_updated_notify_task
 
         transaction.on_commit(partial(card_updated_notify_task.delay, subscription.pk))
-    open_invoice = None
-    if subscription.status == Subscription.Status.PAST_DUE:
-        open_invoice = card_open_invoice(subscription=subscription)
+    open_invoice = card_open_invoice(subscription=subscription)
     return CardUpdate(card=card, open_invoice=open_invoice)
 
 
+def subscription_payable(subscription: Subscription) -> bool:
+    """Whether an open invoice of this subscription can be paid here: a
+    Stripe subscription that still charges a card. Whether one is open is
+    Stripe's to say (card_open_invoice): a status is only our last copy,
+    and a webhook may move it on between two clicks."""
+    return card_update_place(subscription) == PLACE_HUB
+
+
+def subscription_owes(subscription: Subscription, *, failed_payments: bool) -> bool:
+    """Whether the subscriptions page offers "Pay now" without asking Stripe:
+    Stripe says a payment is due (past due, incomplete), or a failed payment
+    of ours has not been settled by a later one."""
+    return subscription_payable(subscription) and (
+        subscription.status in PAYABLE_STATUSES or failed_payments
+    )
+
+
 def card_open_invoice(*, subscription: Subscription) -> ProcessorInvoice | None:
-    """The unpaid invoice a past-due subscription could pay with its new card."""
-    if subscription.status != Subscription.Status.PAST_DUE:
+    """The unpaid invoice of the subscription, which its card (a new one, or
+    the one on file) could pay now; None when there is none or Stripe cannot
+    say."""
+    if not subscription_payable(subscription):
         return None
     try:
         adapter = _stripe(subscription)
         return adapter.invoice_open_for_subscription(subscription_id=subscription.processor_id)
     except ProcessorError:
-        # Offering the retry is a courtesy; its absence must not break the page.
+        # Offering the payment is a courtesy; its absence must not break the page.
         return None
 
 
 def card_invoice_retry(
     *, subscription: Subscription, request: HttpRequest | None
-) -> ProcessorInvoice:
-    """Pay the open invoice of a past-due subscription with its (new) card,
-    then read the subscription back so the hub shows what Stripe now says."""
+) -> ProcessorInvoice | None:
+    """Pay the open invoice of a past-due (or incomplete) subscription with
+    its card on file now, then read the subscription back so the hub shows
+    what Stripe says. Returns the invoice as Stripe answered, or None when
+    Stripe has no open invoice for it any more (paid or voided meanwhile:
+    the subscription's status is brought up to date all the same).
+
+    A declined card or one that asks for 3-D Secure is a ProcessorError
+    (code "card_declined" or "authentication_required"); nothing changes here.
+    """
     adapter = _stripe(subscription)
     invoice = adapter.invoice_open_for_subscription(subscription_id=subscription.processor_id)
     if invoice is None:
-        raise ProcessorError(_("There is no unpaid payment to retry."), code="invalid")
+        _status_refresh(adapter, subscription)
+        return None
     paid = adapter.invoice_pay(
         invoice_id=invoice.id,
         payment_method_id=subscription.payment_method_id,
         idempotency_key=f"hub-retry-{subscription.pk}-{invoice.id}",
     )
-    remote = adapter.subscription_get(subscription_id=subscription.processor_id)
     with transaction.atomic():
-        subscription.status = remote.status
-        subscription.current_period_end = (
-            remote.current_period_end or subscription.current_period_end
-        )
-        subscription.next_payment_at = remote.next_payment_at
-        subscription.save()
+        _status_refresh(adapter, subscription)
         audit_record(
             vendor=subscription.vendor,
             action="payment.retried",
@@ -272,6 +300,18 @@ def card_invoice_retry(
             details={"invoice": invoice.id, "status": paid.status},
         )
     return paid
+
+
+def _status_refresh(adapter: StripeAdapter, subscription: Subscription) -> None:
+    """Copy Stripe's status and dates onto the row. Only these columns are
+    written: a cancellation saved meanwhile by another request is kept."""
+    remote = adapter.subscription_get(subscription_id=subscription.processor_id)
+    subscription.status = remote.status
+    subscription.current_period_end = remote.current_period_end or subscription.current_period_end
+    subscription.next_payment_at = remote.next_payment_at
+    subscription.save(
+        update_fields=["status", "current_period_end", "next_payment_at", "updated_at"]
+    )
 
 
 def card_updated_notify(*, subscription: Subscription) -> None:

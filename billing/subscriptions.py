@@ -19,7 +19,7 @@ from django.db.models.functions import RowNumber
 from django.shortcuts import get_object_or_404
 
 from .cancellation import subscription_can_cancel, subscription_can_undo
-from .cards import card_update_place
+from .cards import card_update_place, subscription_owes
 from .models import Customer, Payment, Subscription
 from .rows import ModelColumns, Statement
 
@@ -39,10 +39,14 @@ class SubscriptionRow:
     subscription: Subscription
     failed_payments: list[Payment] = field(default_factory=list)
     can_update_card: bool = False
+    # A payment waits (past due, incomplete, or failed and unsettled): "Pay now".
+    can_pay: bool = False
     # Where the payment method is changed: "hub" (Stripe card), "paypal", "".
     card_place: str = ""
     can_cancel: bool = False
     can_keep: bool = False
+    # The vendor takes cancellations itself (no self-cancel): say how.
+    cancel_by_contact: bool = False
     is_trial: bool = False
     ends_at: datetime | None = None
     next_payment_at: datetime | None = None
@@ -205,10 +209,14 @@ def subscription_rows(*, customer: Customer) -> list[SubscriptionRow]:
                 subscription=subscription,
                 failed_payments=failures[subscription.pk],
                 can_update_card=bool(card_update_place(subscription)),
+                can_pay=subscription_owes(
+                    subscription, failed_payments=bool(failures[subscription.pk])
+                ),
                 card_place=card_update_place(subscription),
                 can_keep=subscription_can_undo(subscription=subscription),
                 # Already cancelled, or already set to end: nothing left to cancel.
                 can_cancel=subscription_can_cancel(subscription=subscription),
+                cancel_by_contact=not vendor.self_cancel and charging,
                 is_trial=is_trial,
                 ends_at=(subscription.current_period_end or next_at) if ending else None,
                 next_payment_at=next_at if charging else None,

@@ -233,6 +233,9 @@ STRIPE_INVOICE_EVENTS = {"invoice.paid", "invoice.payment_succeeded", "invoice.p
 STRIPE_OTHER_EVENTS = {"charge.refunded", "customer.updated", "payment_method.attached"}
 
 
+NOT_THIS_ACCOUNT = "the object is not in this vendor's processor account"
+
+
 def vendor_livemode(vendor: Vendor, processor: str) -> bool:
     if processor == Processor.PAYPAL:
         return vendor.paypal_environment == "live"
@@ -270,12 +273,25 @@ def webhook_event_process(*, event: WebhookEvent) -> Effects:
         _finish(event, WebhookEvent.Outcome.IGNORED, "livemode does not match the vendor")
         return effects
     data = json.loads(event.body) if event.body else {}
-    if event.processor == Processor.STRIPE:
-        handled = _stripe_process(event=event, data=data, effects=effects)
-    else:
-        from .paypal_sync import paypal_event_process
+    try:
+        if event.processor == Processor.STRIPE:
+            handled = _stripe_process(event=event, data=data, effects=effects)
+        else:
+            from .paypal_sync import paypal_event_process
 
-        handled = paypal_event_process(event=event, data=data, effects=effects)
+            handled = paypal_event_process(event=event, data=data, effects=effects)
+    except ProcessorError as error:
+        if error.code != "not_found":
+            raise
+        # The vendor's own credentials cannot read the object the event
+        # names: it belongs to another account (a signed event meant for
+        # someone else, or a fake that sends every account's events to every
+        # endpoint). It creates nothing here (the transaction rolled back
+        # whatever it began), and asking again will not change the answer.
+        logger.warning("webhook event %s names an object its vendor cannot read", event.pk)
+        effects = Effects()
+        _finish(event, WebhookEvent.Outcome.IGNORED, NOT_THIS_ACCOUNT)
+        return effects
     _finish(
         event,
         WebhookEvent.Outcome.PROCESSED if handled else WebhookEvent.Outcome.IGNORED,

@@ -38,8 +38,14 @@ urlpatterns = [
         name="card_updated",
     ),
     path(
+        "subscriptions/<int:subscription_id>/pay/",
+        subscription_views.pay,
+        name="subscription_pay",
+    ),
+    # The card-updated page's "Pay now" posted here before the pay page existed.
+    path(
         "subscriptions/<int:subscription_id>/card/retry/",
-        subscription_views.card_retry,
+        subscription_views.pay,
         name="card_retry",
     ),
     path(

@@ -107,6 +107,23 @@ DATABASES = {
 if not env.str("DATABASE_URL", default=""):
     VAR_DIR.mkdir(exist_ok=True)  # the embedded database's folder, on a fresh clone
 _postgres = DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The embedded demo serves requests on threads and runs tasks (webhook
+    # processing among them) in them. SQLite's defaults lock it up under
+    # that: readers wait for writers without WAL, and a transaction that
+    # read first and then writes gets "database is locked" at once, without
+    # waiting, when another holds the write lock (no busy handler can help a
+    # deferred transaction). So: WAL on every connection (readers never
+    # block the writer), transactions take the write lock when they begin
+    # (IMMEDIATE: then they queue instead of failing), and a queued one waits
+    # up to 20 s (the busy timeout) rather than the default 5.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+            "transaction_mode": "IMMEDIATE",
+            "timeout": env.int("SQLITE_BUSY_TIMEOUT", default=20),
+        }
+    )
 if _postgres:
     # Database down: fail within seconds (a readiness probe and a person
     # waiting for a page both need an answer), not after the OS's minutes.

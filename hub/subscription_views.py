@@ -23,6 +23,7 @@ from billing.cancellation import (
     subscription_cancel_undo,
 )
 from billing.cards import (
+    PAYABLE_STATUSES,
     PLACE_HUB,
     PLACE_PAYPAL,
     card_invoice_retry,
@@ -30,6 +31,7 @@ from billing.cards import (
     card_setup_start,
     card_update_complete,
     card_update_place,
+    subscription_payable,
 )
 from billing.models import Subscription
 from billing.subscriptions import subscription_for_customer, subscription_rows
@@ -232,8 +234,11 @@ def card(request: CustomerRequest, account: str, subscription_id: int) -> HttpRe
 @customer_required
 def card_updated(request: CustomerRequest, account: str, subscription_id: int) -> HttpResponse:
     """The confirmation, with the new card; a past-due subscription is offered
-    to pay its open invoice with it now."""
-    subscription = _card_subscription(request, subscription_id)
+    to pay its open invoice with it now. The customer's own subscription is
+    never a 404 here, whatever its status became since the card was saved."""
+    subscription = subscription_for_customer(
+        customer=request.customer, subscription_id=subscription_id
+    )
     context = {
         "subscription": subscription,
         "open_invoice": card_open_invoice(subscription=subscription),
@@ -241,20 +246,69 @@ def card_updated(request: CustomerRequest, account: str, subscription_id: int) -
     return _private(render(request, "hub/card_updated.html", context))
 
 
-@require_POST
+def _nothing_to_pay(subscription: Subscription) -> str:
+    """What to tell a customer who came to pay a subscription that no longer
+    waits for a payment (a webhook or another tab moved it on meanwhile)."""
+    if subscription.status == Subscription.Status.CANCELED:
+        return _("%(product)s has ended, so there is nothing to pay.") % {
+            "product": subscription.product
+        }
+    return _("Nothing is waiting to be paid for %(product)s: its status is now %(status)s.") % {
+        "product": subscription.product,
+        "status": subscription.get_status_display(),
+    }
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
 @customer_required
-def card_retry(request: CustomerRequest, account: str, subscription_id: int) -> HttpResponse:
-    subscription = _card_subscription(request, subscription_id)
+def pay(request: CustomerRequest, account: str, subscription_id: int) -> HttpResponse:
+    """Pay the open invoice of a past-due (or incomplete) subscription with
+    the card on file, or with another card first, or on Stripe's own page.
+
+    Never a 404 for a subscription of the customer's whose status moved on
+    (paid by a webhook, cancelled, expired): the page says what happened.
+    """
+    subscription = subscription_for_customer(
+        customer=request.customer, subscription_id=subscription_id
+    )
+    if not subscription_payable(subscription):
+        messages.info(request, _nothing_to_pay(subscription))
+        return redirect(_subscriptions_path(request))
+    if request.method != "POST":
+        invoice = card_open_invoice(subscription=subscription)
+        if invoice is None and subscription.status not in PAYABLE_STATUSES:
+            messages.info(request, _nothing_to_pay(subscription))
+            return redirect(_subscriptions_path(request))
+        return _pay_page(request, subscription, invoice=invoice)
     try:
-        invoice = card_invoice_retry(subscription=subscription, request=request)
+        paid = card_invoice_retry(subscription=subscription, request=request)
     except ProcessorError as failure:
-        messages.error(request, failure.message)
+        return _pay_page(request, subscription, failure=failure)
+    if paid is None:
+        messages.info(request, _nothing_to_pay(subscription))
+    elif paid.status == "paid":
+        messages.success(request, _("Thank you: the payment went through."))
     else:
-        if invoice.status == "paid":
-            messages.success(request, _("Thank you: the payment went through."))
-        else:
-            messages.error(request, _("The payment did not go through. Please try another card."))
+        messages.error(request, _("The payment did not go through. Please try another card."))
     return redirect(_subscriptions_path(request))
+
+
+def _pay_page(request, subscription, *, invoice=None, failure: ProcessorError | None = None):
+    if failure is not None:
+        # The invoice again, for the hosted page's address (3-D Secure is
+        # done there, as our page confirms no payment in the browser).
+        invoice = card_open_invoice(subscription=subscription)
+    context = {
+        "subscription": subscription,
+        "invoice": invoice,
+        "error": failure.message if failure else "",
+        "needs_authentication": bool(failure and failure.code == "authentication_required"),
+    }
+    status = 200 if failure is None else 402 if failure.code in _CARD_CODES else 502
+    return _private(render(request, "hub/pay.html", context, status=status))
+
+
+_CARD_CODES = frozenset({"card_declined", "authentication_required"})
 
 
 @require_POST

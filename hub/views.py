@@ -15,6 +15,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonRe
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
 from django.utils import translation
+from django.utils.html import format_html
 from django.views.decorators.cache import never_cache
 
 from vendors.formatting import vendor_language
@@ -166,9 +167,34 @@ def dev_mail_list(request: HttpRequest) -> HttpResponse:
     for path in files:
         msg = _read_message(path)
         messages.append(
-            {"id": path.stem, "to": msg["To"], "subject": msg["Subject"], "date": msg["Date"]}
+            {
+                "id": path.stem,
+                "vendor": _sender_name(msg),
+                "to": msg["To"],
+                "subject": msg["Subject"],
+                "date": msg["Date"],
+            }
         )
     return render(request, "hub/dev_mail_list.html", {"mails": messages})
+
+
+def _sender_name(msg) -> str:
+    """The vendor a message speaks for: its From name (mail_send signs every
+    email with the vendor's name)."""
+    sender = msg["From"]
+    addresses = getattr(sender, "addresses", ())
+    return (addresses[0].display_name or addresses[0].addr_spec) if addresses else str(sender or "")
+
+
+def _back_bar(msg) -> str:
+    """A line above a previewed message: back to the mailbox, and whose it is."""
+    return format_html(
+        '<p style="margin:0;padding:8px 12px;background:#f3f4f6;font:14px sans-serif">'
+        '<a href="/_dev/mail/">← All mail</a> · {} → {} · {}</p>',
+        _sender_name(msg),
+        msg["To"] or "",
+        msg["Subject"] or "",
+    )
 
 
 def _inline_images(msg, html: str) -> str:
@@ -193,7 +219,10 @@ def dev_mail_detail(request: HttpRequest, mail_id: str) -> HttpResponse:
     html = msg.get_body(preferencelist=("html",))
     text = msg.get_body(preferencelist=("plain",))
     if html is not None and request.GET.get("part") != "text":
-        response = HttpResponse(_inline_images(msg, html.get_content()))
+        content = _inline_images(msg, html.get_content())
+        body_tag = re.search(r"<body[^>]*>", content, re.IGNORECASE)
+        at = body_tag.end() if body_tag else 0
+        response = HttpResponse(content[:at] + _back_bar(msg) + content[at:])
         # Emails style themselves inline (mail clients allow nothing else);
         # the preview allows that and nothing more: no script, no fetches.
         response["Content-Security-Policy"] = (
@@ -202,4 +231,5 @@ def dev_mail_detail(request: HttpRequest, mail_id: str) -> HttpResponse:
         )
         return response
     body = text.get_content() if text is not None else ""
-    return HttpResponse(body, content_type="text/plain; charset=utf-8")
+    header = f"All mail: {settings.SITE_URL.rstrip('/')}/_dev/mail/\nFrom: {_sender_name(msg)}\n\n"
+    return HttpResponse(header + body, content_type="text/plain; charset=utf-8")

@@ -168,7 +168,9 @@ class CustomerAdmin(VendorScopedAdmin):
 def _cooldown_message(customer: Customer, cooldown: ProfileLinkCooldown) -> str:
     return str(
         format_lazy(
-            _("A profile link was just sent to {email}; another can be sent after {when}."),
+            # The date never ends the sentence: English times end in "p.m.",
+            # and a period after it read as a typo ("p.m..").
+            _("A profile link was just sent to {email}; from {when} on, another can be sent."),
             email=customer.email,
             when=date_format(timezone.localtime(cooldown.next_at), "DATETIME_FORMAT"),
         )

@@ -17,7 +17,7 @@ from django.db.models import QuerySet
 from django.http import Http404, HttpRequest
 from django.template.response import TemplateResponse
 from django.utils.cache import add_never_cache_headers
-from django.utils.html import format_html
+from django.utils.html import escape, format_html
 from django.utils.translation import get_language, ngettext, to_locale
 from django.utils.translation import gettext_lazy as _
 
@@ -154,6 +154,10 @@ class VendorForm(forms.ModelForm):
             *countries(to_locale(get_language() or "en")),
         ]
         country.help_text = Vendor._meta.get_field("country").help_text
+        if "slug" in self.fields:
+            # The admin prints help texts as HTML: "<account>" was taken for
+            # a tag and the page showed "//updateinfo/".
+            self.fields["slug"].help_text = escape(Vendor._meta.get_field("slug").help_text)
 
     def clean_logo(self):
         logo = self.cleaned_data.get("logo")
@@ -473,6 +477,16 @@ class ApiKeyAdmin(VendorScopedAdmin):
     list_select_related = ["vendor"]
     readonly_fields = ["masked", "created_by", "created_at", "last_used_at", "revoked_at"]
     actions = ["revoke"]
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if db_field.name == self.vendor_field and field is not None:
+            vendors = list(self.scoped_vendors(request)[:2])
+            if len(vendors) == 1:
+                # An owner of one vendor has nothing to choose: it is chosen.
+                field.empty_label = None
+                field.initial = vendors[0].pk
+        return field
 
     def get_fields(self, request, obj=None):
         if obj is None:

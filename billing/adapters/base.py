@@ -193,7 +193,8 @@ class ProcessorInvoice:
     # charge) and that payment intent.
     charge_id: str = ""
     payment_intent_id: str = ""
-    # Stripe's page where the customer can pay an open invoice.
+    # Stripe's hosted page where the customer pays this invoice themselves
+    # (3-D Secure included); "" where the processor gives none.
     hosted_invoice_url: str = ""
     created: datetime | None = None
     paid_at: datetime | None = None

@@ -91,11 +91,19 @@ def test_subscription_list_with_card_is_what_charges_and_says_where(alice, bob):
     past_due = SubscriptionFactory(customer=alice, status=Subscription.Status.PAST_DUE)
     trial = SubscriptionFactory(customer=alice, status=Subscription.Status.TRIALING)
     paypal = SubscriptionFactory(customer=alice, processor="paypal", card_last4="")
-    for status in ("paused", "canceled", "incomplete"):
+    # Its first payment failed and Stripe waits for it: it takes a card (issue 21).
+    incomplete = SubscriptionFactory(customer=alice, status=Subscription.Status.INCOMPLETE)
+    for status in ("paused", "canceled"):
         SubscriptionFactory(customer=alice, status=status)
     SubscriptionFactory(customer=bob)
     found = {s: s.card_place for s in subscription_list_with_card(customer=alice)}
-    assert found == {active: "hub", past_due: "hub", trial: "hub", paypal: "paypal"}
+    assert found == {
+        active: "hub",
+        past_due: "hub",
+        trial: "hub",
+        incomplete: "hub",
+        paypal: "paypal",
+    }
 
 
 def test_customer_email_taken_within_the_vendor_in_any_case(alice, bob, other_vendor):

@@ -1,5 +1,7 @@
 """The subscriptions page's fixed SQL (PostgreSQL) reads what the ORM form reads."""
 
+from datetime import timedelta
+
 from billing.subscriptions import (
     FAILED_PAYMENTS_SHOWN,
     _subscriptions_with_failures,
@@ -52,3 +54,31 @@ def test_subscriptions_and_their_failures_are_one_query(postgres, alice, django_
     with django_assert_num_queries(1):
         subscriptions, failures = _subscriptions_with_failures(customer=alice)
         assert sorted(len(failures[s.pk]) for s in subscriptions) == [0, 2]
+
+
+def test_the_newest_failures_are_read_from_their_own_index_without_a_sort(postgres, alice):
+    """Issue 21: a subscription with thousands of failed payments after its
+    last settled one (a long-failing renewal; here they even share their
+    timestamps, as imported retries can) finds its newest few in
+    payment_subscription_failed, in order, instead of filtering and sorting
+    every payment since the last settled one."""
+    from django.db import connection
+    from django.utils import timezone
+
+    from billing.subscriptions import SUBSCRIPTIONS_SQL
+    from tests.factories import OrderFactory, payments_bulk
+
+    sub = SubscriptionFactory(customer=alice, status="past_due")
+    order = OrderFactory(customer=alice, subscription=sub)
+    payments_bulk(order, 1000, subscription=sub, created_at=timezone.now() - timedelta(days=90))
+    payments_bulk(order, 2500, subscription=sub, status="failed", created_at=timezone.now())
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE billing_payment")
+        cursor.execute(
+            "EXPLAIN " + SUBSCRIPTIONS_SQL.sql, [FAILED_PAYMENTS_SHOWN, alice.vendor_id, alice.pk]
+        )
+        plan = "\n".join(line for (line,) in cursor.fetchall())
+    failures = plan.split("Limit", 2)[2]  # the second LATERAL: the failures
+    assert "payment_subscription_failed" in failures, plan
+    assert "Sort" not in failures, plan
+    assert len(_subscriptions_with_failures(customer=alice)[1][sub.pk]) == FAILED_PAYMENTS_SHOWN

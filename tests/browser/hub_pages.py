@@ -19,6 +19,8 @@ PAGES = {
     "subscription_cancel_done": "subscription_id",
     "card": "subscription_id",
     "card_updated": "subscription_id",
+    # A subscription with nothing to pay redirects to Subscriptions.
+    "subscription_pay": "subscription_id",
 }
 # The pages before signing in are checked at both widths by
 # tests/browser/test_access_a11y.py (form, errors, check email and its code
@@ -29,7 +31,7 @@ NOT_PAGES = {
     "invoice_pdf": "a PDF",
     "credit_note_pdf": "a PDF",
     "subscription_keep": "POST only, redirects",
-    "card_retry": "POST only, redirects",
+    "card_retry": "POST only (the pay page's POST), redirects",
     "card_email_link": "POST only, redirects",
     "signout": "POST only, redirects",
     "api_link": "signs in and redirects to a page above",

@@ -106,3 +106,52 @@ def test_the_vendors_logo_shows_in_the_preview(client, dev_mail, vendor):
     html = client.get(f"/_dev/mail/{path.stem}/").text
     assert "cid:" not in html
     assert "data:image/png;base64," in html
+
+
+def test_the_demo_prints_a_message_as_a_person_reads_it(client, dev_mail, vendor, capsys):
+    """Issue 21: no raw MIME and no base64 logo in the terminal; the text,
+    who sent it, and where to see it."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tests.factories import CustomerFactory
+    from vendors.mail import mail_send
+
+    png = base64.b64decode(
+        "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+    )
+    vendor.logo = SimpleUploadedFile("logo.png", png, content_type="image/png")
+    vendor.save()
+    customer = CustomerFactory(vendor=vendor)
+    mail_send(
+        vendor=vendor,
+        to=customer.email,
+        template="profile_link",
+        context={"customer": customer, "link_url": "http://testserver/x/"},
+    )
+    printed = capsys.readouterr().out
+    (path,) = dev_mail.glob("*.eml")
+    assert "http://testserver/x/" in printed and f"To:      {customer.email}" in printed
+    assert "Northwind Courses" in printed
+    assert f"/_dev/mail/{path.stem}/" in printed and "all mail: " in printed
+    for raw in ("Content-Type:", "Content-Transfer-Encoding", "MIME-Version", "iVBORw0KGgo"):
+        assert raw not in printed
+
+
+def test_the_mailbox_names_each_messages_vendor_and_links_back(client, dev_mail, vendor):
+    from tests.factories import CustomerFactory
+    from vendors.mail import mail_send
+
+    customer = CustomerFactory(vendor=vendor)
+    mail_send(
+        vendor=vendor,
+        to=customer.email,
+        template="profile_link",
+        context={"customer": customer, "link_url": "http://testserver/x/"},
+    )
+    listing = client.get("/_dev/mail/").text
+    assert "<td>Northwind Courses</td>" in listing
+    (path,) = dev_mail.glob("*.eml")
+    for part in ("", "?part=text"):
+        page = client.get(f"/_dev/mail/{path.stem}/{part}").text
+        assert "/_dev/mail/" in page and "Northwind Courses" in page
+    assert '<a href="/_dev/mail/">← All mail</a>' in client.get(f"/_dev/mail/{path.stem}/").text

@@ -120,6 +120,26 @@ def test_casey_has_only_one_time_purchases_one_of_them_free(seeded):
     assert free.invoice.total == Decimal("0")
 
 
+def test_caseys_refund_has_its_amount_date_and_credit_note(seeded, client):
+    from tests.conftest import sign_in
+
+    demo, _ = seeded
+    casey = demo.customers.get(email="casey@example.com")
+    refunded = casey.payments.get(status="refunded")
+    refund = refunded.refunds.get()
+    assert refund.amount == refunded.amount_refunded == Decimal("15.00")
+    assert refund.refunded_at == refunded.created_at + timedelta(days=2)
+    assert refunded.order.status == "refunded"
+    note = refund.credit_note
+    assert note.number.startswith(f"{demo.invoice_prefix}-CN")
+    sign_in(client, casey)
+    page = client.get(f"/demo/updateinfo/invoices/{refunded.invoice.number}/").content.decode()
+    assert "Refunded on" in page and "−$15.00" in page
+    assert f"/demo/updateinfo/credit-notes/{note.number}/pdf" in page
+    pdf = client.get(f"/demo/updateinfo/credit-notes/{note.number}/pdf")
+    assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf"
+
+
 def test_dana_is_past_due_after_a_declined_charge(seeded):
     demo, _ = seeded
     dana = demo.customers.get(email="dana@example.com")
@@ -214,8 +234,14 @@ def test_with_the_fakes_running_the_demo_subscriptions_live_there(
         .status
         == "active"
     )
+    # dana's renewal was declined at the fake for real: the hub holds the
+    # status the fake holds (never one forced here) and the fake the open invoice.
     dana = demo.subscriptions.get(customer__email="dana@example.com")
-    assert dana.status == "past_due" and dana.processor_id.startswith("sub_")
+    stripe = adapter_for(vendor=demo, processor="stripe")
+    assert dana.status == stripe.subscription_get(subscription_id=dana.processor_id).status
+    unpaid = stripe.invoice_open_for_subscription(subscription_id=dana.processor_id)
+    assert unpaid is not None and unpaid.amount_due == dana.amount
+    assert dana.payments.filter(status="failed").exists()
     # A second run (the fakes still up) links nothing new.
     ids = set(Subscription.objects.values_list("processor_id", flat=True))
     seed()
@@ -254,3 +280,63 @@ def test_the_demos_stripe_connection_tests_as_working(db, settings, stripe_api):
     seed()
     result = connection_test(vendor=Vendor.objects.get(slug="demo"), processor="stripe")
     assert result.ok, result.checks
+
+
+def test_the_demos_paypal_connection_tests_as_working(db, settings, paypal_api):
+    """Issue 21: Test PayPal connection in the demo says all is well."""
+    from billing.connections import connection_test
+
+    settings.DEBUG = True
+    settings.SITE_URL = "http://127.0.0.1:9/seed-demo-test"
+    seed()
+    result = connection_test(vendor=Vendor.objects.get(slug="demo"), processor="paypal")
+    assert result.ok, result.checks
+
+
+def test_the_mailbox_holds_a_receipt_of_each_style(seeded):
+    """Issue 21: a newcomer sees the detailed receipt, with the hub button the
+    vendors' customers will use, and the basic one; each once."""
+    from django.core import mail
+
+    receipts = {m.from_email.split(" <")[0]: m for m in mail.outbox if m.to == ["alex@example.com"]}
+    assert set(receipts) == {"Northwind Courses", "Acme Software GmbH"}
+    detailed = receipts["Northwind Courses"]
+    assert "/demo/updateinfo/" in detailed.body
+    assert "/demo/updateinfo/" in detailed.alternatives[0][0]
+    basic = receipts["Acme Software GmbH"]
+    assert "/acme/updateinfo/" not in basic.body
+    sent = len(mail.outbox)
+    seed()
+    assert len(mail.outbox) == sent
+
+
+def _dates_agree(vendors) -> None:
+    """Each renewing subscription's next payment comes one interval after its
+    last paid payment (a few days' slack for month lengths). A past-due one's
+    next date is a retry of the declined payment: not a renewal."""
+    checked = 0
+    for vendor in vendors:
+        for subscription in vendor.subscriptions.filter(status="active"):
+            last = subscription.payments.order_by("-created_at").first()
+            if last is None or last.status != "paid" or subscription.next_payment_at is None:
+                continue  # dana: declined (localstripe keeps her "active")
+            gap = subscription.next_payment_at - last.created_at
+            days = 365 if subscription.interval == "year" else 30
+            assert timedelta(days=days - 4) <= gap <= timedelta(days=days + 4), (
+                subscription.customer.email,
+                last.created_at,
+                subscription.next_payment_at,
+            )
+            checked += 1
+    assert checked >= 3
+
+
+def test_the_demos_dates_agree(seeded):
+    """Issue 21: the next payment after the last one, a yearly plan's a year after."""
+    _dates_agree(seeded)
+
+
+def test_the_demos_dates_agree_with_the_fakes_too(db, settings, stripe_api, paypal_api):
+    settings.DEBUG = True
+    seed()
+    _dates_agree(Vendor.objects.all())

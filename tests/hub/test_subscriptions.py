@@ -131,7 +131,8 @@ def test_it_shows_failed_charges_and_what_to_do(alice_client, alice):
     assert ">Past due<" in html
     assert "A payment failed" in html
     assert "Your card has insufficient funds." in html
-    assert "What to do: update your card" in html
+    assert "What to do: pay now with the card on file, or update your card first." in html
+    assert f"/subscriptions/{sub.pk}/pay/" in html
     assert "Next attempt" in html
     assert "Mastercard" in html and "4444" in html
     assert '<th scope="col">Date</th>' in html

@@ -1,5 +1,6 @@
 """Send Profile Link in the vendors' admin (issue 3, points 8 and 9)."""
 
+import re
 from datetime import timedelta
 
 from django.core import mail
@@ -148,13 +149,20 @@ def test_a_second_press_within_the_cooldown_is_refused_and_says_when(
     next_at = timezone.localtime(first.created_at + timedelta(seconds=300))
     assert response.status_code == 200
     assert (
-        "A profile link was just sent to alice@example.com; another can be sent after "
-        f"{date_format(next_at, 'DATETIME_FORMAT')}." in response.text
+        "A profile link was just sent to alice@example.com; from "
+        f"{date_format(next_at, 'DATETIME_FORMAT')} on, another can be sent." in response.text
     )
     assert [m.to for m in mail.outbox] == [["alice@example.com"]]
-    # The confirmation and the change page say it before anyone presses.
-    assert "Another profile link can be sent after" in staff_client.post(send_url(alice)).text
-    assert "The next can be sent after" in staff_client.get(change_url(alice)).text
+    # The confirmation and the change page say it before anyone presses, and
+    # the button cannot be pressed meanwhile.
+    confirm = staff_client.post(send_url(alice)).text
+    assert "another profile link can be sent." in confirm
+    assert re.search(r'value="Yes, send the link" disabled>', confirm)
+    change = staff_client.get(change_url(alice)).text
+    assert "on, the next can be sent." in change
+    # No sentence ends twice: "p.m.." nowhere, whatever the clock says.
+    for page in (response.text, confirm, change):
+        assert ".." not in re.sub(r"<[^>]+>", "", page).replace("...", "")
 
 
 def test_after_the_cooldown_it_sends_again(
@@ -166,7 +174,8 @@ def test_after_the_cooldown_it_sends_again(
         AuditEvent.objects.filter(action="access.profile_link_sent").update(
             created_at=timezone.now() - timedelta(seconds=settings.PROFILE_LINK_COOLDOWN + 1)
         )
-        assert "can be sent after" not in staff_client.get(change_url(alice)).text
+        assert "the next can be sent" not in staff_client.get(change_url(alice)).text
+        assert 'value="Yes, send the link">' in staff_client.post(send_url(alice)).text
         response = staff_client.post(send_url(alice), {"confirm": "yes"}, follow=True)
     assert "Profile link sent to alice@example.com." in response.text
     assert len(mail.outbox) == 2

@@ -1,6 +1,7 @@
 """`make demo`: the app with its processors, offline.
 
-Starts localstripe and our fake PayPal on 127.0.0.1, points the app at them
+Starts localstripe (one per demo vendor, behind one address: each vendor its
+own Stripe account) and our fake PayPal on 127.0.0.1, points the app at them
 (STRIPE_API_BASE, STRIPE_JS_URL, PAYPAL_API_BASE), seeds the demo (which
 creates the demo's customers, subscriptions and cards in the fakes), then
 runs the development server. Ctrl-C stops all three.
@@ -18,6 +19,8 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent.parent
+# The demo vendors, each with its own fake Stripe account (stripe_accounts).
+DEMO_ACCOUNTS = ("demo", "acme")
 
 
 def wait_for(url: str, process: subprocess.Popen, what: str) -> None:
@@ -51,7 +54,7 @@ def webhooks_register(*, stripe_base: str, site: str) -> None:
     reaches the hub within seconds, as it would from Stripe."""
     import urllib.parse
 
-    for slug in ("demo", "acme"):
+    for slug in DEMO_ACCOUNTS:
         # The secret seed_demo's demo_webhook_secret() gave the vendor (this
         # module runs before Django is set up, so it cannot import it).
         secret = f"whsec_demo_{slug}"
@@ -77,8 +80,12 @@ def main() -> None:
     python = sys.executable
     quiet = {"stdout": subprocess.DEVNULL, "cwd": ROOT}
     fakes = [
+        # One fake Stripe account per demo vendor, as at Stripe: each
+        # vendor's key reads only its own objects and each account's events
+        # reach only its own vendor's endpoint.
         subprocess.Popen(
-            [python, "-m", "tests.support.localstripe_server", args.stripe_port], **quiet
+            [python, "-m", "tests.support.stripe_accounts", args.stripe_port, *DEMO_ACCOUNTS],
+            **quiet,
         ),
         subprocess.Popen(
             [

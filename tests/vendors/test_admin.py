@@ -136,3 +136,11 @@ def test_the_admin_add_form_creates_a_vendor_with_a_good_slug(admin_client, db):
     response = admin_client.post("/admin/vendors/vendor/add/", data)
     assert response.status_code == 302, response.context["adminform"].form.errors
     assert Vendor.objects.get(slug="new-shop").name == "New Shop"
+
+
+def test_the_account_help_text_shows_the_hub_address_pattern(staff_client, vendor):
+    """Issue 21: the admin prints help texts as HTML; "<account>" must not
+    vanish as an unknown tag (the page showed "//updateinfo/")."""
+    page = staff_client.get(f"/admin/vendors/vendor/{vendor.pk}/change/").text
+    assert "Your hub lives at /&lt;account&gt;/updateinfo/." in page
+    assert "//updateinfo/" not in page.replace("://", "")

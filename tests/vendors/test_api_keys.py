@@ -75,3 +75,17 @@ def test_last_use_is_recorded(vendor):
     assert key.last_used_at is None
     api_key_authenticate(raw=raw)
     assert ApiKey.objects.get().last_used_at is not None
+
+
+def test_an_owner_of_one_vendor_finds_it_chosen(staff_client, vendor, other_vendor):
+    """Issue 21: nothing to pick when there is one vendor to pick from."""
+    page = staff_client.get(ADD).text
+    select = re.search(r'<select name="vendor"[^>]*>(.*?)</select>', page, re.S).group(1)
+    options = re.findall(r"<option[^>]*>", select)
+    assert options == [f'<option value="{vendor.pk}" selected>']
+
+
+def test_a_user_of_several_vendors_still_chooses(admin_client, vendor, other_vendor):
+    page = admin_client.get(ADD).text
+    select = re.search(r'<select name="vendor"[^>]*>(.*?)</select>', page, re.S).group(1)
+    assert '<option value="" selected>' in select and select.count("<option") == 3

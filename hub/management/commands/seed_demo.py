@@ -5,6 +5,7 @@ is kept, and a customer who already has purchases gets none added."""
 
 import calendar
 import io
+import uuid
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -20,6 +21,7 @@ from billing.adapters.base import ProcessorError
 from billing.invoices import invoice_issue
 from billing.models import Customer, Order, Payment, Processor, Subscription
 from billing.provisioning import stripe_subscription_provision, subscription_link_remote
+from billing.refunds import refund_record
 from billing.services import customer_get_or_create, order_create, payment_record
 from vendors.models import Vendor, VendorMembership
 
@@ -59,6 +61,8 @@ class Seeder:
         # customer by customer, but a vendor numbers invoices as payments
         # come in, so they are issued at the end, oldest first.
         self.uninvoiced: list[Payment] = []
+        # Refunds come after their invoices: (payment, when).
+        self.refunds: list[tuple[Payment, datetime]] = []
 
     def pay(self, **fields) -> Payment:
         payment = payment_record(issue_invoice=False, **fields)
@@ -70,6 +74,17 @@ class Seeder:
         for payment in sorted(self.uninvoiced, key=lambda p: (p.created_at, p.pk)):
             invoice_issue(payment=payment)
         self.uninvoiced.clear()
+        # A refund as the processor reports one: a Refund row and its credit
+        # note (numbered after the invoices), as casey's story shows.
+        for payment, when in self.refunds:
+            refund_record(
+                payment=payment,
+                amount=payment.amount,
+                reason="requested_by_customer",
+                refunded_at=when,
+                processor_ref="",
+            )
+        self.refunds.clear()
 
     def order_number(self) -> str:
         self.next_order += 1
@@ -80,7 +95,10 @@ class Seeder:
         customer, _ = customer_get_or_create(vendor=self.vendor, email=email, name=name, **address)
         return None if customer.orders.exists() else customer
 
-    def one_time(self, customer, product, amount, days_ago, status="paid", processor="stripe"):
+    def one_time(
+        self, customer, product, amount, days_ago, status="paid", processor="stripe", refund_after=0
+    ):
+        """A one-time purchase; `refund_after` days later it is refunded in full."""
         created = self.now - timedelta(days=days_ago)
         order = order_create(
             customer=customer,
@@ -93,7 +111,11 @@ class Seeder:
             created_at=created,
         )
         card = {"card_brand": "visa", "card_last4": "4242"} if processor == "stripe" else {}
-        self.pay(order=order, amount=Decimal(amount), status=status, created_at=created, **card)
+        payment = self.pay(
+            order=order, amount=Decimal(amount), status=status, created_at=created, **card
+        )
+        if refund_after:
+            self.refunds.append((payment, created + timedelta(days=refund_after)))
         return order
 
     def subscription(self, customer, *, product, amount, status, processor, started, **extra):
@@ -138,6 +160,68 @@ class Seeder:
             self.pay(order=order, subscription=subscription, amount=subscription.amount, **last)
 
 
+def stripe_renewal_decline(subscription: Subscription) -> Subscription:
+    """Make `subscription` past due at Stripe for real, as a renewal whose
+    card is declined does: the card becomes one that Stripe always declines,
+    a renewal invoice is issued and charged, and the charge fails. Stripe
+    then holds the subscription `past_due` with that invoice open, and the
+    hub records what Stripe says (dana's story: she pays the invoice once
+    she has put in a working card). Only Stripe's public API is used, so
+    the fake agrees because it is asked the same way Stripe would be."""
+    import requests
+
+    adapter = stripe_adapter_for(vendor=subscription.vendor)
+    customer_id = subscription.customer.stripe_customer_id
+    adapter.default_payment_method_set(
+        customer_id=customer_id,
+        subscription_id=subscription.processor_id,
+        payment_method_id="pm_card_chargeCustomerFail",
+        idempotency_key=f"demo-decline-{subscription.pk}-{uuid.uuid4()}",
+    )
+    # The adapter has no call that issues an invoice (the hub never does);
+    # the demo asks Stripe's API directly, as a renewal would.
+    response = requests.post(
+        f"{settings.STRIPE_API_BASE}/v1/invoices",
+        data={"customer": customer_id, "subscription": subscription.processor_id},
+        auth=(subscription.vendor.stripe_secret_key, ""),
+        timeout=10,
+    )
+    response.raise_for_status()
+    try:
+        adapter.invoice_pay(
+            invoice_id=response.json()["id"],
+            payment_method_id="",
+            idempotency_key=f"demo-renewal-{subscription.pk}-{uuid.uuid4()}",
+        )
+    except ProcessorError as declined:
+        if declined.code != "card_declined":
+            raise CommandError(f"The local Stripe fake failed: {declined.detail}") from declined
+    else:
+        raise CommandError("The local Stripe fake charged a card that always declines.")
+    return subscription_link_remote(
+        customer=subscription.customer,
+        processor=Processor.STRIPE,
+        processor_id=subscription.processor_id,
+    )
+
+
+def demo_receipts(*vendors: Vendor) -> None:
+    """The receipt of each vendor's latest payment, as the hub sends one when
+    a payment comes in: the demo vendor's detailed receipt (the hub button at
+    its foot, the link the vendors' customers use) and acme's basic one, so a
+    newcomer finds both in the mailbox. Once: a receipt is never sent twice."""
+    from billing.receipts import payment_receipt_send
+
+    for vendor in vendors:
+        latest = (
+            vendor.payments.filter(status=Payment.Status.PAID, customer__email="alex@example.com")
+            .order_by("-created_at")
+            .first()
+        )
+        if latest is not None:
+            payment_receipt_send(payment_id=latest.pk)
+
+
 def demo_webhook_secret(slug: str) -> str:
     """The webhook secret of a demo vendor at the local fake Stripe."""
     return f"whsec_demo_{slug}"
@@ -169,6 +253,7 @@ class Command(BaseCommand):
                 seeder.invoice_in_date_order()
             self.admin_user(demo, acme)
             console_users(demo)
+            demo_receipts(demo, acme)
         if settings.STRIPE_API_BASE or settings.PAYPAL_API_BASE:
             self.connect_processors(demo, acme)
         if settings.STRIPE_API_BASE:
@@ -223,6 +308,8 @@ class Command(BaseCommand):
             default_currency="EUR",
             locale="de",
             self_cancel=False,
+            # The other receipt style: the demo's mailbox shows both.
+            receipt_style=Vendor.ReceiptStyle.BASIC,
         )
 
     def seed_demo_customers(self, s: Seeder) -> None:
@@ -238,7 +325,10 @@ class Command(BaseCommand):
             country="US",
             stripe_customer_id="cus_demo_alex",
         ):
-            started = add_months(now, -60) + timedelta(days=10)
+            # The last renewal is today, as the fake Stripe (which starts the
+            # subscription now) says: its next payment falls a month after
+            # the last one here and there alike.
+            started = add_months(now, -59)
             sub, order = s.subscription(
                 alex,
                 product="Pro Membership",
@@ -257,7 +347,7 @@ class Command(BaseCommand):
             s.one_time(alex, "Course Workbook (PDF)", "19.00", days_ago=45)
 
         if blair := s.customer("blair@example.com", "Blair Chen", city="Toronto", country="CA"):
-            started = add_months(now, -2) + timedelta(days=3)
+            started = add_months(now, -1)
             sub, order = s.subscription(
                 blair,
                 product="Community Access",
@@ -273,10 +363,11 @@ class Command(BaseCommand):
         if casey := s.customer("casey@example.com", "Casey Diaz", country="US"):
             s.one_time(casey, "Photography Basics", "49.00", days_ago=120)
             s.one_time(casey, "Pay-what-you-want Sampler", "0.00", days_ago=30)
-            s.one_time(casey, "Lightroom Presets", "15.00", days_ago=10, status="refunded")
+            s.one_time(casey, "Lightroom Presets", "15.00", days_ago=10, refund_after=2)
 
         if dana := s.customer("dana@example.com", "Dana Fox", country="GB"):
-            started = add_months(now, -4)
+            # Three paid months, and today's renewal declined (as at the fake).
+            started = add_months(now, -3)
             sub, order = s.subscription(
                 dana,
                 product="Pro Membership",
@@ -284,7 +375,7 @@ class Command(BaseCommand):
                 status=Subscription.Status.PAST_DUE,
                 processor=Processor.STRIPE,
                 started=started,
-                current_period_end=add_months(started, 4),
+                current_period_end=add_months(now, 1),
                 next_payment_at=now + timedelta(days=3),
                 card_brand="mastercard",
                 card_last4="4444",
@@ -294,7 +385,7 @@ class Command(BaseCommand):
             mastercard = {"card_brand": "mastercard", "card_last4": "4444"}
             failed = {
                 "status": Payment.Status.FAILED,
-                "created_at": add_months(started, 3) + timedelta(days=1),
+                "created_at": now,
                 "failure_message": "Your card was declined.",
                 **mastercard,
             }
@@ -329,7 +420,7 @@ class Command(BaseCommand):
             country="DE",
         ):
             s.one_time(alex, "Acme Sync Lizenz", "99.00", days_ago=200)
-            started = add_months(now, -14)
+            started = add_months(now, -12)
             sub, order = s.subscription(
                 alex,
                 product="Acme Cloud Backup (jährlich)",
@@ -375,6 +466,10 @@ class Command(BaseCommand):
         if settings.PAYPAL_API_BASE:
             demo.paypal_client_id = "demo-client"
             demo.paypal_client_secret = "demo-secret"
+            # Its webhook at the fake, as a vendor sets one up at PayPal, so
+            # that Test PayPal connection reports everything working (a
+            # newcomer reads "needs attention" as a fault of the demo).
+            demo.paypal_webhook_id = console_paypal_webhook(demo)
             demo.save()
             blair = demo.subscriptions.filter(processor=Processor.PAYPAL).first()
             if blair is not None:
@@ -408,11 +503,6 @@ class Command(BaseCommand):
         local_status = subscription.status
         trial_end = subscription.trial_end if local_status == Subscription.Status.TRIALING else None
         card = DEMO_CARDS.get(subscription.card_last4, "pm_card_visa")
-        if local_status == Subscription.Status.PAST_DUE:
-            # dana's story: the renewal failed. A card whose every charge is
-            # declined leaves an open invoice at the fake, which she can pay
-            # once she has put in a working card.
-            card = "pm_card_chargeCustomerFail"
         linked = stripe_subscription_provision(
             customer=customer,
             product=subscription.product,
@@ -424,7 +514,7 @@ class Command(BaseCommand):
             subscription=subscription,
         )
         if local_status == Subscription.Status.PAST_DUE:
-            Subscription.objects.filter(pk=linked.pk).update(status=local_status)
+            stripe_renewal_decline(linked)
 
     def admin_user(self, *vendors: Vendor) -> None:
         user_model = get_user_model()
@@ -463,6 +553,24 @@ def console_users(demo: Vendor) -> None:
             user.set_password(password)
             user.save()
         VendorMembership.objects.update_or_create(user=user, vendor=demo, defaults={"role": role})
+
+
+def console_paypal_webhook(demo: Vendor) -> str:
+    """Register the demo's PayPal webhook (every event the hub needs) at the
+    fake PayPal, which forgets it when it stops; returns its id. The fake's
+    registration route stands in for PayPal's webhook API (a developer-
+    dashboard step at PayPal)."""
+    import requests
+
+    from billing.connections import PAYPAL_EVENTS, webhook_url
+
+    response = requests.post(
+        f"{settings.PAYPAL_API_BASE}/_fake/webhooks",
+        json={"url": webhook_url(vendor=demo, processor="paypal"), "events": PAYPAL_EVENTS},
+        timeout=5,
+    )
+    response.raise_for_status()
+    return str(response.json()["id"])
 
 
 def console_stripe_webhook(demo: Vendor) -> None:
