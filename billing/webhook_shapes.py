@@ -21,8 +21,10 @@ from django.utils.dateparse import parse_datetime
 # `I-...`, types like `BILLING.SUBSCRIPTION.CANCELLED`.
 ID = re.compile(r"[A-Za-z0-9_.:-]{1,255}")
 EVENT_TYPE = re.compile(r"[A-Za-z0-9_.-]{1,100}")
-# A PayPal amount: a decimal string ("9.00").
-AMOUNT = re.compile(r"[0-9]{1,12}(?:\.[0-9]{1,3})?")
+# A PayPal amount: a decimal string ("9.00"), negative in the refunds and
+# reversals of PAYMENT.SALE.REFUNDED / .REVERSED ("-4.00", as PayPal's
+# sample events write them).
+AMOUNT = re.compile(r"-?[0-9]{1,12}(?:\.[0-9]{1,3})?")
 # Free text kept from an event (a refund's reason): no control characters.
 CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 # The header values kept with an event (signature, transmission id and time).

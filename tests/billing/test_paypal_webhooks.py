@@ -181,7 +181,7 @@ def test_sale_completed_then_refunded_partially_with_paypals_negative_total(deli
     refund = fake(paypal_api, "/_fake/refunds", sale_id=sale["id"], value="4.00")
     assert refund["amount"]["total"] == "-4.00"  # as PayPal writes it
 
-    deliver("PAYMENT.SALE.REFUNDED", refund)
+    assert deliver("PAYMENT.SALE.REFUNDED", refund).status_code == 200
     deliver("PAYMENT.SALE.REFUNDED", refund)  # redelivered under a new event id
 
     payment.refresh_from_db()

@@ -496,7 +496,8 @@ def _invoice_today() -> None:
         exported["total_taxes"] = [
             {
                 "amount": tax.get("amount", 0),
-                "tax_behavior": "exclusive",
+                # Stripe: whether the rate is included in the price.
+                "tax_behavior": "inclusive" if tax.get("inclusive") else "exclusive",
                 "tax_rate_details": {"tax_rate": tax.get("tax_rate")},
                 "taxability_reason": "standard_rated",
                 "taxable_amount": None,

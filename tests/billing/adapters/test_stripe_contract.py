@@ -115,6 +115,15 @@ def fake_objects(localstripe) -> dict[str, list[dict[str, Any]]]:
     subscription = post(base, "/v1/subscriptions", customer=customer["id"],
                         **{"items[0][plan]": plan["id"]})  # fmt: skip
     invoices = get(base, f"/v1/invoices?customer={customer['id']}", ["data.payments"])["data"]
+    # A taxed subscription: `total_taxes` items are checked too, not just an empty list.
+    rates = [
+        post(base, "/v1/tax_rates", display_name=name, percentage=percent, inclusive=inclusive)
+        for name, percent, inclusive in (("VAT", "20", "false"), ("GST", "10", "true"))
+    ]
+    taxed = post(base, "/v1/subscriptions", customer=customer["id"],
+                 **{"items[0][plan]": plan["id"], "default_tax_rates[0]": rates[0]["id"],
+                    "default_tax_rates[1]": rates[1]["id"]})  # fmt: skip
+    taxed_invoice = get(base, f"/v1/invoices/{taxed['latest_invoice']}", INVOICE_EXPAND)
     invoice = get(base, f"/v1/invoices/{invoices[0]['id']}", INVOICE_EXPAND)
     intent_id = invoice["payments"]["data"][0]["payment"]["payment_intent"]["id"]
     charge_id = stripe_objects.id_of(
@@ -132,7 +141,7 @@ def fake_objects(localstripe) -> dict[str, list[dict[str, Any]]]:
             get(base, f"/v1/subscriptions/{subscription['id']}", SUBSCRIPTION_EXPAND),
             *get(base, "/v1/subscriptions", ["data.default_payment_method"])["data"],
         ],
-        "Invoice": [invoice, *invoices],
+        "Invoice": [invoice, *invoices, taxed_invoice],
         "InvoicePayment": get(
             base,
             f"/v1/invoice_payments?payment[type]=payment_intent&payment[payment_intent]={intent_id}",
@@ -169,6 +178,12 @@ def test_the_fake_speaks_todays_links(fake_objects):
     assert subscription["items"]["data"][0]["current_period_end"] > 0
     assert invoice["parent"]["subscription_details"]["subscription"] == subscription["id"]
     assert invoice["total_taxes"] == [] and invoice["number"]
+    taxed = fake_objects["Invoice"][-1]
+    assert [(t["amount"], t["tax_behavior"]) for t in taxed["total_taxes"]] == [
+        (300, "exclusive"),
+        (150, "inclusive"),
+    ]
+    assert stripe_objects.invoice_of(taxed).tax == stripe_objects.money_of(450, "USD")
     assert [p["status"] for p in listed["payments"]["data"]] == ["paid"]
     assert fake_objects["InvoicePayment"][0]["invoice"] == invoice["id"]
 
