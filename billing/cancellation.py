@@ -133,7 +133,21 @@ def subscription_cancel(
             subscription.canceled_at = remote.canceled_at or now
             subscription.next_payment_at = None
             effective_at = subscription.canceled_at
-        subscription.save()
+        # Only what the cancellation decides: the row may be a copy read
+        # before a webhook recorded a new card or period, which a full save
+        # would put back.
+        subscription.save(
+            update_fields=[
+                "cancel_requested_at",
+                "cancel_reason",
+                "cancel_at_period_end",
+                "current_period_end",
+                "status",
+                "canceled_at",
+                "next_payment_at",
+                "updated_at",
+            ]
+        )
         audit_record(
             vendor=subscription.vendor,
             action="subscription.canceled",

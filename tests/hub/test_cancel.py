@@ -8,7 +8,7 @@ from django.core import mail
 from django.utils import timezone
 
 from billing.adapters import adapter_for
-from billing.cancellation import _claim
+from billing.cancellation import _claim, subscription_cancel
 from billing.models import AuditEvent, Subscription
 from tests.conftest import sign_in
 from tests.factories import SubscriptionFactory
@@ -269,3 +269,13 @@ def test_keep_fails_plainly_and_changes_nothing_when_the_processor_is_down(
     stripe_sub.refresh_from_db()
     assert stripe_sub.cancel_at_period_end and stripe_sub.cancel_requested_at is not None
     assert not AuditEvent.objects.filter(action="subscription.cancel_undone").exists()
+
+
+def test_cancel_saves_only_what_it_decides(stripe_sub):
+    stale = Subscription.objects.select_related("vendor", "customer").get(pk=stripe_sub.pk)
+    # Meanwhile a webhook records a new card on the row.
+    Subscription.objects.filter(pk=stripe_sub.pk).update(card_last4="1881", card_brand="visa")
+    subscription_cancel(subscription=stale, request=None)
+    stripe_sub.refresh_from_db()
+    assert stripe_sub.cancel_at_period_end
+    assert stripe_sub.card_last4 == "1881"
