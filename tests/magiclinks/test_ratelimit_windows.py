@@ -1,0 +1,102 @@
+"""Rate limits across time (issue 27): requests spread over a window still
+count against it, the window ends exactly when it says, and Retry-After is
+the time left. A clock the test sets, so window edges are exact."""
+
+from datetime import timedelta
+
+from magiclinks import ratelimit
+from tests.support.clock import EPOCH, frozen_clock  # noqa: F401 (fixture)
+
+from .fixtures import access_url
+
+RULE = ("HUB_TEST_RATE", (3, 600))
+
+
+def hit(identity="a"):
+    return ratelimit.rate_limit_hit(scope="t", identity=identity, rule=RULE)
+
+
+def test_requests_spread_over_the_hour_share_one_window(client, vendor, alice, frozen_clock):
+    # Five requests ten minutes apart, all in the hour that started at EPOCH.
+    for minute in (0, 10, 20, 30, 40):
+        frozen_clock.set(EPOCH.replace(minute=minute))
+        response = client.post(access_url(vendor), {"email": "alice@example.com"})
+        assert response.status_code == 200, minute
+    frozen_clock.set(EPOCH.replace(minute=50))
+    response = client.post(access_url(vendor), {"email": "alice@example.com"})
+    assert response.status_code == 429
+    assert response["Retry-After"] == "600"  # ten minutes until the hour ends
+    # The last second of the window still refuses; the next hour opens.
+    frozen_clock.set(EPOCH.replace(minute=59, second=59))
+    response = client.post(access_url(vendor), {"email": "alice@example.com"})
+    assert response.status_code == 429 and response["Retry-After"] == "1"
+    frozen_clock.set(EPOCH.replace(hour=1))
+    assert client.post(access_url(vendor), {"email": "alice@example.com"}).status_code == 200
+
+
+def test_the_ip_limit_counts_across_its_ten_minutes(client, vendor, frozen_clock, settings):
+    settings.HUB_ACCESS_RATE_PER_IP = (2, 600)
+    frozen_clock.set(EPOCH.replace(minute=1))
+    assert client.post(access_url(vendor), {"email": "a@example.com"}).status_code == 200
+    frozen_clock.set(EPOCH.replace(minute=8))
+    assert client.post(access_url(vendor), {"email": "b@example.com"}).status_code == 200
+    frozen_clock.set(EPOCH.replace(minute=9, second=30))
+    response = client.post(access_url(vendor), {"email": "c@example.com"})
+    assert response.status_code == 429 and response["Retry-After"] == "30"
+    frozen_clock.set(EPOCH.replace(minute=10))
+    assert client.post(access_url(vendor), {"email": "c@example.com"}).status_code == 200
+
+
+def test_a_window_allows_exactly_its_count(frozen_clock):
+    verdicts = []
+    for second in range(0, 500, 100):
+        frozen_clock.set(EPOCH + timedelta(seconds=second))
+        verdicts.append(hit())
+    assert [v.allowed for v in verdicts] == [True, True, True, False, False]
+    assert [v.retry_after for v in verdicts] == [0, 0, 0, 300, 200]
+
+
+def test_refused_requests_keep_counting_until_the_window_ends(frozen_clock):
+    for _ in range(10):
+        hit()
+    frozen_clock.advance(seconds=599)
+    assert hit().allowed is False
+    frozen_clock.advance(seconds=1)
+    assert hit().allowed is True
+    assert hit().allowed is True
+    assert hit().allowed is True
+    assert hit().allowed is False
+
+
+def test_identities_and_scopes_are_counted_apart(frozen_clock):
+    for _ in range(3):
+        assert hit("a").allowed
+    assert not hit("a").allowed
+    assert hit("b").allowed
+    assert ratelimit.rate_limit_hit(scope="other", identity="a", rule=RULE).allowed
+
+
+def test_reached_reads_the_count_without_adding_to_it(frozen_clock):
+    def reached(identity="a"):
+        return ratelimit.rate_limit_reached(scope="t", identity=identity, rule=RULE)
+
+    for _ in range(5):
+        assert reached() is False  # reading alone never closes the window
+    hit()
+    hit()
+    assert reached() is False
+    hit()
+    assert reached() is True
+    assert reached("b") is False
+    frozen_clock.advance(seconds=600)
+    assert reached() is False
+
+
+def test_limits_come_from_the_settings(frozen_clock, settings):
+    settings.HUB_TEST_RATE = (1, 60)
+    assert hit().allowed
+    refused = hit()
+    assert refused.allowed is False and refused.retry_after == 60
+    frozen_clock.advance(seconds=60)
+    assert hit().allowed
+
