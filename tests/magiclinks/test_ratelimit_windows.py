@@ -5,7 +5,7 @@ the time left. A clock the test sets, so window edges are exact."""
 from datetime import timedelta
 
 from magiclinks import ratelimit
-from tests.support.clock import EPOCH, frozen_clock  # noqa: F401 (fixture)
+from tests.support.clock import EPOCH
 
 from .fixtures import access_url
 
@@ -99,4 +99,3 @@ def test_limits_come_from_the_settings(frozen_clock, settings):
     assert refused.allowed is False and refused.retry_after == 60
     frozen_clock.advance(seconds=60)
     assert hit().allowed
-
