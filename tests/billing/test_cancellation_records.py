@@ -298,3 +298,19 @@ def test_who_may_cancel_and_undo(vendor, alice, frozen_clock):
     vendor.save()
     active.refresh_from_db()
     assert not subscription_can_cancel(subscription=active)
+
+
+def test_a_long_reason_is_kept_whole_in_the_audit_and_cut_to_fit_elsewhere(
+    client_at_epoch, paypal_sub, paypal_api
+):
+    words = ("Too many emails, not enough time to use it. " * 12)[:500].strip()
+    cancel(client_at_epoch, paypal_sub, reason="not_using", reason_text=words)
+    paypal_sub.refresh_from_db()
+    stored = f"not_using — {words}"
+    assert paypal_sub.cancel_reason == stored[:500]
+    event = AuditEvent.objects.get(action="subscription.canceled")
+    assert event.details["reason_text"] == words
+    [suspend] = posts(paypal_api, "/suspend")
+    # The label and the customer's words, cut to what a processor note takes.
+    assert "I don’t use it enough — Too many emails" in suspend["json"]["reason"]
+    assert len(suspend["json"]["reason"]) <= 128
