@@ -93,8 +93,8 @@ bench-smoke: install
 MUTANTS ?=
 mutation: install-mutation
 	rm -rf mutants
-	env -u DATABASE_URL -u REDIS_URL -u REQUIRE_SERVICES nice -n 15 \
-		$(BIN)/mutmut run --max-children 1 $(MUTANTS)
+	env -u DATABASE_URL -u REDIS_URL -u REQUIRE_SERVICES HUB_TEST_SQLITE_FILE=$(CURDIR)/mutants/test.sqlite3 \
+		nice -n 15 $(BIN)/mutmut run --max-children 1 $(MUTANTS)
 	$(BIN)/python -m tests.support.mutation_report
 
 # One worker for everything in development; production runs the pdf queue
