@@ -187,3 +187,54 @@ def test_a_paypal_delivery_keeps_its_fields_and_only_the_paypal_headers(
     assert set(event.headers) <= {"Paypal-Transmission-Id", "Paypal-Transmission-Time"}
     assert event.headers  # the transmission id at least, for support
     assert not [v for v in event.headers.values() if "SIG" in v.upper()]
+
+
+def test_a_signed_stripe_delivery_without_an_id_is_refused(
+    client, stripe_vendor, django_capture_on_commit_callbacks
+):
+    stripe_vendor.stripe_webhook_secret = SECRET
+    stripe_vendor.save()
+    event = json.loads(stripe_event("customer.updated", {"id": "cus_x"}))
+    event["id"] = ""
+    response = post_stripe(client, json.dumps(event).encode())
+    assert response.status_code == 400
+    assert response.json() == {"error": "invalid event"}
+    assert not WebhookEvent.objects.exists()
+
+
+def test_a_stripe_delivery_keeps_the_signature_header_and_the_event_time(
+    client, stripe_vendor, django_capture_on_commit_callbacks
+):
+    stripe_vendor.stripe_webhook_secret = SECRET
+    stripe_vendor.save()
+    payload = stripe_event("charge.captured", {"id": "ch_x"})
+    with django_capture_on_commit_callbacks(execute=True):
+        response = post_stripe(client, payload)
+    assert response.status_code == 200
+    event = WebhookEvent.objects.get()
+    assert event.headers["Stripe-Signature"].startswith("t=")
+    assert int(event.occurred_at.timestamp()) == json.loads(payload)["created"]
+
+
+def test_a_paypal_vendor_without_api_credentials_refuses_deliveries(
+    client, paypal_hooked, paypal_api, django_capture_on_commit_callbacks
+):
+    paypal_hooked.paypal_client_id = ""
+    paypal_hooked.save()
+    body = paypal_body("BILLING.SUBSCRIPTION.ACTIVATED", {"id": "I-X"})
+    response = deliver_paypal(client, django_capture_on_commit_callbacks, body)
+    assert response.status_code == 400
+    assert response.json() == {"error": "webhooks not configured"}
+    assert not WebhookEvent.objects.exists()
+
+
+@pytest.mark.parametrize("create_time", ["2026-13-45T99:00:00Z", "", None])
+def test_a_paypal_delivery_with_a_bad_or_no_time_is_kept_without_one(
+    client, paypal_hooked, paypal_api, django_capture_on_commit_callbacks, create_time
+):
+    body = paypal_body("PAYMENT.SALE.PENDING", {"id": "S-1"}, create_time=create_time)
+    response = deliver_paypal(client, django_capture_on_commit_callbacks, body)
+    assert response.status_code == 200
+    event = WebhookEvent.objects.get()
+    assert event.occurred_at is None
+    assert event.event_type == "PAYMENT.SALE.PENDING"

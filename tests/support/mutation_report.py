@@ -105,6 +105,12 @@ def render(modules: list[str]) -> str:
         "",
         f"Measured at commit `{commit}` on {datetime.date.today().isoformat()}.",
         "",
+        "CI does not check that this report is newer than the modules it covers:",
+        "file times do not survive a git checkout, and a hash check would fail every",
+        "change to these modules until someone spends an hour re-running it. Re-run",
+        "`make mutation` (or `make mutation MUTANTS='billing.cancellation*'`) after",
+        "changing one of them, and commit the report with the change.",
+        "",
         "| module | mutants | killed | survived | equivalent | not run | score |",
         "|---|---:|---:|---:|---:|---:|---:|",
     ]
