@@ -36,6 +36,15 @@ def posts(base_url, suffix):
     ]
 
 
+def subscription_actions(base_url):
+    """The cancel, suspend and activate calls PayPal received."""
+    return [
+        c
+        for c in paypal_calls(base_url)
+        if c["method"] == "POST" and "/v1/billing/subscriptions/" in c["path"]
+    ]
+
+
 @pytest.fixture
 def paypal_sub(frozen_clock, paypal_vendor, paypal_api, alice):
     """Alice's PayPal subscription, paid until PERIOD_END; the clock at EPOCH."""
@@ -314,3 +323,72 @@ def test_a_long_reason_is_kept_whole_in_the_audit_and_cut_to_fit_elsewhere(
     # The label and the customer's words, cut to what a processor note takes.
     assert "I don’t use it enough — Too many emails" in suspend["json"]["reason"]
     assert len(suspend["json"]["reason"]) <= 128
+
+
+def test_without_a_reason_the_processor_gets_the_plain_note(
+    client_at_epoch, paypal_sub, paypal_api
+):
+    from billing.adapters.paypal import DEFAULT_CANCEL_REASON
+
+    paypal_sub.vendor.cancel_mode = "immediately"
+    paypal_sub.vendor.save()
+    cancel(client_at_epoch, paypal_sub)
+    [call] = posts(paypal_api, "/cancel")
+    assert call["json"]["reason"] == DEFAULT_CANCEL_REASON
+
+
+def test_the_processors_period_end_wins_over_ours(client_at_epoch, paypal_sub, paypal_api):
+    # Our copy is a day behind PayPal's: the cancellation records PayPal's date.
+    Subscription.objects.filter(pk=paypal_sub.pk).update(
+        current_period_end=PERIOD_END - timedelta(days=1)
+    )
+    cancel(client_at_epoch, paypal_sub)
+    paypal_sub.refresh_from_db()
+    assert paypal_sub.current_period_end == PERIOD_END
+    event = AuditEvent.objects.get(action="subscription.canceled")
+    assert event.details["effective_at"] == PERIOD_END.isoformat()
+
+
+def test_an_ended_subscription_is_not_cancelled_again(paypal_sub, paypal_api):
+    Subscription.objects.filter(pk=paypal_sub.pk).update(status="canceled")
+    paypal_sub.refresh_from_db()
+    with pytest.raises(CancelInProgress):
+        subscription_cancel(subscription=paypal_sub, request=None)
+    assert subscription_actions(paypal_api) == []
+
+
+def test_a_claim_is_taken_over_only_after_two_minutes(paypal_sub, paypal_api, frozen_clock):
+    # A request that died half way left its claim at EPOCH.
+    Subscription.objects.filter(pk=paypal_sub.pk).update(cancel_requested_at=EPOCH)
+    frozen_clock.set(EPOCH + timedelta(minutes=2))
+    with pytest.raises(CancelInProgress):
+        subscription_cancel(subscription=paypal_sub, request=None)
+    assert subscription_actions(paypal_api) == []
+    frozen_clock.advance(seconds=1)
+    subscription_cancel(subscription=paypal_sub, request=None)
+    paypal_sub.refresh_from_db()
+    assert paypal_sub.cancel_at_period_end
+    assert paypal_sub.cancel_requested_at == EPOCH + timedelta(minutes=2, seconds=1)
+
+
+def test_keep_is_refused_without_a_pending_cancellation(paypal_sub, paypal_api):
+    from billing.cancellation import subscription_cancel_undo
+
+    with pytest.raises(ProcessorError) as refused:
+        subscription_cancel_undo(subscription=paypal_sub, request=None)
+    assert refused.value.code == "invalid"
+    assert "can no longer be kept" in str(refused.value.message)
+    assert subscription_actions(paypal_api) == []
+    assert not AuditEvent.objects.exists()
+
+
+def test_finalizing_waits_for_stripe_to_end_the_subscription(stripe_vendor, alice, frozen_clock):
+    sub = stripe_subscription(alice)
+    subscription_cancel(subscription=sub, request=None)  # at period end
+    sub.refresh_from_db()
+    # Our clock says the period is over; Stripe has not ended it yet.
+    frozen_clock.set(sub.current_period_end + timedelta(seconds=1))
+    subscriptions_finalize_task()
+    sub.refresh_from_db()
+    assert sub.status == "active" and sub.cancel_at_period_end
+    assert not AuditEvent.objects.filter(action="subscription.ended").exists()
