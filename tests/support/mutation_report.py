@@ -22,6 +22,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 EQUIVALENTS = ROOT / "docs" / "testing" / "mutation-equivalents.txt"
+NOTES = ROOT / "docs" / "testing" / "mutation-notes.md"  # appended as written
 OUT = ROOT / "docs" / "testing" / "mutation.md"
 # mutmut's exit codes (mutmut.stats.status_by_exit_code), folded into ours.
 KILLED = {1, 3, 24, 36, 37, 152, 255, -24}  # failed, errored, timed out, type error
@@ -134,6 +135,8 @@ def render(modules: list[str]) -> str:
         if equivalent:
             out += ["Equivalent:", ""]
             out += [f"- `{name}`: {reason}" for name, reason in equivalent]
+    if NOTES.exists():
+        out += ["", NOTES.read_text().rstrip()]
     return "\n".join(out) + "\n"
 
 
