@@ -2,6 +2,7 @@
 count against it, the window ends exactly when it says, and Retry-After is
 the time left. A clock the test sets, so window edges are exact."""
 
+import time
 from datetime import timedelta
 
 from magiclinks import ratelimit
@@ -99,3 +100,40 @@ def test_limits_come_from_the_settings(frozen_clock, settings):
     assert refused.allowed is False and refused.retry_after == 60
     frozen_clock.advance(seconds=60)
     assert hit().allowed
+
+
+def counter_lifetimes() -> list[float | None]:
+    """Seconds each rate-limit counter in the cache has left (None: forever),
+    for the local-memory cache and for Redis alike."""
+    from django.core.cache import cache
+
+    if hasattr(cache, "_expire_info"):  # local memory
+        now = time.time()
+        return [
+            None if expires is None else expires - now
+            for key, expires in cache._expire_info.items()
+            if ":rl:" in key
+        ]
+    client = cache._cache.get_client(write=False)
+    lifetimes = []
+    for key in client.scan_iter(match=f"{cache.key_prefix}:*rl:*"):
+        ttl = client.ttl(key)
+        lifetimes.append(None if ttl < 0 else ttl)
+    return lifetimes
+
+
+def test_a_counter_lives_as_long_as_its_window_and_then_goes(frozen_clock, settings):
+    settings.HUB_TEST_RATE = (3, 3600)
+    hit()
+    hit("b")
+    lifetimes = counter_lifetimes()
+    assert len(lifetimes) == 2
+    # Long enough to count the whole hour, short enough not to pile up.
+    assert all(ttl is not None and 3600 - 5 <= ttl <= 3600 + 60 for ttl in lifetimes)
+
+
+def test_a_limit_of_one_is_not_reached_before_the_first_request(frozen_clock, settings):
+    settings.HUB_TEST_RATE = (1, 60)
+    assert ratelimit.rate_limit_reached(scope="t", identity="a", rule=RULE) is False
+    hit()
+    assert ratelimit.rate_limit_reached(scope="t", identity="a", rule=RULE) is True
