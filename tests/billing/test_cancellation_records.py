@@ -377,7 +377,9 @@ def test_keep_is_refused_without_a_pending_cancellation(paypal_sub, paypal_api):
     with pytest.raises(ProcessorError) as refused:
         subscription_cancel_undo(subscription=paypal_sub, request=None)
     assert refused.value.code == "invalid"
-    assert "can no longer be kept" in str(refused.value.message)
+    assert str(refused.value.message) == (
+        "This subscription can no longer be kept: its paid period is over."
+    )
     assert subscription_actions(paypal_api) == []
     assert not AuditEvent.objects.exists()
 
@@ -392,3 +394,14 @@ def test_finalizing_waits_for_stripe_to_end_the_subscription(stripe_vendor, alic
     sub.refresh_from_db()
     assert sub.status == "active" and sub.cancel_at_period_end
     assert not AuditEvent.objects.filter(action="subscription.ended").exists()
+
+
+def test_an_immediate_cancellation_sends_the_processor_120_characters_of_reason(
+    client_at_epoch, paypal_sub, paypal_api
+):
+    paypal_sub.vendor.cancel_mode = "immediately"
+    paypal_sub.vendor.save()
+    words = "Too many emails, not enough time. " * 10
+    cancel(client_at_epoch, paypal_sub, reason="not_using", reason_text=words)
+    [call] = posts(paypal_api, "/cancel")
+    assert call["json"]["reason"] == f"I don’t use it enough — {words}"[:120].strip()
