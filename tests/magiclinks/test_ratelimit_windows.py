@@ -5,6 +5,8 @@ the time left. A clock the test sets, so window edges are exact."""
 import time
 from datetime import timedelta
 
+import pytest
+
 from magiclinks import ratelimit
 from tests.support.clock import EPOCH
 
@@ -137,3 +139,36 @@ def test_a_limit_of_one_is_not_reached_before_the_first_request(frozen_clock, se
     assert ratelimit.rate_limit_reached(scope="t", identity="a", rule=RULE) is False
     hit()
     assert ratelimit.rate_limit_reached(scope="t", identity="a", rule=RULE) is True
+
+
+@pytest.fixture
+def counter_expires_after_add(monkeypatch):
+    """The race rate_limit_hit guards against: its counter's time runs out
+    between add() (which found it) and incr(). The real cache does the work;
+    the counter is only deleted at that moment, as the expiry would."""
+    from django.core.cache import cache
+
+    real_add = cache.add
+    racing = {"on": True}
+
+    def add_then_expire(key, *args, **kwargs):
+        added = real_add(key, *args, **kwargs)
+        if racing["on"]:
+            cache.delete(key)
+        return added
+
+    monkeypatch.setattr(cache, "add", add_then_expire)
+    return racing
+
+
+@pytest.mark.parametrize("count", [1, 2])
+def test_a_counter_that_expires_mid_request_starts_again_at_one(
+    frozen_clock, settings, counter_expires_after_add, count
+):
+    settings.HUB_TEST_RATE = (count, 3600)
+    assert hit() == ratelimit.Verdict(True, 0)
+    counter_expires_after_add["on"] = False
+    lifetimes = counter_lifetimes()
+    assert len(lifetimes) == 1
+    assert lifetimes[0] is not None and 3600 - 5 <= lifetimes[0] <= 3600 + 60
+    assert [hit().allowed for _ in range(count)] == [True] * (count - 1) + [False]
