@@ -130,3 +130,19 @@ def test_last_use_is_written_at_most_once_a_minute(vendor, frozen_clock, django_
     frozen_clock.advance(seconds=1)
     assert api_key_authenticate(raw=raw).last_used_at == frozen_clock.now
     assert ApiKey.objects.get().last_used_at == frozen_clock.now
+
+
+def test_a_key_made_without_a_signed_in_user_has_no_creator(vendor):
+    from django.contrib.auth.models import AnonymousUser
+
+    key, _ = api_key_create(vendor=vendor, name="Script", user=AnonymousUser())
+    assert key.created_by is None
+
+
+def test_authenticating_reads_the_key_and_its_vendor_in_one_query(
+    vendor, frozen_clock, django_assert_num_queries
+):
+    _, raw = api_key_create(vendor=vendor, name="Website")
+    api_key_authenticate(raw=raw)  # records the use; the next call only reads
+    with django_assert_num_queries(1):
+        assert api_key_authenticate(raw=raw).vendor.slug == "northwind"
