@@ -405,3 +405,16 @@ def test_an_immediate_cancellation_sends_the_processor_120_characters_of_reason(
     cancel(client_at_epoch, paypal_sub, reason="not_using", reason_text=words)
     [call] = posts(paypal_api, "/cancel")
     assert call["json"]["reason"] == f"I don’t use it enough — {words}"[:120].strip()
+
+
+def test_the_email_sent_later_still_gives_the_moment_of_the_cancellation(
+    client_at_epoch, paypal_sub, paypal_api, frozen_clock, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks() as queued:
+        cancel(client_at_epoch, paypal_sub)
+    frozen_clock.advance(days=1, hours=3)  # the mail queue was slow today
+    for callback in queued:
+        callback()
+    [email] = mail.outbox
+    assert email.body.startswith("Hello Alice Adams,")
+    assert f"on {local_datetime(EPOCH, paypal_sub.vendor, 'long')}." in email.body

@@ -23,6 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 EQUIVALENTS = ROOT / "docs" / "testing" / "mutation-equivalents.txt"
 NOTES = ROOT / "docs" / "testing" / "mutation-notes.md"  # appended as written
+KILLED_ON_POSTGRESQL = ROOT / "docs" / "testing" / "mutation-killed-on-postgresql.txt"
 OUT = ROOT / "docs" / "testing" / "mutation.md"
 # mutmut's exit codes (mutmut.stats.status_by_exit_code), folded into ours.
 KILLED = {1, 3, 24, 36, 37, 152, 255, -24}  # failed, errored, timed out, type error
@@ -30,10 +31,11 @@ SURVIVED = {0}
 NO_TESTS = {5, 33}
 
 
-def equivalents() -> dict[str, str]:
+def equivalents(path: Path = EQUIVALENTS) -> dict[str, str]:
+    """`<mutant name> <reason>` lines of `path`, by name."""
     found: dict[str, str] = {}
-    if EQUIVALENTS.exists():
-        for line in EQUIVALENTS.read_text().splitlines():
+    if path.exists():
+        for line in path.read_text().splitlines():
             if line.strip() and not line.startswith("#"):
                 name, _, reason = line.partition(" ")
                 found[name] = reason.strip()
@@ -56,18 +58,21 @@ def changed_line(name: str, path: Path) -> str:
     return " / ".join(lines)[:220]
 
 
-def module_rows(modules: list[str], known: dict[str, str]):
+def module_rows(modules: list[str], known: dict[str, str], elsewhere: dict[str, str]):
     for module in modules:
         meta = ROOT / "mutants" / f"{module}.meta"
         if not meta.exists():
-            yield module, None, [], []
+            yield module, None, [], [], []
             continue
         codes = json.loads(meta.read_text())["exit_code_by_key"]
         counts: Counter = Counter()
-        survivors, equivalent = [], []
+        survivors, equivalent, killed_elsewhere = [], [], []
         for name, code in sorted(codes.items(), key=lambda kv: _natural(kv[0])):
             if code in KILLED:
                 counts["killed"] += 1
+            elif code in SURVIVED and name in elsewhere:
+                counts["killed"] += 1
+                killed_elsewhere.append((name, elsewhere[name]))
             elif code in SURVIVED and name in known:
                 counts["equivalent"] += 1
                 equivalent.append((name, known[name]))
@@ -76,7 +81,7 @@ def module_rows(modules: list[str], known: dict[str, str]):
                 survivors.append((name, changed_line(name, Path(module))))
             else:
                 counts["not run"] += 1
-        yield module, counts, survivors, equivalent
+        yield module, counts, survivors, equivalent, killed_elsewhere
 
 
 def _natural(name: str):
@@ -94,7 +99,7 @@ def render(modules: list[str]) -> str:
     commit = subprocess.run(
         ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
     ).stdout.strip()
-    rows = list(module_rows(modules, known))
+    rows = list(module_rows(modules, known, equivalents(KILLED_ON_POSTGRESQL)))
     out = [
         "# Mutation testing",
         "",
@@ -115,7 +120,7 @@ def render(modules: list[str]) -> str:
         "| module | mutants | killed | survived | equivalent | not run | score |",
         "|---|---:|---:|---:|---:|---:|---:|",
     ]
-    for module, counts, _, _ in rows:
+    for module, counts, _, _, _ in rows:
         if counts is None:
             out.append(f"| `{module}` | not measured | | | | | |")
             continue
@@ -124,8 +129,8 @@ def render(modules: list[str]) -> str:
             f"| `{module}` | {total} | {counts['killed']} | {counts['survived']} | "
             f"{counts['equivalent']} | {counts['not run']} | {score(counts)} |"
         )
-    for module, counts, survivors, equivalent in rows:
-        if counts is None or not (survivors or equivalent):
+    for module, counts, survivors, equivalent, killed_elsewhere in rows:
+        if counts is None or not (survivors or equivalent or killed_elsewhere):
             continue
         out += ["", f"## `{module}`", ""]
         if survivors:
@@ -135,6 +140,10 @@ def render(modules: list[str]) -> str:
         if equivalent:
             out += ["Equivalent:", ""]
             out += [f"- `{name}`: {reason}" for name, reason in equivalent]
+            out.append("")
+        if killed_elsewhere:
+            out += ["Killed on PostgreSQL only (counted as killed):", ""]
+            out += [f"- `{name}`: {test}" for name, test in killed_elsewhere]
     if NOTES.exists():
         out += ["", NOTES.read_text().rstrip()]
     return "\n".join(out) + "\n"
