@@ -9,6 +9,7 @@ import pytest
 from django.core import mail
 
 from billing.adapters.base import ProcessorError
+from billing.adapters.paypal import PERIOD_END_NOTE
 from billing.cancellation import (
     CancelInProgress,
     subscription_can_cancel,
@@ -133,7 +134,7 @@ def test_keep_is_recorded_and_billing_resumes_on_the_paid_date(
 ):
     cancel(client_at_epoch, paypal_sub)
     frozen_clock.advance(minutes=5)  # within the session's idle timeout
-    client_at_epoch.post(f"{BASE}/{paypal_sub.pk}/keep/")
+    client_at_epoch.post(f"{BASE}/{paypal_sub.pk}/keep/", HTTP_USER_AGENT="Agent/3")
     paypal_sub.refresh_from_db()
     assert not paypal_sub.cancel_at_period_end
     assert paypal_sub.cancel_requested_at is None and paypal_sub.cancel_reason == ""
@@ -143,6 +144,7 @@ def test_keep_is_recorded_and_billing_resumes_on_the_paid_date(
     [event] = AuditEvent.objects.filter(action="subscription.cancel_undone")
     assert (event.actor, event.customer, event.subscription) == ("customer", alice, paypal_sub)
     assert event.created_at == EPOCH + timedelta(minutes=5)
+    assert (event.ip, event.user_agent) == ("127.0.0.1", "Agent/3")
     assert event.details == {"processor": "paypal"}
 
 
@@ -369,6 +371,12 @@ def test_a_claim_is_taken_over_only_after_two_minutes(paypal_sub, paypal_api, fr
     paypal_sub.refresh_from_db()
     assert paypal_sub.cancel_at_period_end
     assert paypal_sub.cancel_requested_at == EPOCH + timedelta(minutes=2, seconds=1)
+    # No reason given, none recorded or sent.
+    assert paypal_sub.cancel_reason == ""
+    event = AuditEvent.objects.get(action="subscription.canceled")
+    assert (event.details["reason_code"], event.details["reason_text"]) == ("", "")
+    [suspend] = posts(paypal_api, "/suspend")
+    assert suspend["json"]["reason"] == PERIOD_END_NOTE
 
 
 def test_keep_is_refused_without_a_pending_cancellation(paypal_sub, paypal_api):
