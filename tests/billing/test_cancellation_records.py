@@ -426,3 +426,14 @@ def test_the_email_sent_later_still_gives_the_moment_of_the_cancellation(
     [email] = mail.outbox
     assert email.body.startswith("Hello Alice Adams,")
     assert f"on {local_datetime(EPOCH, paypal_sub.vendor, 'long')}." in email.body
+
+
+def test_a_cancellation_set_for_period_end_is_not_claimed_again_later(
+    client_at_epoch, paypal_sub, paypal_api, frozen_clock
+):
+    cancel(client_at_epoch, paypal_sub)
+    frozen_clock.advance(minutes=10)  # long after its claim went stale
+    paypal_sub.refresh_from_db()
+    with pytest.raises(CancelInProgress):
+        subscription_cancel(subscription=paypal_sub, request=None)
+    assert len(posts(paypal_api, "/suspend")) == 1
