@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: demo test install install-dev install-demo install-bench bench bench-smoke lint format migrate seed worker clean
+.PHONY: demo test install install-dev install-demo install-bench install-mutation bench bench-smoke mutation lint format migrate seed worker clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,10 @@ $(VENV)/.installed-demo: $(VENV)/.installed pyproject.toml
 	$(BIN)/pip install --quiet -e ".[demo]"
 	touch $@
 
+$(VENV)/.installed-mutation: $(VENV)/.installed-dev pyproject.toml
+	$(BIN)/pip install --quiet -e ".[dev,mutation]"
+	touch $@
+
 $(VENV)/.installed-bench: $(VENV)/.installed pyproject.toml
 	$(BIN)/pip install --quiet -e ".[bench]"
 	touch $@
@@ -33,6 +37,7 @@ install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 install-demo: $(VENV)/.installed-demo
 install-bench: $(VENV)/.installed-bench
+install-mutation: $(VENV)/.installed-mutation
 
 migrate: install
 	DEBUG=1 $(BIN)/python manage.py migrate --noinput
@@ -79,6 +84,18 @@ bench: install-bench
 # whose query count grows with the history, never on timings.
 bench-smoke: install
 	$(BIN)/python -m bench.run --scale tiny --smoke
+
+# Mutation testing of the modules listed under [tool.mutmut] in pyproject.toml:
+# a fresh mutants/ copy, one mutant at a time (a 2-core machine stays usable,
+# the more so under nice), on SQLite whatever DATABASE_URL says, then the
+# report in docs/testing/mutation.md. Most of an hour, so not part of CI.
+# MUTANTS narrows the run, e.g. MUTANTS='billing.cancellation*'.
+MUTANTS ?=
+mutation: install-mutation
+	rm -rf mutants
+	env -u DATABASE_URL -u REDIS_URL -u REQUIRE_SERVICES HUB_TEST_SQLITE_FILE=$(CURDIR)/mutants/test.sqlite3 \
+		nice -n 15 $(BIN)/mutmut run --max-children 1 $(MUTANTS)
+	$(BIN)/python -m tests.support.mutation_report
 
 # One worker for everything in development; production runs the pdf queue
 # on its own worker (docker-compose.yml).

@@ -13,12 +13,15 @@ from aiohttp import web
 from localstripe.resources import store
 
 from .localstripe_patches import apply as apply_patches
+from .localstripe_requests import record_requests
 
 
 def main() -> None:
     # Before importing the server: it builds its routes from the patched tables.
     apply_patches()
     from localstripe import server
+
+    record_requests(server.app)
 
     # The shipped store rewrites a pickle in /tmp after every write; tests
     # want a clean, private fake that leaves nothing behind.
