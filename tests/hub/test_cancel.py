@@ -279,3 +279,16 @@ def test_cancel_saves_only_what_it_decides(stripe_sub):
     stripe_sub.refresh_from_db()
     assert stripe_sub.cancel_at_period_end
     assert stripe_sub.card_last4 == "1881"
+
+
+def test_a_late_release_leaves_a_claim_another_request_took_over(stripe_sub):
+    from billing.cancellation import _release
+
+    first = timezone.now()
+    assert _claim(stripe_sub, first)
+    # The first request hung past the claim's timeout; a second one took over.
+    second = first + timedelta(minutes=5)
+    assert _claim(stripe_sub, second)
+    _release(stripe_sub, first)  # the first one's processor call failed at last
+    stripe_sub.refresh_from_db()
+    assert stripe_sub.cancel_requested_at == second
