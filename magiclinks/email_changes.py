@@ -87,8 +87,11 @@ def email_change_send(*, request_id: str, customer: Customer, new_email: str) ->
         if change is not None:
             if change.sent_at or change.used_at or change.revoked_at:
                 return None  # sent already, or superseded by a later request
+            # A retry hours later (SMTP down): a fresh hour with the new
+            # token, or the email would arrive with a dead link.
             change.token_hash = secret_hash(token)
-            change.save(update_fields=["token_hash"])
+            change.expires_at = timezone.now() + timedelta(seconds=settings.ACCESS_LINK_MAX_AGE)
+            change.save(update_fields=["token_hash", "expires_at"])
         else:
             # The customer's row is the lock: two requests at once would
             # each revoke the other's change before it was committed, and
