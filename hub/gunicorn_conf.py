@@ -30,6 +30,9 @@ threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "30"))
 preload_app = os.environ.get("GUNICORN_PRELOAD", "1") != "0"
+# gunicorn 27's control socket sits at one path per user (~/.gunicorn): two
+# instances on one host would share it. Signals (HUP, TERM) do what we need.
+control_socket_disable = os.environ.get("GUNICORN_CONTROL_SOCKET", "0") != "1"
 forwarded_allow_ips = os.environ.get("TRUSTED_PROXIES", "") or "127.0.0.1"
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-")
 # No %(r)s (the request line with the query) and no %(q)s; %(U)s is the path,

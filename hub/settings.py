@@ -146,6 +146,12 @@ if _postgres and env.bool("DATABASE_POOL", default=True):
         "max_size": env.int("DATABASE_POOL_MAX", default=10),
         "timeout": env.int("DATABASE_POOL_TIMEOUT", default=5),
     }
+    # [issue 20] After a database restart every pooled connection is dead:
+    # Django's health check makes the pool test one before handing it out
+    # (an empty query, well under a millisecond on loopback), or each
+    # request after the outage meets a broken connection until the pool has
+    # cycled them all.
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("DATABASE_POOL_CHECK", default=True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Redis: broker and cache when REDIS_URL is set; otherwise tasks run eagerly
@@ -258,6 +264,10 @@ if EMAIL_URL:
     vars().update(env.email_url("EMAIL_URL"))
 else:
     EMAIL_BACKEND = "hub.devmail.DevMailBackend"
+# [issue 20] An SMTP server that accepts the connection and then says
+# nothing would hold a worker (and the task's claim) for good: give up after
+# this many seconds and let the task retry.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
 DEV_MAIL_DIR = Path(env.str("DEV_MAIL_DIR", default=str(VAR_DIR / "mail")))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Customer Hub <hub@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL

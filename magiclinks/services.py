@@ -64,7 +64,10 @@ def access_request_queue(*, vendor: Vendor, email: str, ip: str | None, next_pat
         ),
         # A mail failure in the embedded (eager) mode must not turn the
         # answer into an error page that only known addresses would get.
-        robust=True,
+        # With a broker, a publish that fails must not be swallowed either:
+        # the page would say "check your email" for an email nobody queued;
+        # the broker error is a 503 (hub.outages) for every address alike.
+        robust=settings.CELERY_TASK_ALWAYS_EAGER,
     )
     return binding
 
