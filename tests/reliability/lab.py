@@ -80,7 +80,7 @@ SHORT = Profile(
     webhook_sweep_after=4,
     sweep_seconds=1,
     settle=60,
-    client_timeout=10,
+    client_timeout=20,
     locked_page_limit=20,
     healthz_limit=3,
 )
