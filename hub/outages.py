@@ -15,6 +15,7 @@ import redis
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext
 from kombu.exceptions import OperationalError as BrokerError
 
 logger = logging.getLogger(__name__)
@@ -50,7 +51,7 @@ def service_unavailable(request: HttpRequest, exception: BaseException) -> HttpR
         response = render(request, "503.html", status=503)
     except Exception:  # noqa: BLE001 - the page that says sorry must not fail itself
         response = HttpResponse(
-            "Please try again in a minute.", status=503, content_type="text/plain"
+            gettext("Please try again in a minute."), status=503, content_type="text/plain"
         )
     response["Retry-After"] = str(RETRY_AFTER_SECONDS)
     response["Cache-Control"] = "no-store"
