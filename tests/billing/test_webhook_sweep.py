@@ -99,3 +99,39 @@ def test_the_sweep_runs_every_minute(settings):
         "webhook_event_process_task", "webhook_events_sweep_task"
     )
     assert schedule["schedule"] <= 60
+
+
+@pytest.fixture
+def broker_down():
+    """The app publishes to a Redis that is not there (port 1): a real
+    publish attempt, failing as it does when Redis is down."""
+    from hub.celery import app
+
+    saved = (app.conf.broker_url, app._pool, app.conf.task_always_eager)
+    app.conf.broker_url, app._pool, app.conf.task_always_eager = (
+        "redis://127.0.0.1:1/0",
+        None,
+        False,
+    )
+    yield
+    if app._pool is not None:
+        app._pool.force_close_all()
+    app.conf.broker_url, app._pool, app.conf.task_always_eager = saved
+
+
+def test_a_webhook_that_cannot_be_queued_is_a_503_and_stays_stored(
+    transactional_db, client, vendor, broker_down
+):
+    from tests.support.webhooks import SECRET, post_stripe, stripe_event
+
+    vendor.stripe_secret_key, vendor.stripe_webhook_secret = "sk_test_northwind", SECRET
+    vendor.save()
+    payload = stripe_event(
+        "customer.updated", {"id": "cus_1", "object": "customer"}, event_id="evt_no_queue"
+    )
+    response = post_stripe(client, payload)
+    # Not a 200 for an event nobody queued: Stripe delivers it again, and
+    # the stored row is the sweep's meanwhile.
+    assert response.status_code == 503
+    assert response["Retry-After"] == "60"
+    assert WebhookEvent.objects.get(event_id="evt_no_queue").outcome == ""
