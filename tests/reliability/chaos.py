@@ -41,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         lab.close()
     print()
-    print(f"{'experiment':<42} {'result':<7} counts")
+    print(f"{'experiment':<34} {'result':<7} counts")
     for result in results:
         print(result.line())
     return 0 if results and all(result.held for result in results) else 1
