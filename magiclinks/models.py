@@ -83,6 +83,8 @@ class EmailChange(models.Model):
     # As for access links: the change is committed first and mailed after,
     # so a rerun of the task knows whether its email went out.
     sent_at = models.DateTimeField(null=True, blank=True)
+    # [issue 20] As for access links: the run mailing it owns it until then.
+    send_claimed_until = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]

@@ -103,3 +103,48 @@ def test_the_claim_of_a_run_that_died_lapses(vendor, alice, locmem, settings):
 
 def test_the_lease_is_shorter_than_the_visibility_timeout(settings):
     assert 0 < settings.ACCESS_LINK_SEND_LEASE < settings.CELERY_VISIBILITY_TIMEOUT
+
+
+def test_an_email_change_mailed_by_one_run_is_not_mailed_by_its_duplicate(
+    alice, locmem, monkeypatch, django_capture_on_commit_callbacks, clock
+):
+    from magiclinks.email_changes import email_change_send
+    from magiclinks.models import EmailChange
+
+    args = {"request_id": str(uuid.uuid4()), "customer": alice, "new_email": "new@example.com"}
+    real_send = EmailBackend.send_messages
+    second: list = []
+
+    def send_while_a_duplicate_runs(self, messages):
+        if not second:
+            with django_capture_on_commit_callbacks(execute=True):
+                second.append(email_change_send(**args))
+        return real_send(self, messages)
+
+    monkeypatch.setattr(EmailBackend, "send_messages", send_while_a_duplicate_runs)
+    with django_capture_on_commit_callbacks(execute=True):
+        email_change_send(**args)
+    assert second == [None]
+    assert len(mail.outbox) == 1
+    change = EmailChange.objects.get()
+    assert change.sent_at is not None and change.send_claimed_until is None
+
+
+def test_an_email_change_retried_after_the_hour_gets_a_fresh_hour(
+    alice, settings, django_capture_on_commit_callbacks, clock
+):
+    from magiclinks.email_changes import email_change_send
+    from magiclinks.models import EmailChange
+
+    args = {"request_id": str(uuid.uuid4()), "customer": alice, "new_email": "new@example.com"}
+    settings.EMAIL_BACKEND = "tests.magiclinks.failing_mail.Backend"
+    with pytest.raises(ConnectionRefusedError), django_capture_on_commit_callbacks(execute=True):
+        email_change_send(**args)
+    assert EmailChange.objects.get().send_claimed_until is None  # given back
+    clock.advance(hours=3)
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    with django_capture_on_commit_callbacks(execute=True):
+        email_change_send(**args)
+    change = EmailChange.objects.get()
+    assert change.sent_at is not None
+    assert change.expires_at >= timezone.now() + timedelta(minutes=59)
