@@ -139,9 +139,7 @@ def _email_change_mail(*, change: EmailChange, token: str) -> None:
         # Give the claim back at once: the task's retry need not wait for it.
         EmailChange.objects.filter(pk=change.pk).update(send_claimed_until=None)
         raise
-    EmailChange.objects.filter(pk=change.pk).update(
-        sent_at=timezone.now(), send_claimed_until=None
-    )
+    EmailChange.objects.filter(pk=change.pk).update(sent_at=timezone.now(), send_claimed_until=None)
 
 
 def email_change_usable(*, vendor: Vendor, token: str) -> EmailChange | None:
