@@ -15,7 +15,7 @@ COPY vendors vendors
 COPY billing billing
 COPY magiclinks magiclinks
 RUN pip install .
-COPY manage.py gunicorn.conf.py ./
+COPY manage.py ./
 COPY templates templates
 COPY static static
 COPY locale locale

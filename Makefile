@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: demo test install install-dev install-demo install-bench install-mutation bench bench-smoke mutation lint format migrate seed worker clean
+.PHONY: demo test install install-dev install-demo install-bench install-mutation bench bench-smoke chaos mutation lint format migrate seed worker beat clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -98,9 +98,23 @@ mutation: install-mutation
 	$(BIN)/python -m tests.support.mutation_report
 
 # One worker for everything in development; production runs the pdf queue
-# on its own worker (docker-compose.yml).
+# on its own worker (docker-compose.yml). A worker can die when Redis goes
+# away while it holds a task (issue 20; kombu 5.7.0): this loop starts it
+# again, as docker-compose's restart policy does. Ctrl-C twice to stop.
 worker: install
-	$(BIN)/celery -A hub worker -Q hub,pdf,webhooks --loglevel=INFO
+	while true; do $(BIN)/celery -A hub worker -Q hub,pdf,webhooks --loglevel=INFO; \
+		echo "worker exited ($$?); restarting in 2 s" >&2; sleep 2; done
+
+# Periodic work: long retries waiting in the database, the webhook sweep,
+# purges. Exactly one beat per deployment.
+beat: install
+	mkdir -p var && $(BIN)/celery -A hub beat --loglevel=INFO --schedule var/celerybeat-schedule
+
+# The fault experiments with the production values (issue 20): own
+# PostgreSQL, Redis, SMTP sink, gunicorn, worker and beat under /tmp; about
+# an hour; prints a table. CHAOS_ARGS="--profile short" for the CI version.
+chaos: install-dev
+	$(BIN)/python -m tests.reliability.chaos $(CHAOS_ARGS)
 
 clean:
 	rm -rf $(VENV) var

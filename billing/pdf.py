@@ -177,7 +177,7 @@ def pdf_warm_up() -> None:
     stylesheets and its layout code: the import alone is over half a second,
     and the first real invoice still took twice a warm one after a one-line
     warm-up document. Web and worker processes call this when they start
-    (gunicorn.conf.py, hub.celery), so no customer's download pays for it.
+    (hub/gunicorn_conf.py, hub.celery), so no customer's download pays for it.
     Nothing is read from or written to the database or storage.
     """
     from datetime import UTC, datetime

@@ -7,6 +7,7 @@ from celery import shared_task
 from django.conf import settings
 
 from vendors.mail import MAIL_TASK_OPTIONS
+from vendors.retries import DATABASE_ERRORS, DURABLE_TASK_OPTIONS
 
 from .adapters.base import ProcessorError
 from .cancellation import (
@@ -27,7 +28,7 @@ from .services import (
 logger = logging.getLogger(__name__)
 
 
-@shared_task(acks_late=True, ignore_result=True)
+@shared_task(ignore_result=True, **DURABLE_TASK_OPTIONS)
 def invoice_pdf_render_task(invoice_id: int) -> None:
     """Render and store an invoice's PDF, unless it is stored already."""
     invoice = Invoice.objects.select_related("payment", "vendor").filter(pk=invoice_id).first()
@@ -45,7 +46,7 @@ def customer_email_changed_notify_task(customer_id: int, previous_email: str) ->
     customer_email_changed_notify(customer=customer, previous_email=previous_email)
 
 
-@shared_task(bind=True, acks_late=True, ignore_result=True)
+@shared_task(bind=True, ignore_result=True, **DURABLE_TASK_OPTIONS)
 def customer_sync_task(self, customer_id: int) -> None:
     """Push the customer's current details to Stripe; retried with backoff,
     and written to the audit log when it gives up."""
@@ -111,7 +112,7 @@ def subscriptions_finalize_task() -> None:
 # --- webhooks, receipts, retention ------------------------------------------------------
 
 
-@shared_task(bind=True, acks_late=True, ignore_result=True)
+@shared_task(bind=True, ignore_result=True, **DURABLE_TASK_OPTIONS)
 def webhook_event_process_task(self, event_id: int) -> None:
     """Process a stored webhook event (routed to the `webhooks` queue).
 
@@ -131,7 +132,13 @@ def webhook_event_process_task(self, event_id: int) -> None:
         message = error.detail or error.message if isinstance(error, ProcessorError) else ""
         message = message or f"{type(error).__name__}: {error}"
         final = self.request.retries >= settings.WEBHOOK_MAX_RETRIES
-        webhook_event_failed(event=event, error=message, final=final)
+        try:
+            webhook_event_failed(event=event, error=message, final=final)
+        except DATABASE_ERRORS:
+            # The database that failed the processing may fail this too:
+            # the retry below must still happen (and the sweep, see
+            # webhook_events_sweep, catches an event whose task died).
+            logger.warning("webhook event %s: failure not recorded (database)", event_id)
         logger.warning("webhook event %s failed (%s)", event_id, type(error).__name__)
         if not final:
             raise self.retry(
@@ -140,7 +147,7 @@ def webhook_event_process_task(self, event_id: int) -> None:
             ) from None
 
 
-@shared_task(bind=True, acks_late=True, ignore_result=True, max_retries=10)
+@shared_task(bind=True, ignore_result=True, **{**DURABLE_TASK_OPTIONS, "max_retries": 10})
 def payment_receipt_task(self, payment_id: int) -> None:
     """The receipt of a newly paid payment; sent once (receipt_sent_at)."""
     from .receipts import payment_receipt_send
@@ -151,7 +158,7 @@ def payment_receipt_task(self, payment_id: int) -> None:
         raise self.retry(countdown=min(3600, 60 * 2**self.request.retries)) from error
 
 
-@shared_task(bind=True, acks_late=True, ignore_result=True, max_retries=10)
+@shared_task(bind=True, ignore_result=True, **{**DURABLE_TASK_OPTIONS, "max_retries": 10})
 def payment_failed_notify_task(self, payment_id: int) -> None:
     from .receipts import payment_failed_notify
 
@@ -162,6 +169,15 @@ def payment_failed_notify_task(self, payment_id: int) -> None:
 
 
 @shared_task(acks_late=True, ignore_result=True)
+def webhook_events_sweep_task() -> None:
+    """Periodic (WEBHOOK_SWEEP_SECONDS): an event we answered 2xx for is
+    processed, even when its queueing or its task failed."""
+    from .webhooks import webhook_events_sweep
+
+    webhook_events_sweep()
+
+
+@shared_task(acks_late=True, ignore_result=True)
 def webhook_bodies_purge_task() -> None:
     """Periodic: drop raw webhook bodies past their retention, keep the rows."""
     from .webhooks import webhook_bodies_purge
@@ -169,7 +185,7 @@ def webhook_bodies_purge_task() -> None:
     webhook_bodies_purge()
 
 
-@shared_task(acks_late=True, ignore_result=True)
+@shared_task(ignore_result=True, **DURABLE_TASK_OPTIONS)
 def credit_note_pdf_render_task(credit_note_id: int) -> None:
     from .models import CreditNote
     from .refunds import credit_note_pdf_ensure

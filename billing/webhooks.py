@@ -207,17 +207,71 @@ def webhook_event_store(
     return row, created
 
 
+class WebhookQueueUnavailable(Exception):
+    """The event is stored but its processing could not be queued (the
+    broker is down): the endpoint answers 503 so the processor delivers it
+    again, and webhook_events_sweep queues the stored row meanwhile."""
+
+
 def _process_later(event_id: int) -> None:
-    """Queue the processing. The event is stored whatever happens here: a
-    broker outage (or, with eager tasks in the demo, a processing error)
-    must not turn the processor's delivery into a 500; the row stays
-    pending in the admin, where staff can process it again."""
+    """Queue the processing. With eager tasks (the demo) a processing error
+    must not turn the processor's delivery into a 500: the row stays for
+    staff to process again. A broker that cannot take the task is
+    WebhookQueueUnavailable (a 503), never a 200 for an event nobody queued."""
+    from kombu.exceptions import OperationalError as BrokerError
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from redis.exceptions import TimeoutError as RedisTimeoutError
+
     from .tasks import webhook_event_process_task
 
     try:
         webhook_event_process_task.delay(event_id)
+    except (BrokerError, RedisConnectionError, RedisTimeoutError) as error:
+        logger.warning("webhook event %s: could not queue its processing", event_id)
+        raise WebhookQueueUnavailable(str(event_id)) from error
     except Exception:  # noqa: BLE001
         logger.exception("webhook event %s: could not queue its processing", event_id)
+
+
+def webhook_events_sweep(*, now=None, limit: int = 500) -> int:
+    """Queue again the events left pending or retrying for WEBHOOK_SWEEP_AFTER
+    with no retry waiting for them in the database: their queueing failed,
+    or their task died (a worker lost with the message, a database error
+    that could not even record the failure). Each event is queued at most
+    once per WEBHOOK_SWEEP_AFTER (a cache mark), so a worker that is down
+    for an hour does not find sixty copies. Returns how many were queued."""
+    from django.core.cache import cache
+
+    from vendors.models import ScheduledRetry
+
+    from .tasks import webhook_event_process_task
+
+    now = now or timezone.now()
+    after = settings.WEBHOOK_SWEEP_AFTER
+    waiting = {
+        args[0]
+        for args in ScheduledRetry.objects.filter(task=webhook_event_process_task.name)
+        .values_list("args", flat=True)
+        .iterator()
+        if args
+    }
+    stale = (
+        WebhookEvent.objects.filter(
+            outcome__in=[WebhookEvent.Outcome.PENDING, WebhookEvent.Outcome.RETRYING],
+            received_at__lt=now - timedelta(seconds=after),
+        )
+        .order_by("received_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    queued = 0
+    for event_id in stale:
+        if event_id in waiting or not cache.add(f"webhook-swept:{event_id}", 1, after):
+            continue
+        webhook_event_process_task.delay(event_id)
+        queued += 1
+    if queued:
+        logger.warning("webhook sweep: %s stale event(s) queued again", queued)
+    return queued
 
 
 # --- processing ---------------------------------------------------------------------

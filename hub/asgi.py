@@ -3,5 +3,7 @@ import os
 from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hub.settings")
+# Short statement and lock timeouts for requests (settings: HUB_PROCESS).
+os.environ.setdefault("HUB_PROCESS", "web")
 
 application = get_asgi_application()

@@ -1,10 +1,22 @@
-"""gunicorn's configuration (`gunicorn -c python:hub.gunicorn_conf hub.wsgi`).
+"""gunicorn's one configuration (`gunicorn -c python:hub.gunicorn_conf hub.wsgi`).
 
 The access log is written without query strings and with access-link tokens
 masked: a token in a log line is a sign-in for whoever reads the log. Its
 values have control characters escaped (hub.log_filters), so a `%0a` in a
 URL cannot write a forged line.
 X-Forwarded-* are believed only from the proxies in TRUSTED_PROXIES.
+
+[issue 20] Reloads and slow queries:
+- preload_app: the master imports Django (and WeasyPrint) once; `kill -HUP`
+  forks new workers in milliseconds instead of each importing for seconds
+  while the old ones stop (all traffic stalled 3.5-4 s). A HUP then re-forks
+  the code already loaded: a deploy is a new process (a new container, or
+  USR2 then QUIT to the old master), not a HUP.
+- gthread workers: a request waiting on a locked table holds one thread,
+  not the whole process, so /healthz keeps answering beside it. Statement
+  and lock timeouts (5 s and 2 s for web requests, see settings) bound every
+  query and answer 503; `timeout` only catches a worker whose main loop is
+  stuck, and is set well above them.
 """
 
 import os
@@ -15,6 +27,14 @@ from hub.log_filters import ACCESS_TOKEN_IN_PATH, access_log_atoms_escape
 
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 workers = int(os.environ.get("GUNICORN_WORKERS", "2"))
+worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gthread")
+threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
+graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "30"))
+preload_app = os.environ.get("GUNICORN_PRELOAD", "1") != "0"
+# gunicorn 27's control socket sits at one path per user (~/.gunicorn): two
+# instances on one host would share it. Signals (HUP, TERM) do what we need.
+control_socket_disable = os.environ.get("GUNICORN_CONTROL_SOCKET", "0") != "1"
 forwarded_allow_ips = os.environ.get("TRUSTED_PROXIES", "") or "127.0.0.1"
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-")
 # No %(r)s (the request line with the query) and no %(q)s; %(U)s is the path,
@@ -38,3 +58,25 @@ class TokenMaskingLogger(Logger):
 
 
 logger_class = TokenMaskingLogger
+
+
+def when_ready(server) -> None:
+    """With the app preloaded, import and warm WeasyPrint once in the master,
+    before it forks: every worker (and every worker a HUP forks) starts warm,
+    so neither a customer's first PDF download (~0.5-1.5 s cold) nor a reload
+    pays for it. Nothing is read from the database. PDF_WARM_UP=0 skips it."""
+    if server.cfg.preload_app:
+        _pdf_warm_up()
+
+
+def post_worker_init(worker) -> None:
+    """Without preloading (GUNICORN_PRELOAD=0), each worker warms itself."""
+    if not worker.cfg.preload_app:
+        _pdf_warm_up()
+
+
+def _pdf_warm_up() -> None:
+    if os.environ.get("PDF_WARM_UP", "1") != "0":
+        from billing.pdf import pdf_warm_up
+
+        pdf_warm_up()

@@ -3,20 +3,17 @@
 import logging
 import secrets
 
-import redis
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, SuspiciousOperation
-from django.db import OperationalError as DatabaseError
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.http import Http404, HttpRequest
 from django.utils import translation
-from kombu.exceptions import OperationalError as BrokerError
 
 from vendors.formatting import vendor_language
 from vendors.http import VendorRequest
 from vendors.selectors import vendor_for_slug
 from vendors.validators import has_control_characters
 
+from .outages import is_outage, service_unavailable
 from .views import HUB_PATH, not_found, server_error
 
 
@@ -42,14 +39,11 @@ class ControlCharacterMiddleware:
 
 logger = logging.getLogger(__name__)
 
-UNAVAILABLE = (redis.ConnectionError, redis.TimeoutError, BrokerError, DatabaseError)
-
 
 class ServiceUnavailableMiddleware:
-    """Redis (cache, rate limits, broker) or the database not answering is a
-    503 "try again in a minute" page, never a 500: the request did nothing
-    (rate limits are checked before anything is queued), so trying again
-    later loses nothing."""
+    """A view that meets an outage answers the 503 page (hub.outages); an
+    outage raised before the view (another middleware) gets the same page
+    from handler500 (hub.views.server_error)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -58,13 +52,9 @@ class ServiceUnavailableMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request: HttpRequest, exception: Exception):
-        if not isinstance(exception, UNAVAILABLE):
+        if not is_outage(exception):
             return None
-        logger.error("Service unavailable: %s", exception.__class__.__name__)
-        response: HttpResponse = render(request, "503.html", status=503)
-        response["Retry-After"] = "60"
-        response["Cache-Control"] = "no-store"
-        return response
+        return service_unavailable(request, exception)
 
 
 class VendorMiddleware:

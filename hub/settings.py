@@ -130,6 +130,30 @@ if _postgres:
     DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env.int(
         "DATABASE_CONNECT_TIMEOUT", default=3
     )
+# [issue 20] No statement waits without limit: a locked table held sync
+# workers (and /healthz with them) for 30-43 s. A web request gets short
+# limits and answers 503 when one fires (hub.outages); Celery tasks and
+# management commands get longer ones. The process says what it is
+# (HUB_PROCESS, set by hub.wsgi/hub.asgi and hub.celery); anything else
+# (manage.py, scripts, the test runner) counts as a command.
+HUB_PROCESS = env.str("HUB_PROCESS", default="command")
+_DB_LIMITS = {  # (statement_timeout, lock_timeout) in milliseconds
+    "web": (5_000, 2_000),
+    "worker": (60_000, 10_000),
+    "command": (30 * 60_000, 60_000),
+}
+_role = HUB_PROCESS if HUB_PROCESS in _DB_LIMITS else "command"
+DATABASE_STATEMENT_TIMEOUT_MS = env.int(
+    f"DATABASE_STATEMENT_TIMEOUT_{_role.upper()}", default=_DB_LIMITS[_role][0]
+)
+DATABASE_LOCK_TIMEOUT_MS = env.int(
+    f"DATABASE_LOCK_TIMEOUT_{_role.upper()}", default=_DB_LIMITS[_role][1]
+)
+if _postgres:
+    DATABASES["default"]["OPTIONS"]["options"] = (
+        f"-c statement_timeout={DATABASE_STATEMENT_TIMEOUT_MS}"
+        f" -c lock_timeout={DATABASE_LOCK_TIMEOUT_MS}"
+    )
 if _postgres and env.bool("DATABASE_POOL", default=True):
     # Django's psycopg pool: connections are reused across requests
     # without CONN_MAX_AGE (which must stay 0 with a pool).
@@ -139,6 +163,12 @@ if _postgres and env.bool("DATABASE_POOL", default=True):
         "max_size": env.int("DATABASE_POOL_MAX", default=10),
         "timeout": env.int("DATABASE_POOL_TIMEOUT", default=5),
     }
+    # [issue 20] After a database restart every pooled connection is dead:
+    # Django's health check makes the pool test one before handing it out
+    # (an empty query, well under a millisecond on loopback), or each
+    # request after the outage meets a broken connection until the pool has
+    # cycled them all.
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("DATABASE_POOL_CHECK", default=True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Redis: broker and cache when REDIS_URL is set; otherwise tasks run eagerly
@@ -201,8 +231,9 @@ WEBHOOK_BODY_RETENTION_DAYS = env.int("WEBHOOK_BODY_RETENTION_DAYS", default=90)
 # Workers look for such tasks every CELERY_UNACKED_RESTORE_INTERVAL seconds:
 # kombu's default scans only every tenth tick (100 s), which made "5 minutes"
 # up to 7; one scan (a ZRANGE) per worker every 10 s costs nothing.
+CELERY_VISIBILITY_TIMEOUT = env.int("CELERY_VISIBILITY_TIMEOUT", default=5 * 60)
 CELERY_BROKER_TRANSPORT_OPTIONS = {
-    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=5 * 60),
+    "visibility_timeout": CELERY_VISIBILITY_TIMEOUT,
     "unacked_restore_interval": env.int("CELERY_UNACKED_RESTORE_INTERVAL", default=10),
     "unacked_restore_throttle": 1,
     "socket_connect_timeout": 2,
@@ -213,6 +244,30 @@ CELERY_BEAT_SCHEDULE |= {
     "purge-expired-sessions-and-old-links": {
         "task": "magiclinks.tasks.access_records_purge_task",
         "schedule": 24 * 60 * 60,
+    },
+}
+# [issue 20] A retry waiting on its countdown is an unacknowledged message,
+# handed out again once the visibility timeout passes: a retry due later than
+# this waits in the database instead (vendors.retries) and beat re-enqueues it
+# every TASK_RETRY_SWEEP_SECONDS. Half the timeout leaves the other half for
+# the task's own run.
+TASK_RETRY_BROKER_MAX_DELAY = env.int(
+    "TASK_RETRY_BROKER_MAX_DELAY", default=CELERY_VISIBILITY_TIMEOUT // 2
+)
+TASK_RETRY_SWEEP_SECONDS = env.float("TASK_RETRY_SWEEP_SECONDS", default=30.0)
+# [issue 20] An event we answered 2xx for is processed: beat re-queues events
+# left pending or retrying for WEBHOOK_SWEEP_AFTER seconds without a retry
+# waiting for them (a broker outage at receipt, a task that died).
+WEBHOOK_SWEEP_AFTER = env.int("WEBHOOK_SWEEP_AFTER", default=10 * 60)
+WEBHOOK_SWEEP_SECONDS = env.float("WEBHOOK_SWEEP_SECONDS", default=60.0)
+CELERY_BEAT_SCHEDULE |= {
+    "scheduled-retries-enqueue": {
+        "task": "vendors.tasks.scheduled_retries_enqueue_task",
+        "schedule": TASK_RETRY_SWEEP_SECONDS,
+    },
+    "webhook-events-sweep": {
+        "task": "billing.tasks.webhook_events_sweep_task",
+        "schedule": WEBHOOK_SWEEP_SECONDS,
     },
 }
 # Publishing a task with Redis down fails within seconds instead of hanging
@@ -226,6 +281,10 @@ if EMAIL_URL:
     vars().update(env.email_url("EMAIL_URL"))
 else:
     EMAIL_BACKEND = "hub.devmail.DevMailBackend"
+# [issue 20] An SMTP server that accepts the connection and then says
+# nothing would hold a worker (and the task's claim) for good: give up after
+# this many seconds and let the task retry.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
 DEV_MAIL_DIR = Path(env.str("DEV_MAIL_DIR", default=str(VAR_DIR / "mail")))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Customer Hub <hub@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
@@ -286,6 +345,13 @@ HUB_SESSION_IDLE = env.int("HUB_SESSION_IDLE", default=30 * 60)
 HUB_VENDOR_CACHE_SECONDS = env.float("HUB_VENDOR_CACHE_SECONDS", default=5.0)
 HUB_SESSION_MAX_AGE = env.int("HUB_SESSION_MAX_AGE", default=12 * 60 * 60)
 ACCESS_LINK_MAX_AGE = env.int("ACCESS_LINK_MAX_AGE", default=60 * 60)
+# [issue 20] How long one run of an access-link task owns the sending of its
+# link (magiclinks.services); shorter than the visibility timeout, so the
+# redelivered message of a run that died finds the claim lapsed.
+ACCESS_LINK_SEND_LEASE = env.int(
+    "ACCESS_LINK_SEND_LEASE",
+    default=max(1, min(120, env.int("CELERY_VISIBILITY_TIMEOUT", default=5 * 60) // 2)),
+)
 # Seconds after a Send Profile Link before staff can send that customer
 # another: a double press or two colleagues must not flood an inbox.
 PROFILE_LINK_COOLDOWN = env.int("PROFILE_LINK_COOLDOWN", default=5 * 60)

@@ -5,6 +5,7 @@ import email
 import email.policy
 import mimetypes
 import re
+import sys
 from concurrent.futures import ThreadPoolExecutor, wait
 from pathlib import Path, PurePosixPath
 
@@ -20,6 +21,8 @@ from django.views.decorators.cache import never_cache
 
 from vendors.formatting import vendor_language
 from vendors.selectors import vendor_for_slug
+
+from .outages import is_outage, service_unavailable
 
 # A hub address: /<account>/updateinfo/... (the slug rules allow no more).
 HUB_PATH = re.compile(r"^/(?P<account>[a-z0-9-]{1,40})/updateinfo/")
@@ -90,9 +93,35 @@ def readyz(request: HttpRequest) -> JsonResponse:
         for name, future in futures.items()
     }
     down = [name for name, state in states.items() if state != "ok"]
-    return JsonResponse(
-        {"status": "down" if down else "ok", "down": down, **states}, status=503 if down else 200
+    body: dict = {"status": "down" if down else "ok", "down": down, **states}
+    if settings.REDIS_URL and states.get("redis") == "ok":
+        # Informational: a web process can serve without a worker, so a
+        # queue without one does not fail the probe, but an operator (or a
+        # monitor) reads here that mail or webhooks are waiting.
+        body["queues_without_worker"] = _queues_without_worker()
+    return JsonResponse(body, status=503 if down else 200)
+
+
+def _queues_without_worker() -> list[str]:
+    import redis
+
+    from .celery import WORKER_HEARTBEAT_KEY
+
+    queues = sorted(
+        {
+            settings.CELERY_TASK_DEFAULT_QUEUE,
+            settings.CELERY_PDF_QUEUE,
+            settings.CELERY_WEBHOOKS_QUEUE,
+        }
     )
+    client = redis.Redis.from_url(
+        settings.REDIS_URL, socket_timeout=READYZ_TIMEOUT, socket_connect_timeout=READYZ_TIMEOUT
+    )
+    try:
+        beats = client.mget([WORKER_HEARTBEAT_KEY.format(queue=queue) for queue in queues])
+    except redis.RedisError:
+        return queues
+    return [queue for queue, beat in zip(queues, beats, strict=True) if beat is None]
 
 
 def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
@@ -113,7 +142,14 @@ def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpR
 def server_error(request: HttpRequest) -> HttpResponse:
     """A 500 in the hub's look, with the vendor's branding when the request
     got as far as knowing the vendor. Rendered defensively: the error may
-    have been the database, so nothing here queries it."""
+    have been the database, so nothing here queries it.
+
+    An outage raised outside a view (a middleware: the vendor lookup, the
+    session) arrives here, still being handled: it is the 503 page, as from
+    a view."""
+    exception = sys.exc_info()[1]
+    if is_outage(exception):
+        return service_unavailable(request, exception)  # type: ignore[arg-type]
     try:
         return render(request, "500.html", status=500)
     except Exception:  # the page that says sorry must not fail itself

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 from billing.adapters.base import ProcessorError
 from billing.webhooks import (
     MAX_BODY_BYTES,
+    WebhookQueueUnavailable,
     WebhookRejected,
     paypal_webhook_receive,
     stripe_webhook_receive,
@@ -40,6 +41,15 @@ def _refused(processor: str, account: str, reason: str) -> JsonResponse:
     # customer data, nor the signature.
     logger.warning("webhook refused: %s %r: %s", processor, account[:40], reason)
     return JsonResponse({"error": reason}, status=400)
+
+
+def _queue_unavailable(processor: str, account: str) -> JsonResponse:
+    # Stored, not queued: a non-2xx makes the processor deliver it again
+    # (and the sweep queues the stored row meanwhile), so nothing is lost.
+    logger.warning("webhook %s %r: stored, queue unavailable: 503", processor, account[:40])
+    response = JsonResponse({"error": "temporarily unavailable"}, status=503)
+    response["Retry-After"] = "60"
+    return response
 
 
 def _body(request: HttpRequest) -> bytes:
@@ -80,6 +90,8 @@ def stripe_webhook(request: HttpRequest, vendor_slug: str) -> JsonResponse:
         )
     except WebhookRejected as rejected:
         return _refused("stripe", account, rejected.reason)
+    except WebhookQueueUnavailable:
+        return _queue_unavailable("stripe", account)
     return JsonResponse({"received": True, "duplicate": not created})
 
 
@@ -99,6 +111,8 @@ def paypal_webhook(request: HttpRequest, vendor_slug: str) -> JsonResponse:
         )
     except WebhookRejected as rejected:
         return _refused("paypal", account, rejected.reason)
+    except WebhookQueueUnavailable:
+        return _queue_unavailable("paypal", account)
     except ProcessorError as error:
         # PayPal could not be asked: it redelivers on a non-2xx answer.
         logger.warning("webhook paypal %s: verification unavailable (%s)", account, error.code)

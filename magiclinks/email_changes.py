@@ -126,13 +126,22 @@ def email_change_send(*, request_id: str, customer: Customer, new_email: str) ->
     and sends again, without creating a second change.
     """
     token = token_new()
+    claim = timezone.now() + timedelta(seconds=settings.ACCESS_LINK_SEND_LEASE)
     with transaction.atomic():
         change = EmailChange.objects.select_for_update().filter(request_id=request_id).first()
         if change is not None:
             if change.sent_at or change.used_at or change.revoked_at:
                 return None  # sent already, or superseded by a later request
+            if change.send_claimed_until and change.send_claimed_until > timezone.now():
+                # Another run of this request is mailing it (a redelivered
+                # message): a second email would leave the first one dead.
+                return None
+            # A retry hours later (SMTP down): a fresh hour with the new
+            # token, or the email would arrive with a dead link.
             change.token_hash = secret_hash(token)
-            change.save(update_fields=["token_hash"])
+            change.expires_at = timezone.now() + timedelta(seconds=settings.ACCESS_LINK_MAX_AGE)
+            change.send_claimed_until = claim
+            change.save(update_fields=["token_hash", "expires_at", "send_claimed_until"])
         else:
             # The customer's row is the lock: two requests at once would
             # each revoke the other's change before it was committed, and
@@ -150,6 +159,7 @@ def email_change_send(*, request_id: str, customer: Customer, new_email: str) ->
                 request_id=request_id,
                 created_at=now,
                 expires_at=now + timedelta(seconds=settings.ACCESS_LINK_MAX_AGE),
+                send_claimed_until=claim,
             )
         # Not robust: a failed send must raise, so that the task retries.
         transaction.on_commit(partial(_email_change_mail, change=change, token=token))
@@ -161,16 +171,21 @@ def _email_change_mail(*, change: EmailChange, token: str) -> None:
     # The new address may be a stranger's: the email names the vendor and
     # the address only, never anything the customer wrote (their name is
     # free text, and would let anyone put words in the vendor's email).
-    mail_send(
-        vendor=customer.vendor,
-        to=change.new_email,
-        template="email_change_confirm",
-        context={
-            "new_email": change.new_email,
-            "link_url": email_change_url(vendor=customer.vendor, token=token),
-        },
-    )
-    EmailChange.objects.filter(pk=change.pk).update(sent_at=timezone.now())
+    try:
+        mail_send(
+            vendor=customer.vendor,
+            to=change.new_email,
+            template="email_change_confirm",
+            context={
+                "new_email": change.new_email,
+                "link_url": email_change_url(vendor=customer.vendor, token=token),
+            },
+        )
+    except Exception:
+        # Give the claim back at once: the task's retry need not wait for it.
+        EmailChange.objects.filter(pk=change.pk).update(send_claimed_until=None)
+        raise
+    EmailChange.objects.filter(pk=change.pk).update(sent_at=timezone.now(), send_claimed_until=None)
 
 
 def email_change_usable(*, vendor: Vendor, token: str) -> EmailChange | None:

@@ -40,6 +40,11 @@ class AccessLink(models.Model):
     # Set once the email went out: the link is committed first and mailed
     # after, so a rerun of the task knows whether to send (see services).
     sent_at = models.DateTimeField(null=True, blank=True)
+    # [issue 20] A run of the task is mailing this link until then: a second
+    # run of the same request (a redelivered message) sends nothing, so one
+    # request is at most one email. A lease, not a flag: a run that died
+    # (worker killed) leaves it to expire before the redelivered one.
+    send_claimed_until = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(
         default=0, help_text=_("Code tries so far; the code stops working after five.")
     )
@@ -78,6 +83,8 @@ class EmailChange(models.Model):
     # As for access links: the change is committed first and mailed after,
     # so a rerun of the task knows whether its email went out.
     sent_at = models.DateTimeField(null=True, blank=True)
+    # [issue 20] As for access links: the run mailing it owns it until then.
+    send_claimed_until = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]

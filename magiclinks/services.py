@@ -65,7 +65,10 @@ def access_request_queue(*, vendor: Vendor, email: str, ip: str | None, next_pat
         ),
         # A mail failure in the embedded (eager) mode must not turn the
         # answer into an error page that only known addresses would get.
-        robust=True,
+        # With a broker, a publish that fails must not be swallowed either:
+        # the page would say "check your email" for an email nobody queued;
+        # the broker error is a 503 (hub.outages) for every address alike.
+        robust=settings.CELERY_TASK_ALWAYS_EAGER,
     )
     return binding
 
@@ -104,16 +107,28 @@ def _access_link_prepare(
     out after all, stop working) and sends again.
     """
     token, code, token_hash, stored_code = _access_link_keys(with_code=with_code)
+    now = timezone.now()
+    claim = now + timedelta(seconds=settings.ACCESS_LINK_SEND_LEASE)
     with transaction.atomic():
         link = AccessLink.objects.select_for_update().filter(request_id=request_id).first()
         if link is not None:
-            if link.sent_at is not None:
+            if link.sent_at or link.used_at or link.revoked_at:
+                return None  # mailed already, or the customer signed in since
+            if link.send_claimed_until and link.send_claimed_until > now:
+                # Another run of this request is mailing it (a redelivered
+                # message): two emails would leave the first one dead. If
+                # that run dies, its message comes back after the lease.
                 return None
+            # A retry hours later (SMTP down) mails a fresh link with a
+            # fresh hour: an email whose link expired before it arrived is
+            # no use to anyone.
             link.token_hash, link.code_hash = token_hash, stored_code
-            link.save(update_fields=["token_hash", "code_hash"])
+            link.expires_at = now + timedelta(seconds=settings.ACCESS_LINK_MAX_AGE)
+            link.send_claimed_until = claim
+            link.save(update_fields=["token_hash", "code_hash", "expires_at", "send_claimed_until"])
             return link, token, code, False
-        now = timezone.now()
         link = AccessLink.objects.create(
+            send_claimed_until=claim,
             vendor=customer.vendor,
             customer=customer,
             purpose=purpose,
@@ -130,7 +145,18 @@ def _access_link_prepare(
 
 
 def _access_link_sent(link: AccessLink) -> None:
-    AccessLink.objects.filter(pk=link.pk).update(sent_at=timezone.now())
+    AccessLink.objects.filter(pk=link.pk).update(sent_at=timezone.now(), send_claimed_until=None)
+
+
+def _access_link_mail(link: AccessLink, **mail) -> None:
+    """Send the link's email and record it; a failed send gives the claim
+    back at once, so the task's retry need not wait for the lease."""
+    try:
+        mail_send(**mail)
+    except Exception:
+        AccessLink.objects.filter(pk=link.pk).update(send_claimed_until=None)
+        raise
+    _access_link_sent(link)
 
 
 def access_link_send(
@@ -169,7 +195,8 @@ def access_link_send(
             customer=customer,
             details={"ip": ip},
         )
-    mail_send(
+    _access_link_mail(
+        link,
         vendor=vendor,
         to=customer.email,
         template="access_link",
@@ -179,7 +206,6 @@ def access_link_send(
             "code": code,
         },
     )
-    _access_link_sent(link)
     return link
 
 
@@ -304,7 +330,8 @@ def profile_link_send(*, request_id: str, customer: Customer) -> AccessLink | No
     if prepared is None:
         return None
     link, token, _, _ = prepared
-    mail_send(
+    _access_link_mail(
+        link,
         vendor=customer.vendor,
         to=customer.email,
         template="profile_link",
@@ -313,7 +340,6 @@ def profile_link_send(*, request_id: str, customer: Customer) -> AccessLink | No
             "link_url": access_link_url(vendor=customer.vendor, token=token),
         },
     )
-    _access_link_sent(link)
     return link
 
 

@@ -10,7 +10,7 @@ APPS = ["hub", "billing", "vendors", "magiclinks"]
 # Everything that runs in production: the apps, the benchmark (run against
 # production settings) and the top-level entry points.
 SHIPPED = [*APPS, "bench"]
-ENTRY_POINTS = ["manage.py", "gunicorn.conf.py"]
+ENTRY_POINTS = ["manage.py"]
 
 
 def imported_modules(path: Path) -> set[str]:

@@ -18,19 +18,22 @@ from django.utils import translation
 
 from .formatting import vendor_language
 from .models import Vendor
+from .retries import DATABASE_ERRORS, DURABLE_TASK_OPTIONS
 
 # Options of every Celery task that sends mail. An SMTP server that is down
 # (or refuses us for a while) must not lose a sign-in link or a notice: the
-# task retries with exponential backoff, capped at an hour between tries,
-# for more than six hours in all (1 + 2 + ... + 2048 s, then hourly: 24 tries
-# add up to about 15 hours). No jitter, so the schedule is what this says.
+# task retries with exponential backoff, 1 s doubling to 2,048 s, then hourly:
+# 24 retries over about 13 hours (4,095 s + 12 x 3,600 s). No jitter, so the
+# schedule is what this says. Retries due later than the broker can hold a
+# message wait in the database (vendors.retries); a database error is
+# retried like a mail server that is down.
 MAIL_TASK_OPTIONS: dict = {
-    "autoretry_for": (SMTPException, OSError),
+    **DURABLE_TASK_OPTIONS,
+    "autoretry_for": (SMTPException, OSError, *DATABASE_ERRORS),
     "retry_backoff": True,
     "retry_backoff_max": 60 * 60,
     "retry_jitter": False,
     "max_retries": 24,
-    "acks_late": True,
 }
 
 

@@ -296,3 +296,32 @@ class ApiKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
+
+
+class ScheduledRetry(models.Model):
+    """A task's retry that waits in the database rather than in the broker.
+
+    Redis hands an unacknowledged message out again after the transport's
+    visibility timeout, and a retry waiting on its countdown is exactly such a
+    message: a countdown longer than the timeout ran twice, at the same moment.
+    A retry due later than the broker can safely hold is kept here instead
+    and re-enqueued by the periodic `scheduled_retries_enqueue_task`
+    (vendors.retries).
+    """
+
+    task = models.CharField(max_length=200)
+    args = models.JSONField(default=list)
+    kwargs = models.JSONField(default=dict)
+    # The retry number the re-enqueued message carries (request.retries), so
+    # max_retries and the backoff keep counting across the database stay.
+    retries = models.PositiveIntegerField(default=0)
+    run_at = models.DateTimeField(db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    # Why it is retried: what an operator reads in the admin or a query.
+    reason = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["run_at"]
+
+    def __str__(self) -> str:
+        return f"{self.task} #{self.retries} at {self.run_at.isoformat()}"

@@ -227,17 +227,22 @@ def test_the_warm_up_lays_out_a_document_through_the_narrowed_fetcher(
     assert fetched == ["hub-static:invoice.css"]
 
 
-def test_gunicorn_workers_warm_up_weasyprint_unless_told_not_to(monkeypatch):
-    import runpy
-    from pathlib import Path
+def test_gunicorn_warms_up_weasyprint_once_unless_told_not_to(monkeypatch):
+    """One gunicorn configuration: the preloading master warms WeasyPrint
+    before it forks; without preloading each worker does."""
+    from types import SimpleNamespace
 
     from billing import pdf
+    from hub import gunicorn_conf
 
     calls = []
     monkeypatch.setattr(pdf, "pdf_warm_up", lambda: calls.append(1))
-    config = runpy.run_path(str(Path(__file__).resolve().parents[2] / "gunicorn.conf.py"))
-    config["post_worker_init"](None)
+    preloaded = SimpleNamespace(cfg=SimpleNamespace(preload_app=True))
+    gunicorn_conf.when_ready(preloaded)
+    gunicorn_conf.post_worker_init(preloaded)
     assert calls == [1]
+    gunicorn_conf.post_worker_init(SimpleNamespace(cfg=SimpleNamespace(preload_app=False)))
+    assert calls == [1, 1]
     monkeypatch.setenv("PDF_WARM_UP", "0")
-    config["post_worker_init"](None)
-    assert calls == [1]
+    gunicorn_conf.when_ready(preloaded)
+    assert calls == [1, 1]
