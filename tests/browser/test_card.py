@@ -23,11 +23,11 @@ def card_page(page, live_server, stripe_vendor, alice):
     return page, sub
 
 
-def fill_card(page, number: str) -> None:
+def fill_card(page, number: str, year: str = "34") -> None:
     card = page.locator("#card-element")
     card.get_by_placeholder("number").fill(number)
     card.get_by_placeholder("exp_month").fill("12")
-    card.get_by_placeholder("exp_year").fill("34")
+    card.get_by_placeholder("exp_year").fill(year)
     card.get_by_placeholder("cvc").fill("123")
     card.get_by_placeholder("postal_code").fill("97201")
 
@@ -42,6 +42,16 @@ def test_a_good_card_is_saved_and_shown(card_page):
     assert sub.card_last4 == "4242" and sub.payment_method_id.startswith("pm_")
     assert AuditEvent.objects.filter(action="card.updated", subscription=sub).count() == 1
     assert len(mail.outbox) == 1
+
+
+def test_a_four_digit_expiry_year_is_taken_as_stripe_elements_take_it(card_page):
+    # Issue 21 point 11: "2034" reached the fake as 202034 and a bare "Bad request".
+    page, sub = card_page
+    fill_card(page, "4242424242424242", year="2034")
+    page.get_by_role("button", name="Save card").click()
+    page.wait_for_url("**/card/updated/")
+    sub.refresh_from_db()
+    assert sub.card_last4 == "4242" and sub.card_exp_year == 2034
 
 
 def test_no_error_sign_shows_under_the_field_before_an_error(card_page):

@@ -12,6 +12,7 @@ import sys
 from aiohttp import web
 from localstripe.resources import store
 
+from .localstripe_card_element import teach_card_element
 from .localstripe_patches import apply as apply_patches
 from .localstripe_requests import record_requests
 
@@ -22,6 +23,7 @@ def main() -> None:
     from localstripe import server
 
     record_requests(server.app)
+    teach_card_element(server.app)
 
     # The shipped store rewrites a pickle in /tmp after every write; tests
     # want a clean, private fake that leaves nothing behind.
