@@ -35,9 +35,11 @@ def test_dana_pays_her_declined_renewal_with_a_new_card(page, live_server, demo)
     page.on("response", lambda response: statuses.append(response.status))
     browser_sign_in(page, live_server, dana)
 
-    # Subscriptions shows the failed payment and what to do about it. (The
-    # dashboard says so too where Stripe holds the subscription past due;
-    # localstripe keeps it active: see tests/hub/test_pay.py.)
+    # Stripe holds her subscription past due, and the hub says so on the
+    # dashboard; Subscriptions shows the failed payment and what to do.
+    assert subscription.status == "past_due"
+    page.goto(f"{live_server.url}/demo/updateinfo/")
+    assert "The last payment with this card failed." in page.content()
     page.goto(f"{live_server.url}/demo/updateinfo/subscriptions/")
     assert "A payment failed" in page.content()
     page.get_by_role("link", name=re.compile("Pay now")).click()

@@ -3,10 +3,10 @@ its open invoice, against localstripe holding that invoice for real (a
 renewal charged to a card that is always declined, as the demo seeds dana).
 The whole story in Chromium is tests/browser/test_dana_story.py.
 
-Stripe makes such a subscription `past_due`; localstripe keeps it `active`
-(its invoice /pay route skips the subscription's failure hook). The hub
-records what the fake holds and offers the payment either way: the failed
-payment the webhook records is unsettled, and the open invoice is Stripe's."""
+Stripe makes such a subscription `past_due`, and so does the patched fake
+(tests/support/localstripe_patches.py); the hub records what the processor
+holds and offers the payment from the open invoice and the unsettled failed
+payment."""
 
 import re
 from datetime import timedelta
@@ -57,7 +57,7 @@ def test_the_seed_records_the_status_stripe_holds(past_due):
         subscription_id=past_due.processor_id
     )
     assert remote.status == past_due.status  # never a status the fake does not hold
-    assert past_due.status in ("past_due", "active")
+    assert past_due.status == "past_due"
     open_invoice = adapter_for(
         vendor=past_due.vendor, processor="stripe"
     ).invoice_open_for_subscription(subscription_id=past_due.processor_id)

@@ -319,7 +319,7 @@ def _dates_agree(vendors) -> None:
         for subscription in vendor.subscriptions.filter(status="active"):
             last = subscription.payments.order_by("-created_at").first()
             if last is None or last.status != "paid" or subscription.next_payment_at is None:
-                continue  # dana: declined (localstripe keeps her "active")
+                continue  # nothing paid yet to count from
             gap = subscription.next_payment_at - last.created_at
             days = 365 if subscription.interval == "year" else 30
             assert timedelta(days=days - 4) <= gap <= timedelta(days=days + 4), (

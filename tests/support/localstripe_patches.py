@@ -272,7 +272,13 @@ def _invoice_pay_with_payment_method() -> None:
     customer's) and answers 402 `card_error` when the charge is declined.
     localstripe: `payment_method` is a 500, and a decline returns the invoice
     still open with a 200. Likewise a card that needs 3-D Secure: Stripe
-    answers 402 `invoice_payment_intent_requires_action`."""
+    answers 402 `invoice_payment_intent_requires_action`.
+    A declined attempt is also an `invoice.payment_failed` event ("occurs
+    whenever an invoice payment attempt fails", Stripe's event types) and
+    leaves the invoice's subscription `past_due` ("payment on the latest
+    finalized invoice either failed or wasn't attempted", Subscription
+    statuses); localstripe's /pay route skips that hook, which its own
+    automatic renewal runs (`_on_payment_failure_now`)."""
     original = Invoice._api_pay_invoice
 
     def pay(id: str, payment_method: Any = None, **kwargs: Any) -> Any:
@@ -306,6 +312,7 @@ def _invoice_pay_with_payment_method() -> None:
             raise error
         charge = paid.charge
         if paid.status == "open" and charge is not None and charge.status == "failed":
+            paid._on_payment_failure_now()
             error = UserError(
                 402,
                 charge.failure_message,
