@@ -64,3 +64,23 @@ def test_acme_offers_no_cancel_button(page, live_server, demo):
     browser_sign_in(page, live_server, demo("acme", "alex@example.com"))
     page.goto(f"{live_server.url}/acme/updateinfo/subscriptions/")
     assert page.locator("a[href*='/cancel/']").count() == 0
+
+
+def test_casey_finds_her_refund_and_its_credit_note(page, live_server, demo):
+    """Issue 21, point 11: casey's refund shows its amount and date, and the
+    credit note the demo creates opens as a PDF from her invoice page."""
+    casey = demo("demo", "casey@example.com")
+    refunded = casey.payments.get(status="refunded")
+    note = refunded.refunds.get().credit_note
+    browser_sign_in(page, live_server, casey)
+    page.goto(f"{live_server.url}/demo/updateinfo/purchases/")
+    row = page.locator("table.purchases tbody tr", has_text="Lightroom Presets")
+    assert "Refunded" in row.inner_text() and "$15.00" in row.inner_text()
+    row.get_by_role("link", name=re.compile(refunded.invoice.number)).click()
+    page.wait_for_url(f"**/invoices/{refunded.invoice.number}/")
+    content = page.content()
+    assert "Refunded on" in content and "−$15.00" in content
+    link = page.get_by_role("link", name=f"Credit note {note.number} (PDF)")
+    pdf = page.request.get(live_server.url + link.get_attribute("href"))
+    assert pdf.status == 200 and pdf.headers["content-type"] == "application/pdf"
+    assert pdf.body().startswith(b"%PDF")
