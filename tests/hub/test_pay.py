@@ -70,6 +70,19 @@ def test_the_subscriptions_page_offers_to_pay_the_open_invoice(alice_client, pas
     assert "Pay now" in html and "Update card" in html
 
 
+def test_the_pay_page_links_stripes_hosted_page_for_what_it_cannot_do(alice_client, past_due):
+    """Issue 21, point 1: where our page cannot take the payment (3-D Secure
+    is not confirmed here), Stripe's hosted page for that open invoice can."""
+    invoice = adapter_for(vendor=past_due.vendor, processor="stripe").invoice_open_for_subscription(
+        subscription_id=past_due.processor_id
+    )
+    assert invoice.hosted_invoice_url.startswith("https://invoice.stripe.com/")
+    for response in (alice_client.get(pay_url(past_due)), alice_client.post(pay_url(past_due))):
+        html = response.content.decode()
+        assert f'href="{invoice.hosted_invoice_url}"' in html
+        assert "Pay on the payment processor’s secure page" in html
+
+
 def test_a_declined_card_on_file_changes_nothing_and_offers_another_card(alice_client, past_due):
     page = alice_client.get(pay_url(past_due)).content.decode()
     assert "A payment of <strong>$29.00</strong> is waiting to be paid." in page
