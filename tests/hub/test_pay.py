@@ -98,6 +98,31 @@ def test_a_declined_card_on_file_changes_nothing_and_offers_another_card(alice_c
     assert not AuditEvent.objects.filter(action="payment.retried").exists()
 
 
+def test_a_card_that_asks_for_3d_secure_is_sent_to_the_hosted_page(alice_client, past_due):
+    """Issue 21, point 11: a card whose bank wants 3-D Secure gets plain
+    words and the next step (the hosted page, or another card); our page
+    confirms no payment in the browser, and nothing changes here."""
+    stripe = adapter_for(vendor=past_due.vendor, processor="stripe")
+    strong = stripe.payment_method_attach_default(
+        customer_id=past_due.customer.stripe_customer_id,
+        payment_method_id="pm_card_authenticationRequired",
+        idempotency_key="test-3ds-pay",
+    )
+    Subscription.objects.filter(pk=past_due.pk).update(payment_method_id=strong.payment_method_id)
+    invoice = stripe.invoice_open_for_subscription(subscription_id=past_due.processor_id)
+    response = alice_client.post(pay_url(past_due))
+    html = response.content.decode()
+    assert response.status_code == 402
+    assert "Your bank wants to confirm this payment with you." in html
+    assert "Nothing was charged." not in html
+    assert f'href="{invoice.hosted_invoice_url}"' in html
+    assert "invoice_payment_intent_requires_action" not in html
+    past_due.refresh_from_db()
+    assert past_due.status == "past_due"
+    assert not AuditEvent.objects.filter(action="payment.retried").exists()
+    assert stripe.invoice_open_for_subscription(subscription_id=past_due.processor_id)
+
+
 def test_with_a_new_card_the_open_invoice_is_paid_and_the_subscription_active(
     alice_client, past_due, stripe_api
 ):
