@@ -26,6 +26,7 @@ from billing.cards import (
     PAYABLE_STATUSES,
     PLACE_HUB,
     PLACE_PAYPAL,
+    card_error_message,
     card_invoice_retry,
     card_open_invoice,
     card_setup_start,
@@ -301,7 +302,7 @@ def _pay_page(request, subscription, *, invoice=None, failure: ProcessorError | 
     context = {
         "subscription": subscription,
         "invoice": invoice,
-        "error": failure.message if failure else "",
+        "error": _pay_failure_words(failure) if failure else "",
         "needs_authentication": bool(failure and failure.code == "authentication_required"),
     }
     status = 200 if failure is None else 402 if failure.code in _CARD_CODES else 502
@@ -309,6 +310,17 @@ def _pay_page(request, subscription, *, invoice=None, failure: ProcessorError | 
 
 
 _CARD_CODES = frozenset({"card_declined", "authentication_required"})
+
+
+def _pay_failure_words(failure: ProcessorError) -> str:
+    """A card error carries Stripe's own sentence ("This payment requires
+    additional user action before it can be completed successfully."): the
+    customer gets ours, as on the card page, with the next step below it."""
+    if failure.code == "card_declined":
+        return card_error_message(failure.code)
+    if failure.code == "authentication_required":
+        return _("Your bank wants to confirm this payment with you, so nothing was charged yet.")
+    return failure.message
 
 
 @require_POST

@@ -49,7 +49,7 @@ def test_dana_pays_her_declined_renewal_with_a_new_card(page, live_server, demo)
     assert "is waiting to be paid" in page.content()
     page.get_by_role("button", name="Pay $29.00 now").click()
     alert = page.get_by_role("alert")
-    assert "Your card was declined." in alert.inner_text()
+    assert "Your bank declined this card, so nothing was changed." in alert.inner_text()
     assert "Nothing was charged." in alert.inner_text()
     assert stripe.invoice_open_for_subscription(subscription_id=subscription.processor_id)
 

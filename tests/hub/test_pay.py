@@ -90,7 +90,9 @@ def test_a_declined_card_on_file_changes_nothing_and_offers_another_card(alice_c
     response = alice_client.post(pay_url(past_due))
     html = response.content.decode()
     assert response.status_code == 402
-    assert "Your card was declined." in html and "Nothing was charged." in html
+    # Our words and the next step, never Stripe's sentence (issue 21.11, 28.6).
+    assert "Your bank declined this card, so nothing was changed." in html
+    assert "Nothing was charged." in html and "Your card was declined." not in html
     assert f'href="/northwind/updateinfo/subscriptions/{past_due.pk}/card/"' in html
     status = past_due.status
     past_due.refresh_from_db()
@@ -113,8 +115,9 @@ def test_a_card_that_asks_for_3d_secure_is_sent_to_the_hosted_page(alice_client,
     response = alice_client.post(pay_url(past_due))
     html = response.content.decode()
     assert response.status_code == 402
-    assert "Your bank wants to confirm this payment with you." in html
-    assert "Nothing was charged." not in html
+    assert "Your bank wants to confirm this payment with you, so nothing was charged yet." in html
+    assert "You can confirm it on the payment processor’s secure page" in html
+    assert "requires additional user action" not in html  # Stripe's own sentence
     assert f'href="{invoice.hosted_invoice_url}"' in html
     assert "invoice_payment_intent_requires_action" not in html
     past_due.refresh_from_db()
