@@ -75,6 +75,20 @@ def test_nor_at_a_vendor_that_does_not_let_customers_cancel(alice_client, stripe
     assert remote(stripe_sub).cancel_at_period_end is True
 
 
+def test_nor_a_hub_cancellation_once_the_vendor_stopped_customers_cancelling(
+    alice_client, stripe_sub
+):
+    """Issue 21.5's "only where the vendor allows it" on its own: the
+    customer did cancel in the hub, then the vendor turned self-cancel off."""
+    cancel_in_the_hub(alice_client, stripe_sub)
+    stripe_sub.vendor.self_cancel = False
+    stripe_sub.vendor.save()
+    assert "Keep my subscription" not in alice_client.get(f"{BASE}/").content.decode()
+    assert alice_client.post(keep_url(stripe_sub)).status_code == 404
+    assert remote(stripe_sub).cancel_at_period_end is True
+    assert not AuditEvent.objects.filter(action="subscription.cancel_undone").exists()
+
+
 def test_a_hub_cancellation_the_vendor_took_back_and_scheduled_again_is_the_vendors(
     alice_client, stripe_sub
 ):
