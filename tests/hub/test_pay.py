@@ -93,6 +93,9 @@ def test_a_declined_card_on_file_changes_nothing_and_offers_another_card(alice_c
     # Our words and the next step, never Stripe's sentence (issue 21.11, 28.6).
     assert "Your bank declined this card, so nothing was changed." in html
     assert "Nothing was charged." in html and "Your card was declined." not in html
+    # The title says so too (WCAG 2.4.2, issue 28.5), as on the card page.
+    assert "<title>Error: Pay now · Northwind Courses</title>" in html
+    assert "<title>Pay now · Northwind Courses</title>" in page
     assert f'href="/northwind/updateinfo/subscriptions/{past_due.pk}/card/"' in html
     status = past_due.status
     past_due.refresh_from_db()
