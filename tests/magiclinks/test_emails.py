@@ -6,6 +6,7 @@ from pathlib import Path
 from django.core import mail
 
 from vendors import mail as vendor_mail
+from vendors.branding import contrast_ratio
 from vendors.mail import mail_send
 
 
@@ -53,3 +54,22 @@ def test_it_imports_nothing_from_the_apps_above_vendors():
         for alias in node.names
     }
     assert not {m for m in modules if m.split(".")[0] in {"billing", "magiclinks", "hub"}}
+
+
+def test_a_pale_brand_colour_reads_in_the_email_too(vendor, alice):
+    """Issue 28.2 in the emails: the link written in the brand colour and the
+    header line use the shades derived for white (4.5:1 and 3:1), not a
+    pale colour as it comes (1.81:1 on white)."""
+    vendor.brand_color = "#f2b705"
+    mail_send(
+        vendor=vendor,
+        to=alice.email,
+        template="access_link",
+        context={"customer": alice, "link_url": "http://testserver/x/", "code": "123456"},
+    )
+    html = mail.outbox[0].alternatives[0][0]
+    ink, line = vendor.brand_ink_color, vendor.brand_line_color
+    assert contrast_ratio(ink, "#ffffff") >= 4.5 and contrast_ratio(line, "#ffffff") >= 3
+    assert f"border-top:4px solid {line}" in html
+    assert f'style="color:{ink};word-break:break-all;"' in html
+    assert "color:#f2b705" not in html and "solid #f2b705" not in html
