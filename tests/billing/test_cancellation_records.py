@@ -293,22 +293,45 @@ def test_who_may_cancel_and_undo(vendor, alice, frozen_clock):
     active = SubscriptionFactory(customer=alice, current_period_end=EPOCH + timedelta(days=3))
     assert subscription_can_cancel(subscription=active)
     assert not subscription_can_undo(subscription=active)
+    # Cancelled by the customer in the hub (cancel_requested_at), for the
+    # period's end: Keep is offered. The same cancellation scheduled by the
+    # vendor at the processor is not the customer's to undo (issue 21 point 5).
     pending = SubscriptionFactory(
-        customer=alice, cancel_at_period_end=True, current_period_end=EPOCH + timedelta(days=3)
+        customer=alice,
+        cancel_at_period_end=True,
+        cancel_requested_at=EPOCH - timedelta(days=1),
+        current_period_end=EPOCH + timedelta(days=3),
     )
     assert not subscription_can_cancel(subscription=pending)
     assert subscription_can_undo(subscription=pending)
+    by_vendor = SubscriptionFactory(
+        customer=alice, cancel_at_period_end=True, current_period_end=EPOCH + timedelta(days=3)
+    )
+    assert not subscription_can_undo(subscription=by_vendor)
     ended = SubscriptionFactory(customer=alice, status="canceled", cancel_at_period_end=True)
     assert not subscription_can_cancel(subscription=ended)
     assert not subscription_can_undo(subscription=ended)
-    over = SubscriptionFactory(customer=alice, cancel_at_period_end=True, current_period_end=EPOCH)
+    asked = EPOCH - timedelta(days=1)
+    over = SubscriptionFactory(
+        customer=alice,
+        cancel_at_period_end=True,
+        cancel_requested_at=asked,
+        current_period_end=EPOCH,
+    )
     assert not subscription_can_undo(subscription=over)
-    no_end = SubscriptionFactory(customer=alice, cancel_at_period_end=True, current_period_end=None)
+    no_end = SubscriptionFactory(
+        customer=alice,
+        cancel_at_period_end=True,
+        cancel_requested_at=asked,
+        current_period_end=None,
+    )
     assert not subscription_can_undo(subscription=no_end)
     vendor.self_cancel = False
     vendor.save()
     active.refresh_from_db()
+    pending.refresh_from_db()
     assert not subscription_can_cancel(subscription=active)
+    assert not subscription_can_undo(subscription=pending)
 
 
 def test_a_long_reason_is_kept_whole_in_the_audit_and_cut_to_fit_elsewhere(

@@ -228,11 +228,13 @@ def test_a_paypal_vendor_without_api_credentials_refuses_deliveries(
     assert not WebhookEvent.objects.exists()
 
 
-@pytest.mark.parametrize("create_time", ["2026-13-45T99:00:00Z", "", None])
-def test_a_paypal_delivery_with_a_bad_or_no_time_is_kept_without_one(
-    client, paypal_hooked, paypal_api, django_capture_on_commit_callbacks, create_time
+def test_a_paypal_delivery_without_a_time_is_kept_without_one(
+    client, paypal_hooked, paypal_api, django_capture_on_commit_callbacks
 ):
-    body = paypal_body("PAYMENT.SALE.PENDING", {"id": "S-1"}, create_time=create_time)
+    # A time that is there but is no time is junk (a 400: issue 21 point 9,
+    # tests/billing/test_webhook_junk.py); one that is missing is no reason
+    # to lose the event.
+    body = paypal_body("PAYMENT.SALE.PENDING", {"id": "S-1"}, create_time=None)
     response = deliver_paypal(client, django_capture_on_commit_callbacks, body)
     assert response.status_code == 200
     event = WebhookEvent.objects.get()

@@ -107,16 +107,19 @@ def broker_down():
     publish attempt, failing as it does when Redis is down."""
     from hub.celery import app
 
-    saved = (app.conf.broker_url, app._pool, app.conf.task_always_eager)
-    app.conf.broker_url, app._pool, app.conf.task_always_eager = (
+    # The producer pool too: one built by an earlier publish keeps its
+    # connection to the real broker whatever broker_url says now.
+    saved = (app.conf.broker_url, app._pool, app.amqp._producer_pool, app.conf.task_always_eager)
+    app.conf.broker_url, app._pool, app.amqp._producer_pool, app.conf.task_always_eager = (
         "redis://127.0.0.1:1/0",
+        None,
         None,
         False,
     )
     yield
     if app._pool is not None:
         app._pool.force_close_all()
-    app.conf.broker_url, app._pool, app.conf.task_always_eager = saved
+    app.conf.broker_url, app._pool, app.amqp._producer_pool, app.conf.task_always_eager = saved
 
 
 def test_a_webhook_that_cannot_be_queued_is_a_503_and_stays_stored(
