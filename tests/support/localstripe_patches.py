@@ -67,6 +67,7 @@ def apply() -> None:
     _failing_invoice_lists()
 
     _webhook_endpoints_list()
+    _webhook_registration_while_sending()
     _applied = True
 
 
@@ -701,6 +702,22 @@ def _missing_events() -> None:
 
 
 # --- webhook endpoints ------------------------------------------------------------------
+
+
+def _webhook_registration_while_sending() -> None:
+    """Not an API shape but a race in the fake itself: localstripe sends an
+    event by iterating its registrations dict across awaits, so registering
+    an endpoint while an event is in flight raises "dictionary changed size
+    during iteration" and the event is never sent (seen in CI with tests in
+    random order sharing one fake). Registration replaces the dict instead of
+    changing it, so a send in flight finishes over the endpoints it started
+    with. Must run before localstripe.server imports `register_webhook`."""
+    from localstripe import webhooks
+
+    def register_webhook(id: str, url: str, secret: str, events: Any) -> None:
+        webhooks._webhooks = {**webhooks._webhooks, id: webhooks.Webhook(url, secret, events)}
+
+    webhooks.register_webhook = register_webhook
 
 
 def _webhook_endpoints_list() -> None:
