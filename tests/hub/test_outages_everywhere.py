@@ -2,6 +2,7 @@
 waits without limit (issue 20, points 4 and 5)."""
 
 import json
+import uuid
 
 import pytest
 from django.db import connection, connections
@@ -116,6 +117,12 @@ def test_readyz_names_the_queues_no_worker_consumes(db, redis_url, settings):
 
     from hub.celery import WORKER_HEARTBEAT_KEY
 
+    # Queues of this test's own: a worker another test started consumes the
+    # run's real queues and keeps their heartbeats fresh.
+    own = f"hub-test-readyz-{uuid.uuid4().hex[:8]}"
+    settings.CELERY_TASK_DEFAULT_QUEUE = own
+    settings.CELERY_PDF_QUEUE = f"{own}-pdf"
+    settings.CELERY_WEBHOOKS_QUEUE = f"{own}-webhooks"
     client = redis.Redis.from_url(redis_url)
     queues = [settings.CELERY_TASK_DEFAULT_QUEUE, settings.CELERY_PDF_QUEUE]
     keys = [WORKER_HEARTBEAT_KEY.format(queue=queue) for queue in queues]
