@@ -1,6 +1,8 @@
 """The benchmark harness's own rules (bench/run.py): which pages it measures
 and what fails the CI smoke. Timings are never judged here."""
 
+from django.db.models import NOT_PROVIDED
+
 from bench.run import check, pages
 
 
@@ -48,3 +50,28 @@ def test_failed_responses_fail_the_smoke_and_timings_never_do():
     assert check(report, smoke=True) == ["invoice [5]: 2 failed responses"]
     report = {"pages": [_row("invoice [5]", 4, "5") | {"p99_ms": 99999.0, "rps": 0.1}]}
     assert check(report, smoke=True) == []
+
+
+def test_the_datasets_copy_columns_cover_every_required_column_of_the_models():
+    """COPY skips the ORM's defaults: a column added to a model without a
+    database default must be added to the dataset too, or `make bench-smoke`
+    breaks in CI long after the suite went green."""
+    from bench import dataset
+    from billing.models import Customer, Invoice, Order, Payment, Subscription
+
+    copies = {
+        Customer: dataset.CUSTOMER_COLUMNS,
+        Subscription: dataset.SUBSCRIPTION_COLUMNS,
+        Order: dataset.ORDER_COLUMNS,
+        Payment: dataset.PAYMENT_COLUMNS,
+        Invoice: dataset.INVOICE_COLUMNS,
+    }
+    for model, columns in copies.items():
+        listed = {c.strip() for c in columns.split(",")}
+        required = {
+            f.column
+            for f in model._meta.concrete_fields
+            if not f.null and not f.primary_key and f.db_default is NOT_PROVIDED
+        }
+        assert required - listed == set(), model.__name__
+        assert listed <= {f.column for f in model._meta.concrete_fields}, model.__name__
