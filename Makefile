@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: demo test install install-dev install-demo install-bench install-mutation bench bench-smoke chaos mutation lint format migrate seed worker beat clean
+.PHONY: demo test install install-dev install-demo install-bench install-mutation bench bench-smoke chaos soak mutation lint format migrate seed worker beat clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -115,6 +115,12 @@ beat: install
 # an hour; prints a table. CHAOS_ARGS="--profile short" for the CI version.
 chaos: install-dev
 	$(BIN)/python -m tests.reliability.chaos $(CHAOS_ARGS)
+
+# A minute of the embedded demo under card changes, cancellations and
+# renewals' webhooks (SQLite, runserver, localstripe); CI runs it after the
+# suite. SOAK_SECONDS shortens or lengthens it.
+soak: install-dev
+	$(BIN)/pytest -m soak -p no:randomly tests/integration/test_demo_minute.py
 
 clean:
 	rm -rf $(VENV) var
