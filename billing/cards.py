@@ -18,18 +18,18 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from .adapters import stripe_adapter_for
-from .adapters.base import (
+from .audit import audit_record
+from .processors.adapters import stripe_adapter_for
+from .processors.adapters.base import (
     MESSAGE_REFUSED,
     CardSummary,
     ProcessorError,
     ProcessorInvoice,
     ProcessorSetupIntent,
 )
-from .audit import audit_record
 
 if TYPE_CHECKING:
-    from .adapters.stripe import StripeAdapter
+    from .processors.adapters.stripe import StripeAdapter
 from .models import AuditEvent, Processor, Subscription
 
 # Statuses in which the processor still charges a card (so one can be updated).

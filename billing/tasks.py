@@ -9,7 +9,6 @@ from django.conf import settings
 from vendors.mail import MAIL_TASK_OPTIONS
 from vendors.retries import DATABASE_ERRORS, DURABLE_TASK_OPTIONS
 
-from .adapters.base import ProcessorError
 from .cancellation import (
     subscription_canceled_notify,
     subscription_kept_notify,
@@ -17,8 +16,9 @@ from .cancellation import (
     subscriptions_due_for_finalizing,
 )
 from .cards import card_updated_notify
-from .invoices import invoice_pdf_ensure
+from .documents.invoices import invoice_pdf_ensure
 from .models import AuditEvent, Customer, Invoice, Subscription
+from .processors.adapters.base import ProcessorError
 from .services import (
     customer_email_changed_notify,
     customer_push_to_processor,
@@ -121,7 +121,11 @@ def webhook_event_process_task(self, event_id: int) -> None:
     staff to see in the admin. Safe to run twice: a processed event is skipped
     and processing itself is idempotent.
     """
-    from .webhooks import webhook_event_claim, webhook_event_failed, webhook_event_process
+    from .processors.webhooks import (
+        webhook_event_claim,
+        webhook_event_failed,
+        webhook_event_process,
+    )
 
     event = webhook_event_claim(event_id=event_id)
     if event is None:
@@ -150,7 +154,7 @@ def webhook_event_process_task(self, event_id: int) -> None:
 @shared_task(bind=True, ignore_result=True, **{**DURABLE_TASK_OPTIONS, "max_retries": 10})
 def payment_receipt_task(self, payment_id: int) -> None:
     """The receipt of a newly paid payment; sent once (receipt_sent_at)."""
-    from .receipts import payment_receipt_send
+    from .documents.receipts import payment_receipt_send
 
     try:
         payment_receipt_send(payment_id=payment_id)
@@ -160,7 +164,7 @@ def payment_receipt_task(self, payment_id: int) -> None:
 
 @shared_task(bind=True, ignore_result=True, **{**DURABLE_TASK_OPTIONS, "max_retries": 10})
 def payment_failed_notify_task(self, payment_id: int) -> None:
-    from .receipts import payment_failed_notify
+    from .documents.receipts import payment_failed_notify
 
     try:
         payment_failed_notify(payment_id=payment_id)
@@ -172,7 +176,7 @@ def payment_failed_notify_task(self, payment_id: int) -> None:
 def webhook_events_sweep_task() -> None:
     """Periodic (WEBHOOK_SWEEP_SECONDS): an event we answered 2xx for is
     processed, even when its queueing or its task failed."""
-    from .webhooks import webhook_events_sweep
+    from .processors.webhooks import webhook_events_sweep
 
     webhook_events_sweep()
 
@@ -180,15 +184,15 @@ def webhook_events_sweep_task() -> None:
 @shared_task(acks_late=True, ignore_result=True)
 def webhook_bodies_purge_task() -> None:
     """Periodic: drop raw webhook bodies past their retention, keep the rows."""
-    from .webhooks import webhook_bodies_purge
+    from .processors.webhooks import webhook_bodies_purge
 
     webhook_bodies_purge()
 
 
 @shared_task(ignore_result=True, **DURABLE_TASK_OPTIONS)
 def credit_note_pdf_render_task(credit_note_id: int) -> None:
+    from .documents.credit_notes import credit_note_pdf_ensure
     from .models import CreditNote
-    from .refunds import credit_note_pdf_ensure
 
     credit_note = CreditNote.objects.select_related("vendor", "invoice").filter(pk=credit_note_id)
     if found := credit_note.first():
@@ -200,7 +204,7 @@ def stripe_import_task(run_id: int) -> None:
     """The Stripe import started from the admin; progress and the outcome are
     kept on the StripeImport row, which the admin shows."""
     from .models import StripeImport
-    from .stripe_import import ImportInterrupted, ImportRefused, stripe_import_run
+    from .processors.stripe_import import ImportInterrupted, ImportRefused, stripe_import_run
 
     run = StripeImport.objects.select_related("vendor").filter(pk=run_id).first()
     if run is None or run.status == StripeImport.Status.DONE:

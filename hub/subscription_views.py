@@ -11,8 +11,6 @@ from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from billing.adapters import adapter_for
-from billing.adapters.base import ProcessorError
 from billing.cancellation import (
     CancelInProgress,
     KeepInProgress,
@@ -35,6 +33,8 @@ from billing.cards import (
     subscription_payable,
 )
 from billing.models import Subscription
+from billing.processors.adapters import adapter_for
+from billing.processors.adapters.base import ProcessorError
 from billing.subscriptions import subscription_for_customer, subscription_rows
 from magiclinks.services import card_link_queue
 from magiclinks.sessions import CustomerRequest, customer_required

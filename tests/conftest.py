@@ -197,7 +197,7 @@ def browser_type_launch_args(browser_type_launch_args):
 def renders(monkeypatch):
     """The invoices rendered to PDF during the test. This wraps the real
     renderer (WeasyPrint still runs): it counts, it does not mock."""
-    from billing import pdf as billing_pdf
+    from billing.documents import pdf as billing_pdf
 
     calls: list[int] = []
     real = billing_pdf.pdf_render

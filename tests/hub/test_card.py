@@ -10,9 +10,9 @@ import pytest
 import requests
 from django.core import mail
 
-from billing.adapters import adapter_for
 from billing.cards import card_error_message
 from billing.models import AuditEvent, Subscription
+from billing.processors.adapters import adapter_for
 from billing.provisioning import stripe_customer_ensure
 from magiclinks.models import AccessLink
 from tests.conftest import sign_in

@@ -15,8 +15,8 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from billing.adapters import adapter_for
 from billing.models import AuditEvent, Subscription
+from billing.processors.adapters import adapter_for
 from hub.management.commands.seed_demo import stripe_renewal_decline
 from tests.conftest import sign_in
 from tests.factories import OrderFactory, PaymentFactory, SubscriptionFactory
