@@ -86,3 +86,12 @@ def stripe_confirm_setup_intent(base_url: str, setup_intent_id: str, payment_met
         timeout=5,
     )
     response.raise_for_status()
+
+
+def hub_setup_intent(client, subscription) -> str:
+    """What the card page's script does when the customer presses Save card:
+    ask the hub for a SetupIntent (a POST), and return its id."""
+    path = f"{subscription.vendor.hub_path}subscriptions/{subscription.pk}/card/setup/"
+    response = client.post(path)
+    assert response.status_code == 200, response.content
+    return response.json()["client_secret"].split("_secret_")[0]
