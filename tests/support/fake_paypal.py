@@ -5,7 +5,7 @@
 prints the port it listens on as the first line of stdout. It answers the
 calls the hub makes, in PayPal's JSON shapes (field names, status strings,
 error bodies `{"name", "message", "debug_id", "details"}`); a contract test
-(tests/billing/processors/adapters/test_paypal_contract.py) parses its answers with
+(tests/billing/adapters/test_paypal_contract.py) parses its answers with
 `paypal-server-sdk`'s own models and refuses any field they do not declare:
 
     POST /v1/oauth2/token                         client credentials (Basic auth)

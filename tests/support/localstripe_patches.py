@@ -4,7 +4,7 @@ Stripe in a way the hub relies on, we patch the fake here, never the adapter.
 Each patch says what real Stripe does, at the API version the hub pins
 (2026-10-28, stripe-python 16.1), and the shape patches cite the changelog
 entry they follow; no patch adds a field that version does not have
-(tests/billing/processors/adapters/test_stripe_contract.py checks the fake's objects
+(tests/billing/adapters/test_stripe_contract.py checks the fake's objects
 against the SDK's declarations). localstripe is GPL: it is imported and
 wrapped, none of its code is copied. `apply()` must run before
 `localstripe.server` is imported, because the server builds its extra routes
@@ -390,7 +390,7 @@ def _brand(number: str) -> str:
 # (stripe-python 16.1). Fields real Stripe no longer sends are taken out of
 # the fake's answers, and the ones that replaced them put in, each citing the
 # changelog entry it follows. Nothing is added that the pinned SDK does not
-# declare: tests/billing/processors/adapters/test_stripe_contract.py checks every
+# declare: tests/billing/adapters/test_stripe_contract.py checks every
 # object the hub reads against stripe-python's typed resources.
 
 BASIL = "2025-03-31.basil"

@@ -110,7 +110,7 @@ INTERVAL_DAYS = {"day": 1, "week": 7, "month": 30, "year": 365}
 
 # Every field of PayPal's answers this module reads, by the paypal-server-sdk
 # model (or error) that declares it; `[]` stands for each item of a list. The
-# contract test (tests/billing/processors/adapters/test_paypal_contract.py) checks that
+# contract test (tests/billing/adapters/test_paypal_contract.py) checks that
 # each one exists in the pinned SDK's models and that reading the fake
 # PayPal's answers touches no field missing here, so a misspelt or removed
 # field fails a test, and upgrading the SDK re-checks them all.
