@@ -24,6 +24,7 @@ from .support.clock import frozen_clock  # noqa: F401 (fixture)
 from .support.processor_fixtures import (  # noqa: F401 (fixtures)
     paypal_api,
     paypal_vendor,
+    setup_intents_created,
     stripe_api,
     stripe_vendor,
 )

@@ -14,7 +14,6 @@ from django.test import Client
 from billing.cards import card_error_message
 from billing.models import AuditEvent, Subscription
 from billing.processors.adapters import adapter_for
-from billing.processors.adapters.stripe import StripeAdapter
 from billing.provisioning import stripe_customer_ensure
 from magiclinks.models import AccessLink
 from tests.conftest import sign_in
@@ -40,22 +39,6 @@ def stripe_sub(stripe_vendor, alice):
 
 def setup_url(sub) -> str:
     return f"{BASE}/{sub.pk}/card/setup/"
-
-
-@pytest.fixture
-def setup_intents_created(monkeypatch):
-    """The SetupIntents the hub asked Stripe (localstripe) for during the
-    test. It counts, it does not mock: the real call still runs."""
-    created: list[str] = []
-    real = StripeAdapter.setup_intent_create
-
-    def counting(self, **kwargs):
-        intent = real(self, **kwargs)
-        created.append(intent.id)
-        return intent
-
-    monkeypatch.setattr(StripeAdapter, "setup_intent_create", counting)
-    return created
 
 
 def test_the_card_page_names_the_account_and_loads_stripe_only_there(

@@ -95,3 +95,22 @@ def hub_setup_intent(client, subscription) -> str:
     response = client.post(path)
     assert response.status_code == 200, response.content
     return response.json()["client_secret"].split("_secret_")[0]
+
+
+@pytest.fixture
+def setup_intents_created(monkeypatch):
+    """The SetupIntents the hub asked Stripe (localstripe) for during the
+    test. It counts, it does not mock: the real call still runs (the live
+    server of the browser tests runs in this process too)."""
+    from billing.processors.adapters.stripe import StripeAdapter
+
+    created: list[str] = []
+    real = StripeAdapter.setup_intent_create
+
+    def counting(self, **kwargs):
+        intent = real(self, **kwargs)
+        created.append(intent.id)
+        return intent
+
+    monkeypatch.setattr(StripeAdapter, "setup_intent_create", counting)
+    return created
