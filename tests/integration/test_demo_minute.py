@@ -44,11 +44,18 @@ def _post(browser, url: str, data: dict) -> requests.Response:
 
 
 def change_card(browser, localstripe: str, card_url: str, number: str) -> int:
-    """What the card page's script does with the fake Stripe.js: confirm the
-    page's SetupIntent with the card at Stripe, then post its id."""
+    """What the card page's script does with the fake Stripe.js on Save card:
+    ask the hub for a SetupIntent, confirm it with the card at Stripe, then
+    post its id."""
     page = browser.get(card_url, timeout=30)
     assert page.status_code == 200, page.status_code
-    secret = re.search(r'data-client-secret="([^"]+)"', page.text).group(1)
+    setup = browser.post(
+        f"{card_url}setup/",
+        headers={"Referer": card_url, "X-CSRFToken": _token(page.text)},
+        timeout=60,
+    )
+    assert setup.status_code == 200, setup.status_code
+    secret = setup.json()["client_secret"]
     setup_intent = secret.split("_secret_")[0]
     confirmed = requests.post(
         f"{localstripe}/v1/setup_intents/{setup_intent}/confirm",
