@@ -40,8 +40,6 @@ def imported_modules(path: Path, root: Path = ROOT, *, top_level_only: bool = Fa
     (not those inside a function or a class)."""
     tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
     here = path.relative_to(root).with_suffix("").parts
-    if path.name == "__init__.py":
-        here = (*here[:-1], "__init__")  # `.x` in a package's __init__ is a sibling
     found: set[str] = set()
     pending: list[ast.AST] = [tree]
     while pending:
@@ -85,7 +83,7 @@ def task_imports_at_module_level(root: Path = ROOT, apps: list[str] = APPS) -> l
         for path in python_files(apps, root)
         if path.name != "tasks.py" and path.relative_to(root).as_posix() != "hub/celery.py"
         for module in sorted(imported_modules(path, root, top_level_only=True))
-        if "tasks" in module.split(".")[:-1] or module.split(".")[-1] == "tasks"
+        if "tasks" in module.split(".")
     ]
 
 
