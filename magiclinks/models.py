@@ -58,7 +58,10 @@ class AccessLink(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_purpose_display()} for customer {self.customer_id}"
+        return _("%(purpose)s for customer %(id)s") % {
+            "purpose": self.get_purpose_display(),
+            "id": self.customer_id,
+        }
 
 
 class EmailChange(models.Model):
@@ -91,7 +94,7 @@ class EmailChange(models.Model):
         verbose_name = _("email change")
 
     def __str__(self) -> str:
-        return f"Email change for customer {self.customer_id}"
+        return _("Email change for customer %(id)s") % {"id": self.customer_id}
 
 
 class CustomerSession(models.Model):
@@ -106,4 +109,4 @@ class CustomerSession(models.Model):
         verbose_name = _("customer session")
 
     def __str__(self) -> str:
-        return f"Session of customer {self.customer_id}"
+        return _("Session of customer %(id)s") % {"id": self.customer_id}

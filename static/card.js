@@ -104,7 +104,7 @@
     event.preventDefault();
     submit.disabled = true;
     submit.setAttribute("aria-busy", "true");
-    status.textContent = form.dataset.savingText || "Saving your card…";
+    status.textContent = form.dataset.savingText;
     setupIntent()
       .then(function (clientSecret) {
         return stripe.confirmCardSetup(clientSecret, {

@@ -20,6 +20,7 @@ from django.test import RequestFactory
 from magiclinks.sessions import customer_login
 
 from .factories import CustomerFactory, UserFactory, VendorFactory, VendorMembershipFactory
+from .support.catalogs import extracted  # noqa: F401 (fixture)
 from .support.clock import frozen_clock  # noqa: F401 (fixture)
 from .support.processor_fixtures import (  # noqa: F401 (fixtures)
     paypal_api,

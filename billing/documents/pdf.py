@@ -218,13 +218,12 @@ def pdf_warm_up() -> None:
     )
 
 
-def credit_note_pdf_render(*, credit_note: CreditNote) -> bytes:
-    """A credit note as a tagged PDF (bytes) on the seller's paper, with the
-    same fetcher rules."""
+def credit_note_pdf_html(*, credit_note: CreditNote) -> str:
+    """The credit note's HTML WeasyPrint lays out, in the vendor's language."""
     vendor = credit_note.vendor
     logo = credit_note.seller.get("logo") or ""
     with translation.override(vendor_language(vendor)):
-        html = render_to_string(
+        return render_to_string(
             "billing/credit_note_pdf.html",
             {
                 "credit_note": credit_note,
@@ -236,6 +235,13 @@ def credit_note_pdf_render(*, credit_note: CreditNote) -> bytes:
                 "for_pdf": True,
             },
         )
+
+
+def credit_note_pdf_render(*, credit_note: CreditNote) -> bytes:
+    """A credit note as a tagged PDF (bytes) on the seller's paper, with the
+    same fetcher rules."""
+    html = credit_note_pdf_html(credit_note=credit_note)
+    logo = credit_note.seller.get("logo") or ""
     fetcher = InvoiceURLFetcher(media_names=[logo])
     document = weasyprint.HTML(string=html, url_fetcher=fetcher, base_url=None)
     return document.write_pdf(**PDF_OPTIONS)
