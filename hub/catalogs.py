@@ -23,9 +23,7 @@ from babel.messages.pofile import read_po
 
 LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
 DOMAINS = ("django", "djangojs")
-# The languages translators keep; English is the source and has no catalog.
-# settings.LANGUAGES lists the same ones (tests/hub/test_catalogs.py).
-TRANSLATED = ("de", "fr", "es")
+SOURCE_LANGUAGE = "en"
 
 # What `make messages` passes to makemessages, and so what the staleness
 # check runs: one list, so the check cannot drift from the command.
@@ -60,6 +58,11 @@ def makemessages_args(languages, domain: str) -> list[str]:
         f"--domain={domain}",
         *MAKEMESSAGES_OPTIONS,
     ]
+
+
+def translated_languages(languages) -> list[str]:
+    """The codes of settings.LANGUAGES that have a catalog: all but the source."""
+    return [code for code, _ in languages if code != SOURCE_LANGUAGE]
 
 
 def catalog_files(root: Path = LOCALE_DIR) -> list[Path]:

@@ -1,11 +1,13 @@
 """`make messages`: extract our strings into the catalogs of every
-translated language, both domains, with the options the staleness check
-uses (hub.catalogs.makemessages_args). Needs GNU gettext (xgettext)."""
+language of settings.LANGUAGES but English (the source), both domains, with
+the options the staleness check uses (hub.catalogs.makemessages_args).
+Needs GNU gettext (xgettext)."""
 
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
-from hub.catalogs import DOMAINS, TRANSLATED, makemessages_args
+from hub.catalogs import DOMAINS, makemessages_args, translated_languages
 
 
 class Command(BaseCommand):
@@ -16,10 +18,11 @@ class Command(BaseCommand):
             "--locale",
             action="append",
             dest="languages",
-            help="A language to update (repeatable); default: " + ", ".join(TRANSLATED),
+            help="A language to update (repeatable); default: every one of LANGUAGES but English",
         )
 
     def handle(self, *args, languages=None, **options) -> None:
+        languages = languages or translated_languages(settings.LANGUAGES)
         for domain in DOMAINS:
-            name, *arguments = makemessages_args(languages or TRANSLATED, domain)
+            name, *arguments = makemessages_args(languages, domain)
             call_command(name, *arguments, verbosity=options["verbosity"])
