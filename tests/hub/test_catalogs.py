@@ -30,6 +30,7 @@ from tests.support.catalogs import (
     PSEUDO,
     catalog_differences,
     messages_update,
+    must_have_gettext,
 )
 
 HEADER = """msgid ""
@@ -129,3 +130,15 @@ def test_the_extraction_sees_a_new_string(extracted, tmp_path):
     messages_update(copy, [PSEUDO])
     assert catalog_differences(extracted, copy / "locale", [PSEUDO]) == ["xx/django.po: stale"]
     assert 'msgid "A string added today"' in (copy / "locale/xx/LC_MESSAGES/django.po").read_text()
+
+
+def test_ci_requires_gettext(monkeypatch):
+    """Where the extraction cannot run, the checks skip, except in CI."""
+    monkeypatch.delenv("CI", raising=False)
+    monkeypatch.delenv("REQUIRE_SERVICES", raising=False)
+    assert not must_have_gettext()
+    monkeypatch.setenv("CI", "true")
+    assert must_have_gettext()
+    monkeypatch.setenv("CI", "")
+    monkeypatch.setenv("REQUIRE_SERVICES", "1")
+    assert must_have_gettext()
