@@ -8,7 +8,10 @@ every hub page (signed out and signed in, for every demo customer), every
 email (subject, text, HTML) and every invoice and credit-note PDF's HTML is
 rendered, and any visible word outside the markers fails the test, once the
 data is taken away: the rows' own text (names, products, addresses), and
-amounts, dates, emails and paths by pattern. See tests/support/catalogs.py.
+amounts, dates, emails and paths by pattern. Marked text must be a message
+of the catalog, and what fills its placeholders is judged like the rest (a
+raw English word inside a translated sentence fails too). See
+tests/support/catalogs.py.
 
 It fails when an unmarked string is added: test_an_unmarked_string_is_found
 renders a page with one and expects this test's finder to name it.
@@ -19,6 +22,7 @@ from pathlib import Path
 
 import pytest
 from babel import Locale
+from babel.messages.mofile import read_mo
 from django.apps import apps
 from django.core import mail
 from django.template import Context, Template
@@ -36,6 +40,7 @@ from tests.magiclinks.fixtures import LINK_RE, _rate_limits_isolated  # noqa: F4
 from tests.support.catalogs import (
     OPEN,
     PSEUDO,
+    MessageShapes,
     data_strings,
     django_messages,
     pseudo_catalog,
@@ -67,6 +72,18 @@ def pseudo_locale(extracted, tmp_path_factory) -> Path:
     return pseudo
 
 
+def shapes(locale_dir: Path) -> MessageShapes:
+    """The messages of the pseudo catalog (ours and Django's)."""
+    msgids = []
+    for mo_path in (locale_dir / PSEUDO / "LC_MESSAGES").glob("*.mo"):
+        with mo_path.open("rb") as handle:
+            for message in read_mo(handle):
+                if message.id:
+                    ids = message.id if isinstance(message.id, tuple | list) else [message.id]
+                    msgids.extend(ids)
+    return MessageShapes(msgids)
+
+
 @pytest.fixture
 def speaking_pseudo(settings, pseudo_locale):
     settings.LOCALE_PATHS = [pseudo_locale]
@@ -93,19 +110,22 @@ def data() -> list[str]:
     countries = list(Locale("en").territories.values())
     # Names of brands and services are the same in every language.
     names = ["Visa", "Mastercard", "PayPal", "Stripe", "Facebook", "Instagram", "LinkedIn"]
-    return data_strings(models) + countries + [*names, "YouTube"]
+    # What the tests type into forms, echoed in their errors.
+    typed = ["not an email", "ZZ"]
+    return data_strings(models) + countries + [*names, "YouTube"] + typed
 
 
 class Findings:
-    def __init__(self) -> None:
+    def __init__(self, shapes: MessageShapes) -> None:
         self.found: dict[str, list[str]] = {}
         self.words = data()
+        self.shapes = shapes
 
     def check(self, name: str, text: str) -> None:
         # Rendered in the pseudo language at all: else English would pass
         # for data wherever the data happens to be English.
         assert OPEN in text, f"{name} is not in the pseudo language"
-        left = unmarked(text, self.words)
+        left = unmarked(text, self.words, self.shapes)
         if left:
             self.found[name] = left
 
@@ -122,11 +142,12 @@ def email_names() -> set[str]:
 def test_every_page_email_and_pdf_is_marked_for_translation(
     demo,
     speaking_pseudo,
+    pseudo_locale,
     settings,
     _rate_limits_isolated,  # noqa: F811
 ):
     Vendor.objects.update(locale=PSEUDO)
-    findings = Findings()
+    findings = Findings(shapes(pseudo_locale))
     mail.outbox.clear()
     rendered: list[str] = []
 
@@ -280,23 +301,32 @@ def test_the_finder_names_the_words_no_catalog_produced():
         "<h1>⟦Hello, Alice Adams⟧</h1><p>Paid on Dec 7, 2026: $1,234.56</p>"
         '<button aria-label="Close">×</button><input type="submit" value="⟦Save⟧">'
         '<script type="application/json">{"a": "⟦Declined⟧", "b": "Try again"}</script>'
+        "<p>⟦Status: active⟧</p><p>⟦Made up here⟧</p>"
         "<p>Write to alice@example.com</p></body></html>"
     )
-    assert unmarked(visible_text(page), ["Northwind", "Alice Adams"]) == [
+    shapes = MessageShapes(["Purchases", "Hello, %(name)s", "Save", "Declined", "Status: %s"])
+    assert unmarked(visible_text(page), ["Northwind", "Alice Adams"], shapes) == [
+        "⟦Made up here⟧ is no message of the catalog",
         "Paid on  :",
         "Close",
         "Try again",
+        "active",
         "Write to",
     ]
 
 
-def test_an_unmarked_string_is_found(speaking_pseudo):
+def test_an_unmarked_string_is_found(speaking_pseudo, pseudo_locale):
     """The test above fails when an unmarked string is added: a template with
-    one marked string (in the extracted catalog) and one unmarked."""
+    marked strings (in the extracted catalog), one unmarked, and one marked
+    sentence holding an unmarked word."""
     page = Template(
         "{% load i18n %}<h1>{% translate 'Skip to content' %}</h1><p>Not marked yet</p>"
+        "<p>{% blocktranslate with name='Raw words' %}Hello, {{ name }}{% endblocktranslate %}</p>"
     )
     with translation.override(PSEUDO):
         html = page.render(Context())
     assert "⟦Skip to content⟧" in html
-    assert unmarked(visible_text(html), []) == ["Not marked yet"]
+    assert unmarked(visible_text(html), [], shapes(pseudo_locale)) == [
+        "Not marked yet",
+        "Raw words",
+    ]

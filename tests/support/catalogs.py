@@ -12,6 +12,7 @@ marked for translation, or marked in a way the extractor cannot see
 for, and a string added tomorrow is checked too.
 """
 
+import functools
 import html
 import io
 import json
@@ -242,9 +243,9 @@ _PATTERNS = [
     # has no CLDR data, so formats fall back to English).
     re.compile(
         r"\b(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.? \d{1,2}, \d{4}"
-        r"(,? (at )?\d{1,2}:\d{2}(:\d{2})?\s?(AM|PM)?)?"
+        r"(,? (at )?\d{1,2}:\d{2}(:\d{2})?\s?(AM|PM)?( [A-Z]{2,5}\b| GMT[+-][\d:]+)?)?"
     ),
-    re.compile(r"\b\d{1,2}:\d{2}(:\d{2})?\s?(AM|PM)\b"),
+    re.compile(r"\b\d{1,2}:\d{2}(:\d{2})?\s?(AM|PM)\b( [A-Z]{2,5}\b| GMT[+-][\d:]+)?"),
     re.compile(r"\b(UTC|GMT)([+-]\d{1,2}(:\d{2})?)?\b"),
     # Amounts: symbols and ISO codes next to digits.
     re.compile(
@@ -255,21 +256,94 @@ _PATTERNS = [
 _LETTERS = re.compile(r"[^\W\d_]{2,}")
 
 
-def unmarked(text: str, data: list[str]) -> list[str]:
+_PLACEHOLDER = re.compile(r"%\((\w+)\)[sdi]|%[sdi]")
+_PIECES = re.compile(r"(<[^>]+>|%\(\w+\)[sdi]|%[sdi]|%%|\s+)")
+
+
+def _collapse(text: str) -> str:
+    return " ".join(text.split())
+
+
+class MessageShapes:
+    """The msgids of a catalog as the shapes a rendered translation takes:
+    a marked segment must be one of them, and what fills its placeholders is
+    text like any other (a raw "active" inside "⟦Status: %(status)s⟧" is an
+    unmarked word too)."""
+
+    def __init__(self, msgids) -> None:
+        self.exact: set[str] = set()
+        shaped: list[tuple[int, re.Pattern]] = []
+        for msgid in msgids:
+            if "<" not in msgid and not _PLACEHOLDER.search(msgid.replace("%%", "")):
+                self.exact.add(_collapse(html.unescape(msgid)))
+                continue
+            pattern, literal = [], 0
+            for piece in _PIECES.split(html.unescape(msgid)):
+                if not piece:
+                    continue
+                if piece.startswith("<") or piece.isspace():
+                    pattern.append(r"\s*")  # a tag is gone from the visible text
+                elif piece == "%%":
+                    pattern.append("%")
+                elif _PLACEHOLDER.fullmatch(piece):
+                    pattern.append(r"(.*?)")
+                else:
+                    pattern.append(re.escape(piece))
+                    literal += len(piece)
+            shaped.append((literal, re.compile(r"\s*" + "".join(pattern) + r"\s*", re.S)))
+        # The most specific shape first: "%(name)s" alone matches anything.
+        self.shaped = [pattern for _, pattern in sorted(shaped, key=lambda item: -item[0])]
+
+    def values(self, segment: str) -> list[str] | None:
+        """What fills the placeholders of the msgid `segment` renders, or None
+        when no msgid has its shape."""
+        if _collapse(segment) in self.exact:
+            return []
+        for pattern in self.shaped:
+            match = pattern.fullmatch(segment)
+            if match:
+                return list(match.groups())
+        return None
+
+
+@functools.lru_cache(maxsize=4)
+def _data_pattern(data: tuple[str, ...]) -> re.Pattern:
+    """The data as whole words: "on" stored somewhere must not take the
+    "on" out of "Questions"."""
+    values = sorted(set(data), key=len, reverse=True)
+    return re.compile(r"(?<!\w)(" + "|".join(map(re.escape, values)) + r")(?!\w)")
+
+
+def unmarked(text: str, data: list[str], shapes: MessageShapes | None = None) -> list[str]:
     """The words of `text` that no catalog produced: markers taken away
     (innermost first: a translated word may sit inside a translated
     sentence), then the `data` (longest first), then numbers, dates, amounts,
-    emails and paths. Returns the lines still holding letters."""
+    emails and paths. Returns the lines still holding letters.
+
+    With `shapes`, a marked segment must be a message of the catalog, and
+    the values in its placeholders stay in the text to be judged."""
+    strangers: list[str] = []
+
+    def unwrap(match: re.Match) -> str:
+        segment = match.group(0)[1:-1]
+        if shapes is None:
+            return " "
+        values = shapes.values(segment)
+        if values is None:
+            strangers.append(f"{OPEN}{segment}{CLOSE} is no message of the catalog")
+            return " "
+        return "\n" + "\n".join(values) + "\n"
+
     previous = None
     while previous != text:
-        previous, text = text, _MARKED.sub(" ", text)
+        previous, text = text, _MARKED.sub(unwrap, text)
     for pattern in _ADDRESSES:
         text = pattern.sub(" ", text)
-    for value in sorted(data, key=len, reverse=True):
-        text = text.replace(value, " ")
+    if data:
+        text = _data_pattern(tuple(data)).sub(" ", text)
     for pattern in _PATTERNS:
         text = pattern.sub(" ", text)
-    return [line.strip() for line in text.splitlines() if _LETTERS.search(line)]
+    return strangers + [line.strip() for line in text.splitlines() if _LETTERS.search(line)]
 
 
 def data_strings(models) -> list[str]:
