@@ -24,6 +24,7 @@ import pytest
 from babel import Locale
 from babel.messages.mofile import read_mo
 from django.apps import apps
+from django.conf import settings
 from django.core import mail
 from django.template import Context, Template
 from django.template.loader import render_to_string
@@ -48,6 +49,7 @@ from tests.support.catalogs import (
     visible_text,
 )
 from vendors import formatting
+from vendors.fields import EncryptedTextField
 from vendors.models import Vendor
 
 EMAILS_DIR = Path(__file__).resolve().parents[2] / "templates" / "emails"
@@ -67,7 +69,7 @@ def pseudo_locale(extracted, tmp_path_factory) -> Path:
     extraction of the source (and Django's own messages)."""
     pseudo = tmp_path_factory.mktemp("pseudo")
     for po_path in sorted((extracted / PSEUDO / "LC_MESSAGES").glob("*.po")):
-        also = (django_messages(),) if po_path.name == "django.po" else ()
+        also = django_messages() if po_path.name == "django.po" else ()
         pseudo_catalog(po_path, pseudo, also=also)
     return pseudo
 
@@ -110,9 +112,19 @@ def data() -> list[str]:
     countries = list(Locale("en").territories.values())
     # Names of brands and services are the same in every language.
     names = ["Visa", "Mastercard", "PayPal", "Stripe", "Facebook", "Instagram", "LinkedIn"]
+    names += ["PDF", "IP", "CSV"]  # the same in every language
+    # A language's own name in the language menus (an autonym): never translated.
+    names += [name for _, name in settings.LANGUAGES]
+    # Stored secrets, which the admin shows by their last characters.
+    secrets = [
+        value[-4:]
+        for vendor in Vendor.objects.all()
+        for field in vendor._meta.concrete_fields
+        if isinstance(field, EncryptedTextField) and (value := getattr(vendor, field.attname))
+    ]
     # What the tests type into forms, echoed in their errors.
     typed = ["not an email", "ZZ"]
-    return data_strings(models) + countries + [*names, "YouTube"] + typed
+    return data_strings(models) + countries + [*names, "YouTube"] + typed + secrets
 
 
 class Findings:
@@ -293,6 +305,43 @@ def documents(findings: Findings) -> None:
         findings.check(
             f"credit note {note.number}", visible_text(credit_note_pdf_html(credit_note=note))
         )
+
+
+# Django's admin's own unmarked words (search_form.html's alt="Search", a
+# boolean's alt="True"): not ours to mark.
+DJANGO_UNMARKED = ["Search", "True", "False"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_our_admin_pages_are_marked_for_translation(demo, speaking_pseudo, pseudo_locale):
+    """A vendor's staff read our admin (the models we register, their fields,
+    actions and pages) in their language; Django's own words come from its
+    catalogs. Walked as the demo's superuser, who may open every page."""
+    from django.contrib import admin
+    from django.contrib.auth import get_user_model
+
+    findings = Findings(shapes(pseudo_locale))
+    findings.words += [*get_user_model().objects.values_list("username", flat=True)]
+    findings.words += DJANGO_UNMARKED
+    superuser = get_user_model().objects.get(username="demo-admin")
+    client = Client(HTTP_ACCEPT_LANGUAGE=PSEUDO)
+    client.force_login(superuser)
+    findings.page("admin index", client.get("/admin/"))
+    request = RequestFactory().get("/admin/")
+    request.user = superuser
+    for model, model_admin in admin.site._registry.items():
+        if model._meta.app_label not in ("vendors", "billing", "magiclinks"):
+            continue
+        info = f"{model._meta.app_label}_{model._meta.model_name}"
+        changelist = reverse(f"admin:{info}_changelist")
+        findings.page(changelist, client.get(changelist))
+        first = model_admin.get_queryset(request).order_by("pk").first()
+        if first is not None:
+            change = reverse(f"admin:{info}_change", args=[first.pk])
+            findings.page(change, client.get(change))
+    assert findings.found == {}, "\n".join(
+        f"{name}: {words}" for name, words in findings.found.items()
+    )
 
 
 def test_the_finder_names_the_words_no_catalog_produced():

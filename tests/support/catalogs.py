@@ -125,12 +125,17 @@ def catalog_differences(current: Path, fresh: Path, languages) -> list[str]:
     return differences
 
 
-def django_messages() -> Path:
-    """Django's own English catalog: its words on our pages (a form's "Enter
-    a valid email address.") are translated by Django's catalogs."""
+def django_messages() -> tuple[Path, ...]:
+    """Django's own English catalogs (its core, the admin, auth): its words
+    on our pages (a form's "Enter a valid email address.", the admin's
+    buttons) are translated by Django's catalogs."""
     import django
 
-    return Path(django.__file__).parent / "conf" / "locale" / "en" / "LC_MESSAGES" / "django.po"
+    root = Path(django.__file__).parent
+    return (
+        root / "conf" / "locale" / "en" / "LC_MESSAGES" / "django.po",
+        *sorted((root / "contrib").glob("*/locale/en/LC_MESSAGES/django.po")),
+    )
 
 
 def pseudo_catalog(
@@ -236,9 +241,9 @@ _MARKED = re.compile(f"{OPEN}[^{OPEN}{CLOSE}]*{CLOSE}")
 _ADDRESSES = [
     re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+"),  # email addresses
     re.compile(r"\b(https?://|www\.)\S+"),  # URLs
-    re.compile(r"/[\w./?=&%-]*"),  # paths
 ]
 _PATTERNS = [
+    re.compile(r"/[\w./?=&%-]*"),  # paths
     # Dates and times as babel writes them in English (the pseudo language
     # has no CLDR data, so formats fall back to English).
     re.compile(
@@ -252,12 +257,18 @@ _PATTERNS = [
         r"(\b(US|CA|A|NZ|HK))?[$€£¥₹]\s?[\d.,]+|[\d.,]+\s?[$€£¥₹]|\b[A-Z]{3}\s?[\d.,]+|[\d.,]+\s?[A-Z]{3}\b"
     ),
     re.compile(r"•+"),  # masked card numbers
+    re.compile(r"\b\w+(?:[._]\w+)+\b"),  # identifiers: invoice.paid, payment_method
 ]
 _LETTERS = re.compile(r"[^\W\d_]{2,}")
 
 
-_PLACEHOLDER = re.compile(r"%\((\w+)\)[sdi]|%[sdi]")
-_PIECES = re.compile(r"(<[^>]+>|%\(\w+\)[sdi]|%[sdi]|%%|\s+)")
+# printf-style (%(name)s, %(ratio).1f, %s) and format-style ({}, {name}).
+_PLACEHOLDER = re.compile(r"%\((\w+)\)[-#0 +]*\d*(?:\.\d+)?[sdifr]|%[sdif]|\{\w*\}")
+# Tags of HTML a message may hold ("<account>" in a help text is not one).
+_HTML_TAG = r"</?(?:a|p|br|strong|em|b|i|span|code|abbr|small|ul|ol|li|kbd)\b[^>]*>"
+_PIECES = re.compile(
+    rf"({_HTML_TAG}|%\(\w+\)[-#0 +]*\d*(?:\.\d+)?[sdifr]|%[sdif]|\{{\w*\}}|%%|\s+)"
+)
 
 
 def _collapse(text: str) -> str:
@@ -274,14 +285,14 @@ class MessageShapes:
         self.exact: set[str] = set()
         shaped: list[tuple[int, re.Pattern]] = []
         for msgid in msgids:
-            if "<" not in msgid and not _PLACEHOLDER.search(msgid.replace("%%", "")):
+            if not re.search(_HTML_TAG, msgid) and not _PLACEHOLDER.search(msgid.replace("%%", "")):
                 self.exact.add(_collapse(html.unescape(msgid)))
                 continue
             pattern, literal = [], 0
             for piece in _PIECES.split(html.unescape(msgid)):
                 if not piece:
                     continue
-                if piece.startswith("<") or piece.isspace():
+                if re.fullmatch(_HTML_TAG, piece) or piece.isspace():
                     pattern.append(r"\s*")  # a tag is gone from the visible text
                 elif piece == "%%":
                     pattern.append("%")
@@ -361,7 +372,11 @@ def data_strings(models) -> list[str]:
             if len(value) >= 2:
                 found.add(value)
                 found.update(line.strip() for line in value.splitlines() if len(line.strip()) >= 2)
+                # As a JSON field shows it in the admin.
+                found.add(json.dumps(value)[1:-1])
+                found.add(json.dumps(value, ensure_ascii=False)[1:-1])
         elif isinstance(value, dict):
+            found.update(key for key in value if len(key) >= 2)  # a snapshot's keys
             for item in value.values():
                 add(item)
         elif isinstance(value, list | tuple):
@@ -372,7 +387,7 @@ def data_strings(models) -> list[str]:
         fields = [
             field.attname
             for field in model._meta.concrete_fields
-            if isinstance(field, db.CharField | db.TextField | db.JSONField | db.EmailField)
+            if isinstance(field, db.CharField | db.TextField | db.JSONField | db.FileField)
             and not field.choices
         ]
         for row in model.objects.values_list(*fields):
