@@ -33,8 +33,8 @@ from django.test.signals import template_rendered
 from django.urls import reverse
 from django.utils import translation
 
-from billing.models import AuditEvent, CreditNote, Customer, Invoice, Payment, Subscription
 from billing.documents.pdf import credit_note_pdf_html, invoice_pdf_html
+from billing.models import AuditEvent, CreditNote, Customer, Invoice, Payment, Subscription
 from tests.browser.hub_pages import page_paths
 from tests.conftest import sign_in
 from tests.magiclinks.fixtures import LINK_RE, _rate_limits_isolated  # noqa: F401
