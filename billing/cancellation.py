@@ -352,6 +352,7 @@ def subscription_kept_notify(*, event: AuditEvent) -> None:
         vendor=subscription.vendor,
         to=subscription.customer.email,
         template="subscription_kept",
+        language=subscription.customer.mail_language,
         context={
             "customer": subscription.customer,
             "subscription": subscription,
@@ -368,6 +369,7 @@ def subscription_canceled_notify(*, subscription: Subscription) -> None:
         vendor=subscription.vendor,
         to=subscription.customer.email,
         template="subscription_canceled",
+        language=subscription.customer.mail_language,
         context={
             "customer": subscription.customer,
             "subscription": subscription,

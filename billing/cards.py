@@ -345,5 +345,6 @@ def card_updated_notify(*, subscription: Subscription) -> None:
         vendor=subscription.vendor,
         to=subscription.customer.email,
         template="card_updated",
+        language=subscription.customer.mail_language,
         context={"customer": subscription.customer, "subscription": subscription},
     )

@@ -103,6 +103,19 @@ def customer_email_change(*, customer: Customer, new_email: str, request=None) -
     return True
 
 
+def customer_language_set(*, customer: Customer, language: str) -> None:
+    """Store the language the customer chose in the hub's menu: their pages,
+    emails (and documents, when the vendor issues them in the customer's
+    language) speak it from now on, on any device. `language` is one the
+    vendor offers (the caller's form checked it)."""
+    if customer.language == language:
+        return
+    # An UPDATE of one column: save() would write every field back, and the
+    # row's payment_count is the database triggers' (see Customer.save).
+    Customer.objects.filter(pk=customer.pk, vendor=customer.vendor).update(language=language)
+    customer.language = language
+
+
 def customer_email_changed_notify(*, customer: Customer, previous_email: str) -> None:
     """Tell the old address that the account's email changed.
 
@@ -114,6 +127,7 @@ def customer_email_changed_notify(*, customer: Customer, previous_email: str) ->
         vendor=customer.vendor,
         to=previous_email,
         template="email_changed",
+        language=customer.mail_language,
         context={"customer": customer},
     )
 

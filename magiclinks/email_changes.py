@@ -176,6 +176,7 @@ def _email_change_mail(*, change: EmailChange, token: str) -> None:
             vendor=customer.vendor,
             to=change.new_email,
             template="email_change_confirm",
+            language=customer.mail_language,
             context={
                 "new_email": change.new_email,
                 "link_url": email_change_url(vendor=customer.vendor, token=token),
