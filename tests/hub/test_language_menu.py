@@ -252,3 +252,12 @@ def test_the_menu_posts_from_a_no_referrer_page_like_the_access_forms(vendor):
     assert browser.post(f"{HUB}language/", data, headers=cross).status_code == 403
     foreign = {"origin": "https://evil.example"}
     assert browser.post(f"{HUB}language/", data, headers=foreign).status_code == 403
+
+
+def test_the_error_pages_stay_without_the_menu(rf, vendor):
+    from hub.views import server_error
+
+    request = rf.get(HUB)
+    request.vendor = vendor
+    page = server_error(request).content.decode()
+    assert '<html lang="' in page and 'class="language-menu"' not in page
