@@ -59,13 +59,17 @@ def card_link_send_task(
 
 
 @shared_task(**RETRY)
-def email_change_send_task(request_id: str, customer_id: int, new_email: str) -> None:
+def email_change_send_task(
+    request_id: str, customer_id: int, new_email: str, language: str = ""
+) -> None:
     from .email_changes import email_change_send
 
     customer = Customer.objects.select_related("vendor").filter(pk=customer_id).first()
     if customer is None:
         return
-    email_change_send(request_id=request_id, customer=customer, new_email=new_email)
+    email_change_send(
+        request_id=request_id, customer=customer, new_email=new_email, language=language
+    )
 
 
 @shared_task(acks_late=True, ignore_result=True)

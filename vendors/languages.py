@@ -56,6 +56,15 @@ def request_language(request: HttpRequest, vendor, *, customer=None) -> str:
     )
 
 
+def page_language(request: HttpRequest | None) -> str:
+    """The language of the hub page a request came from, for an email it
+    asks for; "" for anything else (the admin speaks its staff member's
+    language, which must not become the customer's)."""
+    if request is None or getattr(request, "vendor", None) is None:
+        return ""
+    return getattr(request, "LANGUAGE_CODE", "") or ""
+
+
 def language_activate(request: HttpRequest, language: str) -> None:
     translation.activate(language)
     request.LANGUAGE_CODE = translation.get_language()
