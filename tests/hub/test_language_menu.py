@@ -261,3 +261,20 @@ def test_the_error_pages_stay_without_the_menu(rf, vendor):
     request.vendor = vendor
     page = server_error(request).content.decode()
     assert '<html lang="' in page and 'class="language-menu"' not in page
+
+
+def test_dir_follows_the_language(client, vendor, settings):
+    """No language of ours is right-to-left yet; one added to LANGUAGES
+    (Arabic here) turns the page's direction, and its emails'."""
+    from django.core import mail
+
+    from vendors.mail import mail_send
+
+    settings.LANGUAGES = [*settings.LANGUAGES, ("ar", "العربية")]
+    vendor.languages = ["de", "ar"]
+    vendor.save()
+    page = client.get(HUB, headers={"accept-language": "ar"}).text
+    assert '<html lang="ar" dir="rtl">' in page
+    assert '<html lang="de" dir="ltr">' in client.get(HUB).text
+    mail_send(vendor=vendor, to="x@example.com", template="email_changed", language="ar")
+    assert '<html lang="ar" dir="rtl">' in mail.outbox[0].alternatives[0][0]
