@@ -142,3 +142,15 @@ def test_amounts_are_formatted_from_cldr_in_the_admins_language(staff_client, al
     english = staff_client.get(change_url(alice), headers={"accept-language": "en"}).text
     assert english.count("€1,234.50") == 3
     assert "1234.50 EUR" not in english
+
+
+def test_staff_see_the_language_of_the_customers_emails(staff_client, alice, vendor):
+    vendor.locale, vendor.languages = "de", ["de", "en", "fr"]
+    vendor.save()
+    page = staff_client.get(change_url(alice), headers={"accept-language": "en"}).text
+    assert "Language of their emails" in page
+    assert "Deutsch (the vendor’s: they chose none it offers)" in page
+    alice.language = "fr"
+    alice.save()
+    page = staff_client.get(change_url(alice), headers={"accept-language": "en"}).text
+    assert "Français (their choice)" in page
