@@ -18,7 +18,7 @@ from django.utils import translation
 
 from billing.cancellation import subscription_canceled_notify, subscription_kept_notify
 from billing.cards import card_updated_notify
-from billing.receipts import payment_failed_notify, payment_receipt_send
+from billing.documents.receipts import payment_failed_notify, payment_receipt_send
 from billing.services import customer_email_changed_notify
 from magiclinks.email_changes import email_change_send
 from magiclinks.services import access_link_send, card_link_send, profile_link_send
