@@ -18,6 +18,8 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from vendors.formatting import language_pick
+from vendors.languages import page_language
 from vendors.models import Vendor
 
 from .audit import audit_record
@@ -167,7 +169,11 @@ def subscription_cancel(
         )
         from .tasks import subscription_canceled_notify_task
 
-        transaction.on_commit(partial(subscription_canceled_notify_task.delay, subscription.pk))
+        transaction.on_commit(
+            partial(
+                subscription_canceled_notify_task.delay, subscription.pk, page_language(request)
+            )
+        )
     return subscription
 
 
@@ -286,7 +292,9 @@ def subscription_cancel_undo(*, subscription: Subscription, request: HttpRequest
         )
         from .tasks import subscription_kept_notify_task
 
-        transaction.on_commit(partial(subscription_kept_notify_task.delay, event.pk))
+        transaction.on_commit(
+            partial(subscription_kept_notify_task.delay, event.pk, page_language(request))
+        )
 
 
 def subscription_can_undo(*, subscription: Subscription) -> bool:
@@ -340,9 +348,11 @@ def subscriptions_due_for_finalizing():
     ).exclude(status=Subscription.Status.CANCELED)
 
 
-def subscription_kept_notify(*, event: AuditEvent) -> None:
+def subscription_kept_notify(*, event: AuditEvent, language: str = "") -> None:
     """The "you kept your subscription" email, for the Keep that `event`
-    recorded (its time, not whatever the subscription became since)."""
+    recorded (its time, not whatever the subscription became since); in the
+    customer's stored language, else `language` (the page's), else the
+    vendor's."""
     from vendors.mail import mail_send
 
     subscription = event.subscription
@@ -352,6 +362,7 @@ def subscription_kept_notify(*, event: AuditEvent) -> None:
         vendor=subscription.vendor,
         to=subscription.customer.email,
         template="subscription_kept",
+        language=language_pick(subscription.vendor, subscription.customer.language, language),
         context={
             "customer": subscription.customer,
             "subscription": subscription,
@@ -361,13 +372,16 @@ def subscription_kept_notify(*, event: AuditEvent) -> None:
     )
 
 
-def subscription_canceled_notify(*, subscription: Subscription) -> None:
+def subscription_canceled_notify(*, subscription: Subscription, language: str = "") -> None:
+    """The cancellation confirmation, in the customer's stored language,
+    else `language` (the page they cancelled on), else the vendor's."""
     from vendors.mail import mail_send
 
     mail_send(
         vendor=subscription.vendor,
         to=subscription.customer.email,
         template="subscription_canceled",
+        language=language_pick(subscription.vendor, subscription.customer.language, language),
         context={
             "customer": subscription.customer,
             "subscription": subscription,

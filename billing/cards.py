@@ -18,6 +18,9 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from vendors.formatting import language_pick
+from vendors.languages import page_language
+
 from .audit import audit_record
 from .processors.adapters import adapter_for, stripe_adapter_for
 from .processors.adapters.base import (
@@ -244,7 +247,9 @@ def card_update_complete(
         )
         from .tasks import card_updated_notify_task
 
-        transaction.on_commit(partial(card_updated_notify_task.delay, subscription.pk))
+        transaction.on_commit(
+            partial(card_updated_notify_task.delay, subscription.pk, page_language(request))
+        )
     open_invoice = card_open_invoice(subscription=subscription)
     return CardUpdate(card=card, open_invoice=open_invoice)
 
@@ -338,12 +343,14 @@ def _status_refresh(adapter: StripeAdapter, subscription: Subscription) -> None:
     )
 
 
-def card_updated_notify(*, subscription: Subscription) -> None:
+def card_updated_notify(*, subscription: Subscription, language: str = "") -> None:
+    """In the customer's stored language, else `language` (the card page's)."""
     from vendors.mail import mail_send
 
     mail_send(
         vendor=subscription.vendor,
         to=subscription.customer.email,
         template="card_updated",
+        language=language_pick(subscription.vendor, subscription.customer.language, language),
         context={"customer": subscription.customer, "subscription": subscription},
     )

@@ -13,6 +13,7 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
+from vendors.formatting import language_pick
 from vendors.models import Vendor, currency_validator
 
 MONEY: dict[str, Any] = {"max_digits": 12, "decimal_places": 2}
@@ -46,6 +47,11 @@ class Customer(models.Model):
     postal_code = models.CharField(_("postal code"), max_length=20, blank=True)
     state = models.CharField(_("state or region"), max_length=100, blank=True)
     country = models.CharField(_("country"), max_length=2, blank=True)
+    # The language the customer chose in the hub's language menu (a code of
+    # LANGUAGES), "" until they choose: then their link's, their browser's or
+    # the vendor's language decides (vendors.formatting.language_pick).
+    # db_default: rows written by COPY (the benchmark) or older code get "".
+    language = models.CharField(_("language"), max_length=10, blank=True, default="", db_default="")
     stripe_customer_id = models.CharField(_("Stripe customer ID"), max_length=100, blank=True)
     paypal_payer_id = models.CharField(_("PayPal payer ID"), max_length=100, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
@@ -92,6 +98,13 @@ class Customer(models.Model):
             # saving every column would write it back over the triggers' value.
             kwargs["update_fields"] = CUSTOMER_SAVED_FIELDS
         super().save(*args, **kwargs)
+
+    @property
+    def mail_language(self) -> str:
+        """The language of an email to this customer: their stored choice,
+        else the vendor's (a caller that knows the page the customer asked
+        from passes that language to vendors.formatting.language_pick)."""
+        return language_pick(self.vendor, self.language)
 
     @property
     def address_lines(self) -> list[str]:

@@ -8,6 +8,8 @@ from functools import partial
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 
+from vendors.formatting import language_pick
+from vendors.languages import page_language
 from vendors.mail import mail_send
 
 from .audit import audit_record
@@ -99,11 +101,30 @@ def customer_email_change(*, customer: Customer, new_email: str, request=None) -
     from .tasks import customer_email_changed_notify_task
 
     transaction.on_commit(lambda: customer_sync_to_processor(customer=customer, fields=["email"]))
-    transaction.on_commit(partial(customer_email_changed_notify_task.delay, customer.pk, previous))
+    transaction.on_commit(
+        partial(
+            customer_email_changed_notify_task.delay, customer.pk, previous, page_language(request)
+        )
+    )
     return True
 
 
-def customer_email_changed_notify(*, customer: Customer, previous_email: str) -> None:
+def customer_language_set(*, customer: Customer, language: str) -> None:
+    """Store the language the customer chose in the hub's menu: their pages,
+    emails (and documents, when the vendor issues them in the customer's
+    language) speak it from now on, on any device. `language` is one the
+    vendor offers (the caller's form checked it)."""
+    if customer.language == language:
+        return
+    # An UPDATE of one column: save() would write every field back, and the
+    # row's payment_count is the database triggers' (see Customer.save).
+    Customer.objects.filter(pk=customer.pk, vendor=customer.vendor).update(language=language)
+    customer.language = language
+
+
+def customer_email_changed_notify(
+    *, customer: Customer, previous_email: str, language: str = ""
+) -> None:
     """Tell the old address that the account's email changed.
 
     The email is what signs a customer in: whoever changes it takes the
@@ -114,6 +135,7 @@ def customer_email_changed_notify(*, customer: Customer, previous_email: str) ->
         vendor=customer.vendor,
         to=previous_email,
         template="email_changed",
+        language=language_pick(customer.vendor, customer.language, language),
         context={"customer": customer},
     )
 

@@ -59,12 +59,16 @@ def invoice_pdf_render_task(invoice_id: int) -> None:
 @shared_task(
     name="billing.tasks.customer_email_changed_notify_task", ignore_result=True, **MAIL_TASK_OPTIONS
 )
-def customer_email_changed_notify_task(customer_id: int, previous_email: str) -> None:
+def customer_email_changed_notify_task(
+    customer_id: int, previous_email: str, language: str = ""
+) -> None:
     """Send the "your email was changed" notice to the previous address."""
     customer = Customer.objects.select_related("vendor").filter(pk=customer_id).first()
     if customer is None:
         return
-    customer_email_changed_notify(customer=customer, previous_email=previous_email)
+    customer_email_changed_notify(
+        customer=customer, previous_email=previous_email, language=language
+    )
 
 
 @shared_task(
@@ -94,16 +98,16 @@ def _subscription(subscription_id: int) -> Subscription | None:
 @shared_task(
     name="billing.tasks.subscription_canceled_notify_task", ignore_result=True, **MAIL_TASK_OPTIONS
 )
-def subscription_canceled_notify_task(subscription_id: int) -> None:
+def subscription_canceled_notify_task(subscription_id: int, language: str = "") -> None:
     """The cancellation confirmation email (product, time, effective date)."""
     if subscription := _subscription(subscription_id):
-        subscription_canceled_notify(subscription=subscription)
+        subscription_canceled_notify(subscription=subscription, language=language)
 
 
 @shared_task(
     name="billing.tasks.subscription_kept_notify_task", ignore_result=True, **MAIL_TASK_OPTIONS
 )
-def subscription_kept_notify_task(audit_event_id: int) -> None:
+def subscription_kept_notify_task(audit_event_id: int, language: str = "") -> None:
     """The "you kept your subscription" email, for the Keep recorded as this
     audit event."""
     event = (
@@ -112,13 +116,13 @@ def subscription_kept_notify_task(audit_event_id: int) -> None:
         .first()
     )
     if event is not None:
-        subscription_kept_notify(event=event)
+        subscription_kept_notify(event=event, language=language)
 
 
 @shared_task(name="billing.tasks.card_updated_notify_task", ignore_result=True, **MAIL_TASK_OPTIONS)
-def card_updated_notify_task(subscription_id: int) -> None:
+def card_updated_notify_task(subscription_id: int, language: str = "") -> None:
     if subscription := _subscription(subscription_id):
-        card_updated_notify(subscription=subscription)
+        card_updated_notify(subscription=subscription, language=language)
 
 
 @shared_task(name="billing.tasks.subscriptions_finalize_task", acks_late=True, ignore_result=True)

@@ -31,6 +31,8 @@ from magiclinks.ratelimit import rate_limit_hit, rate_limit_wait
 from magiclinks.services import ProfileLinkCooldown, api_link_create, api_profile_link_queue
 from vendors.api_keys import api_key_authenticate
 from vendors.clientip import client_ip, client_ip_key
+from vendors.formatting import language_match, language_pick
+from vendors.languages import with_language
 from vendors.models import ApiKey, Vendor
 
 logger = logging.getLogger(__name__)
@@ -132,6 +134,15 @@ class HubLinkIn(Schema):
 
     email: str | None = Field(None, max_length=254, examples=["alex@example.com"])
     customer_id: str | None = Field(None, max_length=100, examples=["cus_NffrFeUfNV2Hib"])
+    language: str | None = Field(
+        None,
+        max_length=10,
+        examples=["de"],
+        description=(
+            "The language of your page (en, de, fr, es): the hub opens in it when "
+            "you offer it, unless the customer chose another in the hub."
+        ),
+    )
 
     @field_validator("email")
     @classmethod
@@ -143,6 +154,13 @@ class HubLinkIn(Schema):
     def _customer_id(cls, value: str | None) -> str | None:
         if value is not None and not PROCESSOR_ID.match(value):
             raise ValueError("use letters, digits, '_' and '-' only")
+        return value
+
+    @field_validator("language")
+    @classmethod
+    def _language(cls, value: str | None) -> str | None:
+        if value is not None and not language_match(value, [c for c, _ in settings.LANGUAGES]):
+            raise ValueError("use one of: " + ", ".join(c for c, _ in settings.LANGUAGES))
         return value
 
     @model_validator(mode="after")
@@ -207,6 +225,9 @@ def hub_link_create(request: HttpRequest, payload: HubLinkIn, response: HttpResp
     if customer is None:
         return Status(404, NOT_FOUND)
     link, url = api_link_create(customer=customer, api_key_name=key.name)
+    if payload.language:
+        # The link's language (vendors.languages): below the customer's own choice.
+        url = with_language(url, language_pick(key.vendor, payload.language))
     # The URL is a sign-in: no cache on the way (a proxy, the vendor's HTTP
     # client) may keep it.
     response["Cache-Control"] = "no-store"

@@ -16,6 +16,7 @@ from magiclinks.sessions import (
     CustomerRequest,
     customer_from_session,
     customer_required,
+    customer_signed_in,
     signed_in_headers,
 )
 from vendors.http import VendorRequest
@@ -31,7 +32,7 @@ def home(request: VendorRequest, account: str) -> HttpResponse:
     # What customer_required does for the other pages; decorating the
     # dashboard too would read the session and the customer twice.
     signed_in = cast(CustomerRequest, request)
-    signed_in.customer = customer
+    customer_signed_in(signed_in, customer)
     return signed_in_headers(_dashboard(signed_in))
 
 

@@ -2,7 +2,14 @@
 
 from django.urls import include, path
 
-from . import contact_views, dashboard_views, invoice_views, purchase_views, subscription_views
+from . import (
+    contact_views,
+    dashboard_views,
+    invoice_views,
+    language_views,
+    purchase_views,
+    subscription_views,
+)
 
 app_name = "hub"
 
@@ -59,6 +66,7 @@ urlpatterns = [
         name="card_email_link",
     ),
     path("contact/", contact_views.contact, name="contact"),
+    path("language/", language_views.language, name="language"),
     # Access, sign-in and sign-out (magiclinks owns these).
     path("", include("magiclinks.urls")),
 ]

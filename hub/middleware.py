@@ -6,10 +6,9 @@ import secrets
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, SuspiciousOperation
 from django.http import Http404, HttpRequest
-from django.utils import translation
 
-from vendors.formatting import vendor_language
 from vendors.http import VendorRequest
+from vendors.languages import language_activate, language_cookies_set, request_language
 from vendors.selectors import vendor_for_slug
 from vendors.validators import has_control_characters
 
@@ -67,7 +66,11 @@ class VendorMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest):
-        return self.get_response(request)
+        response = self.get_response(request)
+        vendor = getattr(request, "vendor", None)
+        if vendor is not None:
+            language_cookies_set(response, request, vendor)
+        return response
 
     def process_view(self, request: VendorRequest, view_func, view_args, view_kwargs):
         slug = view_kwargs.get("account")
@@ -77,10 +80,10 @@ class VendorMiddleware:
         if vendor is None:
             raise Http404("No such account")
         request.vendor = vendor
-        # A hub speaks its vendor's one language (text and formats together),
-        # whatever the visitor's browser prefers.
-        translation.activate(vendor_language(vendor))
-        request.LANGUAGE_CODE = translation.get_language()
+        # The visitor's language among the vendor's (vendors.languages); a
+        # signed-in customer's stored choice is applied where the session
+        # names them (magiclinks.sessions.customer_signed_in).
+        language_activate(request, request_language(request, vendor))
         return None
 
 

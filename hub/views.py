@@ -15,12 +15,11 @@ from django.db import connection
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
-from django.utils import translation
 from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
 
-from vendors.formatting import vendor_language
+from vendors.languages import language_activate, request_language
 from vendors.selectors import vendor_for_slug
 
 from .outages import is_outage, service_unavailable
@@ -134,7 +133,7 @@ def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpR
         vendor = vendor_for_slug(slug=match["account"]) if match else None
         if vendor is not None:
             request.vendor = vendor  # type: ignore[attr-defined]
-            translation.activate(vendor_language(vendor))
+            language_activate(request, request_language(request, vendor))
     response = render(request, "404.html", status=404)
     response.hub_not_found = True  # type: ignore[attr-defined]  # for HubNotFoundMiddleware
     return response

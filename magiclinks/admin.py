@@ -7,6 +7,7 @@ queues an email: the link is created by the task and exists only in the
 customer's mailbox, so the admin can never show, log or return it.
 """
 
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponseRedirect
@@ -35,9 +36,9 @@ class CustomerAdmin(VendorScopedAdmin):
     search_fields = ["email", "name", "=stripe_customer_id", "=paypal_payer_id"]
     ordering = ["email"]
     list_select_related = ["vendor"]
-    readonly_fields = ["created_at", "updated_at", "country_display"]
+    readonly_fields = ["created_at", "updated_at", "country_display", "language_display"]
     fieldsets = [
-        (None, {"fields": ["vendor", "email", "name"]}),
+        (None, {"fields": ["vendor", "email", "name", "language_display"]}),
         (
             _("Billing address"),
             {
@@ -76,6 +77,18 @@ class CustomerAdmin(VendorScopedAdmin):
             return "-"
         name = country_name(obj.country, to_locale(get_language() or "en"))
         return f"{name} ({obj.country})"
+
+    # Staff pressing Send Profile Link see which language the email will be
+    # in: the customer's, never the admin's.
+    @admin.display(description=_("Language of their emails"))
+    def language_display(self, obj: Customer) -> str:
+        names = dict(settings.LANGUAGES)
+        language = obj.mail_language
+        if obj.language == language:
+            return _("%(language)s (their choice)") % {"language": names[language]}
+        return _("%(language)s (the vendor’s: they chose none it offers)") % {
+            "language": names[language]
+        }
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         if obj is not None:

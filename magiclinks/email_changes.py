@@ -24,6 +24,8 @@ from django.utils import timezone
 from billing.audit import audit_record
 from billing.models import AuditEvent, Customer, normalize_email
 from billing.services import customer_email_change, customer_update_profile
+from vendors.formatting import language_pick
+from vendors.languages import page_language
 from vendors.mail import mail_send
 from vendors.models import Vendor
 
@@ -107,15 +109,19 @@ def email_change_request(
             str(uuid.uuid4()),
             customer.pk,
             normalize_email(new_email),
+            page_language(request),
         ),
         robust=True,
     )
     return verdict
 
 
-def email_change_send(*, request_id: str, customer: Customer, new_email: str) -> EmailChange | None:
-    """Create the change and email its link to the new address; safe to run
-    twice (the request id is unique). An earlier pending change of the
+def email_change_send(
+    *, request_id: str, customer: Customer, new_email: str, language: str = ""
+) -> EmailChange | None:
+    """Create the change and email its link to the new address, in the
+    customer's stored language, else `language` (the profile page's); safe
+    to run twice (the request id is unique). An earlier pending change of the
     customer ends: only the address asked for last can be confirmed.
 
     As for access links, the email goes out only once the change is
@@ -162,11 +168,13 @@ def email_change_send(*, request_id: str, customer: Customer, new_email: str) ->
                 send_claimed_until=claim,
             )
         # Not robust: a failed send must raise, so that the task retries.
-        transaction.on_commit(partial(_email_change_mail, change=change, token=token))
+        transaction.on_commit(
+            partial(_email_change_mail, change=change, token=token, language=language)
+        )
     return change
 
 
-def _email_change_mail(*, change: EmailChange, token: str) -> None:
+def _email_change_mail(*, change: EmailChange, token: str, language: str = "") -> None:
     customer = change.customer
     # The new address may be a stranger's: the email names the vendor and
     # the address only, never anything the customer wrote (their name is
@@ -176,6 +184,7 @@ def _email_change_mail(*, change: EmailChange, token: str) -> None:
             vendor=customer.vendor,
             to=change.new_email,
             template="email_change_confirm",
+            language=language_pick(customer.vendor, customer.language, language),
             context={
                 "new_email": change.new_email,
                 "link_url": email_change_url(vendor=customer.vendor, token=token),

@@ -14,10 +14,12 @@ from django.db.models import F
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import get_language
 
 from billing.audit import audit_record
 from billing.models import AuditEvent, Customer, normalize_email
 from vendors.clientip import client_ip
+from vendors.formatting import language_pick
 from vendors.mail import mail_send
 from vendors.models import Vendor
 
@@ -42,8 +44,13 @@ def access_link_url(*, vendor: Vendor, token: str) -> str:
     return settings.SITE_URL + path
 
 
-def access_request_queue(*, vendor: Vendor, email: str, ip: str | None, next_path: str = "") -> str:
+def access_request_queue(
+    *, vendor: Vendor, email: str, ip: str | None, next_path: str = "", language: str = ""
+) -> str:
     """Queue the lookup and the email for an address typed on the access form.
+
+    `language` is the page's, in which the email is written unless the
+    customer chose one in the hub before (their stored choice wins).
 
     Returns the browser-binding nonce for the cookie of the asking browser.
     Whether the address belongs to a customer is decided in the task, not
@@ -62,6 +69,7 @@ def access_request_queue(*, vendor: Vendor, email: str, ip: str | None, next_pat
             secret_hash(binding),
             ip,
             next_path,
+            language,
         ),
         # A mail failure in the embedded (eager) mode must not turn the
         # answer into an error page that only known addresses would get.
@@ -167,8 +175,10 @@ def access_link_send(
     binding_hash: str,
     ip: str | None,
     next_path: str = "",
+    language: str = "",
 ) -> AccessLink | None:
-    """Email a link and a code to `email` if it is a customer of `vendor`.
+    """Email a link and a code to `email` if it is a customer of `vendor`,
+    in their stored language, else `language` (the access form's).
 
     Safe to run twice: a run for a request whose email went out sends
     nothing; a run after a failed send sends it (see _access_link_prepare).
@@ -200,6 +210,7 @@ def access_link_send(
         vendor=vendor,
         to=customer.email,
         template="access_link",
+        language=language_pick(vendor, customer.language, language),
         context={
             "customer": customer,
             "link_url": access_link_url(vendor=vendor, token=token),
@@ -237,6 +248,7 @@ def card_link_queue(
                 customer.pk,
                 client_ip(request),
                 next_path,
+                get_language() or "",
             ),
             robust=True,
         )
@@ -244,9 +256,10 @@ def card_link_queue(
 
 
 def card_link_send(
-    *, request_id: str, customer: Customer, ip: str | None, next_path: str
+    *, request_id: str, customer: Customer, ip: str | None, next_path: str, language: str = ""
 ) -> AccessLink | None:
-    """Email the card page's link (no code, no binding); safe to run twice."""
+    """Email the card page's link (no code, no binding); safe to run twice.
+    In the customer's stored language, else `language` (the card page's)."""
     prepared = _access_link_prepare(
         customer=customer,
         purpose=AccessLink.Purpose.CUSTOMER_REQUEST,
@@ -270,6 +283,7 @@ def card_link_send(
         vendor=customer.vendor,
         to=customer.email,
         template="access_link",
+        language=language_pick(customer.vendor, customer.language, language),
         context={
             "customer": customer,
             "link_url": access_link_url(vendor=customer.vendor, token=token),
@@ -335,6 +349,9 @@ def profile_link_send(*, request_id: str, customer: Customer) -> AccessLink | No
         vendor=customer.vendor,
         to=customer.email,
         template="profile_link",
+        # The customer's language, never the staff member's who pressed the
+        # button (the admin runs in theirs).
+        language=customer.mail_language,
         context={
             "customer": customer,
             "link_url": access_link_url(vendor=customer.vendor, token=token),

@@ -23,6 +23,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from billing.models import Customer
 from billing.rows import ModelColumns, Statement
 from vendors.http import VendorRequest
+from vendors.languages import language_activate, request_language
 
 
 class CustomerRequest(VendorRequest):
@@ -190,6 +191,15 @@ def signed_in_headers(response: _Response) -> _Response:
     return response
 
 
+def customer_signed_in(request: HttpRequest, customer: Customer) -> None:
+    """`customer` is whom this request is from: set it, and speak the
+    language they chose (stored on the customer, so it follows them to
+    another browser)."""
+    request.customer = customer  # type: ignore[attr-defined]
+    if customer.language:
+        language_activate(request, request_language(request, customer.vendor, customer=customer))
+
+
 def customer_required(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
     """Hub views behind sign-in: sets request.customer, else sends the person
     to the access form, saying why when their session ended."""
@@ -202,7 +212,7 @@ def customer_required(view: Callable[..., HttpResponseBase]) -> Callable[..., Ht
             if ended:
                 query["ended"] = ended
             return redirect(f"{request.vendor.hub_path}?{urlencode(query)}")
-        request.customer = customer
+        customer_signed_in(request, customer)
         return signed_in_headers(view(request, *args, **kwargs))
 
     return wrapper

@@ -20,6 +20,7 @@ def access_link_send_task(
     binding_hash: str,
     ip: str | None,
     next_path: str = "",
+    language: str = "",
 ) -> None:
     # The typed address is the one input that is not an id: looking it up is
     # the task's job, so that the web answer does not depend on it.
@@ -33,6 +34,7 @@ def access_link_send_task(
         binding_hash=binding_hash,
         ip=ip,
         next_path=next_path,
+        language=language,
     )
 
 
@@ -45,21 +47,29 @@ def profile_link_send_task(request_id: str, customer_id: int) -> None:
 
 
 @shared_task(**RETRY)
-def card_link_send_task(request_id: str, customer_id: int, ip: str | None, next_path: str) -> None:
+def card_link_send_task(
+    request_id: str, customer_id: int, ip: str | None, next_path: str, language: str = ""
+) -> None:
     customer = Customer.objects.select_related("vendor").filter(pk=customer_id).first()
     if customer is None:
         return
-    services.card_link_send(request_id=request_id, customer=customer, ip=ip, next_path=next_path)
+    services.card_link_send(
+        request_id=request_id, customer=customer, ip=ip, next_path=next_path, language=language
+    )
 
 
 @shared_task(**RETRY)
-def email_change_send_task(request_id: str, customer_id: int, new_email: str) -> None:
+def email_change_send_task(
+    request_id: str, customer_id: int, new_email: str, language: str = ""
+) -> None:
     from .email_changes import email_change_send
 
     customer = Customer.objects.select_related("vendor").filter(pk=customer_id).first()
     if customer is None:
         return
-    email_change_send(request_id=request_id, customer=customer, new_email=new_email)
+    email_change_send(
+        request_id=request_id, customer=customer, new_email=new_email, language=language
+    )
 
 
 @shared_task(acks_late=True, ignore_result=True)

@@ -11,6 +11,7 @@ import logging
 from django.conf import settings
 from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -81,7 +82,12 @@ def access_request(request: VendorRequest, account: str) -> HttpResponse:
         if not verdict.allowed:
             return _rate_limited(request, verdict)
     binding = access_request_queue(
-        vendor=vendor, email=form.cleaned_data["email"], ip=ip, next_path=form.cleaned_data["next"]
+        vendor=vendor,
+        email=form.cleaned_data["email"],
+        ip=ip,
+        next_path=form.cleaned_data["next"],
+        # The email speaks the language of the page it was asked from.
+        language=get_language() or "",
     )
     response = _check_email(request, AccessCodeForm())
     response.set_cookie(

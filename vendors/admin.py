@@ -144,6 +144,15 @@ class VendorForm(forms.ModelForm):
     # A list to choose from, named in the admin's language: a typed "USA" or
     # "Deutschland" would decide nothing.
     country = forms.ChoiceField(label=_("Country"), required=False)
+    # Ticked boxes rather than the JSON field's text area: a typo in a code
+    # would offer nothing.
+    languages = forms.MultipleChoiceField(
+        label=Vendor._meta.get_field("languages").verbose_name,
+        help_text=Vendor._meta.get_field("languages").help_text,
+        choices=settings.LANGUAGES,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -245,7 +254,16 @@ class VendorAdmin(NotFoundForOthersMixin, admin.ModelAdmin):
         ),
         (
             _("Locale"),
-            {"fields": ["timezone", "default_currency", "locale", "invoice_prefix"]},
+            {
+                "fields": [
+                    "timezone",
+                    "default_currency",
+                    "locale",
+                    "languages",
+                    "document_language",
+                    "invoice_prefix",
+                ]
+            },
         ),
         (
             _("Hub settings"),

@@ -1,65 +1,110 @@
-"""Money and dates as the vendor's customers expect to read them: in the
-vendor's locale and time zone, with Babel's CLDR data (never by hand)."""
+"""Languages, money, numbers, dates and country names as a vendor's
+customers expect to read them: in the reader's language (one the vendor
+offers), the vendor's region and time zone, with Babel's CLDR data (never
+by hand)."""
 
 import functools
-import gettext as gettext_module
+import unicodedata
 import zoneinfo
+from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal
 
-from babel import Locale, UnknownLocaleError
+from babel import Locale, UnknownLocaleError, localedata
 from babel.dates import format_date, format_datetime
-from babel.numbers import format_currency
+from babel.numbers import format_currency, format_decimal, format_percent
 from django.conf import settings
-from django.utils import timezone
-from django.utils.translation import to_locale
+from django.utils import timezone, translation
 
 DEFAULT_LOCALE = "en"
 
 
-@functools.cache
-def _translated(language: str) -> bool:
-    """Do our own templates exist in `language` (a compiled catalog of ours)?"""
-    return any(
-        gettext_module.find("django", str(path), [to_locale(language)])
-        for path in settings.LOCALE_PATHS
-    )
+def _known_languages() -> list[str]:
+    return [code for code, _ in settings.LANGUAGES]
+
+
+def language_match(candidate: str | None, among: Iterable[str]) -> str:
+    """`candidate` ("de-AT", "DE", "fr") as one of `among`: itself, else its
+    base language ("de-at" -> "de"); "" when neither is there."""
+    if not candidate:
+        return ""
+    code = candidate.strip().lower().replace("_", "-")
+    among = list(among)
+    if code in among:
+        return code
+    base = code.split("-")[0]
+    return base if base in among else ""
 
 
 def vendor_language(vendor) -> str:
-    """The one language a vendor's pages, emails and PDFs are in: text,
-    dates, money and country names together.
+    """The vendor's own language (`locale`), one of LANGUAGES, English when
+    it is none of them: the language of the vendor's words and the last
+    fallback for a customer's."""
+    return language_match(getattr(vendor, "locale", None), _known_languages()) or DEFAULT_LOCALE
 
-    The vendor's own locale when our text exists in that language (English
-    always does: it is the source), English otherwise. A German date beside
-    English sentences, or "Deutschland" in an English address, reads as a
-    mistake; one language throughout does not.
+
+def offered_languages(vendor) -> tuple[str, ...]:
+    """The languages a vendor's customers may choose, in LANGUAGES order.
+
+    The vendor's setting (`languages`) where it names languages we have;
+    else the vendor's own language and English. The vendor's own language is
+    always among them: it is what a customer gets when nothing else decides.
     """
-    code = (getattr(vendor, "locale", None) or DEFAULT_LOCALE).lower()
-    if code.split("-")[0] == "en" or _translated(code):
-        return code
-    return DEFAULT_LOCALE
+    known = _known_languages()
+    wanted = {language_match(code, known) for code in (getattr(vendor, "languages", None) or [])}
+    wanted.discard("")
+    if not wanted:
+        wanted = {DEFAULT_LOCALE}
+    wanted.add(vendor_language(vendor))
+    return tuple(code for code in known if code in wanted)
+
+
+def language_pick(vendor, *candidates: str | None) -> str:
+    """The first of `candidates` (most wanted first: a stored choice, a
+    link's language, the browser's languages) that the vendor offers, else
+    the vendor's own language. Never a language the vendor does not offer."""
+    offered = offered_languages(vendor)
+    for candidate in candidates:
+        code = language_match(candidate, offered)
+        if code:
+            return code
+    return vendor_language(vendor)
 
 
 def vendor_text_language(vendor) -> str:
     """The language to mark the vendor's own words with (product names),
     or "" when the page is already in it (WCAG 3.1.2).
 
-    A vendor writes its products in its own language (`locale`); the page is
-    in English when we have no catalog of that language, and a screen reader
-    would read "Jahresabo" with English rules unless it carries its `lang`.
+    A vendor writes its products in its own language (`locale`); a customer
+    may read the page in another, and a screen reader would read
+    "Jahresabo" with English rules unless it carries its `lang`.
     """
-    from django.utils.translation import get_language
-
     code = (getattr(vendor, "locale", None) or DEFAULT_LOCALE).lower()
-    page = (get_language() or DEFAULT_LOCALE).lower()
+    page = (translation.get_language() or DEFAULT_LOCALE).lower()
     return "" if code.split("-")[0] == page.split("-")[0] else code
 
 
-def babel_locale(vendor) -> str:
-    """The vendor's language as a Babel locale ("en-gb" -> "en_GB")."""
-    language, _, region = vendor_language(vendor).partition("-")
-    return f"{language}_{region.upper()}" if region else language
+@functools.lru_cache(maxsize=256)
+def _babel_code(language: str, region: str) -> str:
+    """A Babel locale for `language` as used in `region`, when CLDR has it
+    ("de", "AT" -> "de_AT"; "fr", "DE" -> "fr"). A language that names its
+    own region keeps it ("en-gb" -> "en_GB")."""
+    base, _, own_region = language.lower().partition("-")
+    for candidate_region in (own_region, region):
+        if candidate_region and candidate_region.isalpha():
+            code = f"{base}_{candidate_region.upper()}"
+            if localedata.exists(code):
+                return code
+    return base or DEFAULT_LOCALE
+
+
+def babel_locale(vendor, language: str | None = None) -> str:
+    """The Babel locale that formats for `language` (the active one when not
+    given) in the vendor's region (its `country`): dates, money and numbers
+    follow the reader's language and the seller's country, as CLDR has them
+    ("de" at a German vendor -> "de_DE": 1.234,56 €)."""
+    language = language or translation.get_language() or vendor_language(vendor)
+    return _babel_code(language, (getattr(vendor, "country", None) or "").upper())
 
 
 @functools.lru_cache(maxsize=64)
@@ -93,6 +138,16 @@ def _date(value: date, fmt: str, locale: str) -> str:
 
 def money(amount: Decimal, currency: str, vendor=None) -> str:
     return _money(amount, currency, babel_locale(vendor))
+
+
+def number(value: Decimal | int, vendor=None) -> str:
+    """A number ("1.234,5" in German) in the active language and the vendor's region."""
+    return format_decimal(value, locale=_locale(babel_locale(vendor)))
+
+
+def percent(value: Decimal | float, vendor=None) -> str:
+    """A ratio as a percentage (Decimal("0.19") -> "19 %" in German)."""
+    return format_percent(value, locale=_locale(babel_locale(vendor)))
 
 
 def vendor_zone(vendor) -> zoneinfo.ZoneInfo:
@@ -153,7 +208,19 @@ def countries(locale: str) -> tuple[tuple[str, str], ...]:
         for code, name in names.items()
         if len(code) == 2 and code.isalpha() and code not in NOT_COUNTRIES
     ]
-    return tuple(sorted(countries, key=lambda item: item[1].casefold()))
+    return tuple(sorted(countries, key=lambda item: collation_key(item[1])))
+
+
+def collation_key(text: str) -> tuple[str, str]:
+    """Sort key for names in a Latin alphabet as a dictionary orders them:
+    accents count only between otherwise equal names ("Österreich" among the
+    O's in German, "Égypte" among the E's in French), not after "Z" as code
+    points would put them."""
+    folded = text.casefold()
+    bare = "".join(
+        char for char in unicodedata.normalize("NFKD", folded) if not unicodedata.combining(char)
+    )
+    return bare, folded
 
 
 def country_name(code: str, locale: str) -> str:

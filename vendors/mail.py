@@ -4,7 +4,8 @@ template triplet and sends it.
 Templates live at emails/<name>_subject.txt, emails/<name>_body.txt and
 emails/<name>_body.html; the HTML ones extend emails/base.html, which carries
 the vendor's name and brand colour. Every email has both parts, is written in
-the vendor's language, and carries no remote images (no tracking pixels).
+the recipient's language (decided by the caller when the mail is built: see
+`language`), and carries no remote images (no tracking pixels).
 """
 
 from email.mime.image import MIMEImage
@@ -16,7 +17,8 @@ from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.utils import translation
 
-from .formatting import vendor_language
+from .formatting import language_pick
+from .languages import with_language
 from .models import Vendor
 from .retries import DATABASE_ERRORS, DURABLE_TASK_OPTIONS
 
@@ -37,13 +39,28 @@ MAIL_TASK_OPTIONS: dict = {
 }
 
 
-def mail_send(*, vendor: Vendor, to: str, template: str, context: dict | None = None) -> None:
+def mail_send(
+    *,
+    vendor: Vendor,
+    to: str,
+    template: str,
+    context: dict | None = None,
+    language: str = "",
+) -> None:
     """Render `emails/<template>_*` for `vendor` and send it to `to`.
+
+    `language` is the recipient's (for a customer: `Customer.mail_language`,
+    their stored choice, else the language of the page they asked from, else
+    the vendor's), restricted to the vendor's languages; the vendor's own
+    when not given. Text, dates, money and the message's Content-Language all
+    follow it, and our links in the email (`*_url` values under SITE_URL)
+    carry it, so the page the link opens speaks it too.
 
     The From name is the vendor's; the address stays ours (DEFAULT_FROM_EMAIL)
     so that SPF/DKIM keep passing, and replies go to the vendor's support
     address when they have one.
     """
+    language = language_pick(vendor, language)
     logo = _logo_bytes(vendor)
     context = {
         "vendor": vendor,
@@ -51,7 +68,16 @@ def mail_send(*, vendor: Vendor, to: str, template: str, context: dict | None = 
         "logo_cid": LOGO_CID if logo else "",
         **(context or {}),
     }
-    with translation.override(vendor_language(vendor)):
+    for key, value in list(context.items()):
+        if (
+            key.endswith("_url")
+            and isinstance(value, str)
+            and value.startswith(settings.SITE_URL + "/")
+        ):
+            context[key] = with_language(value, language)
+    context["LANGUAGE_CODE"] = language
+    context["LANGUAGE_BIDI"] = translation.get_language_info(language)["bidi"]
+    with translation.override(language):
         subject = render_to_string(f"emails/{template}_subject.txt", context)
         text = render_to_string(f"emails/{template}_body.txt", context)
         html = render_to_string(f"emails/{template}_body.html", context)
@@ -64,7 +90,7 @@ def mail_send(*, vendor: Vendor, to: str, template: str, context: dict | None = 
         from_email=formataddr((vendor.name, address)),
         to=[to],
         reply_to=[vendor.support_email] if vendor.support_email else None,
-        headers={"Auto-Submitted": "auto-generated"},
+        headers={"Auto-Submitted": "auto-generated", "Content-Language": language},
     )
     message.attach_alternative(html, "text/html")
     if logo:

@@ -76,6 +76,12 @@ def validate_timezone(value: str) -> None:
         raise ValidationError(_("Unknown time zone."), code="invalid_timezone")
 
 
+def validate_language_list(value) -> None:
+    known = {code for code, _name in settings.LANGUAGES}
+    if not isinstance(value, list) or any(code not in known for code in value):
+        raise ValidationError(_("Choose languages from the list."), code="invalid_languages")
+
+
 currency_validator = RegexValidator(r"^[A-Z]{3}$", _("Use a three-letter ISO currency code."))
 
 
@@ -83,6 +89,10 @@ class Vendor(models.Model):
     class CancelMode(models.TextChoices):
         IMMEDIATELY = "immediately", _("Immediately")
         PERIOD_END = "period_end", _("At the end of the paid period")
+
+    class DocumentLanguage(models.TextChoices):
+        VENDOR = "vendor", _("Your language")
+        CUSTOMER = "customer", _("The customer’s language")
 
     class ReceiptStyle(models.TextChoices):
         DETAILED = "detailed", _("Detailed, with a link to the hub")
@@ -126,6 +136,25 @@ class Vendor(models.Model):
     )
     locale = models.CharField(
         _("language"), max_length=10, choices=settings.LANGUAGES, default="en"
+    )
+    # Codes from LANGUAGES; empty means the vendor's own language and English
+    # (vendors.formatting.offered_languages), so that a language added to
+    # LANGUAGES later is offered by no vendor until it opts in.
+    languages = models.JSONField(
+        _("languages offered to customers"),
+        default=list,
+        blank=True,
+        validators=[validate_language_list],
+        help_text=_(
+            "Your customers can switch the hub and their emails between these."
+            " None ticked: your own language and English."
+        ),
+    )
+    document_language = models.CharField(
+        _("invoices and credit notes in"),
+        max_length=10,
+        choices=DocumentLanguage.choices,
+        default=DocumentLanguage.VENDOR,
     )
     invoice_prefix = models.CharField(
         _("invoice prefix"),

@@ -42,10 +42,15 @@ def buyer_snapshot(customer) -> dict:
     language, since an invoice is read by people (and tax offices), not
     programs."""
     lines = customer.address_lines
+    snapshot = {"name": customer.name, "email": customer.email, "address": lines}
     if customer.country and lines and lines[-1] == customer.country:
-        locale = formatting.babel_locale(customer.vendor)
+        vendor = customer.vendor
+        locale = formatting.babel_locale(vendor, formatting.vendor_language(vendor))
         lines[-1] = formatting.country_name(customer.country, locale)
-    return {"name": customer.name, "email": customer.email, "address": lines}
+        # The code too: a document printed in another language (the
+        # customer's) names the country in that one (hub_format.buyer_address).
+        snapshot |= {"country": customer.country, "country_name": lines[-1]}
+    return snapshot
 
 
 def paid_via(payment: Payment) -> str:

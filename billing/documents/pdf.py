@@ -30,7 +30,7 @@ from django.template.loader import render_to_string
 from django.utils import translation
 
 from billing.models import CreditNote, Invoice
-from vendors.formatting import vendor_language
+from vendors.formatting import language_pick, vendor_language
 
 from .invoices import invoice_shows_quantities
 
@@ -138,10 +138,27 @@ PDF_FONT_STACK = ", ".join(
 )
 
 
+def document_language(*, vendor, customer_id: int | None, customer=None) -> str:
+    """The language of an invoice or credit note: the vendor's, or the
+    customer's when the vendor issues documents in its customers' languages
+    (`Vendor.document_language`). Only the words, dates, amounts' notation
+    and country names follow it: the number and the amounts are the
+    document's, whatever the language."""
+    if vendor.document_language == vendor.DocumentLanguage.CUSTOMER and customer_id:
+        return language_pick(vendor, customer.language)
+    return vendor_language(vendor)
+
+
 def invoice_pdf_html(*, invoice: Invoice) -> str:
-    """The HTML WeasyPrint lays out, in the vendor's language."""
+    """The HTML WeasyPrint lays out, in the document's language; WeasyPrint
+    takes the PDF's /Lang from <html lang>."""
     vendor = invoice.vendor
-    with translation.override(vendor_language(vendor)):
+    language = document_language(
+        vendor=vendor,
+        customer_id=invoice.customer_id,
+        customer=invoice.customer if invoice.customer_id else None,
+    )
+    with translation.override(language):
         return render_to_string(
             "billing/invoice_pdf.html",
             {
@@ -219,10 +236,16 @@ def pdf_warm_up() -> None:
 
 
 def credit_note_pdf_html(*, credit_note: CreditNote) -> str:
-    """The credit note's HTML WeasyPrint lays out, in the vendor's language."""
+    """The credit note's HTML WeasyPrint lays out, in the document language
+    the vendor chose (its own or the customer's)."""
     vendor = credit_note.vendor
     logo = credit_note.seller.get("logo") or ""
-    with translation.override(vendor_language(vendor)):
+    language = document_language(
+        vendor=vendor,
+        customer_id=credit_note.customer_id,
+        customer=credit_note.customer if credit_note.customer_id else None,
+    )
+    with translation.override(language):
         return render_to_string(
             "billing/credit_note_pdf.html",
             {

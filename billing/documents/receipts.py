@@ -50,6 +50,7 @@ def payment_receipt_send(*, payment_id: int) -> bool:
         vendor=vendor,
         to=payment.customer.email,
         template="receipt",
+        language=payment.customer.mail_language,
         context={
             "customer": payment.customer,
             "payment": payment,
@@ -89,6 +90,7 @@ def payment_failed_notify(*, payment_id: int) -> bool:
         vendor=vendor,
         to=payment.customer.email,
         template="payment_failed",
+        language=payment.customer.mail_language,
         context={
             "customer": payment.customer,
             "payment": payment,

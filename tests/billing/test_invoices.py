@@ -111,6 +111,8 @@ def test_the_buyer_snapshot_names_the_country_in_the_vendors_language(acme_alice
     acme_alice.save()
     german = PaymentFactory(order__customer=acme_alice)
     english = PaymentFactory(order__customer=alice)  # alice lives in the US
-    # In the one language acme's documents are in (English until German text exists).
-    assert german.invoice.buyer["address"][-1] == "Germany"
+    # In the vendor's language (acme is German); the code is kept, so a
+    # document in the customer's language names it in theirs.
+    assert german.invoice.buyer["address"][-1] == "Deutschland"
+    assert german.invoice.buyer["country"] == "DE"
     assert english.invoice.buyer["address"][-1] == "United States"

@@ -34,6 +34,8 @@ NOT_PAGES = {
     "card_retry": "POST only (the pay page's POST), redirects",
     "card_email_link": "POST only, redirects",
     "signout": "POST only, redirects",
+    "language": "POST only (the footer's menu), redirects back to the page",
+    "card_setup": "POST only, JSON for the card page's script",
     "api_link": "signs in and redirects to a page above",
     "email_confirm": "checked below with a link that is no longer valid",
 }

@@ -33,6 +33,8 @@ FIELDS = [
     "sort",
     "page",
     "reason",
+    "language",
+    "lang",
 ]
 FORMS = st.dictionaries(st.sampled_from(FIELDS), HOSTILE, max_size=6)
 BOUNDED = settings(

@@ -120,8 +120,8 @@ def test_it_says_when_the_payment_was_refunded(alice_client, alice):
 
 
 def test_it_formats_money_and_dates_for_the_vendor(client, acme_alice, other_vendor):
-    """Acme is German, but the hub has no German text yet: the whole page is
-    English, its numbers and dates too (and in acme's time zone)."""
+    """Acme is German: the page is German, its numbers and dates too (and in
+    acme's time zone)."""
     from datetime import UTC, datetime
 
     other_vendor.timezone = "Europe/Berlin"
@@ -132,9 +132,9 @@ def test_it_formats_money_and_dates_for_the_vendor(client, acme_alice, other_ven
     invoice = PaymentFactory(order=order, created_at=moment).invoice
     sign_in(client, acme_alice)
     html = body(client.get(page_url(invoice)))
-    assert "€1,234.50" in html
-    assert "April 1, 2026" in html
-    assert "1. April 2026" not in html and 'lang="en"' in html
+    assert "1.234,50\xa0€" in html
+    assert "1. April 2026" in html
+    assert "April 1, 2026" not in html and 'lang="de"' in html
 
 
 def test_another_customers_invoice_is_not_found(client, bob, invoice):

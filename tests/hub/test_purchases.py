@@ -110,8 +110,8 @@ def test_the_count_costs_no_query(alice_client, alice, django_assert_max_num_que
 def test_the_price_is_in_the_payments_currency_and_the_vendors_locale(client, acme_alice):
     PaymentFactory(order__customer=acme_alice, amount=Decimal("1234.50"))
     sign_in(client, acme_alice)
-    # Acme is German, but the hub has no German text yet: English formats too.
-    assert "€1,234.50" in client.get("/acme/updateinfo/purchases/").text
+    # Acme is German: German notation (CLDR's, with a no-break space).
+    assert "1.234,50\xa0€" in client.get("/acme/updateinfo/purchases/").text
 
 
 @pytest.fixture

@@ -340,3 +340,18 @@ def test_the_demos_dates_agree_with_the_fakes_too(db, settings, stripe_api, payp
     settings.DEBUG = True
     seed()
     _dates_agree(Vendor.objects.all())
+
+
+def test_the_demo_shows_the_languages(seeded, client):
+    """acme speaks German by default; the demo vendor offers all four
+    languages, in its footer's menu, and issues documents in the customer's."""
+    from vendors.formatting import offered_languages
+
+    demo = Vendor.objects.get(slug="demo")
+    assert offered_languages(demo) == ("en", "de", "fr", "es")
+    assert demo.document_language == Vendor.DocumentLanguage.CUSTOMER
+    acme = client.get("/acme/updateinfo/")
+    assert '<html lang="de"' in acme.text and acme["Content-Language"] == "de"
+    menu = client.get("/demo/updateinfo/").text.split('class="language-menu"', 1)[1]
+    for code, name in [("en", "English"), ("de", "Deutsch"), ("fr", "Français"), ("es", "Español")]:
+        assert f'<option value="{code}" lang="{code}"' in menu and name in menu

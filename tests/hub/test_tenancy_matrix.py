@@ -17,6 +17,9 @@ from tests.support.urls import hub_routes
 # Continue page); what they must not do is show Northwind's customer data.
 PUBLIC = {"hub:home", "hub:access_request", "hub:access_code", "hub:access_link", "hub:signout"}
 PUBLIC |= {"hub:email_confirm", "hub:api_link"}
+# The language menu's POST serves signed-out visitors too; it stores a choice
+# on the signed-in customer of this hub only (tests/hub/test_language_menu.py).
+PUBLIC |= {"hub:language"}
 
 
 @pytest.fixture

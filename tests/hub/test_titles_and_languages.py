@@ -54,27 +54,29 @@ def test_the_404_of_an_unknown_account_names_no_vendor(client, db):
 
 
 @pytest.fixture
-def dutch_vendor(vendor):
-    # We have no Dutch catalog: the pages are in English, the products Dutch.
-    vendor.locale = "nl"
+def german_vendor(vendor, alice):
+    # A German vendor's products are German; Alice chose English pages.
+    vendor.locale = "de"
     vendor.save()
+    alice.language = "en"
+    alice.save()
     return vendor
 
 
 def test_product_names_carry_the_vendors_language_on_a_page_in_another(
-    alice_client, alice, dutch_vendor
+    alice_client, alice, german_vendor
 ):
-    PaymentFactory(order__customer=alice, order__product="Jaarabonnement")
-    subscription = SubscriptionFactory(customer=alice, product="Maandabonnement")
+    PaymentFactory(order__customer=alice, order__product="Jahresabo")
+    subscription = SubscriptionFactory(customer=alice, product="Monatsabo")
     dashboard = alice_client.get(HUB).text
     purchases = alice_client.get(f"{HUB}purchases/").text
     subscriptions = alice_client.get(f"{HUB}subscriptions/").text
     cancel = alice_client.get(f"{HUB}subscriptions/{subscription.pk}/card/").text
-    assert '<html lang="en">' in dashboard
-    assert '<span lang="nl">Jaarabonnement</span>' in dashboard
-    assert 'lang="nl">Jaarabonnement</td>' in purchases
-    assert '<span lang="nl">Maandabonnement</span>' in subscriptions
-    assert '<span lang="nl">Maandabonnement</span>' in cancel
+    assert '<html lang="en" dir="ltr">' in dashboard
+    assert '<span lang="de">Jahresabo</span>' in dashboard
+    assert 'lang="de">Jahresabo</td>' in purchases
+    assert '<span lang="de">Monatsabo</span>' in subscriptions
+    assert '<span lang="de">Monatsabo</span>' in cancel
 
 
 def test_product_names_on_a_page_in_the_vendors_language_are_not_marked(alice_client, alice):

@@ -75,7 +75,7 @@ def test_it_sends_the_access_email(client, vendor, alice, django_capture_on_comm
     assert "If you did not ask for this, you can ignore this email" in text
     html, mimetype = message.alternatives[0]
     assert mimetype == "text/html"
-    assert f'href="http://testserver{path}"' in html
+    assert f'href="http://testserver{path}?lang=en"' in html
     assert code in html
     assert vendor.brand_color in html
     assert "Northwind Courses" in html

@@ -130,3 +130,27 @@ def test_an_expired_unused_link_says_so(staff_client, alice):
     link, _url = api_link_create(customer=alice)
     AccessLink.objects.filter(pk=link.pk).update(expires_at=timezone.now() - timedelta(minutes=1))
     assert "Not used (expired)" in staff_client.get(change_url(alice)).text
+
+
+def test_amounts_are_formatted_from_cldr_in_the_admins_language(staff_client, alice):
+    from decimal import Decimal
+
+    PaymentFactory(order__customer=alice, amount=Decimal("1234.50"), currency="EUR")
+    SubscriptionFactory(customer=alice, amount=Decimal("1234.50"), currency="EUR")
+    german = staff_client.get(change_url(alice), headers={"accept-language": "de"}).text
+    assert german.count("1.234,50\xa0€") == 3  # the payment, the subscription, the invoice
+    english = staff_client.get(change_url(alice), headers={"accept-language": "en"}).text
+    assert english.count("€1,234.50") == 3
+    assert "1234.50 EUR" not in english
+
+
+def test_staff_see_the_language_of_the_customers_emails(staff_client, alice, vendor):
+    vendor.locale, vendor.languages = "de", ["de", "en", "fr"]
+    vendor.save()
+    page = staff_client.get(change_url(alice), headers={"accept-language": "en"}).text
+    assert "Language of their emails" in page
+    assert "Deutsch (the vendor’s: they chose none it offers)" in page
+    alice.language = "fr"
+    alice.save()
+    page = staff_client.get(change_url(alice), headers={"accept-language": "en"}).text
+    assert "Français (their choice)" in page

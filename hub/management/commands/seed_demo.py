@@ -290,6 +290,10 @@ class Command(BaseCommand):
             timezone="America/New_York",
             default_currency="USD",
             locale="en",
+            # Every language we have: the footer's menu shows them all, and
+            # invoices follow the customer's choice.
+            languages=["en", "de", "fr", "es"],
+            document_language=Vendor.DocumentLanguage.CUSTOMER,
             self_cancel=True,
             cancel_mode=Vendor.CancelMode.PERIOD_END,
         )
