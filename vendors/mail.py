@@ -76,8 +76,10 @@ def mail_send(
         ):
             context[key] = with_language(value, language)
     context["LANGUAGE_CODE"] = language
-    context["LANGUAGE_BIDI"] = translation.get_language_info(language)["bidi"]
     with translation.override(language):
+        # Django's list of right-to-left languages (LANGUAGES_BIDI), which
+        # knows any code of LANGUAGES, unlike get_language_info's table.
+        context["LANGUAGE_BIDI"] = translation.get_language_bidi()
         subject = render_to_string(f"emails/{template}_subject.txt", context)
         text = render_to_string(f"emails/{template}_body.txt", context)
         html = render_to_string(f"emails/{template}_body.html", context)

@@ -10,6 +10,7 @@ from django.core import mail
 from django.db import connection, connections
 from django.utils import timezone
 
+from tests.conftest import require
 from tests.support.tasks import diagnostic_email_send
 from vendors.models import ScheduledRetry
 from vendors.retries import scheduled_retries_enqueue
@@ -56,6 +57,7 @@ def test_with_the_database_locked_the_retry_waits_in_the_broker_no_longer_than_i
 ):
     # A real database failure: the table is locked by another session and
     # this one gives up waiting after 100 ms (lock_timeout).
+    require(connection.vendor == "postgresql", "PostgreSQL (set DATABASE_URL=postgres://...)")
     other = connections.create_connection("default")
     try:
         other.set_autocommit(False)
