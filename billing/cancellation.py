@@ -99,9 +99,19 @@ def subscription_cancel(
     request: HttpRequest | None,
     reason_code: str = "",
     reason_text: str = "",
+    source: str = "",
+    actor: str = AuditEvent.Actor.CUSTOMER,
+    user=None,
+    ip: str | None = None,
+    user_agent: str = "",
 ) -> Subscription:
     """Cancel at the processor, then record it here, audit it and email the
-    customer. Raises ProcessorError (nothing changed) or CancelInProgress."""
+    customer. Raises ProcessorError (nothing changed) or CancelInProgress.
+
+    `source` names where the cancellation came from when it is not the
+    signed-in hub (the public cancellation page, a vendor acting on a
+    cancellation request); `ip` and `user_agent` are the declaring browser's
+    when the work runs outside its request."""
     now = timezone.now()
     plan = subscription_cancel_plan(subscription=subscription)
     if not _claim(subscription, now):
@@ -151,11 +161,15 @@ def subscription_cancel(
         audit_record(
             vendor=subscription.vendor,
             action="subscription.canceled",
-            actor=AuditEvent.Actor.CUSTOMER,
+            actor=actor,
+            user=user,
             customer=subscription.customer,
             subscription=subscription,
             request=request,
+            ip=ip,
+            user_agent=user_agent,
             details={
+                **({"source": source} if source else {}),
                 "mode": "period_end" if plan.at_period_end else "immediately",
                 "effective_at": effective_at.isoformat() if effective_at else None,
                 "requested_at": now.isoformat(),

@@ -54,6 +54,8 @@ urlpatterns = [
         name="card_email_link",
     ),
     path("contact/", contact_views.contact, name="contact"),
+    # The public cancellation page (rights owns it; no sign-in before it).
+    path("", include("rights.urls")),
     # Access, sign-in and sign-out (magiclinks owns these).
     path("", include("magiclinks.urls")),
 ]

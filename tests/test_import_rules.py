@@ -6,7 +6,7 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-APPS = ["hub", "billing", "vendors", "magiclinks"]
+APPS = ["hub", "billing", "vendors", "magiclinks", "rights"]
 # Everything that runs in production: the apps, the benchmark (run against
 # production settings) and the top-level entry points.
 SHIPPED = [*APPS, "bench"]
@@ -66,3 +66,19 @@ def test_the_rules_see_the_imports_they_forbid():
     assert "magiclinks.pages.access_form_page" in modules
     assert "hub.forms" in modules  # `from .forms import ...`
     assert "vendors.http.VendorRequest" in modules
+
+
+# vendors <- billing <- magiclinks <- rights <- hub: an app imports only the
+# apps before it (docs/architecture.md).
+LAYERS = ["vendors", "billing", "magiclinks", "rights", "hub"]
+
+
+def test_dependencies_point_one_way():
+    offenders = []
+    for position, app in enumerate(LAYERS):
+        above = set(LAYERS[position + 1 :])
+        for path in python_files([app]):
+            for module in imported_modules(path):
+                if module.split(".")[0] in above:
+                    offenders.append(f"{path.relative_to(ROOT)} imports {module}")
+    assert offenders == []

@@ -17,6 +17,9 @@ from tests.support.urls import hub_routes
 # Continue page); what they must not do is show Northwind's customer data.
 PUBLIC = {"hub:home", "hub:access_request", "hub:access_code", "hub:access_link", "hub:signout"}
 PUBLIC |= {"hub:email_confirm", "hub:api_link"}
+# The public cancellation page answers everyone (§ 312k BGB: no sign-in before
+# it); its confirmation opens only with the secret token its POST redirects to.
+PUBLIC |= {"hub:rights_cancel", "hub:rights_cancel_done", "hub:rights_cancel_done_pdf"}
 
 
 @pytest.fixture

@@ -1,0 +1,155 @@
+"""Cancellations in the vendor console: every declaration made on the public
+page, and the requests among them that wait for the vendor's decision.
+
+A declaration is evidence: nothing of what the customer sent can be edited
+or deleted here. Staff write only the message a rejection sends, and act
+through the actions (carry out, done, reject), each through the services.
+"""
+
+from django.contrib import admin, messages
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+from billing.adapters.base import ProcessorError
+from billing.cancellation import CancelInProgress
+from vendors.admin import VendorScopedAdmin
+
+from .cancellations import (
+    RequestNotOpen,
+    request_cancel_subscription,
+    request_mark_done,
+    request_reject,
+)
+from .models import CancellationDeclaration
+
+
+@admin.register(CancellationDeclaration)
+class CancellationDeclarationAdmin(VendorScopedAdmin):
+    list_display = [
+        "created_at",
+        "name",
+        "email",
+        "order_number",
+        "kind",
+        "status",
+        "subscription",
+    ]
+    list_filter = ["status", "kind"]
+    search_fields = ["name", "email", "order_number"]
+    list_select_related = ["subscription"]
+    date_hierarchy = "created_at"
+    actions = ["cancel_matched_subscription", "mark_done", "reject"]
+    fields = [
+        "status",
+        "created_at",
+        "ip",
+        "user_agent",
+        "kind",
+        "reason",
+        "name",
+        "email",
+        "order_number",
+        "when",
+        "requested_date",
+        "customer",
+        "subscription",
+        "processor_error",
+        "rejection_message",
+        "handled_at",
+        "handled_by",
+        "confirmation_sent_at",
+        "vendor_notified_at",
+    ]
+
+    def get_readonly_fields(self, request, obj=None):
+        editable = (
+            {"rejection_message"}
+            if obj is not None and obj.status == CancellationDeclaration.Status.OPEN
+            else set()
+        )
+        return [name for name in self.fields if name not in editable]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return self.has_view_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description=_("Cancel the matched subscription (processor first)"))
+    def cancel_matched_subscription(self, request: HttpRequest, queryset):
+        for declaration in queryset.select_related("vendor", "subscription"):
+            try:
+                subscription = request_cancel_subscription(
+                    declaration=declaration, user=request.user
+                )
+            except RequestNotOpen:
+                self.message_user(
+                    request,
+                    _("%(who)s: this request is not open.") % {"who": declaration.name},
+                    messages.WARNING,
+                )
+            except CancelInProgress:
+                self.message_user(
+                    request,
+                    _("%(who)s: a cancellation of this subscription is under way.")
+                    % {"who": declaration.name},
+                    messages.WARNING,
+                )
+            except ProcessorError as refused:
+                self.message_user(
+                    request,
+                    _("%(who)s: not cancelled, the request stays open: %(error)s")
+                    % {"who": declaration.name, "error": refused.message},
+                    messages.ERROR,
+                )
+            else:
+                self.message_user(
+                    request,
+                    _("%(who)s: %(product)s is cancelled.")
+                    % {"who": declaration.name, "product": subscription.product},
+                    messages.SUCCESS,
+                )
+
+    @admin.action(description=_("Mark as done"))
+    def mark_done(self, request: HttpRequest, queryset):
+        done = 0
+        for declaration in queryset:
+            try:
+                request_mark_done(declaration=declaration, user=request.user)
+                done += 1
+            except RequestNotOpen:
+                pass
+        self.message_user(request, _("%(count)d requests marked done.") % {"count": done})
+
+    @admin.action(description=_("Reject (emails each customer the message written on the request)"))
+    def reject(self, request: HttpRequest, queryset):
+        for declaration in queryset.select_related("vendor"):
+            if not declaration.rejection_message.strip():
+                self.message_user(
+                    request,
+                    _("%(who)s: write the message to the customer on the request first.")
+                    % {"who": declaration.name},
+                    messages.ERROR,
+                )
+                continue
+            try:
+                request_reject(
+                    declaration=declaration,
+                    user=request.user,
+                    message=declaration.rejection_message,
+                )
+            except RequestNotOpen:
+                self.message_user(
+                    request,
+                    _("%(who)s: this request is not open.") % {"who": declaration.name},
+                    messages.WARNING,
+                )
+            else:
+                self.message_user(
+                    request,
+                    _("%(who)s: rejected; the message was sent.") % {"who": declaration.name},
+                    messages.SUCCESS,
+                )

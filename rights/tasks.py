@@ -1,0 +1,39 @@
+"""Background work of the public pages. Tasks take ids, call one service and
+are safe to run twice (the services claim their effects in the database)."""
+
+from celery import shared_task
+
+from vendors.mail import MAIL_TASK_OPTIONS
+from vendors.retries import DURABLE_TASK_OPTIONS
+
+from . import cancellations
+from .models import CancellationDeclaration
+
+
+def _declaration(pk: int) -> CancellationDeclaration | None:
+    return CancellationDeclaration.objects.select_related("vendor").filter(pk=pk).first()
+
+
+@shared_task(ignore_result=True, **DURABLE_TASK_OPTIONS)
+def declaration_process_task(declaration_id: int) -> None:
+    """Carry out a stored cancellation, or open a request for the vendor."""
+    if declaration := _declaration(declaration_id):
+        cancellations.declaration_process(declaration=declaration)
+
+
+@shared_task(ignore_result=True, **MAIL_TASK_OPTIONS)
+def declaration_confirm_task(declaration_id: int) -> None:
+    if declaration := _declaration(declaration_id):
+        cancellations.declaration_confirm_send(declaration=declaration)
+
+
+@shared_task(ignore_result=True, **MAIL_TASK_OPTIONS)
+def request_vendor_notify_task(declaration_id: int) -> None:
+    if declaration := _declaration(declaration_id):
+        cancellations.request_vendor_notify(declaration=declaration)
+
+
+@shared_task(ignore_result=True, **MAIL_TASK_OPTIONS)
+def request_rejected_notify_task(declaration_id: int) -> None:
+    if declaration := _declaration(declaration_id):
+        cancellations.request_rejected_notify(declaration=declaration)

@@ -1,0 +1,11 @@
+"""The public pages of consumer rights, included into the hub's namespace."""
+
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("cancel/", views.cancel, name="rights_cancel"),
+    path("cancel/done/<str:token>/", views.cancel_done, name="rights_cancel_done"),
+    path("cancel/done/<str:token>/pdf", views.cancel_done_pdf, name="rights_cancel_done_pdf"),
+]
