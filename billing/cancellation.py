@@ -104,6 +104,7 @@ def subscription_cancel(
     user=None,
     ip: str | None = None,
     user_agent: str = "",
+    now_regardless_of_mode: bool = False,
 ) -> Subscription:
     """Cancel at the processor, then record it here, audit it and email the
     customer. Raises ProcessorError (nothing changed) or CancelInProgress.
@@ -111,9 +112,12 @@ def subscription_cancel(
     `source` names where the cancellation came from when it is not the
     signed-in hub (the public cancellation page, a vendor acting on a
     cancellation request); `ip` and `user_agent` are the declaring browser's
-    when the work runs outside its request."""
+    when the work runs outside its request. `now_regardless_of_mode` ends it
+    at once whatever the vendor's cancel_mode (a withdrawal from the contract)."""
     now = timezone.now()
     plan = subscription_cancel_plan(subscription=subscription)
+    if now_regardless_of_mode:
+        plan = CancelPlan(at_period_end=False, effective_at=None)
     if not _claim(subscription, now):
         raise CancelInProgress
     try:

@@ -20,7 +20,8 @@ from .cancellations import (
     request_mark_done,
     request_reject,
 )
-from .models import CancellationDeclaration
+from .models import CancellationDeclaration, WithdrawalDeclaration
+from .withdrawals import WithdrawalNotOpen, withdrawal_refund
 
 
 @admin.register(CancellationDeclaration)
@@ -151,5 +152,70 @@ class CancellationDeclarationAdmin(VendorScopedAdmin):
                 self.message_user(
                     request,
                     _("%(who)s: rejected; the message was sent.") % {"who": declaration.name},
+                    messages.SUCCESS,
+                )
+
+
+WITHDRAWAL_FIELDS = (
+    "status",
+    "created_at",
+    "ip",
+    "user_agent",
+    "name",
+    "email",
+    "order_number",
+    "order",
+    "in_period",
+    "processor_error",
+    "handled_at",
+    "handled_by",
+    "confirmation_sent_at",
+    "vendor_notified_at",
+)
+
+
+@admin.register(WithdrawalDeclaration)
+class WithdrawalDeclarationAdmin(VendorScopedAdmin):
+    list_display = ["created_at", "name", "email", "order_number", "in_period", "status", "order"]
+    list_filter = ["status", "in_period"]
+    search_fields = ["name", "email", "order_number"]
+    list_select_related = ["order"]
+    date_hierarchy = "created_at"
+    actions = ["refund_and_end"]
+    readonly_fields = WITHDRAWAL_FIELDS
+    fields = WITHDRAWAL_FIELDS
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description=_("Refund the order in full and end its subscription now"))
+    def refund_and_end(self, request: HttpRequest, queryset):
+        for declaration in queryset.select_related("vendor"):
+            try:
+                order = withdrawal_refund(declaration=declaration, user=request.user)
+            except WithdrawalNotOpen:
+                self.message_user(
+                    request,
+                    _("%(who)s: this withdrawal is not open.") % {"who": declaration.name},
+                    messages.WARNING,
+                )
+            except ProcessorError as refused:
+                self.message_user(
+                    request,
+                    _("%(who)s: not refunded, the withdrawal stays open: %(error)s")
+                    % {"who": declaration.name, "error": refused.message},
+                    messages.ERROR,
+                )
+            else:
+                self.message_user(
+                    request,
+                    _("%(who)s: order %(number)s is refunded and ended.")
+                    % {"who": declaration.name, "number": order.number},
                     messages.SUCCESS,
                 )

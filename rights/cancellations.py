@@ -264,29 +264,33 @@ def request_reject(*, declaration: CancellationDeclaration, user, message: str) 
 # --- emails --------------------------------------------------------------------
 
 
-def _claim_send(pk: int, sent_field: str, lease_field: str, now: datetime) -> bool:
+def _claim_send(model, pk: int, sent_field: str, lease_field: str, now: datetime) -> bool:
     """Claim one email of a declaration, once: a redelivered task finds it
     claimed (or sent) and sends nothing."""
     return (
-        CancellationDeclaration.objects.filter(pk=pk, **{f"{sent_field}__isnull": True})
+        model.objects.filter(pk=pk, **{f"{sent_field}__isnull": True})
         .filter(Q(**{f"{lease_field}__isnull": True}) | Q(**{f"{lease_field}__lt": now}))
         .update(**{lease_field: now + SEND_LEASE})
         == 1
     )
 
 
-def _send_claimed(declaration, sent_field: str, lease_field: str, **mail) -> None:
+def send_claimed(declaration, sent_field: str, lease_field: str, **mail) -> None:
+    """Send one email of a declaration (of either model) once: claimed with
+    a lease first, marked sent after; a failed send gives the claim back so
+    the task's retry sends it."""
     from vendors.mail import mail_send
 
+    model = type(declaration)
     now = timezone.now()
-    if not _claim_send(declaration.pk, sent_field, lease_field, now):
+    if not _claim_send(model, declaration.pk, sent_field, lease_field, now):
         return
     try:
         mail_send(**mail)
     except Exception:
-        CancellationDeclaration.objects.filter(pk=declaration.pk).update(**{lease_field: None})
+        model.objects.filter(pk=declaration.pk).update(**{lease_field: None})
         raise
-    CancellationDeclaration.objects.filter(pk=declaration.pk).update(
+    model.objects.filter(pk=declaration.pk).update(
         **{sent_field: timezone.now(), lease_field: None}
     )
 
@@ -294,7 +298,7 @@ def _send_claimed(declaration, sent_field: str, lease_field: str, **mail) -> Non
 def declaration_confirm_send(*, declaration: CancellationDeclaration) -> None:
     """The confirmation of receipt, to the address typed: the same content
     as the page, whatever became of the declaration."""
-    _send_claimed(
+    send_claimed(
         declaration,
         "confirmation_sent_at",
         "confirmation_claimed_until",
@@ -312,7 +316,7 @@ def request_vendor_notify(*, declaration: CancellationDeclaration) -> None:
         return
     from django.conf import settings
 
-    _send_claimed(
+    send_claimed(
         declaration,
         "vendor_notified_at",
         "vendor_notice_claimed_until",
@@ -328,7 +332,7 @@ def request_vendor_notify(*, declaration: CancellationDeclaration) -> None:
 
 
 def request_rejected_notify(*, declaration: CancellationDeclaration) -> None:
-    _send_claimed(
+    send_claimed(
         declaration,
         "rejection_sent_at",
         "rejection_claimed_until",

@@ -135,3 +135,48 @@ def _contract_label(subscription: Subscription) -> str:
     order = getattr(subscription, "order", None)
     number = order.number if order is not None else ""
     return f"{subscription.product} ({number})" if number else subscription.product
+
+
+class WithdrawalForm(forms.Form):
+    """Step one of the withdrawal: only name, email and the order."""
+
+    name = forms.CharField(
+        label=_("Name"),
+        max_length=200,
+        error_messages={"required": _("Enter your name.")},
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+    )
+    email = forms.EmailField(
+        label=_("Email"),
+        max_length=254,
+        error_messages={
+            "required": _("Enter the email address you bought with."),
+            "invalid": _("Enter a complete email address, like name@example.com."),
+        },
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+    order_number = forms.CharField(
+        label=_("Order ID"),
+        max_length=40,
+        help_text=_("You find it on your receipt."),
+        error_messages={"required": _("Enter the Order ID from your receipt.")},
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        form_refuse_control_characters(self)
+
+    def clean_email(self) -> str:
+        return normalize_email(self.cleaned_data["email"])
+
+    def clean_name(self) -> str:
+        name = self.cleaned_data["name"].strip()
+        if not name:
+            raise forms.ValidationError(_("Enter your name."), code="required")
+        return name
+
+    def clean_order_number(self) -> str:
+        number = self.cleaned_data["order_number"].strip()
+        if not number:
+            raise forms.ValidationError(_("Enter the Order ID from your receipt."))
+        return number

@@ -9,7 +9,7 @@ customer's declaration, its time and the browser that sent it are on file.
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from billing.models import Customer, Subscription
+from billing.models import Customer, Order, Subscription
 from vendors.models import Vendor
 
 
@@ -107,3 +107,61 @@ class CancellationDeclaration(models.Model):
     @property
     def is_request(self) -> bool:
         return self.status in {self.Status.OPEN, self.Status.DONE, self.Status.REJECTED}
+
+
+class WithdrawalDeclaration(models.Model):
+    """A withdrawal from a contract (EU Art. 11a CRD, § 356a BGB), declared on
+    the public withdrawal page. Stored before anything else, like a
+    cancellation; the vendor's staff refund it from the admin."""
+
+    class Status(models.TextChoices):
+        RECEIVED = "received", _("Received")
+        OPEN = "open", _("Open")
+        DONE = "done", _("Refunded and ended")
+        REJECTED = "rejected", _("Rejected")
+
+    vendor = models.ForeignKey(
+        Vendor, on_delete=models.CASCADE, related_name="withdrawal_declarations"
+    )
+    created_at = models.DateTimeField(_("declared at"), db_index=True)
+    ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    user_agent = models.CharField(_("browser"), max_length=300, blank=True)
+    name = models.CharField(_("name"), max_length=200)
+    email = models.EmailField(_("email"), max_length=254)
+    order_number = models.CharField(_("order ID"), max_length=40)
+    signed_in_customer = models.ForeignKey(
+        Customer, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    language = models.CharField(max_length=10, blank=True)
+
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.RECEIVED
+    )
+    order = models.ForeignKey(
+        Order,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="withdrawal_declarations",
+        verbose_name=_("matched order"),
+    )
+    in_period = models.BooleanField(_("within the withdrawal period"), null=True, blank=True)
+    processor_error = models.CharField(_("processor error"), max_length=500, blank=True)
+    handled_at = models.DateTimeField(_("handled at"), null=True, blank=True)
+    handled_by = models.ForeignKey(
+        "auth.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    token_hash = models.CharField(max_length=64, unique=True)
+    confirmation_sent_at = models.DateTimeField(null=True, blank=True)
+    confirmation_claimed_until = models.DateTimeField(null=True, blank=True)
+    vendor_notified_at = models.DateTimeField(null=True, blank=True)
+    vendor_notice_claimed_until = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("withdrawal")
+        verbose_name_plural = _("withdrawals")
+        indexes = [models.Index(fields=["vendor", "status"], name="rights_withdraw_vendor_status")]
+
+    def __str__(self) -> str:
+        return f"{self.name} <{self.email}> {self.order_number}"

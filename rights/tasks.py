@@ -37,3 +37,33 @@ def request_vendor_notify_task(declaration_id: int) -> None:
 def request_rejected_notify_task(declaration_id: int) -> None:
     if declaration := _declaration(declaration_id):
         cancellations.request_rejected_notify(declaration=declaration)
+
+
+def _withdrawal(pk: int):
+    from .models import WithdrawalDeclaration
+
+    return WithdrawalDeclaration.objects.select_related("vendor").filter(pk=pk).first()
+
+
+@shared_task(ignore_result=True, **DURABLE_TASK_OPTIONS)
+def withdrawal_process_task(declaration_id: int) -> None:
+    from .withdrawals import withdrawal_process
+
+    if declaration := _withdrawal(declaration_id):
+        withdrawal_process(declaration=declaration)
+
+
+@shared_task(ignore_result=True, **MAIL_TASK_OPTIONS)
+def withdrawal_confirm_task(declaration_id: int) -> None:
+    from .withdrawals import withdrawal_confirm_send
+
+    if declaration := _withdrawal(declaration_id):
+        withdrawal_confirm_send(declaration=declaration)
+
+
+@shared_task(ignore_result=True, **MAIL_TASK_OPTIONS)
+def withdrawal_vendor_notify_task(declaration_id: int) -> None:
+    from .withdrawals import withdrawal_vendor_notify
+
+    if declaration := _withdrawal(declaration_id):
+        withdrawal_vendor_notify(declaration=declaration)

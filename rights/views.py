@@ -35,7 +35,7 @@ CANCEL_PER_IP = ("HUB_CANCEL_RATE_PER_IP", (20, 10 * 60))
 CANCEL_PER_EMAIL = ("HUB_CANCEL_RATE_PER_EMAIL", (5, 60 * 60))
 
 
-def _private(response: HttpResponse) -> HttpResponse:
+def private_response(response: HttpResponse) -> HttpResponse:
     # The confirmation's address is its only key: it must not leave in a
     # Referer, and no cache may keep a page with a person's name on it.
     response["Referrer-Policy"] = "no-referrer"
@@ -44,7 +44,7 @@ def _private(response: HttpResponse) -> HttpResponse:
     return response
 
 
-def _rate_limited(request: VendorRequest, verdict: ratelimit.Verdict) -> HttpResponse:
+def rate_limited_response(request: VendorRequest, verdict: ratelimit.Verdict) -> HttpResponse:
     minutes = max(1, -(-verdict.retry_after // 60))
     response = render(request, "rights/rate_limited.html", {"minutes": minutes}, status=429)
     response["Retry-After"] = str(verdict.retry_after)
@@ -83,7 +83,7 @@ def cancel(request: VendorRequest, account: str) -> HttpResponse:
         ]:
             verdict = ratelimit.rate_limit_hit(scope=scope, identity=identity, rule=rule)
             if not verdict.allowed:
-                return _private(_rate_limited(request, verdict))
+                return private_response(rate_limited_response(request, verdict))
         _, token = declaration_record(
             vendor=vendor,
             data=form.cleaned_data,
@@ -95,9 +95,9 @@ def cancel(request: VendorRequest, account: str) -> HttpResponse:
         # Post/redirect/get: a reload of the confirmation declares nothing twice.
         response = HttpResponseRedirect(f"{vendor.hub_path}cancel/done/{token}/")
         response.status_code = 303
-        return _private(response)
+        return private_response(response)
     context = {"form": form, "signed_in": customer is not None}
-    return _private(render(request, "rights/cancel.html", context))
+    return private_response(render(request, "rights/cancel.html", context))
 
 
 @require_safe
@@ -108,7 +108,7 @@ def cancel_done(request: VendorRequest, account: str, token: str) -> HttpRespons
     if declaration is None:
         raise Http404
     context = {"declaration": declaration, "token": token}
-    return _private(render(request, "rights/cancel_done.html", context))
+    return private_response(render(request, "rights/cancel_done.html", context))
 
 
 @require_safe
@@ -122,4 +122,4 @@ def cancel_done_pdf(request: VendorRequest, account: str, token: str) -> HttpRes
     response["Content-Disposition"] = (
         f'attachment; filename="{declaration_pdf_filename(declaration)}"'
     )
-    return _private(response)
+    return private_response(response)

@@ -256,6 +256,7 @@ class VendorAdmin(NotFoundForOthersMixin, admin.ModelAdmin):
                     "email_button",
                     "receipt_style",
                     "send_receipts",
+                    "withdrawal_days",
                 ]
             },
         ),

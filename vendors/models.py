@@ -5,7 +5,7 @@ import zoneinfo
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import RegexValidator, URLValidator
+from django.core.validators import MaxValueValidator, RegexValidator, URLValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -77,6 +77,14 @@ def validate_timezone(value: str) -> None:
 
 
 currency_validator = RegexValidator(r"^[A-Z]{3}$", _("Use a three-letter ISO currency code."))
+
+
+# The EU's 27 member states and the other EEA states (Iceland, Liechtenstein,
+# Norway), where the Consumer Rights Directive's withdrawal right applies.
+EU_EEA_COUNTRIES = frozenset(
+    {"AT", "BE", "BG", "HR", "CY", "CZ", "DK", "EE", "FI", "FR", "DE", "GR", "IE", "IT", "LV"}
+    | {"LT", "LU", "MT", "NL", "PL", "PT", "RO", "SK", "SI", "ES", "SE", "IS", "LI", "NO"}
+)
 
 
 class Vendor(models.Model):
@@ -152,6 +160,19 @@ class Vendor(models.Model):
         _("receipt style"), max_length=20, choices=ReceiptStyle.choices, default="detailed"
     )
     send_receipts = models.BooleanField(_("send receipts"), default=True)
+    # EU Art. 11a CRD: the "withdraw from contract here" function. Empty means
+    # the default for the vendor's country: 14 days in the EU/EEA, else off.
+    withdrawal_days = models.PositiveSmallIntegerField(
+        _("withdrawal period in days"),
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(365)],
+        help_text=_(
+            "Customers can withdraw from a purchase for this many days on the public "
+            "withdrawal page. Leave empty for the default: 14 in the EU and EEA, 0 (off) "
+            "elsewhere."
+        ),
+    )
 
     # Processor connections; secrets are encrypted at rest.
     stripe_secret_key = EncryptedTextField(_("Stripe secret key"), blank=True)
@@ -187,6 +208,14 @@ class Vendor(models.Model):
         if not self.invoice_prefix:
             self.invoice_prefix = self.slug.upper()[:12]
         super().save(*args, **kwargs)
+
+    @property
+    def withdrawal_period_days(self) -> int:
+        """The withdrawal period customers get: the vendor's setting, else
+        the strict default for its country (EU/EEA 14 days, elsewhere none)."""
+        if self.withdrawal_days is not None:
+            return self.withdrawal_days
+        return 14 if (self.country or "").upper() in EU_EEA_COUNTRIES else 0
 
     @property
     def hub_path(self) -> str:
