@@ -67,6 +67,8 @@ def _open_subscriptions(customer) -> list[Subscription]:
 @require_http_methods(["GET", "HEAD", "POST"])
 def cancel(request: VendorRequest, account: str) -> HttpResponse:
     vendor = request.vendor
+    if not vendor.cancellation_page_on:
+        raise Http404  # turned off by a vendor outside Germany
     customer, _ = customer_from_session(request, vendor=vendor)
     form = CancellationForm(
         request.POST if request.method == "POST" else None,

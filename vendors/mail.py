@@ -56,7 +56,8 @@ def mail_send(*, vendor: Vendor, to: str, template: str, context: dict | None = 
         body = render_to_string(f"emails/{template}_body.txt", context)
         # The same footer under every plain-text body (the HTML part's is
         # in emails/base.html): the public cancellation page, § 312k BGB.
-        text = body.rstrip("\n") + "\n\n" + render_to_string("emails/_footer.txt", context)
+        footer = render_to_string("emails/_footer.txt", context)
+        text = body.rstrip("\n") + "\n\n" + footer if footer.strip() else body
         html = render_to_string(f"emails/{template}_body.html", context)
     # A header line must not carry a line break.
     subject_line = " ".join(subject.split())

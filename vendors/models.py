@@ -79,6 +79,9 @@ def validate_timezone(value: str) -> None:
 currency_validator = RegexValidator(r"^[A-Z]{3}$", _("Use a three-letter ISO currency code."))
 
 
+# Where the law requires the cancellation button (§ 312k BGB).
+MANDATORY_CANCEL_PAGE = frozenset({"DE"})
+
 # The EU's 27 member states and the other EEA states (Iceland, Liechtenstein,
 # Norway), where the Consumer Rights Directive's withdrawal right applies.
 EU_EEA_COUNTRIES = frozenset(
@@ -160,6 +163,16 @@ class Vendor(models.Model):
         _("receipt style"), max_length=20, choices=ReceiptStyle.choices, default="detailed"
     )
     send_receipts = models.BooleanField(_("send receipts"), default=True)
+    # § 312k BGB: the public cancellation page, on by default (the strict
+    # side). A vendor in Germany cannot turn it off (VendorForm says why).
+    cancellation_page = models.BooleanField(
+        _("public cancellation page"),
+        default=True,
+        help_text=_(
+            "“Cancel contracts here” on every hub page and email: customers cancel without "
+            "signing in. German law (§ 312k BGB) requires it of vendors in Germany."
+        ),
+    )
     # EU Art. 11a CRD: the "withdraw from contract here" function. Empty means
     # the default for the vendor's country: 14 days in the EU/EEA, else off.
     withdrawal_days = models.PositiveSmallIntegerField(
@@ -208,6 +221,11 @@ class Vendor(models.Model):
         if not self.invoice_prefix:
             self.invoice_prefix = self.slug.upper()[:12]
         super().save(*args, **kwargs)
+
+    @property
+    def cancellation_page_on(self) -> bool:
+        """Is the public cancellation page offered? Always in Germany."""
+        return self.cancellation_page or (self.country or "").upper() in MANDATORY_CANCEL_PAGE
 
     @property
     def withdrawal_period_days(self) -> int:

@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ("billing", "0010_order_withdrawal_waived"),
         ("rights", "0001_cancellation_declarations"),
-        ("vendors", "0006_vendor_withdrawal_days"),
+        ("vendors", "0006_vendor_consumer_rights"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

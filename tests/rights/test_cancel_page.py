@@ -419,3 +419,46 @@ def test_a_vendor_without_self_cancel_shows_how_to_cancel_on_subscriptions(clien
     html = client.get("/northwind/updateinfo/subscriptions/").content.decode()
     assert "help@nw.example" in html
     assert '<a href="/northwind/updateinfo/cancel/">Cancel contracts here</a>' in html
+
+
+# --- the vendor setting (§ 312k BGB: not for vendors in Germany to turn off) -----
+
+
+def test_a_vendor_outside_germany_can_turn_the_page_off(client, vendor, alice):
+    vendor.cancellation_page = False
+    vendor.country = "US"
+    vendor.save()
+    assert client.get(PAGE).status_code == 404
+    assert client.post(PAGE, form()).status_code == 404
+    assert "Cancel contracts here" not in client.get("/northwind/updateinfo/").content.decode()
+    assert not CancellationDeclaration.objects.exists()
+
+
+def test_a_vendor_in_germany_always_has_it(client, vendor):
+    vendor.cancellation_page = False
+    vendor.country = "DE"
+    vendor.save()
+    assert client.get(PAGE).status_code == 200
+    assert "Cancel contracts here" in client.get("/northwind/updateinfo/").content.decode()
+
+
+def test_the_admin_says_why_a_german_vendor_cannot_turn_it_off(staff_client, vendor):
+    from tests.vendors.test_admin import change_data
+
+    vendor.country = "DE"
+    vendor.save()
+    url = f"/admin/vendors/vendor/{vendor.pk}/change/"
+    response = staff_client.post(url, change_data(vendor, cancellation_page=""))
+    assert response.status_code == 200
+    assert "Vendors in Germany cannot turn the cancellation page off: § 312k BGB" in (
+        response.content.decode()
+    )
+    vendor.refresh_from_db()
+    assert vendor.cancellation_page is True
+    vendor.country = "US"
+    vendor.save()
+    data = change_data(vendor)
+    data.pop("cancellation_page")
+    assert staff_client.post(url, data).status_code == 302
+    vendor.refresh_from_db()
+    assert vendor.cancellation_page is False
