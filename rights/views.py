@@ -70,6 +70,8 @@ def cancel(request: VendorRequest, account: str) -> HttpResponse:
     if not vendor.cancellation_page_on:
         raise Http404  # turned off by a vendor outside Germany
     customer, _ = customer_from_session(request, vendor=vendor)
+    if customer is not None:
+        request.customer = customer  # type: ignore[attr-defined]  # the header's nav and sign-out
     form = CancellationForm(
         request.POST if request.method == "POST" else None,
         vendor=vendor,

@@ -36,6 +36,8 @@ def _signed_in_order(customer, number: str) -> Order | None:
 def withdraw(request: VendorRequest, account: str) -> HttpResponse:
     vendor = request.vendor
     customer, _ = customer_from_session(request, vendor=vendor)
+    if customer is not None:
+        request.customer = customer  # type: ignore[attr-defined]  # the header's nav and sign-out
     context: dict = {"period_days": vendor.withdrawal_period_days}
     if vendor.withdrawal_period_days <= 0:
         return private_response(render(request, "rights/withdraw.html", {**context, "off": True}))

@@ -147,6 +147,16 @@ def purchase_rows(context: template.Context, rows: Iterable[HistoryRow]) -> Safe
                 href=_text(f"{hub_path}withdraw/?order={quote(row.order_number)}"),
                 words=withdraw_words,
             )
+        if withdraw:
+            # The number stays on one line; the link goes below it.
+            order_cell = (
+                f'<td data-label="{order_label}"><span class="nowrap">'
+                f"{_text(row.order_number)}</span>{withdraw}</td>"
+            )
+        else:
+            order_cell = (
+                f'<td class="nowrap" data-label="{order_label}">{_text(row.order_number)}</td>'
+            )
         if row.invoice_number:
             invoice_cell = INVOICE_LINK.format(
                 href=_text(f"{hub_path}invoices/{quote(row.invoice_number)}/"),
@@ -167,8 +177,7 @@ def purchase_rows(context: template.Context, rows: Iterable[HistoryRow]) -> Safe
             f"{_text(row.order_product)}</td>"
             f'<td class="num nowrap" data-label="{price_label}">'
             f"{_text(fmt.money(row.amount, row.currency))}</td>"
-            f'<td class="nowrap" data-label="{order_label}">'
-            f"{_text(row.order_number)}{withdraw}</td>"
+            f"{order_cell}"
             f'<td data-label="{status_label}"><span class="badge badge--{status}">'
             f"{statuses.get(row.status) or status}</span>{refunded}</td>"
             f'<td class="nowrap" data-label="{invoice_label}">{invoice_cell}</td>'
