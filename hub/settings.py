@@ -242,6 +242,12 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 }
 # Hardening: sign-in records past their use.
 CELERY_BEAT_SCHEDULE |= {
+    # Declarations on the public cancellation and withdrawal pages whose work
+    # (processing, confirmation, the vendor's notice) was not queued or not done.
+    "rights-declarations-sweep": {
+        "task": "rights.tasks.declarations_sweep_task",
+        "schedule": 5 * 60,
+    },
     "purge-expired-sessions-and-old-links": {
         "task": "magiclinks.tasks.access_records_purge_task",
         "schedule": 24 * 60 * 60,

@@ -22,13 +22,16 @@ The order matters and is the point of this module:
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
 from datetime import datetime, timedelta
 from functools import partial
 
+import redis
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from kombu.exceptions import OperationalError as BrokerError
 
 from billing.adapters.base import ProcessorError
 from billing.cancellation import CancelInProgress, subscription_can_cancel, subscription_cancel
@@ -36,6 +39,14 @@ from billing.models import AuditEvent, Customer, Subscription
 from vendors.models import Vendor
 
 from .models import CancellationDeclaration
+
+logger = logging.getLogger(__name__)
+# The broker not answering when a declaration's work is queued.
+QUEUE_ERRORS: tuple[type[BaseException], ...] = (
+    BrokerError,
+    redis.ConnectionError,
+    redis.TimeoutError,
+)
 
 SOURCE = "cancellation page"
 SOURCE_REQUEST = "cancellation request"
@@ -89,9 +100,67 @@ def declaration_record(
         )
     from .tasks import declaration_confirm_task, declaration_process_task
 
-    declaration_confirm_task.delay(declaration.pk)
-    declaration_process_task.delay(declaration.pk)
+    queue_or_leave_to_sweep(declaration_confirm_task, declaration.pk)
+    queue_or_leave_to_sweep(declaration_process_task, declaration.pk)
     return declaration, token
+
+
+def queue_or_leave_to_sweep(task, pk: int) -> None:
+    """Queue `task` for a stored declaration. With the broker down the
+    declaration is on file all the same: the customer is shown its
+    confirmation, not a 503 inviting a second declaration, and
+    `declarations_sweep` (Celery beat) queues the work once the broker is back."""
+    try:
+        task.delay(pk)
+    except QUEUE_ERRORS as error:
+        logger.warning("declaration %s: %s not queued (%s)", pk, task.name, type(error).__name__)
+
+
+# How long a declaration may wait for its task before the sweep queues it again.
+SWEEP_AFTER = timedelta(minutes=5)
+SWEEP_WINDOW = timedelta(days=7)
+SWEEP_BATCH = 500
+
+
+def declarations_sweep() -> int:
+    """Queue the work that declarations still wait for: processing, the
+    customer's confirmation, the vendor's notice (cancellations and
+    withdrawals). The emails are claimed, so a task queued twice sends once.
+    Returns how many tasks were queued."""
+    from . import tasks
+    from .models import WithdrawalDeclaration
+
+    now = timezone.now()
+    recent = {"created_at__lt": now - SWEEP_AFTER, "created_at__gt": now - SWEEP_WINDOW}
+    queued = 0
+    for rows, process, confirm, notify in [
+        (
+            CancellationDeclaration.objects.filter(**recent),
+            tasks.declaration_process_task,
+            tasks.declaration_confirm_task,
+            tasks.request_vendor_notify_task,
+        ),
+        (
+            WithdrawalDeclaration.objects.filter(**recent),
+            tasks.withdrawal_process_task,
+            tasks.withdrawal_confirm_task,
+            tasks.withdrawal_vendor_notify_task,
+        ),
+    ]:
+        for task, pks in [
+            (process, rows.filter(status="received")),
+            (confirm, rows.filter(confirmation_sent_at__isnull=True)),
+            (
+                notify,
+                rows.filter(status="open", vendor_notified_at__isnull=True).exclude(
+                    vendor__support_email=""
+                ),
+            ),
+        ]:
+            for pk in pks.values_list("pk", flat=True)[:SWEEP_BATCH]:
+                task.delay(pk)
+                queued += 1
+    return queued
 
 
 def declaration_for_token(*, vendor: Vendor, token: str) -> CancellationDeclaration | None:

@@ -67,3 +67,9 @@ def withdrawal_vendor_notify_task(declaration_id: int) -> None:
 
     if declaration := _withdrawal(declaration_id):
         withdrawal_vendor_notify(declaration=declaration)
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def declarations_sweep_task() -> None:
+    """Periodic (CELERY_BEAT_SCHEDULE): queue what declarations still wait for."""
+    cancellations.declarations_sweep()

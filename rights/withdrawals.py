@@ -29,7 +29,7 @@ from billing.models import AuditEvent, Customer, Order, Payment, Subscription
 from billing.refunds import refund_record
 from vendors.models import Vendor
 
-from .cancellations import declaration_token_hash, send_claimed
+from .cancellations import declaration_token_hash, queue_or_leave_to_sweep, send_claimed
 from .models import WithdrawalDeclaration
 
 WITHDRAWABLE_STATUSES = (Order.Status.PAID, Order.Status.PARTIALLY_REFUNDED)
@@ -106,8 +106,8 @@ def withdrawal_record(
         )
     from .tasks import withdrawal_confirm_task, withdrawal_process_task
 
-    withdrawal_confirm_task.delay(declaration.pk)
-    withdrawal_process_task.delay(declaration.pk)
+    queue_or_leave_to_sweep(withdrawal_confirm_task, declaration.pk)
+    queue_or_leave_to_sweep(withdrawal_process_task, declaration.pk)
     return declaration, token
 
 
