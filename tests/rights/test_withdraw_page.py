@@ -199,3 +199,23 @@ def test_the_admin_lists_withdrawals_of_its_vendor_only(
     )
     client.force_login(northwind_staff)
     assert "Northwind Person" in client.get("/admin/rights/withdrawaldeclaration/").content.decode()
+
+
+def test_staff_record_a_waiver_and_the_order_leaves_the_period(
+    staff_client, eu_vendor, alice, acme_staff
+):
+    order = OrderFactory(customer=alice, number="ORD-W", created_at=timezone.now())
+    from rights.withdrawals import order_in_withdrawal_period
+
+    assert order_in_withdrawal_period(order=order, vendor=eu_vendor)
+    action = {"action": "record_withdrawal_waived", "_selected_action": [order.pk]}
+    other = Client()
+    other.force_login(acme_staff)
+    other.post("/admin/billing/order/", action)
+    order.refresh_from_db()
+    assert not order.withdrawal_waived  # another vendor's staff: nothing
+    staff_client.post("/admin/billing/order/", action)
+    order.refresh_from_db()
+    assert order.withdrawal_waived
+    assert not order_in_withdrawal_period(order=order, vendor=eu_vendor)
+    assert AuditEvent.objects.get(action="order.withdrawal_waived").details == {"order": "ORD-W"}
