@@ -248,6 +248,11 @@ CELERY_BEAT_SCHEDULE |= {
         "task": "rights.tasks.declarations_sweep_task",
         "schedule": 5 * 60,
     },
+    # Reminders before a trial converts, an annual renewal, a card expiring.
+    "rights-reminders": {
+        "task": "rights.tasks.reminders_task",
+        "schedule": 24 * 60 * 60,
+    },
     "purge-expired-sessions-and-old-links": {
         "task": "magiclinks.tasks.access_records_purge_task",
         "schedule": 24 * 60 * 60,

@@ -9,7 +9,7 @@ customer's declaration, its time and the browser that sent it are on file.
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from billing.models import Customer, Order, Subscription
+from billing.models import MONEY, Customer, Order, Subscription
 from vendors.models import Vendor
 
 
@@ -165,3 +165,40 @@ class WithdrawalDeclaration(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} <{self.email}> {self.order_number}"
+
+
+class Reminder(models.Model):
+    """One reminder of one event of one subscription, recorded before it is
+    sent: the unique constraint is what makes the daily task safe to run
+    twice (a second run finds the row and sends nothing)."""
+
+    class Kind(models.TextChoices):
+        TRIAL_END = "trial_end", _("Free trial converts to paid")
+        ANNUAL_RENEWAL = "annual_renewal", _("Annual renewal")
+        CARD_EXPIRY = "card_expiry", _("Card expires before the next payment")
+
+    vendor = models.ForeignKey(Vendor, on_delete=models.CASCADE, related_name="reminders")
+    subscription = models.ForeignKey(
+        Subscription, on_delete=models.CASCADE, related_name="reminders"
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    # The event reminded of (the trial's end, the renewal, the payment the
+    # card will not cover): a later event of the same kind is another reminder.
+    event_at = models.DateTimeField(_("event"))
+    amount = models.DecimalField(_("amount"), **MONEY)
+    currency = models.CharField(_("currency"), max_length=3)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    send_claimed_until = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("reminder")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["subscription", "kind", "event_at"], name="rights_reminder_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.subscription_id} {self.event_at:%Y-%m-%d}"

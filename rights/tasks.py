@@ -73,3 +73,25 @@ def withdrawal_vendor_notify_task(declaration_id: int) -> None:
 def declarations_sweep_task() -> None:
     """Periodic (CELERY_BEAT_SCHEDULE): queue what declarations still wait for."""
     cancellations.declarations_sweep()
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def reminders_task() -> None:
+    """Daily (CELERY_BEAT_SCHEDULE): record and queue the reminders due."""
+    from .reminders import reminders_record
+
+    reminders_record()
+
+
+@shared_task(ignore_result=True, **MAIL_TASK_OPTIONS)
+def reminder_send_task(reminder_id: int) -> None:
+    from .models import Reminder
+    from .reminders import reminder_send
+
+    reminder = (
+        Reminder.objects.select_related("vendor", "subscription__customer")
+        .filter(pk=reminder_id)
+        .first()
+    )
+    if reminder is not None:
+        reminder_send(reminder=reminder)

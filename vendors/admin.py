@@ -278,6 +278,9 @@ class VendorAdmin(NotFoundForOthersMixin, admin.ModelAdmin):
                     "send_receipts",
                     "cancellation_page",
                     "withdrawal_days",
+                    "remind_trial_end",
+                    "remind_annual_renewal",
+                    "remind_card_expiry",
                 ]
             },
         ),

@@ -173,6 +173,17 @@ class Vendor(models.Model):
             "signing in. German law (§ 312k BGB) requires it of vendors in Germany."
         ),
     )
+    # Reminders before a charge (California ARL, New York GBL 527-a, card
+    # networks): each on by default, the strict side.
+    remind_trial_end = models.BooleanField(
+        _("remind 7 days before a free trial converts to paid"), default=True
+    )
+    remind_annual_renewal = models.BooleanField(
+        _("remind 30 days before an annual renewal"), default=True
+    )
+    remind_card_expiry = models.BooleanField(
+        _("remind 30 days before a card expires ahead of the next payment"), default=True
+    )
     # EU Art. 11a CRD: the "withdraw from contract here" function. Empty means
     # the default for the vendor's country: 14 days in the EU/EEA, else off.
     withdrawal_days = models.PositiveSmallIntegerField(

@@ -11,7 +11,7 @@ from django.core import mail
 from django.core.files.base import ContentFile
 from django.utils import timezone
 
-from rights.models import CancellationDeclaration
+from rights.models import CancellationDeclaration, Reminder
 from tests.billing.test_pdf import PNG_1PX
 from tests.factories import OrderFactory, PaymentFactory, SubscriptionFactory
 from vendors.mail import LOGO_CID, mail_send
@@ -53,6 +53,12 @@ def any_email_context(customer) -> dict:
             when="asap",
         ),
         "admin_url": "https://hub.example/admin/",
+        "reminder": Reminder(
+            kind="trial_end",
+            event_at=timezone.now(),
+            amount=subscription.amount,
+            currency=subscription.currency,
+        ),
     }
 
 
