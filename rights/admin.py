@@ -20,7 +20,7 @@ from .cancellations import (
     request_mark_done,
     request_reject,
 )
-from .models import CancellationDeclaration, WithdrawalDeclaration
+from .models import CancellationDeclaration, Reminder, WithdrawalDeclaration
 from .withdrawals import WithdrawalNotOpen, withdrawal_refund
 
 
@@ -219,3 +219,38 @@ class WithdrawalDeclarationAdmin(VendorScopedAdmin):
                     % {"who": declaration.name, "number": order.number},
                     messages.SUCCESS,
                 )
+
+
+@admin.register(Reminder)
+class ReminderAdmin(VendorScopedAdmin):
+    """What was reminded, when: the record automatic-renewal laws ask for."""
+
+    list_display = [
+        "created_at",
+        "kind",
+        "subscription",
+        "event_at",
+        "amount",
+        "currency",
+        "sent_at",
+    ]
+    list_filter = ["kind"]
+    list_select_related = ["subscription"]
+    readonly_fields = fields = (
+        "kind",
+        "subscription",
+        "event_at",
+        "amount",
+        "currency",
+        "created_at",
+        "sent_at",
+    )
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

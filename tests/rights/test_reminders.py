@@ -92,3 +92,17 @@ def test_a_later_renewal_is_reminded_again(vendor, alice, django_capture_on_comm
     with django_capture_on_commit_callbacks(execute=True):
         assert reminders_record(now=now + timedelta(days=360)) == 1
     assert len(mail.outbox) == 2
+
+
+def test_the_admin_lists_a_vendors_reminders_only(
+    client, vendor, alice, acme_alice, northwind_staff, django_capture_on_commit_callbacks
+):
+    now = timezone.now()
+    for customer, product in [(alice, "Northwind Yearly"), (acme_alice, "Acme Yearly")]:
+        SubscriptionFactory(customer=customer, product=product, interval="year",
+                            next_payment_at=now + timedelta(days=20),
+                            card_exp_year=now.year + 3)  # fmt: skip
+    run(django_capture_on_commit_callbacks)
+    client.force_login(northwind_staff)
+    html = client.get("/admin/rights/reminder/").content.decode()
+    assert "Northwind Yearly" in html and "Acme Yearly" not in html
