@@ -14,3 +14,5 @@ urlpatterns += [
     path("withdraw/", withdrawal_views.withdraw, name="rights_withdraw"),
     path("withdraw/done/<str:token>/", withdrawal_views.withdraw_done, name="rights_withdraw_done"),
 ]
+
+urlpatterns += [path("record.csv", views.record_csv, name="rights_record_csv")]

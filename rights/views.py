@@ -11,9 +11,11 @@ and the matching runs in a task (rights.cancellations).
 """
 
 import logging
+from typing import TypeVar
 
 from django.conf import settings
-from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import get_language
@@ -21,21 +23,23 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from billing.models import Subscription
 from magiclinks import ratelimit
-from magiclinks.sessions import customer_from_session
+from magiclinks.sessions import CustomerRequest, customer_from_session, customer_required
 from vendors.clientip import client_ip, client_ip_key
 from vendors.http import VendorRequest
 
 from .cancellations import declaration_for_token, declaration_record
 from .documents import declaration_pdf_filename, declaration_pdf_render
 from .forms import CancellationForm
+from .records import customer_record_csv
 
 logger = logging.getLogger(__name__)
+_Response = TypeVar("_Response", bound=HttpResponseBase)
 
 CANCEL_PER_IP = ("HUB_CANCEL_RATE_PER_IP", (20, 10 * 60))
 CANCEL_PER_EMAIL = ("HUB_CANCEL_RATE_PER_EMAIL", (5, 60 * 60))
 
 
-def private_response(response: HttpResponse) -> HttpResponse:
+def private_response(response: _Response) -> _Response:
     # The confirmation's address is its only key: it must not leave in a
     # Referer, and no cache may keep a page with a person's name on it.
     response["Referrer-Policy"] = "no-referrer"
@@ -126,4 +130,16 @@ def cancel_done_pdf(request: VendorRequest, account: str, token: str) -> HttpRes
     response["Content-Disposition"] = (
         f'attachment; filename="{declaration_pdf_filename(declaration)}"'
     )
+    return private_response(response)
+
+
+@require_safe
+@customer_required
+def record_csv(request: CustomerRequest, account: str) -> StreamingHttpResponse:
+    """The signed-in customer's record of cancellations, withdrawals and
+    reminders, as CSV."""
+    response = StreamingHttpResponse(
+        customer_record_csv(customer=request.customer), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="record-{request.vendor.slug}.csv"'
     return private_response(response)

@@ -42,6 +42,7 @@ NOT_PAGES = {
     "email_confirm": "checked below with a link that is no longer valid",
     "rights_cancel_done": "needs its secret token: axe runs in test_cancellation_page.py",
     "rights_cancel_done_pdf": "a PDF",
+    "rights_record_csv": "a CSV file",
     "rights_withdraw_done": "needs its secret token: axe runs in test_cancellation_page.py",
 }
 
