@@ -19,6 +19,8 @@ COPY manage.py ./
 COPY templates templates
 COPY static static
 COPY locale locale
+# The catalogs' .mo files are built here, with babel (no gettext needed).
+RUN python -m hub.catalogs compile /app/locale
 # collectstatic must run with DEBUG off: only then is the storage the
 # manifest one, and without its staticfiles.json every page would be a 500.
 # The values below only let the settings load for this step; production

@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: demo test install install-dev install-demo install-bench install-mutation bench bench-smoke chaos mutation lint format migrate seed worker beat clean
+.PHONY: demo test messages install install-dev install-demo install-bench install-mutation bench bench-smoke chaos soak mutation lint format migrate seed worker beat clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,11 +33,14 @@ $(VENV)/.installed-bench: $(VENV)/.installed pyproject.toml
 	$(BIN)/pip install --quiet -e ".[bench]"
 	touch $@
 
+# Every install compiles the translation catalogs (locale/*/LC_MESSAGES/*.po
+# -> .mo, never committed) with babel: no system package needed.
 install: $(VENV)/.installed
-install-dev: $(VENV)/.installed-dev
-install-demo: $(VENV)/.installed-demo
-install-bench: $(VENV)/.installed-bench
-install-mutation: $(VENV)/.installed-mutation
+	@$(BIN)/python -m hub.catalogs compile
+install-dev: install $(VENV)/.installed-dev
+install-demo: install $(VENV)/.installed-demo
+install-bench: install $(VENV)/.installed-bench
+install-mutation: install $(VENV)/.installed-mutation
 
 migrate: install
 	DEBUG=1 $(BIN)/python manage.py migrate --noinput
@@ -54,6 +57,12 @@ PAYPAL_PORT ?= 12112
 demo: install-demo migrate
 	DEBUG=1 $(BIN)/python -m tests.support.demo --host $(HOST) --port $(PORT) \
 		--stripe-port $(STRIPE_PORT) --paypal-port $(PAYPAL_PORT)
+
+# After changing a translatable string: update locale/{de,fr,es} (django and
+# djangojs domains) for the translators. Needs GNU gettext (apt: gettext);
+# the suite fails while a catalog is stale (docs/translating.md).
+messages: install
+	DEBUG=1 $(BIN)/python manage.py catalogs_update
 
 lint: install-dev
 	$(BIN)/ruff check .
@@ -115,6 +124,12 @@ beat: install
 # an hour; prints a table. CHAOS_ARGS="--profile short" for the CI version.
 chaos: install-dev
 	$(BIN)/python -m tests.reliability.chaos $(CHAOS_ARGS)
+
+# A minute of the embedded demo under card changes, cancellations and
+# renewals' webhooks (SQLite, runserver, localstripe); CI runs it after the
+# suite. SOAK_SECONDS shortens or lengthens it.
+soak: install-dev
+	$(BIN)/pytest -m soak -p no:randomly tests/integration/test_demo_minute.py
 
 clean:
 	rm -rf $(VENV) var

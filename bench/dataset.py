@@ -398,7 +398,8 @@ SUBSCRIPTION_COLUMNS = (
     "id, vendor_id, customer_id, product, status, amount, currency, interval, interval_count,"
     " trial_end, current_period_end, next_payment_at, cancel_at_period_end, canceled_at,"
     " card_brand, card_last4, card_exp_month, card_exp_year, payment_method_id, processor,"
-    " processor_id, processor_customer_id, processor_price_id, cancel_requested_at, cancel_reason, created_at, updated_at"
+    " processor_id, processor_customer_id, processor_price_id, cancel_requested_at, cancel_reason,"
+    " created_at, updated_at"
 )
 ORDER_COLUMNS = (
     "id, vendor_id, customer_id, number, product, amount, currency, status, processor,"

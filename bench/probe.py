@@ -29,7 +29,7 @@ def main(argv: list[str]) -> None:
     django.setup()
     kind, pk = argv[0], int(argv[1])
     if kind == "csv":
-        from billing.exports import purchase_csv_lines
+        from billing.documents.exports import purchase_csv_lines
         from billing.models import Customer
         from billing.selectors import payment_history
 
@@ -64,7 +64,7 @@ def main(argv: list[str]) -> None:
         return
     if kind == "pdf":
         started = time.perf_counter()
-        from billing import pdf
+        from billing.documents import pdf
 
         warm_ms = None
         if "--cold" not in argv:

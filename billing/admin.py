@@ -17,8 +17,7 @@ from vendors.admin import OWNER_ONLY, VendorAdmin, VendorScopedAdmin
 from vendors.models import Vendor
 
 from .audit import audit_record
-from .connections import EVENTS, connection_test, webhook_url
-from .invoices import invoice_pdf_ensure, invoice_pdf_filename
+from .documents.invoices import invoice_pdf_ensure, invoice_pdf_filename
 from .models import (
     AuditEvent,
     CreditNote,
@@ -30,6 +29,7 @@ from .models import (
     Subscription,
     WebhookEvent,
 )
+from .processors.connections import EVENTS, connection_test, webhook_url
 
 
 class ReadOnlyScopedAdmin(VendorScopedAdmin):
@@ -288,7 +288,7 @@ class StripeImportAdmin(ReadOnlyScopedAdmin):
 @admin.action(description=_("Import from Stripe (in the background)"), permissions=["change"])
 def stripe_import_from_admin(modeladmin, request, queryset):
     """Start an import per selected vendor; its progress shows under Stripe imports."""
-    from .stripe_import import ImportRefused, stripe_import_start
+    from .processors.stripe_import import ImportRefused, stripe_import_start
     from .tasks import stripe_import_task
 
     started = 0

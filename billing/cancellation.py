@@ -20,10 +20,10 @@ from django.utils.translation import gettext_lazy as _
 
 from vendors.models import Vendor
 
-from .adapters import adapter_for
-from .adapters.base import ProcessorError, ProcessorSubscription
 from .audit import audit_record
 from .models import AuditEvent, Subscription
+from .processors.adapters import adapter_for
+from .processors.adapters.base import ProcessorError, ProcessorSubscription
 
 # A claim older than this is taken to be a request that died half way (the
 # process was killed between the claim and the processor's answer).

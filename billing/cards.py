@@ -18,18 +18,18 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from .adapters import stripe_adapter_for
-from .adapters.base import (
+from .audit import audit_record
+from .processors.adapters import adapter_for, stripe_adapter_for
+from .processors.adapters.base import (
     MESSAGE_REFUSED,
     CardSummary,
     ProcessorError,
     ProcessorInvoice,
     ProcessorSetupIntent,
 )
-from .audit import audit_record
 
 if TYPE_CHECKING:
-    from .adapters.stripe import StripeAdapter
+    from .processors.adapters.stripe import StripeAdapter
 from .models import AuditEvent, Processor, Subscription
 
 # Statuses in which the processor still charges a card (so one can be updated).
@@ -169,8 +169,22 @@ def _stripe_customer_id(subscription: Subscription) -> str:
     return subscription.processor_customer_id or subscription.customer.stripe_customer_id
 
 
+def card_setup_refusal(*, subscription: Subscription) -> str:
+    """Why the card cannot be changed here, when we know it without asking
+    Stripe (no Stripe customer to attach a card to); "" otherwise. The card
+    page shows it at once, instead of a form that could only fail."""
+    if card_update_place(subscription) == PLACE_HUB and not _stripe_customer_id(subscription):
+        return str(MESSAGE_NO_STRIPE_CUSTOMER)
+    return ""
+
+
 def card_setup_start(*, subscription: Subscription) -> ProcessorSetupIntent:
-    """A SetupIntent for the customer, whose client secret the card form uses."""
+    """A SetupIntent for the customer, whose client secret the card form uses.
+
+    Only ever on a POST the customer's page makes (Save card): a GET or HEAD
+    of the card page, which a mail scanner or a prefetch makes as well as a
+    person, must not leave a SetupIntent at Stripe each time.
+    """
     adapter = _stripe(subscription)
     return adapter.setup_intent_create(
         customer_id=_stripe_customer_id(subscription),
@@ -233,6 +247,16 @@ def card_update_complete(
         transaction.on_commit(partial(card_updated_notify_task.delay, subscription.pk))
     open_invoice = card_open_invoice(subscription=subscription)
     return CardUpdate(card=card, open_invoice=open_invoice)
+
+
+def card_paypal_manage_url(*, subscription: Subscription) -> str:
+    """PayPal's page where the subscriber changes how this subscription is
+    funded (the hub cannot). Raises ProcessorError when the vendor's PayPal
+    connection is missing."""
+    if card_update_place(subscription) != PLACE_PAYPAL:
+        raise ProcessorError(MESSAGE_REFUSED, code="invalid")
+    adapter = adapter_for(vendor=subscription.vendor, processor=Processor.PAYPAL)
+    return adapter.manage_payments_url(subscription_id=subscription.processor_id)
 
 
 def subscription_payable(subscription: Subscription) -> bool:

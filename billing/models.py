@@ -35,7 +35,9 @@ def normalize_email(email: str) -> str:
 
 
 class Customer(models.Model):
-    vendor = models.ForeignKey(Vendor, on_delete=models.CASCADE, related_name="customers")
+    vendor = models.ForeignKey(
+        Vendor, verbose_name=_("vendor"), on_delete=models.CASCADE, related_name="customers"
+    )
     email = models.EmailField(_("email"), max_length=254)
     name = models.CharField(_("name"), max_length=200, blank=True)
     address_line1 = models.CharField(_("address line 1"), max_length=200, blank=True)
@@ -44,16 +46,18 @@ class Customer(models.Model):
     postal_code = models.CharField(_("postal code"), max_length=20, blank=True)
     state = models.CharField(_("state or region"), max_length=100, blank=True)
     country = models.CharField(_("country"), max_length=2, blank=True)
-    stripe_customer_id = models.CharField(max_length=100, blank=True)
-    paypal_payer_id = models.CharField(max_length=100, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    stripe_customer_id = models.CharField(_("Stripe customer ID"), max_length=100, blank=True)
+    paypal_payer_id = models.CharField(_("PayPal payer ID"), max_length=100, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     # How many Payment rows the customer has, kept by database triggers
     # (migration 0005) on every insert and delete, whatever wrote the row: the
     # purchase history's page count comes with the customer's row instead of a
     # COUNT that read 50k index entries on every page of a long history.
     # Never written by Django: see save().
-    payment_count = models.PositiveIntegerField(default=0, db_default=0, editable=False)
+    payment_count = models.PositiveIntegerField(
+        _("payment count"), default=0, db_default=0, editable=False
+    )
 
     class Meta:
         ordering = ["email"]
@@ -127,8 +131,12 @@ class Subscription(models.Model):
         MONTH = "month", _("month")
         YEAR = "year", _("year")
 
-    vendor = models.ForeignKey(Vendor, on_delete=models.CASCADE, related_name="subscriptions")
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="subscriptions")
+    vendor = models.ForeignKey(
+        Vendor, verbose_name=_("vendor"), on_delete=models.CASCADE, related_name="subscriptions"
+    )
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="subscriptions"
+    )
     product = models.CharField(_("product"), max_length=200)
     status = models.CharField(_("status"), max_length=20, choices=Status.choices)
     amount = models.DecimalField(_("amount"), **MONEY)
@@ -136,34 +144,36 @@ class Subscription(models.Model):
     interval = models.CharField(
         _("interval"), max_length=10, choices=Interval.choices, default=Interval.MONTH
     )
-    interval_count = models.PositiveSmallIntegerField(default=1)
-    trial_end = models.DateTimeField(null=True, blank=True)
-    current_period_end = models.DateTimeField(null=True, blank=True)
-    next_payment_at = models.DateTimeField(null=True, blank=True)
-    cancel_at_period_end = models.BooleanField(default=False)
-    canceled_at = models.DateTimeField(null=True, blank=True)
-    card_brand = models.CharField(max_length=20, blank=True)
-    card_last4 = models.CharField(max_length=4, blank=True)
-    card_exp_month = models.PositiveSmallIntegerField(null=True, blank=True)
-    card_exp_year = models.PositiveSmallIntegerField(null=True, blank=True)
+    interval_count = models.PositiveSmallIntegerField(_("interval count"), default=1)
+    trial_end = models.DateTimeField(_("trial end"), null=True, blank=True)
+    current_period_end = models.DateTimeField(_("current period end"), null=True, blank=True)
+    next_payment_at = models.DateTimeField(_("next payment at"), null=True, blank=True)
+    cancel_at_period_end = models.BooleanField(_("cancel at period end"), default=False)
+    canceled_at = models.DateTimeField(_("canceled at"), null=True, blank=True)
+    card_brand = models.CharField(_("card brand"), max_length=20, blank=True)
+    card_last4 = models.CharField(_("card last 4 digits"), max_length=4, blank=True)
+    card_exp_month = models.PositiveSmallIntegerField(_("card expiry month"), null=True, blank=True)
+    card_exp_year = models.PositiveSmallIntegerField(_("card expiry year"), null=True, blank=True)
     payment_method_id = models.CharField(
         _("processor payment method id"), max_length=100, blank=True
     )
-    processor = models.CharField(max_length=10, choices=Processor.choices)
+    processor = models.CharField(_("processor"), max_length=10, choices=Processor.choices)
     processor_id = models.CharField(_("processor subscription id"), max_length=100, blank=True)
     processor_price_id = models.CharField(_("processor price id"), max_length=100, blank=True)
     # The processor's customer, when not the customer's own: a Stripe customer
     # whose email another already had was merged into that customer.
-    processor_customer_id = models.CharField(max_length=100, blank=True, default="")
+    processor_customer_id = models.CharField(
+        _("processor customer ID"), max_length=100, blank=True, default=""
+    )
     # When the customer asked to cancel (also the claim that makes a double
     # submit cancel once) and why, if they said.
-    cancel_requested_at = models.DateTimeField(null=True, blank=True)
+    cancel_requested_at = models.DateTimeField(_("cancel requested at"), null=True, blank=True)
     cancel_reason = models.CharField(_("cancellation reason"), max_length=500, blank=True)
     # When "Keep my subscription" was asked for: the claim that makes two
     # concurrent Keeps undo once (cleared when done or when it fails).
-    keep_requested_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    keep_requested_at = models.DateTimeField(_("keep requested at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -194,17 +204,22 @@ class Order(models.Model):
         FAILED = "failed", _("Failed")
         PENDING = "pending", _("Pending")
 
-    vendor = models.ForeignKey(Vendor, on_delete=models.CASCADE, related_name="orders")
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="orders")
+    vendor = models.ForeignKey(
+        Vendor, verbose_name=_("vendor"), on_delete=models.CASCADE, related_name="orders"
+    )
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="orders"
+    )
     number = models.CharField(_("order id"), max_length=40)
     product = models.CharField(_("product"), max_length=200)
     amount = models.DecimalField(_("amount"), **MONEY)
     currency = models.CharField(_("currency"), max_length=3, validators=[currency_validator])
     status = models.CharField(_("status"), max_length=20, choices=Status.choices)
-    processor = models.CharField(max_length=10, choices=Processor.choices)
-    processor_ref = models.CharField(max_length=100, blank=True)
+    processor = models.CharField(_("processor"), max_length=10, choices=Processor.choices)
+    processor_ref = models.CharField(_("processor reference"), max_length=100, blank=True)
     subscription = models.OneToOneField(
         Subscription,
+        verbose_name=_("subscription"),
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
@@ -216,7 +231,7 @@ class Order(models.Model):
     withdrawal_waived = models.BooleanField(
         _("withdrawal right waived"), default=False, db_default=False
     )
-    created_at = models.DateTimeField()
+    created_at = models.DateTimeField(_("created at"))
 
     class Meta:
         ordering = ["-created_at"]
@@ -247,36 +262,51 @@ class Payment(models.Model):
         REFUNDED = "refunded", _("Refunded")
         PARTIALLY_REFUNDED = "partially_refunded", _("Partially refunded")
 
-    vendor = models.ForeignKey(Vendor, on_delete=models.CASCADE, related_name="payments")
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="payments")
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="payments")
+    vendor = models.ForeignKey(
+        Vendor, verbose_name=_("vendor"), on_delete=models.CASCADE, related_name="payments"
+    )
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="payments"
+    )
+    order = models.ForeignKey(
+        Order, verbose_name=_("order"), on_delete=models.CASCADE, related_name="payments"
+    )
     # The order's number, copied by database triggers (migration 0006) when
     # the payment is written and whenever the order's number changes: the
     # history sorted by Order ID then reads one index of the payment table
     # (payment_customer_order) instead of sorting every payment of an order
     # with thousands of renewals to show 25 of them.
-    order_number = models.CharField(max_length=40, default="", db_default="", editable=False)
+    order_number = models.CharField(
+        _("order number"), max_length=40, default="", db_default="", editable=False
+    )
     subscription = models.ForeignKey(
-        Subscription, on_delete=models.SET_NULL, null=True, blank=True, related_name="payments"
+        Subscription,
+        verbose_name=_("subscription"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="payments",
     )
     amount = models.DecimalField(_("amount"), **MONEY)
     currency = models.CharField(_("currency"), max_length=3, validators=[currency_validator])
     status = models.CharField(_("status"), max_length=20, choices=Status.choices)
     created_at = models.DateTimeField(_("date"))
-    paid_at = models.DateTimeField(null=True, blank=True)
-    failed_at = models.DateTimeField(null=True, blank=True)
-    failure_message = models.CharField(max_length=500, blank=True)
-    processor = models.CharField(max_length=10, choices=Processor.choices)
-    processor_ref = models.CharField(max_length=100, blank=True)
-    card_brand = models.CharField(max_length=20, blank=True)
-    card_last4 = models.CharField(max_length=4, blank=True)
+    paid_at = models.DateTimeField(_("paid at"), null=True, blank=True)
+    failed_at = models.DateTimeField(_("failed at"), null=True, blank=True)
+    failure_message = models.CharField(_("failure message"), max_length=500, blank=True)
+    processor = models.CharField(_("processor"), max_length=10, choices=Processor.choices)
+    processor_ref = models.CharField(_("processor reference"), max_length=100, blank=True)
+    card_brand = models.CharField(_("card brand"), max_length=20, blank=True)
+    card_last4 = models.CharField(_("card last 4 digits"), max_length=4, blank=True)
     # The sum of the payment's Refund rows, kept here so the history shows
     # "Partially refunded: 5.00" without a query per row.
     amount_refunded = models.DecimalField(_("amount refunded"), **MONEY, default=Decimal("0"))
     # Set in the same transaction that claims the email, so a retried task
     # (or two deliveries of one event) sends one receipt / one notice.
-    receipt_sent_at = models.DateTimeField(null=True, blank=True)
-    failure_notice_sent_at = models.DateTimeField(null=True, blank=True)
+    receipt_sent_at = models.DateTimeField(_("receipt sent at"), null=True, blank=True)
+    failure_notice_sent_at = models.DateTimeField(
+        _("failure notice sent at"), null=True, blank=True
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -318,7 +348,7 @@ class Payment(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.amount} {self.currency} ({self.status})"
+        return f"{self.amount} {self.currency} ({self.get_status_display()})"
 
     def save(self, *args, **kwargs):
         # The trigger fills the row; this fills the instance in hand too.
@@ -337,11 +367,13 @@ class InvoiceSequence(models.Model):
     invoice is issued, so numbers stay unique and gap-free: a transaction
     that rolls back gives its number back."""
 
-    vendor = models.OneToOneField(Vendor, on_delete=models.CASCADE, related_name="+")
-    last_number = models.PositiveIntegerField(default=0)
+    vendor = models.OneToOneField(
+        Vendor, verbose_name=_("vendor"), on_delete=models.CASCADE, related_name="+"
+    )
+    last_number = models.PositiveIntegerField(_("last number"), default=0)
     # Credit notes count in their own series (with their own prefix), under
     # the same row lock.
-    last_credit_note_number = models.PositiveIntegerField(default=0)
+    last_credit_note_number = models.PositiveIntegerField(_("last credit note number"), default=0)
 
     def __str__(self) -> str:
         return f"{self.vendor_id}: {self.last_number}"
@@ -350,25 +382,33 @@ class InvoiceSequence(models.Model):
 class Invoice(models.Model):
     """The immutable record of a paid payment, as it was at issue time."""
 
-    vendor = models.ForeignKey(Vendor, on_delete=models.CASCADE, related_name="invoices")
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="invoices")
-    payment = models.OneToOneField(Payment, on_delete=models.PROTECT, related_name="invoice")
+    vendor = models.ForeignKey(
+        Vendor, verbose_name=_("vendor"), on_delete=models.CASCADE, related_name="invoices"
+    )
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="invoices"
+    )
+    payment = models.OneToOneField(
+        Payment, verbose_name=_("payment"), on_delete=models.PROTECT, related_name="invoice"
+    )
     # Empty for an invoice imported from the processor's history: it keeps
     # the processor's number and date and takes nothing from our sequence.
-    sequence = models.PositiveIntegerField(null=True, blank=True)
-    imported = models.BooleanField(default=False)
+    sequence = models.PositiveIntegerField(_("sequence"), null=True, blank=True)
+    imported = models.BooleanField(_("imported"), default=False)
     number = models.CharField(_("invoice number"), max_length=40)
-    issued_at = models.DateTimeField()
-    seller = models.JSONField(help_text=_("Seller details at issue time."))
-    buyer = models.JSONField(help_text=_("Billed-to details at issue time."))
-    lines = models.JSONField(help_text=_("description, quantity, unit_amount, amount per line"))
-    subtotal = models.DecimalField(**MONEY)
-    tax_label = models.CharField(max_length=60, blank=True)
-    tax_amount = models.DecimalField(**MONEY, default=Decimal("0"))
-    total = models.DecimalField(**MONEY)
-    currency = models.CharField(max_length=3, validators=[currency_validator])
-    paid_via = models.CharField(max_length=100, blank=True)
-    pdf = models.FileField(upload_to="invoices/", blank=True)
+    issued_at = models.DateTimeField(_("issued at"))
+    seller = models.JSONField(_("seller"), help_text=_("Seller details at issue time."))
+    buyer = models.JSONField(_("buyer"), help_text=_("Billed-to details at issue time."))
+    lines = models.JSONField(
+        _("lines"), help_text=_("description, quantity, unit_amount, amount per line")
+    )
+    subtotal = models.DecimalField(_("subtotal"), **MONEY)
+    tax_label = models.CharField(_("tax label"), max_length=60, blank=True)
+    tax_amount = models.DecimalField(_("tax amount"), **MONEY, default=Decimal("0"))
+    total = models.DecimalField(_("total"), **MONEY)
+    currency = models.CharField(_("currency"), max_length=3, validators=[currency_validator])
+    paid_via = models.CharField(_("paid via"), max_length=100, blank=True)
+    pdf = models.FileField(_("PDF"), upload_to="invoices/", blank=True)
 
     class Meta:
         ordering = ["-sequence"]
@@ -392,28 +432,41 @@ class AuditEvent(models.Model):
         PROCESSOR = "processor", _("Processor")
         SYSTEM = "system", _("System")
 
-    vendor = models.ForeignKey(Vendor, on_delete=models.CASCADE, related_name="audit_events")
+    vendor = models.ForeignKey(
+        Vendor, verbose_name=_("vendor"), on_delete=models.CASCADE, related_name="audit_events"
+    )
     customer = models.ForeignKey(
-        Customer, on_delete=models.SET_NULL, null=True, blank=True, related_name="audit_events"
-    )
-    actor = models.CharField(max_length=20, choices=Actor.choices)
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
-    # The subscription an event is about (cancellations above all), so the
-    # record of a cancellation is found from the subscription it ended.
-    subscription = models.ForeignKey(
-        Subscription,
+        Customer,
+        verbose_name=_("customer"),
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
         related_name="audit_events",
     )
-    action = models.CharField(max_length=60)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
-    ip = models.GenericIPAddressField(null=True, blank=True)
-    user_agent = models.CharField(max_length=300, blank=True)
-    details = models.JSONField(default=dict, blank=True)
+    actor = models.CharField(_("actor"), max_length=20, choices=Actor.choices)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    # The subscription an event is about (cancellations above all), so the
+    # record of a cancellation is found from the subscription it ended.
+    subscription = models.ForeignKey(
+        Subscription,
+        verbose_name=_("subscription"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="audit_events",
+    )
+    action = models.CharField(_("action"), max_length=60)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
+    ip = models.GenericIPAddressField(_("IP"), null=True, blank=True)
+    user_agent = models.CharField(_("user agent"), max_length=300, blank=True)
+    details = models.JSONField(_("details"), default=dict, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -428,22 +481,24 @@ class AuditEvent(models.Model):
 
 
 class WebhookEvent(models.Model):
-    vendor = models.ForeignKey(Vendor, on_delete=models.CASCADE, related_name="webhook_events")
-    processor = models.CharField(max_length=10, choices=Processor.choices)
-    event_id = models.CharField(max_length=255)
-    event_type = models.CharField(max_length=100, blank=True)
+    vendor = models.ForeignKey(
+        Vendor, verbose_name=_("vendor"), on_delete=models.CASCADE, related_name="webhook_events"
+    )
+    processor = models.CharField(_("processor"), max_length=10, choices=Processor.choices)
+    event_id = models.CharField(_("event ID"), max_length=255)
+    event_type = models.CharField(_("event type"), max_length=100, blank=True)
     # The verified raw body, as received; emptied after WEBHOOK_BODY_RETENTION_DAYS
     # (body_purged_at says when), while the row stays as the record.
-    body = models.TextField(blank=True)
-    headers = models.JSONField(default=dict)
-    occurred_at = models.DateTimeField(null=True, blank=True)
-    livemode = models.BooleanField(default=False)
-    received_at = models.DateTimeField(auto_now_add=True)
-    processed_at = models.DateTimeField(null=True, blank=True)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    outcome = models.CharField(max_length=20, blank=True)
-    error = models.TextField(blank=True)
-    body_purged_at = models.DateTimeField(null=True, blank=True)
+    body = models.TextField(_("body"), blank=True)
+    headers = models.JSONField(_("headers"), default=dict)
+    occurred_at = models.DateTimeField(_("occurred at"), null=True, blank=True)
+    livemode = models.BooleanField(_("live mode"), default=False)
+    received_at = models.DateTimeField(_("received at"), auto_now_add=True)
+    processed_at = models.DateTimeField(_("processed at"), null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    outcome = models.CharField(_("outcome"), max_length=20, blank=True)
+    error = models.TextField(_("error"), blank=True)
+    body_purged_at = models.DateTimeField(_("body purged at"), null=True, blank=True)
 
     class Outcome(models.TextChoices):
         PENDING = "", _("Pending")
@@ -453,6 +508,8 @@ class WebhookEvent(models.Model):
         FAILED = "failed", _("Failed")
 
     class Meta:
+        verbose_name = _("webhook event")
+        verbose_name_plural = _("webhook events")
         ordering = ["-received_at"]
         constraints = [
             models.UniqueConstraint(
@@ -469,15 +526,19 @@ class Refund(models.Model):
     """Money given back on a payment, in full or in part, as the processor
     reported it. Each refund has its credit note."""
 
-    vendor = models.ForeignKey(Vendor, on_delete=models.CASCADE, related_name="refunds")
-    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="refunds")
+    vendor = models.ForeignKey(
+        Vendor, verbose_name=_("vendor"), on_delete=models.CASCADE, related_name="refunds"
+    )
+    payment = models.ForeignKey(
+        Payment, verbose_name=_("payment"), on_delete=models.PROTECT, related_name="refunds"
+    )
     amount = models.DecimalField(_("amount"), **MONEY)
     currency = models.CharField(_("currency"), max_length=3, validators=[currency_validator])
     reason = models.CharField(_("reason"), max_length=200, blank=True)
     refunded_at = models.DateTimeField(_("date"))
-    processor = models.CharField(max_length=10, choices=Processor.choices)
-    processor_ref = models.CharField(max_length=100, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    processor = models.CharField(_("processor"), max_length=10, choices=Processor.choices)
+    processor_ref = models.CharField(_("processor reference"), max_length=100, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
         ordering = ["refunded_at", "id"]
@@ -494,27 +555,38 @@ class Refund(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.amount} {self.currency} refund"
+        return _("%(amount)s %(currency)s refund") % {
+            "amount": self.amount,
+            "currency": self.currency,
+        }
 
 
 class CreditNote(models.Model):
     """The immutable document for a refund: numbered in the vendor's credit
     note series (its own prefix), snapshotted at issue time, never edited."""
 
-    vendor = models.ForeignKey(Vendor, on_delete=models.CASCADE, related_name="credit_notes")
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="credit_notes")
-    refund = models.OneToOneField(Refund, on_delete=models.PROTECT, related_name="credit_note")
-    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="credit_notes")
-    sequence = models.PositiveIntegerField()
+    vendor = models.ForeignKey(
+        Vendor, verbose_name=_("vendor"), on_delete=models.CASCADE, related_name="credit_notes"
+    )
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="credit_notes"
+    )
+    refund = models.OneToOneField(
+        Refund, verbose_name=_("refund"), on_delete=models.PROTECT, related_name="credit_note"
+    )
+    invoice = models.ForeignKey(
+        Invoice, verbose_name=_("invoice"), on_delete=models.PROTECT, related_name="credit_notes"
+    )
+    sequence = models.PositiveIntegerField(_("sequence"))
     number = models.CharField(_("credit note number"), max_length=40)
-    issued_at = models.DateTimeField()
-    seller = models.JSONField()
-    buyer = models.JSONField()
-    lines = models.JSONField()
-    total = models.DecimalField(**MONEY)
-    currency = models.CharField(max_length=3, validators=[currency_validator])
-    reason = models.CharField(max_length=200, blank=True)
-    pdf = models.FileField(upload_to="credit-notes/", blank=True)
+    issued_at = models.DateTimeField(_("issued at"))
+    seller = models.JSONField(_("seller"))
+    buyer = models.JSONField(_("buyer"))
+    lines = models.JSONField(_("lines"))
+    total = models.DecimalField(_("total"), **MONEY)
+    currency = models.CharField(_("currency"), max_length=3, validators=[currency_validator])
+    reason = models.CharField(_("reason"), max_length=200, blank=True)
+    pdf = models.FileField(_("PDF"), upload_to="credit-notes/", blank=True)
 
     class Meta:
         ordering = ["-sequence"]
@@ -541,16 +613,20 @@ class StripeImport(models.Model):
         FAILED = "failed", _("Failed")
         INTERRUPTED = "interrupted", _("Interrupted")
 
-    vendor = models.ForeignKey(Vendor, on_delete=models.CASCADE, related_name="stripe_imports")
-    status = models.CharField(max_length=12, choices=Status.choices, default=Status.QUEUED)
-    since = models.DateTimeField(null=True, blank=True)
-    stage = models.CharField(max_length=30, blank=True)
-    processed = models.PositiveIntegerField(default=0)
-    counts = models.JSONField(default=dict, blank=True)
-    error = models.TextField(blank=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    vendor = models.ForeignKey(
+        Vendor, verbose_name=_("vendor"), on_delete=models.CASCADE, related_name="stripe_imports"
+    )
+    status = models.CharField(
+        _("status"), max_length=12, choices=Status.choices, default=Status.QUEUED
+    )
+    since = models.DateTimeField(_("since"), null=True, blank=True)
+    stage = models.CharField(_("stage"), max_length=30, blank=True)
+    processed = models.PositiveIntegerField(_("processed"), default=0)
+    counts = models.JSONField(_("counts"), default=dict, blank=True)
+    error = models.TextField(_("error"), blank=True)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
         ordering = ["-created_at"]

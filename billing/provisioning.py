@@ -11,9 +11,9 @@ from decimal import Decimal
 
 from django.db import transaction
 
-from .adapters import adapter_for, stripe_adapter_for
-from .adapters.base import CardSummary, ProcessorSubscription
 from .models import Customer, Processor, Subscription
+from .processors.adapters import adapter_for, stripe_adapter_for
+from .processors.adapters.base import CardSummary, ProcessorSubscription
 
 
 def _key(prefix: str) -> str:

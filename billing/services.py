@@ -11,7 +11,7 @@ from django.http import HttpRequest
 from vendors.mail import mail_send
 
 from .audit import audit_record
-from .invoices import invoice_issue
+from .documents.invoices import invoice_issue
 from .models import AuditEvent, Customer, Order, Payment, Subscription, normalize_email
 
 
@@ -141,8 +141,8 @@ def customer_push_to_processor(*, customer: Customer) -> None:
     customer. Idempotent: it sends the whole current state, under a key
     made from that state, so a retried or repeated push changes nothing more.
     Raises ProcessorError."""
-    from .adapters import adapter_for
-    from .adapters.base import Address
+    from .processors.adapters import adapter_for
+    from .processors.adapters.base import Address
 
     adapter = adapter_for(vendor=customer.vendor, processor="stripe")
     state = [customer.name, customer.email, *customer_address_fields(customer)]

@@ -1,5 +1,12 @@
 """Background work of the billing domain. Tasks take ids, call one service,
-and are safe to run twice (acks_late: a worker lost mid-task means a rerun)."""
+and are safe to run twice (acks_late: a worker lost mid-task means a rerun).
+
+Tasks import their services here, at the top; a service that enqueues a task
+imports it inside the function (tests/test_import_rules.py), so the two never
+form an import circle. Every task is named explicitly: the name is what queued
+messages, ScheduledRetry rows, CELERY_TASK_ROUTES and the beat schedule hold,
+so moving a task to another module must not change it
+(tests/billing/test_task_names.py)."""
 
 import logging
 
@@ -9,7 +16,6 @@ from django.conf import settings
 from vendors.mail import MAIL_TASK_OPTIONS
 from vendors.retries import DATABASE_ERRORS, DURABLE_TASK_OPTIONS
 
-from .adapters.base import ProcessorError
 from .cancellation import (
     subscription_canceled_notify,
     subscription_kept_notify,
@@ -17,8 +23,19 @@ from .cancellation import (
     subscriptions_due_for_finalizing,
 )
 from .cards import card_updated_notify
-from .invoices import invoice_pdf_ensure
-from .models import AuditEvent, Customer, Invoice, Subscription
+from .documents.credit_notes import credit_note_pdf_ensure
+from .documents.invoices import invoice_pdf_ensure
+from .documents.receipts import payment_failed_notify, payment_receipt_send
+from .models import AuditEvent, CreditNote, Customer, Invoice, StripeImport, Subscription
+from .processors.adapters.base import ProcessorError
+from .processors.stripe_import import ImportInterrupted, ImportRefused, stripe_import_run
+from .processors.webhooks import (
+    webhook_bodies_purge,
+    webhook_event_claim,
+    webhook_event_failed,
+    webhook_event_process,
+    webhook_events_sweep,
+)
 from .services import (
     customer_email_changed_notify,
     customer_push_to_processor,
@@ -28,7 +45,9 @@ from .services import (
 logger = logging.getLogger(__name__)
 
 
-@shared_task(ignore_result=True, **DURABLE_TASK_OPTIONS)
+@shared_task(
+    name="billing.tasks.invoice_pdf_render_task", ignore_result=True, **DURABLE_TASK_OPTIONS
+)
 def invoice_pdf_render_task(invoice_id: int) -> None:
     """Render and store an invoice's PDF, unless it is stored already."""
     invoice = Invoice.objects.select_related("payment", "vendor").filter(pk=invoice_id).first()
@@ -37,7 +56,9 @@ def invoice_pdf_render_task(invoice_id: int) -> None:
     invoice_pdf_ensure(invoice=invoice)
 
 
-@shared_task(ignore_result=True, **MAIL_TASK_OPTIONS)
+@shared_task(
+    name="billing.tasks.customer_email_changed_notify_task", ignore_result=True, **MAIL_TASK_OPTIONS
+)
 def customer_email_changed_notify_task(customer_id: int, previous_email: str) -> None:
     """Send the "your email was changed" notice to the previous address."""
     customer = Customer.objects.select_related("vendor").filter(pk=customer_id).first()
@@ -46,7 +67,9 @@ def customer_email_changed_notify_task(customer_id: int, previous_email: str) ->
     customer_email_changed_notify(customer=customer, previous_email=previous_email)
 
 
-@shared_task(bind=True, ignore_result=True, **DURABLE_TASK_OPTIONS)
+@shared_task(
+    name="billing.tasks.customer_sync_task", bind=True, ignore_result=True, **DURABLE_TASK_OPTIONS
+)
 def customer_sync_task(self, customer_id: int) -> None:
     """Push the customer's current details to Stripe; retried with backoff,
     and written to the audit log when it gives up."""
@@ -68,14 +91,18 @@ def _subscription(subscription_id: int) -> Subscription | None:
     )
 
 
-@shared_task(ignore_result=True, **MAIL_TASK_OPTIONS)
+@shared_task(
+    name="billing.tasks.subscription_canceled_notify_task", ignore_result=True, **MAIL_TASK_OPTIONS
+)
 def subscription_canceled_notify_task(subscription_id: int) -> None:
     """The cancellation confirmation email (product, time, effective date)."""
     if subscription := _subscription(subscription_id):
         subscription_canceled_notify(subscription=subscription)
 
 
-@shared_task(ignore_result=True, **MAIL_TASK_OPTIONS)
+@shared_task(
+    name="billing.tasks.subscription_kept_notify_task", ignore_result=True, **MAIL_TASK_OPTIONS
+)
 def subscription_kept_notify_task(audit_event_id: int) -> None:
     """The "you kept your subscription" email, for the Keep recorded as this
     audit event."""
@@ -88,13 +115,13 @@ def subscription_kept_notify_task(audit_event_id: int) -> None:
         subscription_kept_notify(event=event)
 
 
-@shared_task(ignore_result=True, **MAIL_TASK_OPTIONS)
+@shared_task(name="billing.tasks.card_updated_notify_task", ignore_result=True, **MAIL_TASK_OPTIONS)
 def card_updated_notify_task(subscription_id: int) -> None:
     if subscription := _subscription(subscription_id):
         card_updated_notify(subscription=subscription)
 
 
-@shared_task(acks_late=True, ignore_result=True)
+@shared_task(name="billing.tasks.subscriptions_finalize_task", acks_late=True, ignore_result=True)
 def subscriptions_finalize_task() -> None:
     """Periodic: end the subscriptions whose customers cancelled them for the
     end of a period that has now passed. One failure does not stop the rest;
@@ -112,7 +139,12 @@ def subscriptions_finalize_task() -> None:
 # --- webhooks, receipts, retention ------------------------------------------------------
 
 
-@shared_task(bind=True, ignore_result=True, **DURABLE_TASK_OPTIONS)
+@shared_task(
+    name="billing.tasks.webhook_event_process_task",
+    bind=True,
+    ignore_result=True,
+    **DURABLE_TASK_OPTIONS,
+)
 def webhook_event_process_task(self, event_id: int) -> None:
     """Process a stored webhook event (routed to the `webhooks` queue).
 
@@ -121,8 +153,6 @@ def webhook_event_process_task(self, event_id: int) -> None:
     staff to see in the admin. Safe to run twice: a processed event is skipped
     and processing itself is idempotent.
     """
-    from .webhooks import webhook_event_claim, webhook_event_failed, webhook_event_process
-
     event = webhook_event_claim(event_id=event_id)
     if event is None:
         return
@@ -147,61 +177,59 @@ def webhook_event_process_task(self, event_id: int) -> None:
             ) from None
 
 
-@shared_task(bind=True, ignore_result=True, **{**DURABLE_TASK_OPTIONS, "max_retries": 10})
+@shared_task(
+    name="billing.tasks.payment_receipt_task",
+    bind=True,
+    ignore_result=True,
+    **{**DURABLE_TASK_OPTIONS, "max_retries": 10},
+)
 def payment_receipt_task(self, payment_id: int) -> None:
     """The receipt of a newly paid payment; sent once (receipt_sent_at)."""
-    from .receipts import payment_receipt_send
-
     try:
         payment_receipt_send(payment_id=payment_id)
     except OSError as error:  # the mail server: try again later
         raise self.retry(countdown=min(3600, 60 * 2**self.request.retries)) from error
 
 
-@shared_task(bind=True, ignore_result=True, **{**DURABLE_TASK_OPTIONS, "max_retries": 10})
+@shared_task(
+    name="billing.tasks.payment_failed_notify_task",
+    bind=True,
+    ignore_result=True,
+    **{**DURABLE_TASK_OPTIONS, "max_retries": 10},
+)
 def payment_failed_notify_task(self, payment_id: int) -> None:
-    from .receipts import payment_failed_notify
-
     try:
         payment_failed_notify(payment_id=payment_id)
     except OSError as error:
         raise self.retry(countdown=min(3600, 60 * 2**self.request.retries)) from error
 
 
-@shared_task(acks_late=True, ignore_result=True)
+@shared_task(name="billing.tasks.webhook_events_sweep_task", acks_late=True, ignore_result=True)
 def webhook_events_sweep_task() -> None:
     """Periodic (WEBHOOK_SWEEP_SECONDS): an event we answered 2xx for is
     processed, even when its queueing or its task failed."""
-    from .webhooks import webhook_events_sweep
-
     webhook_events_sweep()
 
 
-@shared_task(acks_late=True, ignore_result=True)
+@shared_task(name="billing.tasks.webhook_bodies_purge_task", acks_late=True, ignore_result=True)
 def webhook_bodies_purge_task() -> None:
     """Periodic: drop raw webhook bodies past their retention, keep the rows."""
-    from .webhooks import webhook_bodies_purge
-
     webhook_bodies_purge()
 
 
-@shared_task(ignore_result=True, **DURABLE_TASK_OPTIONS)
+@shared_task(
+    name="billing.tasks.credit_note_pdf_render_task", ignore_result=True, **DURABLE_TASK_OPTIONS
+)
 def credit_note_pdf_render_task(credit_note_id: int) -> None:
-    from .models import CreditNote
-    from .refunds import credit_note_pdf_ensure
-
     credit_note = CreditNote.objects.select_related("vendor", "invoice").filter(pk=credit_note_id)
     if found := credit_note.first():
         credit_note_pdf_ensure(credit_note=found)
 
 
-@shared_task(acks_late=True, ignore_result=True)
+@shared_task(name="billing.tasks.stripe_import_task", acks_late=True, ignore_result=True)
 def stripe_import_task(run_id: int) -> None:
     """The Stripe import started from the admin; progress and the outcome are
     kept on the StripeImport row, which the admin shows."""
-    from .models import StripeImport
-    from .stripe_import import ImportInterrupted, ImportRefused, stripe_import_run
-
     run = StripeImport.objects.select_related("vendor").filter(pk=run_id).first()
     if run is None or run.status == StripeImport.Status.DONE:
         return

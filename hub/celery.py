@@ -30,7 +30,7 @@ def _warm_up_pdf(**kwargs) -> None:
     process, before its first task (PDF_WARM_UP=1, as docker-compose.yml's
     pdf worker sets); mail and webhook workers skip its ~90 MB."""
     if os.environ.get("PDF_WARM_UP") == "1":
-        from billing.pdf import pdf_warm_up
+        from billing.documents.pdf import pdf_warm_up
 
         pdf_warm_up()
 

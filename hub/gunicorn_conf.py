@@ -77,6 +77,6 @@ def post_worker_init(worker) -> None:
 
 def _pdf_warm_up() -> None:
     if os.environ.get("PDF_WARM_UP", "1") != "0":
-        from billing.pdf import pdf_warm_up
+        from billing.documents.pdf import pdf_warm_up
 
         pdf_warm_up()

@@ -33,6 +33,11 @@ urlpatterns = [
     ),
     path("subscriptions/<int:subscription_id>/card/", subscription_views.card, name="card"),
     path(
+        "subscriptions/<int:subscription_id>/card/setup/",
+        subscription_views.card_setup,
+        name="card_setup",
+    ),
+    path(
         "subscriptions/<int:subscription_id>/card/updated/",
         subscription_views.card_updated,
         name="card_updated",

@@ -4,14 +4,18 @@ from django.http import FileResponse, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
-from billing.invoices import (
+from billing.documents.credit_notes import (
+    credit_note_get,
+    credit_note_pdf_ensure,
+    credit_note_pdf_filename,
+)
+from billing.documents.invoices import (
     invoice_get,
     invoice_logo_url,
     invoice_pdf_filename,
     invoice_pdf_open,
     invoice_shows_quantities,
 )
-from billing.refunds import credit_note_get, credit_note_pdf_ensure, credit_note_pdf_filename
 from magiclinks.sessions import CustomerRequest, customer_required
 
 

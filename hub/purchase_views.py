@@ -5,7 +5,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from billing.exports import purchase_csv_lines
+from billing.documents.exports import purchase_csv_lines
 from billing.selectors import (
     PaymentHistoryPaginator,
     payment_count,

@@ -5,14 +5,12 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib import messages
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from billing.adapters import adapter_for
-from billing.adapters.base import ProcessorError
 from billing.cancellation import (
     CancelInProgress,
     KeepInProgress,
@@ -29,12 +27,15 @@ from billing.cards import (
     card_error_message,
     card_invoice_retry,
     card_open_invoice,
+    card_paypal_manage_url,
+    card_setup_refusal,
     card_setup_start,
     card_update_complete,
     card_update_place,
     subscription_payable,
 )
 from billing.models import Subscription
+from billing.processors.adapters.base import ProcessorError
 from billing.subscriptions import subscription_for_customer, subscription_rows
 from magiclinks.services import card_link_queue
 from magiclinks.sessions import CustomerRequest, customer_required
@@ -181,22 +182,18 @@ def _card_subscription(request: CustomerRequest, subscription_id: int) -> Subscr
 
 
 def _card_page(request, subscription, *, form=None, error="", refused=False, status=200):
+    """The card page. It never creates a SetupIntent: a GET or HEAD comes as
+    often from a mail scanner or a prefetch as from the customer. The page's
+    script asks card_setup for one when the customer presses Save card."""
     context = {"subscription": subscription, "place": card_update_place(subscription)}
     if context["place"] == PLACE_PAYPAL:
         try:
-            context["manage_url"] = adapter_for(
-                vendor=request.vendor, processor="paypal"
-            ).manage_payments_url(subscription_id=subscription.processor_id)
+            context["manage_url"] = card_paypal_manage_url(subscription=subscription)
         except ProcessorError as failure:
             context["error"] = failure.message
         return _private(render(request, "hub/card.html", context, status=status))
-    if not refused:
-        try:
-            intent = card_setup_start(subscription=subscription)
-        except ProcessorError as failure:
-            error, refused = failure.message, not failure.retryable
-        else:
-            context["client_secret"] = intent.client_secret
+    if not refused and (refusal := card_setup_refusal(subscription=subscription)):
+        error, refused = refusal, True
     context.update(
         form=form or CardForm(),
         error=error,
@@ -229,6 +226,23 @@ def card(request: CustomerRequest, account: str, subscription_id: int) -> HttpRe
         refused = failure.code in {"refused", "not_found", "not_connected"}
         return _card_page(request, subscription, error=failure.message, refused=refused)
     return redirect(f"{_subscriptions_path(request)}{subscription.pk}/card/updated/")
+
+
+@require_POST
+@customer_required
+def card_setup(request: CustomerRequest, account: str, subscription_id: int) -> HttpResponse:
+    """The SetupIntent for one Save card: its client secret, which Stripe.js
+    confirms with the card in the browser (JSON, for the card page's script).
+    A POST with the page's CSRF token: nothing a link scanner does makes one."""
+    subscription = _card_subscription(request, subscription_id)
+    try:
+        intent = card_setup_start(subscription=subscription)
+    except ProcessorError as failure:
+        body = {"error": str(failure.message), "refused": not failure.retryable}
+        response = JsonResponse(body, status=502 if failure.retryable else 409)
+    else:
+        response = JsonResponse({"client_secret": intent.client_secret})
+    return _private(response)
 
 
 @require_safe

@@ -17,6 +17,7 @@ from django.shortcuts import redirect, render
 from django.templatetags.static import static
 from django.utils import translation
 from django.utils.html import format_html
+from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
 
 from vendors.formatting import vendor_language
@@ -153,7 +154,7 @@ def server_error(request: HttpRequest) -> HttpResponse:
     try:
         return render(request, "500.html", status=500)
     except Exception:  # the page that says sorry must not fail itself
-        return HttpResponse("Something went wrong. Please try again.", status=500)
+        return HttpResponse(gettext("Something went wrong. Please try again."), status=500)
 
 
 def landing(request: HttpRequest) -> HttpResponse:

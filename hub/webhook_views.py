@@ -13,8 +13,8 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from billing.adapters.base import ProcessorError
-from billing.webhooks import (
+from billing.processors.adapters.base import ProcessorError
+from billing.processors.webhooks import (
     MAX_BODY_BYTES,
     WebhookQueueUnavailable,
     WebhookRejected,

@@ -1,6 +1,7 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class MagiclinksConfig(AppConfig):
     name = "magiclinks"
-    verbose_name = "Access links"
+    verbose_name = _("Access links")

@@ -23,32 +23,38 @@ class AccessLink(models.Model):
         VENDOR_SENT = "vendor_sent", _("Sent by the vendor")
         API = "api", _("Created through the API")
 
-    vendor = models.ForeignKey(Vendor, on_delete=models.CASCADE, related_name="access_links")
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="access_links")
-    purpose = models.CharField(max_length=20, choices=Purpose.choices)
-    token_hash = models.CharField(max_length=64, unique=True)
-    code_hash = models.CharField(max_length=64, blank=True)
-    binding_hash = models.CharField(max_length=64, blank=True, db_index=True)
+    vendor = models.ForeignKey(
+        Vendor, verbose_name=_("vendor"), on_delete=models.CASCADE, related_name="access_links"
+    )
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="access_links"
+    )
+    purpose = models.CharField(_("purpose"), max_length=20, choices=Purpose.choices)
+    token_hash = models.CharField(_("token hash"), max_length=64, unique=True)
+    code_hash = models.CharField(_("code hash"), max_length=64, blank=True)
+    binding_hash = models.CharField(_("binding hash"), max_length=64, blank=True, db_index=True)
     # The id of the request that queued this link: a task run twice finds the
     # link of its first run and sends nothing more.
-    request_id = models.UUIDField(null=True, blank=True, unique=True)
-    next_path = models.CharField(max_length=500, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    expires_at = models.DateTimeField()
-    used_at = models.DateTimeField(null=True, blank=True)
-    revoked_at = models.DateTimeField(null=True, blank=True)
+    request_id = models.UUIDField(_("request ID"), null=True, blank=True, unique=True)
+    next_path = models.CharField(_("next path"), max_length=500, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    expires_at = models.DateTimeField(_("expires at"))
+    used_at = models.DateTimeField(_("used at"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
     # Set once the email went out: the link is committed first and mailed
     # after, so a rerun of the task knows whether to send (see services).
-    sent_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
     # [issue 20] A run of the task is mailing this link until then: a second
     # run of the same request (a redelivered message) sends nothing, so one
     # request is at most one email. A lease, not a flag: a run that died
     # (worker killed) leaves it to expire before the redelivered one.
-    send_claimed_until = models.DateTimeField(null=True, blank=True)
+    send_claimed_until = models.DateTimeField(_("send claimed until"), null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(
-        default=0, help_text=_("Code tries so far; the code stops working after five.")
+        _("attempts"),
+        default=0,
+        help_text=_("Code tries so far; the code stops working after five."),
     )
-    requested_ip = models.GenericIPAddressField(null=True, blank=True)
+    requested_ip = models.GenericIPAddressField(_("requested IP"), null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -58,7 +64,10 @@ class AccessLink(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_purpose_display()} for customer {self.customer_id}"
+        return _("%(purpose)s for customer %(id)s") % {
+            "purpose": self.get_purpose_display(),
+            "id": self.customer_id,
+        }
 
 
 class EmailChange(models.Model):
@@ -71,39 +80,45 @@ class EmailChange(models.Model):
     hijacked session cannot move the account to another mailbox.
     """
 
-    vendor = models.ForeignKey(Vendor, on_delete=models.CASCADE, related_name="email_changes")
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="email_changes")
-    new_email = models.EmailField(max_length=254)
-    token_hash = models.CharField(max_length=64, unique=True)
-    request_id = models.UUIDField(unique=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    expires_at = models.DateTimeField()
-    used_at = models.DateTimeField(null=True, blank=True)
-    revoked_at = models.DateTimeField(null=True, blank=True)
+    vendor = models.ForeignKey(
+        Vendor, verbose_name=_("vendor"), on_delete=models.CASCADE, related_name="email_changes"
+    )
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="email_changes"
+    )
+    new_email = models.EmailField(_("new email"), max_length=254)
+    token_hash = models.CharField(_("token hash"), max_length=64, unique=True)
+    request_id = models.UUIDField(_("request ID"), unique=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    expires_at = models.DateTimeField(_("expires at"))
+    used_at = models.DateTimeField(_("used at"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
     # As for access links: the change is committed first and mailed after,
     # so a rerun of the task knows whether its email went out.
-    sent_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
     # [issue 20] As for access links: the run mailing it owns it until then.
-    send_claimed_until = models.DateTimeField(null=True, blank=True)
+    send_claimed_until = models.DateTimeField(_("send claimed until"), null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
         verbose_name = _("email change")
 
     def __str__(self) -> str:
-        return f"Email change for customer {self.customer_id}"
+        return _("Email change for customer %(id)s") % {"id": self.customer_id}
 
 
 class CustomerSession(models.Model):
     """Which session keys a customer signed in with, so that a confirmed
     email change can end the customer's other sessions on the server."""
 
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
-    session_key = models.CharField(max_length=40, db_index=True)
-    created_at = models.DateTimeField(default=timezone.now)
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="+"
+    )
+    session_key = models.CharField(_("session key"), max_length=40, db_index=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
 
     class Meta:
         verbose_name = _("customer session")
 
     def __str__(self) -> str:
-        return f"Session of customer {self.customer_id}"
+        return _("Session of customer %(id)s") % {"id": self.customer_id}

@@ -10,8 +10,8 @@ from django.contrib import admin, messages
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from billing.adapters.base import ProcessorError
 from billing.cancellation import CancelInProgress
+from billing.processors.adapters.base import ProcessorError
 from vendors.admin import VendorScopedAdmin
 
 from .cancellations import (

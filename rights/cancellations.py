@@ -33,9 +33,9 @@ from django.db.models import Q
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerError
 
-from billing.adapters.base import ProcessorError
 from billing.cancellation import CancelInProgress, subscription_can_cancel, subscription_cancel
 from billing.models import AuditEvent, Customer, Subscription
+from billing.processors.adapters.base import ProcessorError
 from vendors.models import Vendor
 
 from .models import CancellationDeclaration

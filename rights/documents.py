@@ -6,7 +6,7 @@ import weasyprint
 from django.template.loader import render_to_string
 from django.utils import translation
 
-from billing.pdf import PDF_FONT_STACK, PDF_OPTIONS, InvoiceURLFetcher, paper_size
+from billing.documents.pdf import PDF_FONT_STACK, PDF_OPTIONS, InvoiceURLFetcher, paper_size
 
 from .models import CancellationDeclaration
 

@@ -21,11 +21,11 @@ from functools import partial
 from django.db import transaction
 from django.utils import timezone
 
-from billing.adapters import adapter_for
-from billing.adapters.base import ProcessorError
 from billing.audit import audit_record
 from billing.cancellation import CancelInProgress, subscription_cancel
 from billing.models import AuditEvent, Customer, Order, Payment, Subscription
+from billing.processors.adapters import adapter_for
+from billing.processors.adapters.base import ProcessorError
 from billing.refunds import refund_record
 from vendors.models import Vendor
 

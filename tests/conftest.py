@@ -20,10 +20,12 @@ from django.test import RequestFactory
 from magiclinks.sessions import customer_login
 
 from .factories import CustomerFactory, UserFactory, VendorFactory, VendorMembershipFactory
+from .support.catalogs import extracted  # noqa: F401 (fixture)
 from .support.clock import frozen_clock  # noqa: F401 (fixture)
 from .support.processor_fixtures import (  # noqa: F401 (fixtures)
     paypal_api,
     paypal_vendor,
+    setup_intents_created,
     stripe_api,
     stripe_vendor,
 )
@@ -197,7 +199,7 @@ def browser_type_launch_args(browser_type_launch_args):
 def renders(monkeypatch):
     """The invoices rendered to PDF during the test. This wraps the real
     renderer (WeasyPrint still runs): it counts, it does not mock."""
-    from billing import pdf as billing_pdf
+    from billing.documents import pdf as billing_pdf
 
     calls: list[int] = []
     real = billing_pdf.pdf_render

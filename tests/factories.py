@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 from factory.django import DjangoModelFactory
 
-from billing.invoices import invoice_issue
+from billing.documents.invoices import invoice_issue
 from billing.models import (
     AuditEvent,
     Customer,

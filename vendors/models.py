@@ -219,7 +219,7 @@ class Vendor(models.Model):
     paypal_client_secret = EncryptedTextField(_("PayPal client secret"), blank=True)
     paypal_webhook_id = models.CharField(_("PayPal webhook id"), max_length=100, blank=True)
 
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
         ordering = ["name"]
@@ -302,19 +302,26 @@ class VendorMembership(models.Model):
         SUPPORT = "support", _("Support")
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="vendor_memberships"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        related_name="vendor_memberships",
     )
-    vendor = models.ForeignKey(Vendor, on_delete=models.CASCADE, related_name="memberships")
+    vendor = models.ForeignKey(
+        Vendor, verbose_name=_("vendor"), on_delete=models.CASCADE, related_name="memberships"
+    )
     role = models.CharField(_("role"), max_length=10, choices=Role.choices, default=Role.SUPPORT)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
+        verbose_name = _("vendor membership")
+        verbose_name_plural = _("vendor memberships")
         constraints = [
             models.UniqueConstraint(fields=["user", "vendor"], name="membership_unique_user_vendor")
         ]
 
     def __str__(self) -> str:
-        return f"{self.user} @ {self.vendor} ({self.role})"
+        return f"{self.user} @ {self.vendor} ({self.get_role_display()})"
 
 
 # At most this many unrevoked API keys per vendor: enough to roll a key and
@@ -332,12 +339,15 @@ class ApiKey(models.Model):
     the hash is then compared in constant time.
     """
 
-    vendor = models.ForeignKey(Vendor, on_delete=models.CASCADE, related_name="api_keys")
+    vendor = models.ForeignKey(
+        Vendor, verbose_name=_("vendor"), on_delete=models.CASCADE, related_name="api_keys"
+    )
     name = models.CharField(_("name"), max_length=100, help_text=_("Where the key is used."))
     prefix = models.CharField(_("prefix"), max_length=16, unique=True, editable=False)
-    key_hash = models.CharField(max_length=64, editable=False)
+    key_hash = models.CharField(_("key hash"), max_length=64, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
@@ -367,16 +377,16 @@ class ScheduledRetry(models.Model):
     (vendors.retries).
     """
 
-    task = models.CharField(max_length=200)
-    args = models.JSONField(default=list)
-    kwargs = models.JSONField(default=dict)
+    task = models.CharField(_("task"), max_length=200)
+    args = models.JSONField(_("args"), default=list)
+    kwargs = models.JSONField(_("kwargs"), default=dict)
     # The retry number the re-enqueued message carries (request.retries), so
     # max_retries and the backoff keep counting across the database stay.
-    retries = models.PositiveIntegerField(default=0)
-    run_at = models.DateTimeField(db_index=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    retries = models.PositiveIntegerField(_("retries"), default=0)
+    run_at = models.DateTimeField(_("run at"), db_index=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     # Why it is retried: what an operator reads in the admin or a query.
-    reason = models.CharField(max_length=500, blank=True)
+    reason = models.CharField(_("reason"), max_length=500, blank=True)
 
     class Meta:
         ordering = ["run_at"]

@@ -8,8 +8,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.core import mail
 
-from billing.adapters.base import ProcessorError
-from billing.adapters.paypal import PERIOD_END_NOTE
 from billing.cancellation import (
     CancelInProgress,
     subscription_can_cancel,
@@ -20,6 +18,8 @@ from billing.cancellation import (
     subscriptions_due_for_finalizing,
 )
 from billing.models import AuditEvent, Subscription
+from billing.processors.adapters.base import ProcessorError
+from billing.processors.adapters.paypal import PERIOD_END_NOTE
 from billing.tasks import subscriptions_finalize_task
 from tests.factories import SubscriptionFactory
 from tests.support.clock import EPOCH
@@ -122,7 +122,7 @@ def test_an_immediate_cancellation_is_recorded_exactly(
 
 
 def _remote(sub):
-    from billing.adapters import adapter_for
+    from billing.processors.adapters import adapter_for
 
     return adapter_for(vendor=sub.vendor, processor=sub.processor).subscription_get(
         subscription_id=sub.processor_id
@@ -353,7 +353,7 @@ def test_a_long_reason_is_kept_whole_in_the_audit_and_cut_to_fit_elsewhere(
 def test_without_a_reason_the_processor_gets_the_plain_note(
     client_at_epoch, paypal_sub, paypal_api
 ):
-    from billing.adapters.paypal import DEFAULT_CANCEL_REASON
+    from billing.processors.adapters.paypal import DEFAULT_CANCEL_REASON
 
     paypal_sub.vendor.cancel_mode = "immediately"
     paypal_sub.vendor.save()

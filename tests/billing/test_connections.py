@@ -9,7 +9,12 @@ import requests
 from django.test import Client
 from django.urls import reverse
 
-from billing.connections import PAYPAL_EVENTS, STRIPE_EVENTS, connection_test, webhook_url
+from billing.processors.connections import (
+    PAYPAL_EVENTS,
+    STRIPE_EVENTS,
+    connection_test,
+    webhook_url,
+)
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ from billing.models import (
     Refund,
     Subscription,
 )
-from billing.stripe_import import stripe_import_run, stripe_import_start
+from billing.processors.stripe_import import stripe_import_run, stripe_import_start
 
 AUTH = ("sk_test_northwind", "")
 BULK = 1000

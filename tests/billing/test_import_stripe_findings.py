@@ -14,9 +14,9 @@ import pytest
 import requests
 from django.core.management import CommandError, call_command
 
-from billing import stripe_import
 from billing.cards import card_setup_start, card_update_complete
 from billing.models import Customer, Order, Payment, StripeImport, Subscription
+from billing.processors import stripe_import
 from tests.billing.test_import_stripe import AUTH, post
 from tests.conftest import sign_in
 from tests.support.processor_fixtures import stripe_confirm_setup_intent

@@ -8,7 +8,11 @@ import requests
 from django.core.management import CommandError, call_command
 
 from billing.models import Payment, StripeImport
-from billing.stripe_import import ImportInterrupted, stripe_import_run, stripe_import_start
+from billing.processors.stripe_import import (
+    ImportInterrupted,
+    stripe_import_run,
+    stripe_import_start,
+)
 from tests.billing.test_import_stripe import AUTH, account_create
 
 

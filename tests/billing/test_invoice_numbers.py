@@ -6,7 +6,7 @@ import threading
 import pytest
 from django.db import connection, transaction
 
-from billing.invoices import invoice_issue
+from billing.documents.invoices import invoice_issue
 from billing.models import Invoice, InvoiceSequence
 from tests.factories import CustomerFactory, OrderFactory, PaymentFactory, VendorFactory
 

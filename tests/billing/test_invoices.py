@@ -7,7 +7,7 @@ import pytest
 from django.db import transaction
 from django.http import Http404
 
-from billing.invoices import invoice_get, invoice_pdf_enqueue, invoice_pdf_ensure
+from billing.documents.invoices import invoice_get, invoice_pdf_enqueue, invoice_pdf_ensure
 from billing.models import Invoice
 from billing.tasks import invoice_pdf_render_task
 from tests.factories import OrderFactory, PaymentFactory

@@ -13,8 +13,8 @@ import weasyprint
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
-from billing.invoices import invoice_issue
-from billing.pdf import InvoiceURLFetcher, RefusedURL, pdf_render
+from billing.documents.invoices import invoice_issue
+from billing.documents.pdf import InvoiceURLFetcher, RefusedURL, pdf_render
 from tests.factories import OrderFactory, PaymentFactory
 
 PNG_1PX = bytes.fromhex(
@@ -217,7 +217,7 @@ def test_the_warm_up_lays_out_a_document_through_the_narrowed_fetcher(
     """Web and worker processes call it at start; it renders the real invoice
     template with made-up data, touching neither the database nor storage,
     and fetches nothing but our own stylesheet."""
-    from billing import pdf
+    from billing.documents import pdf
 
     fetched = []
     original = pdf.InvoiceURLFetcher.fetch
@@ -237,7 +237,7 @@ def test_gunicorn_warms_up_weasyprint_once_unless_told_not_to(monkeypatch):
     before it forks; without preloading each worker does."""
     from types import SimpleNamespace
 
-    from billing import pdf
+    from billing.documents import pdf
     from hub import gunicorn_conf
 
     calls = []

@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from billing.pdf import credit_note_pdf_render, pdf_render
+from billing.documents.pdf import credit_note_pdf_render, pdf_render
 from billing.refunds import refund_record
 from tests.billing.test_pdf import pdf_text
 from tests.factories import CustomerFactory, OrderFactory, PaymentFactory, VendorFactory

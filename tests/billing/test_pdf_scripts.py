@@ -14,7 +14,7 @@ import unicodedata
 import pytest
 from django.utils import timezone
 
-from billing.pdf import credit_note_pdf_render, pdf_render
+from billing.documents.pdf import credit_note_pdf_render, pdf_render
 from billing.refunds import refund_record
 from tests.billing.test_pdf import pdf_text
 from tests.conftest import require

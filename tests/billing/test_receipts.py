@@ -7,8 +7,8 @@ import pytest
 from django.core import mail
 from django.core.files.base import ContentFile
 
+from billing.documents.receipts import payment_failed_notify, payment_receipt_send
 from billing.models import Payment
-from billing.receipts import payment_failed_notify, payment_receipt_send
 from billing.tasks import payment_receipt_task
 from hub.management.commands.seed_demo import logo_png
 from tests.factories import OrderFactory, PaymentFactory, SubscriptionFactory

@@ -7,7 +7,7 @@ import pytest
 from django.core.files.base import ContentFile
 from django.db import connection
 
-from billing.invoices import INVOICE_COLUMNS, PAYMENT_COLUMNS, invoice_get
+from billing.documents.invoices import INVOICE_COLUMNS, PAYMENT_COLUMNS, invoice_get
 from billing.models import Invoice, Payment
 from billing.rows import ModelColumns, Statement
 from tests.factories import OrderFactory, PaymentFactory, SubscriptionFactory

@@ -4,8 +4,8 @@ shows in the audit log."""
 
 import pytest
 
-from billing.adapters import adapter_for
 from billing.models import AuditEvent
+from billing.processors.adapters import adapter_for
 from billing.provisioning import stripe_customer_ensure
 from billing.services import customer_update_profile
 from billing.tasks import customer_sync_task

@@ -9,8 +9,8 @@ import pytest
 from django.core import mail
 
 from billing.models import Subscription, WebhookEvent
+from billing.processors.webhooks import vendor_livemode
 from billing.tasks import webhook_event_process_task
-from billing.webhooks import vendor_livemode
 from tests.support.fake_paypal import signed_headers
 from tests.support.processor_fixtures import paypal_calls
 from tests.support.webhooks import SECRET, post_stripe, stripe_event

@@ -9,8 +9,8 @@ import pytest
 import requests
 from django.core import mail
 
-from billing.adapters import stripe_adapter_for
 from billing.models import CreditNote, Customer, Order, Payment, Refund, Subscription, WebhookEvent
+from billing.processors.adapters import stripe_adapter_for
 from tests.support.processor_fixtures import stripe_subscription
 from tests.support.webhooks import SECRET, post_stripe, stripe_event
 
@@ -188,7 +188,7 @@ def test_subscription_deleted_arriving_before_created_ends_cancelled(deliver, ad
 
 def test_customer_updated_copies_stripes_details(deliver, adapter, alice):
     subscription = stripe_subscription(alice)
-    from billing.adapters.base import Address
+    from billing.processors.adapters.base import Address
 
     adapter.customer_update(
         customer_id=alice.stripe_customer_id,

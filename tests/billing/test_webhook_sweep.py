@@ -9,8 +9,8 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from billing.models import WebhookEvent
+from billing.processors.webhooks import webhook_events_sweep
 from billing.tasks import webhook_event_process_task
-from billing.webhooks import webhook_events_sweep
 from vendors.models import ScheduledRetry
 
 

@@ -8,7 +8,7 @@ import pytest
 from django.core import mail
 from playwright.sync_api import expect
 
-from billing.receipts import payment_receipt_send
+from billing.documents.receipts import payment_receipt_send
 from tests.factories import OrderFactory, PaymentFactory
 from tests.magiclinks.fixtures import _rate_limits_isolated  # noqa: F401
 from tests.support.browser import PHONE, axe_violations

@@ -7,7 +7,7 @@ import re
 import pytest
 from django.core import mail
 
-from billing.models import AuditEvent
+from billing.models import AuditEvent, Subscription
 from tests.support.browser import DESKTOP, PHONE, axe_violations, browser_sign_in, overflows
 from tests.support.processor_fixtures import stripe_subscription
 
@@ -114,3 +114,54 @@ def test_the_card_page_is_accessible(card_page, size):
     page.evaluate("document.querySelector('#card-element').setAttribute('aria-hidden', 'true')")
     assert [v for v in axe_violations(page) if "#card-element" not in v] == []
     assert not overflows(page)
+
+
+def test_the_setup_intent_is_made_on_save_not_on_opening_the_page(card_page, setup_intents_created):
+    page, sub = card_page
+    page.reload()
+    page.wait_for_selector("#card-element input")
+    assert page.get_by_role("button", name="Save card").is_enabled()
+    assert setup_intents_created == []
+    fill_card(page, "4242424242424242")
+    page.get_by_role("button", name="Save card").click()
+    page.wait_for_url("**/card/updated/")
+    assert len(setup_intents_created) == 1
+
+
+def test_when_stripe_cannot_be_reached_save_says_so_and_works_once_it_is_back(
+    card_page, settings, setup_intents_created
+):
+    page, sub = card_page
+    stripe_api = settings.STRIPE_API_BASE
+    settings.STRIPE_API_BASE = "http://127.0.0.1:9"  # nothing listens there
+    settings.STRIPE_MAX_NETWORK_RETRIES = 0
+    fill_card(page, "4242424242424242")
+    page.get_by_role("button", name="Save card").click()
+    page.locator("#card-errors", has_text="could not reach the payment processor").wait_for()
+    assert page.get_by_role("button", name="Save card").is_enabled()
+    settings.STRIPE_API_BASE = stripe_api
+    page.get_by_role("button", name="Save card").click()
+    page.wait_for_url("**/card/updated/")
+    sub.refresh_from_db()
+    assert sub.card_last4 == "4242" and len(setup_intents_created) == 1
+
+
+def test_a_refusal_on_save_offers_the_emailed_link_instead_of_the_form(
+    page, live_server, stripe_vendor, alice
+):
+    sub = stripe_subscription(alice)
+    # A customer id Stripe refuses to make a SetupIntent for (400).
+    Subscription.objects.filter(pk=sub.pk).update(processor_customer_id="gone")
+    browser_sign_in(page, live_server, alice)
+    page.goto(f"{live_server.url}/northwind/updateinfo/subscriptions/{sub.pk}/card/")
+    page.wait_for_selector("#card-element input")
+    fill_card(page, "4242424242424242")
+    page.get_by_role("button", name="Save card").click()
+    refused = page.locator("#card-refused")
+    refused.wait_for(state="visible")
+    assert "did not accept a card change from here" in refused.inner_text()
+    assert not page.locator("#card-form").is_visible()
+    page.get_by_role("button", name="Email me a secure link to update my card").click()
+    page.wait_for_url("**/subscriptions/")
+    assert "We sent a secure link to alice@example.com" in page.content()
+    assert len(mail.outbox) == 1

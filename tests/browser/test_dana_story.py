@@ -7,8 +7,8 @@ import re
 
 import pytest
 
-from billing.adapters import adapter_for
 from billing.models import AuditEvent, Customer
+from billing.processors.adapters import adapter_for
 from tests.support.browser import browser_sign_in
 
 pytestmark = pytest.mark.browser

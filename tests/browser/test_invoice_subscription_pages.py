@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from billing.invoices import invoice_issue
+from billing.documents.invoices import invoice_issue
 from tests.factories import OrderFactory, PaymentFactory, SubscriptionFactory
 from tests.support.browser import DESKTOP, PHONE, axe_violations, browser_sign_in, overflows
 

@@ -7,9 +7,9 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from billing.adapters import adapter_for
 from billing.cancellation import _claim, subscription_cancel
 from billing.models import AuditEvent, Subscription
+from billing.processors.adapters import adapter_for
 from tests.conftest import sign_in
 from tests.factories import SubscriptionFactory
 from tests.support.processor_fixtures import paypal_calls, paypal_subscription, stripe_subscription

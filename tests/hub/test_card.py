@@ -1,7 +1,7 @@
-"""/subscriptions/<id>/card/: the Stripe card update (SetupIntent checked with
-Stripe before use) and PayPal's way out, against localstripe and the fake
-PayPal. The browser side (Stripe.js, declines, 3-D Secure) is in
-tests/browser/test_card.py."""
+"""/subscriptions/<id>/card/: the Stripe card update (SetupIntent made on the
+page's POST to card/setup/, checked with Stripe before use) and PayPal's way
+out, against localstripe and the fake PayPal. The browser side (Stripe.js,
+declines, 3-D Secure) is in tests/browser/test_card.py."""
 
 import json
 import re
@@ -9,15 +9,17 @@ import re
 import pytest
 import requests
 from django.core import mail
+from django.test import Client
 
-from billing.adapters import adapter_for
 from billing.cards import card_error_message
 from billing.models import AuditEvent, Subscription
+from billing.processors.adapters import adapter_for
 from billing.provisioning import stripe_customer_ensure
 from magiclinks.models import AccessLink
 from tests.conftest import sign_in
 from tests.factories import CustomerFactory, SubscriptionFactory
 from tests.support.processor_fixtures import (
+    hub_setup_intent,
     paypal_subscription,
     stripe_confirm_setup_intent,
     stripe_subscription,
@@ -35,8 +37,8 @@ def stripe_sub(stripe_vendor, alice):
     return stripe_subscription(alice)
 
 
-def client_secret(html: str) -> str:
-    return re.search(r'data-client-secret="([^"]+)"', html).group(1)
+def setup_url(sub) -> str:
+    return f"{BASE}/{sub.pk}/card/setup/"
 
 
 def test_the_card_page_names_the_account_and_loads_stripe_only_there(
@@ -47,7 +49,7 @@ def test_the_card_page_names_the_account_and_loads_stripe_only_there(
     html = response.content.decode()
     assert "alice@example.com" in html and "Pro Membership" in html
     assert "ending in 4242" in html
-    assert client_secret(html).startswith("seti_")
+    assert f'data-setup-url="{setup_url(stripe_sub)}"' in html
     assert f'<script src="{stripe_api}/js.stripe.com/v3/">' in html
     csp = response["Content-Security-Policy"]
     assert (
@@ -70,8 +72,7 @@ def test_every_other_page_keeps_stripe_out_of_its_csp(alice_client, stripe_api, 
 def test_a_confirmed_card_becomes_the_subscriptions_card(
     alice_client, stripe_sub, stripe_api, django_capture_on_commit_callbacks
 ):
-    html = alice_client.get(card_url(stripe_sub)).content.decode()
-    intent_id = client_secret(html).split("_secret_")[0]
+    intent_id = hub_setup_intent(alice_client, stripe_sub)
     stripe_confirm_setup_intent(stripe_api, intent_id, "pm_card_mastercard")
     with django_capture_on_commit_callbacks(execute=True):
         response = alice_client.post(card_url(stripe_sub), {"setup_intent": intent_id})
@@ -97,8 +98,7 @@ def test_a_setup_intent_of_another_customer_changes_nothing(
     mallory = CustomerFactory(vendor=vendor, email="mallory@example.com")
     other = stripe_subscription(mallory)
     sign_in(alice_client, mallory)
-    html = alice_client.get(card_url(other)).content.decode()
-    intent_id = client_secret(html).split("_secret_")[0]
+    intent_id = hub_setup_intent(alice_client, other)
     stripe_confirm_setup_intent(stripe_api, intent_id, "pm_card_mastercard")
     sign_in(alice_client, stripe_sub.customer)
     response = alice_client.post(card_url(stripe_sub), {"setup_intent": intent_id})
@@ -110,8 +110,7 @@ def test_a_setup_intent_of_another_customer_changes_nothing(
 
 
 def test_an_unconfirmed_setup_intent_changes_nothing(alice_client, stripe_sub):
-    html = alice_client.get(card_url(stripe_sub)).content.decode()
-    intent_id = client_secret(html).split("_secret_")[0]
+    intent_id = hub_setup_intent(alice_client, stripe_sub)
     response = alice_client.post(card_url(stripe_sub), {"setup_intent": intent_id})
     assert "Your card could not be saved, so nothing was changed." in response.content.decode()
     stripe_sub.refresh_from_db()
@@ -121,8 +120,7 @@ def test_an_unconfirmed_setup_intent_changes_nothing(alice_client, stripe_sub):
 def test_a_declined_card_is_told_in_our_words_with_the_next_step(
     alice_client, stripe_sub, stripe_api
 ):
-    html = alice_client.get(card_url(stripe_sub)).content.decode()
-    intent_id = client_secret(html).split("_secret_")[0]
+    intent_id = hub_setup_intent(alice_client, stripe_sub)
     declined = requests.post(
         f"{stripe_api}/v1/setup_intents/{intent_id}/confirm",
         data={"payment_method": "pm_card_visa_chargeDeclined"},
@@ -180,8 +178,7 @@ def test_when_stripe_refuses_it_offers_an_emailed_link(
     stripe_customer_ensure(customer=alice)
     # Stripe knows the customer but refuses to touch this subscription.
     sub = SubscriptionFactory(customer=alice, processor_id="sub_unknown_at_stripe")
-    html = alice_client.get(card_url(sub)).content.decode()
-    intent_id = client_secret(html).split("_secret_")[0]
+    intent_id = hub_setup_intent(alice_client, sub)
     stripe_confirm_setup_intent(stripe_api, intent_id, "pm_card_mastercard")
     response = alice_client.post(card_url(sub), {"setup_intent": intent_id})
     html = response.content.decode()
@@ -217,7 +214,9 @@ def test_a_subscription_that_no_longer_charges_has_no_card_page(alice_client, al
     assert alice_client.get(card_url(sub)).status_code == 404
 
 
-@pytest.mark.parametrize("path", ["card/", "card/updated/", "card/retry/", "card/email-link/"])
+@pytest.mark.parametrize(
+    "path", ["card/", "card/setup/", "card/updated/", "card/retry/", "card/email-link/"]
+)
 def test_another_customers_card_pages_are_404(client, vendor, bob, alice, acme_alice, path):
     sign_in(client, bob)
     for sub in (SubscriptionFactory(customer=alice), SubscriptionFactory(customer=acme_alice)):
@@ -234,8 +233,7 @@ def test_a_past_due_subscription_can_pay_its_open_invoice_with_the_new_card(
     # Every charge to this card is declined: the first invoice stays open.
     sub = stripe_subscription(alice, payment_method_id="pm_card_chargeCustomerFail")
     Subscription.objects.filter(pk=sub.pk).update(status="past_due")
-    html = alice_client.get(card_url(sub)).content.decode()
-    intent_id = client_secret(html).split("_secret_")[0]
+    intent_id = hub_setup_intent(alice_client, sub)
     stripe_confirm_setup_intent(stripe_api, intent_id, "pm_card_visa")
     response = alice_client.post(card_url(sub), {"setup_intent": intent_id})
     page = alice_client.get(response["Location"]).content.decode()
@@ -249,14 +247,85 @@ def test_a_past_due_subscription_can_pay_its_open_invoice_with_the_new_card(
     assert "the payment went through" in alice_client.get(f"{BASE}/").content.decode()
 
 
-def test_the_card_page_says_so_when_stripe_cannot_be_reached(alice_client, stripe_sub, settings):
+def test_save_card_says_so_when_stripe_cannot_be_reached(alice_client, stripe_sub, settings):
     settings.STRIPE_API_BASE = "http://127.0.0.1:9"  # nothing listens there
     settings.STRIPE_MAX_NETWORK_RETRIES = 0
-    response = alice_client.get(card_url(stripe_sub))
-    html = response.content.decode()
+    # The page itself does not need Stripe: it shows the form.
+    assert 'id="card-form"' in alice_client.get(card_url(stripe_sub)).content.decode()
+    response = alice_client.post(setup_url(stripe_sub))
+    assert response.status_code == 502
+    answer = response.json()
+    assert "could not reach the payment processor" in answer["error"]
+    assert answer["refused"] is False and "client_secret" not in answer
+    assert response["Cache-Control"] == "no-store, private"
+
+
+# --- no SetupIntent for a link scanner ------------------------------------------------
+
+
+def test_a_get_or_head_of_the_card_page_creates_no_setup_intent(
+    alice_client, stripe_sub, setup_intents_created
+):
+    for _ in range(3):
+        assert alice_client.get(card_url(stripe_sub)).status_code == 200
+        assert alice_client.head(card_url(stripe_sub)).status_code == 200
+    # Nor does the page shown again after a failed Save.
+    assert alice_client.post(card_url(stripe_sub), {"setup_intent": "x"}).status_code == 200
+    assert setup_intents_created == []
+    # The page's script makes one when the customer presses Save card.
+    response = alice_client.post(setup_url(stripe_sub))
     assert response.status_code == 200
-    assert "could not reach the payment processor" in html and "Try again" in html
-    assert "data-client-secret" not in html
+    assert response.json()["client_secret"].startswith(setup_intents_created[0])
+    assert response["Cache-Control"] == "no-store, private"
+    assert len(setup_intents_created) == 1
+
+
+def test_the_setup_intent_is_only_made_on_a_post_with_the_pages_csrf_token(
+    alice, stripe_sub, setup_intents_created
+):
+    client = Client(enforce_csrf_checks=True)
+    sign_in(client, alice)
+    assert client.get(setup_url(stripe_sub)).status_code == 405
+    assert client.head(setup_url(stripe_sub)).status_code == 405
+    assert client.post(setup_url(stripe_sub)).status_code == 403
+    page = client.get(card_url(stripe_sub)).content.decode()
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+    response = client.post(setup_url(stripe_sub), HTTP_X_CSRFTOKEN=token)
+    assert response.status_code == 200 and len(setup_intents_created) == 1
+
+
+def test_another_customers_subscription_gets_no_setup_intent(
+    client, stripe_vendor, alice, bob, acme_alice, setup_intents_created
+):
+    sign_in(client, bob)
+    for customer in (alice, acme_alice):
+        sub = SubscriptionFactory(customer=customer)
+        assert client.post(setup_url(sub)).status_code == 404
+    assert setup_intents_created == []
+
+
+def test_without_a_stripe_customer_the_page_offers_the_emailed_link_at_once(
+    alice_client, stripe_vendor, alice, setup_intents_created
+):
+    sub = SubscriptionFactory(customer=alice)
+    assert not alice.stripe_customer_id and not sub.processor_customer_id
+    html = alice_client.get(card_url(sub)).content.decode()
+    assert 'id="card-form"' not in html and '<div id="card-refused">' in html
+    assert "can’t find your card account" in html
+    response = alice_client.post(setup_url(sub))
+    assert response.status_code == 409 and response.json()["refused"] is True
+    assert setup_intents_created == []
+
+
+def test_without_javascript_the_page_says_so_and_offers_the_emailed_link(alice_client, stripe_sub):
+    html = alice_client.get(card_url(stripe_sub)).content.decode()
+    noscript = html.split("<noscript>")[1].split("</noscript>")[0]
+    assert "needs JavaScript" in noscript
+    assert f'action="{BASE}/{stripe_sub.pk}/card/email-link/"' in noscript
+    # Save card waits for the script (and Stripe's field) to enable it.
+    assert re.search(r'<button[^>]*id="card-submit"[^>]*disabled', html)
+    # The refusal's way out is on the page, hidden until the script needs it.
+    assert '<div id="card-refused" hidden>' in html
 
 
 def test_retrying_without_an_open_invoice_pays_nothing_and_shows_stripes_status(

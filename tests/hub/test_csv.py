@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 from django.http import StreamingHttpResponse
 
-from billing.exports import csv_cell
+from billing.documents.exports import csv_cell
 from billing.models import Payment
 from tests.conftest import sign_in
 from tests.factories import PaymentFactory, payments_bulk

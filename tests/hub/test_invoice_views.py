@@ -10,7 +10,7 @@ from django.core.files.base import ContentFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from billing.invoices import invoice_issue
+from billing.documents.invoices import invoice_issue
 from billing.models import Invoice
 from tests.conftest import sign_in
 from tests.factories import OrderFactory, PaymentFactory

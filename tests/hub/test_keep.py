@@ -9,10 +9,10 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from billing.adapters import adapter_for
 from billing.cancellation import _keep_claim, subscription_cancel_undo
 from billing.models import AuditEvent, Subscription
-from billing.stripe_sync import stripe_subscription_record
+from billing.processors.adapters import adapter_for
+from billing.processors.stripe_sync import stripe_subscription_record
 from tests.support.processor_fixtures import stripe_subscription
 
 BASE = "/northwind/updateinfo/subscriptions"

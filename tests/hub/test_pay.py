@@ -8,19 +8,22 @@ Stripe makes such a subscription `past_due`, and so does the patched fake
 holds and offers the payment from the open invoice and the unsettled failed
 payment."""
 
-import re
 from datetime import timedelta
 
 import pytest
 from django.core import mail
 from django.utils import timezone
 
-from billing.adapters import adapter_for
 from billing.models import AuditEvent, Subscription
+from billing.processors.adapters import adapter_for
 from hub.management.commands.seed_demo import stripe_renewal_decline
 from tests.conftest import sign_in
 from tests.factories import OrderFactory, PaymentFactory, SubscriptionFactory
-from tests.support.processor_fixtures import stripe_confirm_setup_intent, stripe_subscription
+from tests.support.processor_fixtures import (
+    hub_setup_intent,
+    stripe_confirm_setup_intent,
+    stripe_subscription,
+)
 
 BASE = "/northwind/updateinfo/subscriptions"
 
@@ -45,8 +48,7 @@ def pay_url(sub) -> str:
 
 
 def new_card(client, sub, stripe_api, payment_method="pm_card_visa") -> None:
-    html = client.get(f"{BASE}/{sub.pk}/card/").content.decode()
-    intent_id = re.search(r'data-client-secret="([^"]+)"', html).group(1).split("_secret_")[0]
+    intent_id = hub_setup_intent(client, sub)
     stripe_confirm_setup_intent(stripe_api, intent_id, payment_method)
     response = client.post(f"{BASE}/{sub.pk}/card/", {"setup_intent": intent_id})
     assert response.status_code == 302

@@ -6,9 +6,9 @@ says plainly what to do instead of "the processor refused this change"."""
 import pytest
 import requests
 
-from billing.adapters import adapter_for
-from billing.paypal_sync import paypal_subscription_sync
-from billing.stripe_sync import Effects
+from billing.processors.adapters import adapter_for
+from billing.processors.paypal_sync import paypal_subscription_sync
+from billing.processors.stripe_sync import Effects
 from tests.conftest import sign_in
 from tests.support.processor_fixtures import paypal_subscription
 

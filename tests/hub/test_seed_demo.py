@@ -214,7 +214,7 @@ def test_with_the_fakes_running_the_demo_subscriptions_live_there(
     """make demo's stories need real (fake) processor objects behind the
     seeded subscriptions: alex's card and cancel at localstripe, blair's
     PayPal subscription at the fake PayPal."""
-    from billing.adapters import adapter_for
+    from billing.processors.adapters import adapter_for
 
     settings.DEBUG = True
     output = seed()
@@ -273,7 +273,7 @@ def test_the_demo_has_an_owner_and_a_support_person(seeded):
 
 
 def test_the_demos_stripe_connection_tests_as_working(db, settings, stripe_api):
-    from billing.connections import connection_test
+    from billing.processors.connections import connection_test
 
     settings.DEBUG = True
     settings.SITE_URL = "http://127.0.0.1:9/seed-demo-test"
@@ -284,7 +284,7 @@ def test_the_demos_stripe_connection_tests_as_working(db, settings, stripe_api):
 
 def test_the_demos_paypal_connection_tests_as_working(db, settings, paypal_api):
     """Issue 21: Test PayPal connection in the demo says all is well."""
-    from billing.connections import connection_test
+    from billing.processors.connections import connection_test
 
     settings.DEBUG = True
     settings.SITE_URL = "http://127.0.0.1:9/seed-demo-test"

@@ -1,6 +1,7 @@
 """Production settings: with DEBUG off the app refuses to start without
-SECRET_KEY, ALLOWED_HOSTS, SITE_URL and EMAIL_URL (naming each one missing), and with
-them `manage.py check --deploy` reports nothing at all."""
+SECRET_KEY, ALLOWED_HOSTS, SITE_URL, EMAIL_URL and FIELD_ENCRYPTION_KEYS (naming
+each one missing) or with an unsafe default, and with them `manage.py check
+--deploy` reports nothing at all."""
 
 import json
 import secrets
@@ -237,3 +238,41 @@ def test_check_deploy_reports_each_unsafe_default_of_a_settings_module(db, setti
         call_command("check", "--deploy", "--tag", "security", stdout=StringIO())
     for check_id in ("hub.E001", "hub.E002", "hub.E003", "hub.E004"):
         assert check_id in str(raised.value)
+
+
+def test_the_settings_docstring_names_every_setting_production_requires():
+    import hub.settings
+
+    assert set(hub.settings._DEMO_DEFAULTS) == set(REQUIRED)
+    for name in REQUIRED:
+        assert f"- {name}" in hub.settings.__doc__
+
+
+def test_the_start_up_refusal_and_the_deploy_check_read_one_list(tmp_path, monkeypatch):
+    from hub import unsafe_defaults
+
+    env = production_env(tmp_path, REDIS_URL=None, EMAIL_URL="consolemail://")
+    result = run_python(IMPORT_SETTINGS, env=env)
+    assert result.returncode != 0
+    for unsafe in unsafe_defaults.UNSAFE_DEFAULTS[:3]:
+        assert f"{unsafe.problem} ({unsafe.fix})" in result.stderr
+    # An entry added to the list is refused by check --deploy with no other
+    # change: the check has no list of its own.
+    extra = unsafe_defaults.UnsafeDefault("hub.E099", "a new danger", "set X", lambda s: True)
+    monkeypatch.setattr(
+        unsafe_defaults, "UNSAFE_DEFAULTS", (*unsafe_defaults.UNSAFE_DEFAULTS, extra)
+    )
+    with pytest.raises(SystemCheckError) as raised:
+        call_command("check", "--deploy", "--tag", "security", stdout=StringIO())
+    assert "hub.E099" in str(raised.value) and "A new danger." in str(raised.value)
+
+
+def test_it_refuses_to_start_with_the_public_demo_encryption_key(tmp_path):
+    from hub.unsafe_defaults import UNSAFE_DEFAULTS
+
+    demo_key = "ZGVtby1vbmx5LWZpZWxkLWVuY3J5cHRpb24ta2V5LTE="
+    result = run_python(
+        IMPORT_SETTINGS, env=production_env(tmp_path, FIELD_ENCRYPTION_KEYS=demo_key)
+    )
+    assert result.returncode != 0
+    assert UNSAFE_DEFAULTS[3].problem in result.stderr

@@ -12,9 +12,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 import requests
 
-from billing.adapters import stripe_adapter_for
-from billing.adapters.base import ProcessorError
 from billing.models import Customer, Subscription, WebhookEvent
+from billing.processors.adapters import stripe_adapter_for
+from billing.processors.adapters.base import ProcessorError
 from tests.conftest import local_server
 from tests.support.processor_fixtures import stripe_subscription
 from tests.support.webhooks import post_stripe, stripe_event

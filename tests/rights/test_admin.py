@@ -6,8 +6,8 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from billing.adapters import adapter_for
 from billing.models import AuditEvent
+from billing.processors.adapters import adapter_for
 from rights.models import CancellationDeclaration
 from tests.factories import OrderFactory, SubscriptionFactory
 from tests.support.processor_fixtures import stripe_subscription

@@ -11,8 +11,8 @@ import pytest
 from django.core import mail
 from django.test import Client
 
-from billing.adapters import adapter_for
 from billing.models import AuditEvent, Subscription
+from billing.processors.adapters import adapter_for
 from rights.models import CancellationDeclaration
 from tests.conftest import sign_in
 from tests.factories import OrderFactory, SubscriptionFactory

@@ -12,8 +12,8 @@ from django.core import mail
 from django.test import Client
 from django.utils import timezone
 
-from billing.adapters import adapter_for
 from billing.models import AuditEvent
+from billing.processors.adapters import adapter_for
 from rights.models import WithdrawalDeclaration
 from rights.withdrawals import withdrawal_refund
 from tests.conftest import sign_in

@@ -86,3 +86,31 @@ def stripe_confirm_setup_intent(base_url: str, setup_intent_id: str, payment_met
         timeout=5,
     )
     response.raise_for_status()
+
+
+def hub_setup_intent(client, subscription) -> str:
+    """What the card page's script does when the customer presses Save card:
+    ask the hub for a SetupIntent (a POST), and return its id."""
+    path = f"{subscription.vendor.hub_path}subscriptions/{subscription.pk}/card/setup/"
+    response = client.post(path)
+    assert response.status_code == 200, response.content
+    return response.json()["client_secret"].split("_secret_")[0]
+
+
+@pytest.fixture
+def setup_intents_created(monkeypatch):
+    """The SetupIntents the hub asked Stripe (localstripe) for during the
+    test. It counts, it does not mock: the real call still runs (the live
+    server of the browser tests runs in this process too)."""
+    from billing.processors.adapters.stripe import StripeAdapter
+
+    created: list[str] = []
+    real = StripeAdapter.setup_intent_create
+
+    def counting(self, **kwargs):
+        intent = real(self, **kwargs)
+        created.append(intent.id)
+        return intent
+
+    monkeypatch.setattr(StripeAdapter, "setup_intent_create", counting)
+    return created

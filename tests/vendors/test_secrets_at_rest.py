@@ -8,7 +8,7 @@ import logging
 from django.db import connection
 from django.urls import reverse
 
-from billing.connections import STRIPE_EVENTS, webhook_url
+from billing.processors.connections import STRIPE_EVENTS, webhook_url
 from tests.billing.test_connections import stripe_register
 from tests.vendors.test_admin import change_data
 from vendors.models import ApiKey, Vendor

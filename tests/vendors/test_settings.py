@@ -148,7 +148,7 @@ def test_the_settings_page_links_a_live_preview_of_the_sign_in_page(staff_client
 
 
 def test_the_country_is_chosen_from_a_list_and_decides_the_invoice_paper(staff_client, vendor):
-    from billing.pdf import paper_size
+    from billing.documents.pdf import paper_size
 
     page = staff_client.get(reverse("admin:vendors_vendor_change", args=[vendor.pk])).text
     assert '<select name="country"' in page

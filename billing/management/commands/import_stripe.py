@@ -1,6 +1,6 @@
 """manage.py import_stripe <account> [--since YYYY-MM-DD] [--resume RUN_ID]
 
-Brings a vendor's existing Stripe account into the hub (billing.stripe_import).
+Brings a vendor's existing Stripe account into the hub (billing.processors.stripe_import).
 A progress bar on a terminal, plain lines otherwise (logs, CI); a summary of
 what was created, updated and skipped at the end. Safe to run again.
 """
@@ -10,9 +10,9 @@ from datetime import UTC, datetime
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from billing.adapters.base import ProcessorError
 from billing.models import StripeImport
-from billing.stripe_import import (
+from billing.processors.adapters.base import ProcessorError
+from billing.processors.stripe_import import (
     ImportInterrupted,
     ImportRefused,
     stripe_import_run,

@@ -16,10 +16,10 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
-from billing.adapters import stripe_adapter_for
-from billing.adapters.base import ProcessorError
-from billing.invoices import invoice_issue
+from billing.documents.invoices import invoice_issue
 from billing.models import Customer, Order, Payment, Processor, Subscription
+from billing.processors.adapters import stripe_adapter_for
+from billing.processors.adapters.base import ProcessorError
 from billing.provisioning import stripe_subscription_provision, subscription_link_remote
 from billing.refunds import refund_record
 from billing.services import customer_get_or_create, order_create, payment_record
@@ -210,7 +210,7 @@ def demo_receipts(*vendors: Vendor) -> None:
     a payment comes in: the demo vendor's detailed receipt (the hub button at
     its foot, the link the vendors' customers use) and acme's basic one, so a
     newcomer finds both in the mailbox. Once: a receipt is never sent twice."""
-    from billing.receipts import payment_receipt_send
+    from billing.documents.receipts import payment_receipt_send
 
     for vendor in vendors:
         latest = (
@@ -565,7 +565,7 @@ def console_paypal_webhook(demo: Vendor) -> str:
     dashboard step at PayPal)."""
     import requests
 
-    from billing.connections import PAYPAL_EVENTS, webhook_url
+    from billing.processors.connections import PAYPAL_EVENTS, webhook_url
 
     response = requests.post(
         f"{settings.PAYPAL_API_BASE}/_fake/webhooks",
@@ -583,7 +583,7 @@ def console_stripe_webhook(demo: Vendor) -> None:
     registrations at /_config/webhooks/<id>; re-registering replaces)."""
     import requests
 
-    from billing.connections import STRIPE_EVENTS, webhook_url
+    from billing.processors.connections import STRIPE_EVENTS, webhook_url
 
     if not demo.stripe_webhook_secret:
         demo.stripe_webhook_secret = "whsec_demo_localstripe"

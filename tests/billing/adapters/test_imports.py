@@ -26,13 +26,13 @@ def importers_of(module: str) -> set[str]:
 
 
 def test_only_the_stripe_adapter_imports_stripe():
-    assert importers_of("stripe") == {"billing/adapters/stripe.py"}
+    assert importers_of("stripe") == {"billing/processors/adapters/stripe.py"}
 
 
 def test_only_the_paypal_adapter_imports_the_paypal_sdk():
-    assert importers_of("paypalserversdk") == {"billing/adapters/paypal.py"}
+    assert importers_of("paypalserversdk") == {"billing/processors/adapters/paypal.py"}
 
 
 def test_it_sees_relative_imports_as_ours():
     # `from .stripe import StripeAdapter` in the registry is our module.
-    assert "billing/adapters/__init__.py" not in importers_of("stripe")
+    assert "billing/processors/adapters/__init__.py" not in importers_of("stripe")

@@ -9,8 +9,8 @@ from decimal import Decimal
 import pytest
 import requests
 
-from billing.adapters.base import ProcessorError
-from billing.adapters.paypal import (
+from billing.processors.adapters.base import ProcessorError
+from billing.processors.adapters.paypal import (
     DEFAULT_CANCEL_REASON,
     FINALIZE_REASON,
     LIVE_MANAGE_URL,

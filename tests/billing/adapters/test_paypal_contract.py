@@ -25,9 +25,9 @@ import requests
 from paypalserversdk.models.subscription import Subscription as SdkSubscription
 from paypalserversdk.models.transactions_list import TransactionsList as SdkTransactionsList
 
-from billing import paypal_sync
-from billing.adapters import paypal as paypal_module
-from billing.adapters.paypal import (
+from billing.processors import paypal_sync
+from billing.processors.adapters import paypal as paypal_module
+from billing.processors.adapters.paypal import (
     ENUM_VALUES_COMPARED,
     OTHER_FIELDS_READ,
     SDK_FIELDS_READ,

@@ -14,8 +14,8 @@ import pytest
 import requests
 import stripe
 
-from billing.adapters.base import Address, Page, ProcessorError
-from billing.adapters.stripe import StripeAdapter
+from billing.processors.adapters.base import Address, Page, ProcessorError
+from billing.processors.adapters.stripe import StripeAdapter
 
 KEY = "sk_test_adapter_tests"
 

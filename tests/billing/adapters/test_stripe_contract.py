@@ -21,9 +21,9 @@ import pytest
 import requests
 import stripe
 
-from billing.adapters import stripe_objects
-from billing.adapters.stripe import INVOICE_EXPAND, SUBSCRIPTION_EXPAND
-from billing.adapters.stripe_objects import FIELDS
+from billing.processors.adapters import stripe_objects
+from billing.processors.adapters.stripe import INVOICE_EXPAND, SUBSCRIPTION_EXPAND
+from billing.processors.adapters.stripe_objects import FIELDS
 from tests.support.stripe_contract import path_problem, prefixes, reads, undeclared
 
 AUTH = ("sk_test_northwind", "")
@@ -249,8 +249,8 @@ SDK_NAMES = {
 def test_every_adapter_operation_reads_only_declared_fields(stripe_vendor, monkeypatch):
     """Each Stripe answer the adapter turns into a dict is recorded, by the
     object it is, while the hub's operations run against the fake."""
-    from billing.adapters import stripe as adapter_module
-    from billing.adapters import stripe_adapter_for
+    from billing.processors.adapters import stripe as adapter_module
+    from billing.processors.adapters import stripe_adapter_for
     from tests.support.stripe_contract import Recorded
 
     seen: dict[str, set[str]] = {}

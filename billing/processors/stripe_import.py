@@ -27,11 +27,11 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from billing.models import Customer, Payment, Processor, StripeImport, Subscription
 from vendors.models import Vendor
 
 from .adapters import stripe_adapter_for
 from .adapters.base import ProcessorError, ProcessorSubscription
-from .models import Customer, Payment, Processor, StripeImport, Subscription
 from .stripe_sync import (
     CREATED,
     MERGED,

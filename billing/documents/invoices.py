@@ -11,10 +11,9 @@ from django.db import connection, transaction
 from django.http import Http404
 from django.utils import timezone
 
+from billing.models import Invoice, InvoiceSequence, Payment
+from billing.rows import ModelColumns, Statement
 from vendors import formatting
-
-from .models import Invoice, InvoiceSequence, Payment
-from .rows import ModelColumns, Statement
 
 
 def _next_sequence(*, vendor) -> int:
@@ -223,6 +222,6 @@ def invoice_pdf_open(*, invoice: Invoice) -> File:
 def invoice_pdf_enqueue(*, invoice: Invoice) -> None:
     """Render the PDF in the background once the current transaction commits
     (for the payment/webhook services: the first download is then instant)."""
-    from .tasks import invoice_pdf_render_task
+    from billing.tasks import invoice_pdf_render_task
 
     transaction.on_commit(lambda: invoice_pdf_render_task.delay(invoice.pk))

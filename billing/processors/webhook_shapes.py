@@ -93,7 +93,7 @@ def paypal_event_check(data: dict[str, Any]) -> None:
     _text(data.get("resource_type"), EVENT_TYPE, required=False)
     _time(data.get("create_time"))
     resource = _object(data.get("resource"))
-    # What processing reads from the resource (billing.paypal_sync): the
+    # What processing reads from the resource (billing.processors.paypal_sync): the
     # subscription or sale ids, and a refund's amount, time and reason.
     for name in ("id", "billing_agreement_id", "sale_id"):
         _id(resource.get(name), required=False)

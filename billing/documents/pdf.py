@@ -29,10 +29,10 @@ from django.core.files.storage import default_storage
 from django.template.loader import render_to_string
 from django.utils import translation
 
+from billing.models import CreditNote, Invoice
 from vendors.formatting import vendor_language
 
 from .invoices import invoice_shows_quantities
-from .models import CreditNote, Invoice
 
 STATIC_SCHEME = "hub-static:"
 MEDIA_SCHEME = "hub-media:"
@@ -166,7 +166,7 @@ def invoice_pdf_html(*, invoice: Invoice) -> str:
 def pdf_render(*, invoice: Invoice) -> bytes:
     """Render the invoice as a tagged PDF (bytes) on the seller's paper (A4, or
     US Letter in the US and Canada). Storing it is the caller's job
-    (billing.invoices.invoice_pdf_ensure)."""
+    (billing.documents.invoices.invoice_pdf_ensure)."""
     html = invoice_pdf_html(invoice=invoice)
     fetcher = InvoiceURLFetcher(media_names=[invoice.seller.get("logo", "")])
     document = weasyprint.HTML(string=html, url_fetcher=fetcher, base_url=None)
@@ -187,9 +187,8 @@ def pdf_warm_up() -> None:
     from datetime import UTC, datetime
     from decimal import Decimal
 
+    from billing.models import Order, Payment
     from vendors.models import Vendor
-
-    from .models import Order, Payment
 
     vendor = Vendor(slug="warm-up", name="Warm-up", address="1 Road\nTown", locale="en")
     order = Order(vendor=vendor, number="WARM-1", product="Plan", amount=Decimal("12.50"))
@@ -219,13 +218,12 @@ def pdf_warm_up() -> None:
     )
 
 
-def credit_note_pdf_render(*, credit_note: CreditNote) -> bytes:
-    """A credit note as a tagged PDF (bytes) on the seller's paper, with the
-    same fetcher rules."""
+def credit_note_pdf_html(*, credit_note: CreditNote) -> str:
+    """The credit note's HTML WeasyPrint lays out, in the vendor's language."""
     vendor = credit_note.vendor
     logo = credit_note.seller.get("logo") or ""
     with translation.override(vendor_language(vendor)):
-        html = render_to_string(
+        return render_to_string(
             "billing/credit_note_pdf.html",
             {
                 "credit_note": credit_note,
@@ -237,6 +235,13 @@ def credit_note_pdf_render(*, credit_note: CreditNote) -> bytes:
                 "for_pdf": True,
             },
         )
+
+
+def credit_note_pdf_render(*, credit_note: CreditNote) -> bytes:
+    """A credit note as a tagged PDF (bytes) on the seller's paper, with the
+    same fetcher rules."""
+    html = credit_note_pdf_html(credit_note=credit_note)
+    logo = credit_note.seller.get("logo") or ""
     fetcher = InvoiceURLFetcher(media_names=[logo])
     document = weasyprint.HTML(string=html, url_fetcher=fetcher, base_url=None)
     return document.write_pdf(**PDF_OPTIONS)

@@ -24,14 +24,22 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from billing.documents.invoices import invoice_issue, invoice_pdf_enqueue
+from billing.models import (
+    Customer,
+    Order,
+    Payment,
+    Processor,
+    Subscription,
+    WebhookEvent,
+    normalize_email,
+)
+from billing.provisioning import subscription_record_remote
+from billing.refunds import refund_record
 from vendors.models import Vendor
 
 from .adapters import adapter_for
 from .adapters.base import ProcessorPayer
-from .invoices import invoice_issue, invoice_pdf_enqueue
-from .models import Customer, Order, Payment, Processor, Subscription, WebhookEvent, normalize_email
-from .provisioning import subscription_record_remote
-from .refunds import refund_record
 from .stripe_sync import Effects
 
 PAYPAL = Processor.PAYPAL

@@ -15,9 +15,8 @@ from django.utils import translation
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from billing.models import Payment
 from vendors.formatting import vendor_zone
-
-from .models import Payment
 
 CHUNK_SIZE = 2000
 

@@ -18,6 +18,18 @@ from dataclasses import dataclass, field
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from billing.documents.invoices import invoice_issue, invoice_pdf_enqueue
+from billing.models import (
+    Customer,
+    Invoice,
+    Order,
+    Payment,
+    Processor,
+    Subscription,
+    normalize_email,
+)
+from billing.provisioning import subscription_record_remote
+from billing.refunds import refund_record
 from vendors.models import Vendor
 
 from .adapters.base import (
@@ -26,10 +38,6 @@ from .adapters.base import (
     ProcessorInvoice,
     ProcessorSubscription,
 )
-from .invoices import invoice_issue, invoice_pdf_enqueue
-from .models import Customer, Invoice, Order, Payment, Processor, Subscription, normalize_email
-from .provisioning import subscription_record_remote
-from .refunds import refund_record
 
 STRIPE = Processor.STRIPE
 CREATED, UPDATED, UNCHANGED = "created", "updated", "unchanged"
@@ -340,7 +348,7 @@ def _invoice_for(*, payment: Payment, remote: ProcessorInvoice, historical: bool
         invoice = invoice_issue(payment=payment, tax_amount=remote.tax)
         invoice_pdf_enqueue(invoice=invoice)
         return invoice
-    from .invoices import buyer_snapshot, paid_via, seller_snapshot
+    from billing.documents.invoices import buyer_snapshot, paid_via, seller_snapshot
 
     lines = [
         {

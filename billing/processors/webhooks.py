@@ -7,7 +7,7 @@ processing on the `webhooks` queue after commit: the endpoint answers in
 milliseconds, and a redelivered or concurrent duplicate finds the row and
 has no second effect. Processing never trusts the event body or the order
 of arrival: it reads the object from the processor now and brings our rows
-to that state (billing.stripe_sync), which is idempotent.
+to that state (billing.processors.stripe_sync), which is idempotent.
 """
 
 from __future__ import annotations
@@ -22,11 +22,11 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from billing.models import Processor, WebhookEvent
 from vendors.models import Vendor
 
 from .adapters import adapter_for
 from .adapters.base import ProcessorError, ProcessorEvent, WebhookSignatureError
-from .models import Processor, WebhookEvent
 from .stripe_sync import (
     Effects,
     stripe_charge_record,
@@ -169,7 +169,7 @@ def paypal_webhook_receive(
 
 def _shape_check(check, data: dict[str, Any], headers: dict[str, str]) -> None:
     """Every field we read or store has the documented shape, or the
-    delivery is a 400, signed or not (billing.webhook_shapes)."""
+    delivery is a 400, signed or not (billing.processors.webhook_shapes)."""
     try:
         check(data)
         header_values_check(headers)
@@ -222,7 +222,7 @@ def _process_later(event_id: int) -> None:
     from redis.exceptions import ConnectionError as RedisConnectionError
     from redis.exceptions import TimeoutError as RedisTimeoutError
 
-    from .tasks import webhook_event_process_task
+    from billing.tasks import webhook_event_process_task
 
     try:
         webhook_event_process_task.delay(event_id)
@@ -242,9 +242,8 @@ def webhook_events_sweep(*, now=None, limit: int = 500) -> int:
     for an hour does not find sixty copies. Returns how many were queued."""
     from django.core.cache import cache
 
+    from billing.tasks import webhook_event_process_task
     from vendors.models import ScheduledRetry
-
-    from .tasks import webhook_event_process_task
 
     now = now or timezone.now()
     after = settings.WEBHOOK_SWEEP_AFTER
@@ -374,7 +373,7 @@ def _finish(event: WebhookEvent, outcome: str, error: str) -> None:
 
 def _effects_enqueue(effects: Effects) -> None:
     """Receipts and notices go to the default queue (mail), after commit."""
-    from .tasks import payment_failed_notify_task, payment_receipt_task
+    from billing.tasks import payment_failed_notify_task, payment_receipt_task
 
     for payment_id in effects.paid:
         transaction.on_commit(partial(payment_receipt_task.delay, payment_id))

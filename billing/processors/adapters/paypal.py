@@ -168,7 +168,7 @@ ENUM_VALUES_COMPARED: dict[str, frozenset[str]] = {
 # refund that PAYMENT.SALE.* events carry), as PayPal documents them (the
 # verify-webhook-signature and webhooks-list references, its sample events).
 # The event envelope and the sale's subscription are read by the webhook
-# receiver and processing (billing/webhooks.py, billing/paypal_sync.py).
+# receiver and processing (billing/processors/webhooks.py, billing/processors/paypal_sync.py).
 OTHER_FIELDS_READ: dict[str, tuple[str, ...]] = {
     "event": ("id", "event_type", "create_time", "resource_type", "resource"),
     "verify response": ("verification_status",),

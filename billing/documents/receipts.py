@@ -14,9 +14,8 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from billing.models import Payment
 from vendors.mail import mail_send
-
-from .models import Payment
 
 
 def hub_access_url(*, vendor, email: str, next_path: str = "") -> str:

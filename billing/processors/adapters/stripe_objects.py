@@ -1,5 +1,5 @@
 """Stripe's objects, as plain dicts (the SDK's `to_dict()`), read into our
-dataclasses. No SDK import here: billing.adapters.stripe makes the calls and
+dataclasses. No SDK import here: billing.processors.adapters.stripe makes the calls and
 hands over what Stripe answered."""
 
 from __future__ import annotations
