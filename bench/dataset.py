@@ -214,7 +214,7 @@ def generate(scale_name: str, *, log=print) -> dict:
                 vendor_id,
                 customer_id,
                 order_id,
-                f"ORD-{order_id:07d}",  # the order's number (triggers are off for COPY)
+                f"ORD-{order_id:07d}",  # the order's number: COPY skips Payment.save()
                 subscription_id,
                 amount,
                 "USD",
@@ -343,7 +343,6 @@ def generate(scale_name: str, *, log=print) -> dict:
     with connection.cursor() as cursor:
         # Customer.payment_count's triggers would update a customer row per
         # payment copied; one grouped UPDATE afterwards sets the same counts.
-        # (Payment.order_number's trigger is off too: the rows carry it.)
         cursor.execute("ALTER TABLE billing_payment DISABLE TRIGGER USER")
     try:
         _copy("billing_payment", PAYMENT_COLUMNS, payments)
@@ -398,7 +397,8 @@ SUBSCRIPTION_COLUMNS = (
     "id, vendor_id, customer_id, product, status, amount, currency, interval, interval_count,"
     " trial_end, current_period_end, next_payment_at, cancel_at_period_end, canceled_at,"
     " card_brand, card_last4, card_exp_month, card_exp_year, payment_method_id, processor,"
-    " processor_id, processor_customer_id, processor_price_id, cancel_requested_at, cancel_reason, created_at, updated_at"
+    " processor_id, processor_customer_id, processor_price_id, cancel_requested_at, cancel_reason,"
+    " created_at, updated_at"
 )
 ORDER_COLUMNS = (
     "id, vendor_id, customer_id, number, product, amount, currency, status, processor,"

@@ -264,6 +264,7 @@ def payments_for(customer, count: int) -> None:
             vendor=customer.vendor,
             customer=customer,
             order=order,
+            order_number=order.number,  # bulk_create skips Payment.save()
             amount=Decimal(i % 50),
             currency="USD",
             status="paid" if i % 7 else "failed",
