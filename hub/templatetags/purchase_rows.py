@@ -7,12 +7,12 @@ view's whole history. Everything else on those pages (the header, the sort
 menu, the page links) is template, translated like every other string.
 
 The rows stay in Python for the print view, which lists every row of a
-history: 50,000 rows took 33.2 s as a template loop (tags for the date and
-the money, a translation per invoice link) and 4.5 s here, rendered in one
-process on this 2-core machine under a load average of 7
-(`make bench` measures the whole print view: "print view [50000]" in
-bench/results/). As a template the print view of a long history would
-outlast the web server's request timeout. The labels are translated and
+history: 50,000 rows took 33.2 s to render as a template loop (tags for the
+date and the money, a translation per invoice link) and 4.5 s here, in one
+process on the 2-core benchmark machine under a load average of 7; `make
+bench SCALE=full` timed the whole print view of that history at 4.1 s
+("print view [50000]", bench/results/2026-12-07-full.json). As a template
+it would outlast the web server's request timeout. The labels are translated and
 escaped once per table and each value is escaped once (html.escape, which
 is what django.utils.html.escape does, without its lazy-string wrapper
 around every call).
