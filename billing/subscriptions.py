@@ -78,10 +78,11 @@ def _unresolved_failures(subscriptions: list[Any]) -> dict[int, list[Payment]]:
     failures after its own last settled payment, read from the index
     payment_subscription_failed in that order and cut after a few (however
     long a renewal kept failing), joined with UNION ALL. An OR of those
-    bounds with a window function instead sorted every failure since (a
-    table scan on PostgreSQL for a long-failing subscription); the earlier
-    form computed a latest-paid subquery for every failed payment the
-    subscription ever had (15 requests/s at 50k payments).
+    bounds with a window function instead read and sorted every failure
+    since the last settled payment (all 2,500 of the long-failing renewal
+    in tests/billing/test_read_path.py); the earlier form computed a
+    latest-paid subquery for every failed payment the subscription ever had
+    (15 requests/s at 50k payments).
     """
     found: dict[int, list[Payment]] = {s.pk: [] for s in subscriptions}
     if not subscriptions:
