@@ -10,7 +10,7 @@ The rows stay in Python for the print view, which lists every row of a
 history: 50,000 rows took 33.2 s to render as a template loop (tags for the
 date and the money, a translation per invoice link) and 4.5 s here, in one
 process on the 2-core benchmark machine under a load average of 7; `make
-bench SCALE=full` timed the whole print view of that history at 4.1 s
+bench SCALE=full` timed the whole print view of that history at 2.7-4.1 s
 ("print view [50000]", bench/results/2026-12-07-full.json). As a template
 it would outlast the web server's request timeout. The labels are translated and
 escaped once per table and each value is escaped once (html.escape, which
