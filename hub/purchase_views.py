@@ -47,8 +47,7 @@ SORT_ICONS = {"ascending": "▲", "descending": "▼", "": "↕"}
 def _columns(sort: str) -> list[dict]:
     """The table's header cells. A sortable one links to its sort (the other
     way round when it is already the sort) and carries aria-sort when it is.
-    Decided here and written out by {% purchase_headers %}: as an
-    {% include %} per column the header was a fifth of the page's rendering."""
+    Decided here, written out by the template (hub/purchases.html)."""
     key, descending = sort.lstrip("-"), sort.startswith("-")
     columns = []
     for column, label, sortable, numeric in COLUMNS:
