@@ -374,6 +374,8 @@ def declaration_confirm_send(*, declaration: CancellationDeclaration) -> None:
         vendor=declaration.vendor,
         to=declaration.email,
         template="cancellation_declared",
+        # The language of the page the declaration was made on.
+        language=declaration.language,
         context={"declaration": declaration},
     )
 
@@ -408,5 +410,7 @@ def request_rejected_notify(*, declaration: CancellationDeclaration) -> None:
         vendor=declaration.vendor,
         to=declaration.email,
         template="cancellation_rejected",
+        # The language of the page the declaration was made on.
+        language=declaration.language,
         context={"declaration": declaration},
     )

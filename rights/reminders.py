@@ -18,6 +18,7 @@ import calendar
 from datetime import UTC, datetime, timedelta
 from functools import partial
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -115,9 +116,11 @@ def reminder_send(*, reminder: Reminder) -> None:
         vendor=reminder.vendor,
         to=subscription.customer.email,
         template=f"reminder_{reminder.kind}",
+        language=subscription.customer.language,
         context={
             "customer": subscription.customer,
             "subscription": subscription,
             "reminder": reminder,
+            "subscriptions_url": f"{settings.SITE_URL}{reminder.vendor.hub_path}subscriptions/",
         },
     )

@@ -255,6 +255,8 @@ def withdrawal_confirm_send(*, declaration: WithdrawalDeclaration) -> None:
         vendor=declaration.vendor,
         to=declaration.email,
         template="withdrawal_received",
+        # The language of the page the declaration was made on.
+        language=declaration.language,
         context={"declaration": declaration},
     )
 

@@ -66,6 +66,9 @@ def mail_send(
         "vendor": vendor,
         "site_url": settings.SITE_URL,
         "logo_cid": LOGO_CID if logo else "",
+        # Every footer's "Cancel contracts here" (§ 312k BGB), in the email's
+        # language like the email's other links (below).
+        "cancel_url": f"{settings.SITE_URL}{vendor.hub_path}cancel/",
         **(context or {}),
     }
     for key, value in list(context.items()):

@@ -405,7 +405,8 @@ def test_every_email_footer_links_to_it(client, vendor, alice, django_capture_on
     with django_capture_on_commit_callbacks(execute=True):
         client.post("/northwind/updateinfo/access/", {"email": "alice@example.com"})
     [email] = mail.outbox
-    url = "http://testserver/northwind/updateinfo/cancel/"
+    # In the email's language, like its other links.
+    url = "http://testserver/northwind/updateinfo/cancel/?lang=en"
     assert f"Cancel contracts here: {url}" in email.body
     html = email.alternatives[0][0]
     assert f'href="{url}"' in html and "Cancel contracts here</a>" in html
