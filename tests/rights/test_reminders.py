@@ -51,7 +51,8 @@ def test_each_reminder_is_sent_once_however_often_the_task_runs(
     assert "$29.00" in trial.body and "http://testserver/northwind/updateinfo/cancel/" in trial.body
     renewal = by_to["bob@example.com"]
     assert renewal.subject == "Yearly Plan renews soon" and "$240.00" in renewal.body
-    assert 'href="http://testserver/northwind/updateinfo/cancel/?lang=en"' in renewal.alternatives[0][0]
+    html = renewal.alternatives[0][0]
+    assert 'href="http://testserver/northwind/updateinfo/cancel/?lang=en"' in html
 
 
 def test_a_card_that_expires_before_the_next_payment(
