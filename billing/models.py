@@ -239,6 +239,11 @@ class Order(models.Model):
         related_name="order",
         help_text=_("Set when this order started a subscription."),
     )
+    # The customer expressly waived the EU withdrawal right at checkout (e.g.
+    # immediate access to digital content), from processor metadata or staff.
+    withdrawal_waived = models.BooleanField(
+        _("withdrawal right waived"), default=False, db_default=False
+    )
     created_at = models.DateTimeField(_("created at"))
 
     class Meta:

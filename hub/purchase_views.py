@@ -14,6 +14,7 @@ from billing.selectors import (
     purchase_sort_parse,
 )
 from magiclinks.sessions import CustomerRequest, customer_required
+from rights.withdrawals import withdrawable_order_numbers
 
 PER_PAGE = 25
 
@@ -87,6 +88,7 @@ def purchases(request: CustomerRequest, account: str) -> HttpResponse:
         "columns": _columns(sort),
         "sort_choices": SORT_CHOICES,
         "page_range": paginator.get_elided_page_range(page.number, on_each_side=1, on_ends=1),
+        "withdrawable": withdrawable_order_numbers(customer=request.customer),
     }
     return render(request, "hub/purchases.html", context)
 

@@ -81,7 +81,11 @@ def mail_send(
         # knows any code of LANGUAGES, unlike get_language_info's table.
         context["LANGUAGE_BIDI"] = translation.get_language_bidi()
         subject = render_to_string(f"emails/{template}_subject.txt", context)
-        text = render_to_string(f"emails/{template}_body.txt", context)
+        body = render_to_string(f"emails/{template}_body.txt", context)
+        # The same footer under every plain-text body (the HTML part's is
+        # in emails/base.html): the public cancellation page, § 312k BGB.
+        footer = render_to_string("emails/_footer.txt", context)
+        text = body.rstrip("\n") + "\n\n" + footer if footer.strip() else body
         html = render_to_string(f"emails/{template}_body.html", context)
     # A header line must not carry a line break.
     subject_line = " ".join(subject.split())

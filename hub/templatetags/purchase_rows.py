@@ -37,6 +37,7 @@ register = template.Library()
 
 # Every {placeholder} below is filled with escaped text only (see purchase_rows).
 INVOICE_LINK = '<a href="{href}" aria-label="{words}">{number}</a>'
+WITHDRAW_LINK = '<br><a class="purchases__withdraw" href="{href}">{words}</a>'
 REFUNDED = ' <span class="purchases__refunded">{amount}</span>'
 # A failed payment has no invoice: a dash for the eye, words for a screen reader.
 NO_INVOICE = (
@@ -135,8 +136,27 @@ def purchase_rows(context: template.Context, rows: Iterable[HistoryRow]) -> Safe
     # Product names are the vendor's words, in its language (WCAG 3.1.2).
     language = formatting.vendor_text_language(vendor)
     product_lang = f' lang="{_text(language)}"' if language else ""
+    # Orders inside their withdrawal period (EU Art. 11a): the link beside them.
+    withdrawable = context.get("withdrawable") or frozenset()
+    withdraw_words = _text(gettext("Withdraw from contract here"))
     cells = []
     for row in rows:
+        withdraw = ""
+        if row.order_number in withdrawable:
+            withdraw = WITHDRAW_LINK.format(
+                href=_text(f"{hub_path}withdraw/?order={quote(row.order_number)}"),
+                words=withdraw_words,
+            )
+        if withdraw:
+            # The number stays on one line; the link goes below it.
+            order_cell = (
+                f'<td data-label="{order_label}"><span class="nowrap">'
+                f"{_text(row.order_number)}</span>{withdraw}</td>"
+            )
+        else:
+            order_cell = (
+                f'<td class="nowrap" data-label="{order_label}">{_text(row.order_number)}</td>'
+            )
         if row.invoice_number:
             invoice_cell = INVOICE_LINK.format(
                 href=_text(f"{hub_path}invoices/{quote(row.invoice_number)}/"),
@@ -157,7 +177,7 @@ def purchase_rows(context: template.Context, rows: Iterable[HistoryRow]) -> Safe
             f"{_text(row.order_product)}</td>"
             f'<td class="num nowrap" data-label="{price_label}">'
             f"{_text(fmt.money(row.amount, row.currency))}</td>"
-            f'<td class="nowrap" data-label="{order_label}">{_text(row.order_number)}</td>'
+            f"{order_cell}"
             f'<td data-label="{status_label}"><span class="badge badge--{status}">'
             f"{statuses.get(row.status) or status}</span>{refunded}</td>"
             f'<td class="nowrap" data-label="{invoice_label}">{invoice_cell}</td>'

@@ -336,7 +336,9 @@ def test_the_demo_histories(client, db):
     assert "No purchases yet." in client.get("/demo/updateinfo/purchases/").text
     sign_in(client, acme.customers.get(email="alex@example.com"))
     page = client.get("/acme/updateinfo/purchases/").text
-    assert len(rows(page)) == 3
+    # With the purchase of three days ago, inside acme's withdrawal period.
+    assert len(rows(page)) == 4
+    assert page.count('href="/acme/updateinfo/withdraw/?order=') == 1
     assert all("€" in row and "$" not in row for row in rows(page))
 
 
