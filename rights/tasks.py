@@ -95,3 +95,11 @@ def reminder_send_task(reminder_id: int) -> None:
     )
     if reminder is not None:
         reminder_send(reminder=reminder)
+
+
+@shared_task(name="rights.tasks.rights_records_purge_task", acks_late=True, ignore_result=True)
+def rights_records_purge_task() -> None:
+    """Daily (CELERY_BEAT_SCHEDULE): delete the record kept past three years."""
+    from .retention import rights_records_purge
+
+    rights_records_purge()
