@@ -78,9 +78,11 @@ def declarations_sweep_task() -> None:
 @shared_task(acks_late=True, ignore_result=True)
 def reminders_task() -> None:
     """Daily (CELERY_BEAT_SCHEDULE): record and queue the reminders due."""
+    from .price_changes import price_increase_reminders_record
     from .reminders import reminders_record
 
     reminders_record()
+    price_increase_reminders_record()
 
 
 @shared_task(ignore_result=True, **MAIL_TASK_OPTIONS)
