@@ -258,4 +258,4 @@ class ReminderAdmin(VendorScopedAdmin):
 
 # Price changes (and their action on subscriptions) and the customer page's
 # rights record, in modules of their own.
-from . import price_admin  # noqa: E402, F401
+from . import customer_admin, price_admin  # noqa: E402, F401
