@@ -1,6 +1,7 @@
 """How long the consumer-rights record is kept. California's automatic
 renewal law asks for at least three years; after that the daily purge
-deletes cancellations, withdrawals, cancellation requests and reminders.
+deletes cancellations, withdrawals, cancellation requests, reminders and
+price-change announcements.
 A declaration still waiting for the vendor (received or open) is kept until
 someone handles it, however old: deleting it would lose the customer's
 cancellation."""
@@ -11,7 +12,7 @@ from datetime import datetime
 
 from django.utils import timezone
 
-from .models import CancellationDeclaration, Reminder, WithdrawalDeclaration
+from .models import CancellationDeclaration, PriceChange, Reminder, WithdrawalDeclaration
 
 RETENTION_YEARS = 3
 
@@ -41,4 +42,13 @@ def rights_records_purge(*, now: datetime | None = None) -> dict[str, int]:
         .delete()
     )
     reminders, _ = Reminder.objects.filter(created_at__lt=cutoff).delete()
-    return {"cancellations": cancellations, "withdrawals": withdrawals, "reminders": reminders}
+    # An announcement is kept while it may still apply, then three years.
+    price_changes, _ = PriceChange.objects.filter(
+        created_at__lt=cutoff, effective_at__lt=cutoff
+    ).delete()
+    return {
+        "cancellations": cancellations,
+        "withdrawals": withdrawals,
+        "reminders": reminders,
+        "price_changes": price_changes,
+    }

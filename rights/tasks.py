@@ -75,7 +75,7 @@ def declarations_sweep_task() -> None:
     cancellations.declarations_sweep()
 
 
-@shared_task(acks_late=True, ignore_result=True)
+@shared_task(name="rights.tasks.reminders_task", acks_late=True, ignore_result=True)
 def reminders_task() -> None:
     """Daily (CELERY_BEAT_SCHEDULE): record and queue the reminders due."""
     from .price_changes import price_increase_reminders_record
@@ -85,7 +85,7 @@ def reminders_task() -> None:
     price_increase_reminders_record()
 
 
-@shared_task(ignore_result=True, **MAIL_TASK_OPTIONS)
+@shared_task(name="rights.tasks.reminder_send_task", ignore_result=True, **MAIL_TASK_OPTIONS)
 def reminder_send_task(reminder_id: int) -> None:
     from .models import Reminder
     from .reminders import reminder_send

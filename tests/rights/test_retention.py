@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 
-from rights.models import CancellationDeclaration, Reminder, WithdrawalDeclaration
+from rights.models import CancellationDeclaration, PriceChange, Reminder, WithdrawalDeclaration
 from rights.retention import retention_cutoff, rights_records_purge
 from rights.tasks import rights_records_purge_task
 from tests.factories import OrderFactory, SubscriptionFactory
@@ -42,6 +42,23 @@ def reminder(subscription, created_at):
     return row
 
 
+def price_change(subscription, created_at, applies):
+    row = PriceChange.objects.create(
+        vendor=subscription.vendor, subscription=subscription, old_amount=subscription.amount,
+        amount=subscription.amount + 1, currency="USD", effective_on=applies.date(),
+        effective_at=applies,
+    )  # fmt: skip
+    PriceChange.objects.filter(pk=row.pk).update(created_at=created_at)  # auto_now_add
+    return row
+
+
+def test_a_price_change_still_to_apply_is_kept_however_old_its_announcement(alice):
+    sub = SubscriptionFactory(customer=alice)
+    change = price_change(sub, THREE_YEARS_AGO - timedelta(days=10), applies=NOW)
+    rights_records_purge(now=NOW)
+    assert list(PriceChange.objects.all()) == [change]
+
+
 def test_the_cutoff_is_three_calendar_years():
     assert retention_cutoff(NOW) == THREE_YEARS_AGO
     # 29 February has no twin three years before: the 28th, so never less than three years.
@@ -56,13 +73,16 @@ def test_records_older_than_three_years_go_and_younger_ones_stay(alice):
     kept_reminder = reminder(sub, THREE_YEARS_AGO)
     cancellation(alice, old, status="done"), cancellation(alice, old, status="rejected")
     withdrawal(alice, old), reminder(sub, old - timedelta(days=400))
+    kept_change = price_change(sub, THREE_YEARS_AGO, applies=THREE_YEARS_AGO + SECOND)
+    price_change(sub, old, applies=old - timedelta(days=1))
     counts = rights_records_purge(now=NOW)
-    assert counts == {"cancellations": 2, "withdrawals": 1, "reminders": 1}
+    assert counts == {"cancellations": 2, "withdrawals": 1, "reminders": 1, "price_changes": 1}
+    assert list(PriceChange.objects.all()) == [kept_change]
     remaining = [*CancellationDeclaration.objects.all(), *WithdrawalDeclaration.objects.all()]
     assert sorted(r.pk for r in remaining) == sorted(r.pk for r in kept)
     assert list(Reminder.objects.all()) == [kept_reminder]
     # Twice is fine.
-    assert rights_records_purge(now=NOW) == {"cancellations": 0, "withdrawals": 0, "reminders": 0}
+    assert set(rights_records_purge(now=NOW).values()) == {0}
 
 
 def test_a_declaration_nobody_handled_is_kept_however_old(alice):
