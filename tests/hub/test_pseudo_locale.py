@@ -289,6 +289,28 @@ def emails_triggered() -> None:
     failed.update(failure_notice_sent_at=None)
     for payment in failed:
         payment_failed_notify(payment_id=payment.pk)
+    reminders_sent(subscription)
+
+
+def reminders_sent(subscription) -> None:
+    """Each reminder before a charge (rights.reminders), one of every kind."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from rights.models import Reminder
+    from rights.reminders import reminder_send
+
+    for kind in Reminder.Kind.values:
+        reminder = Reminder.objects.create(
+            vendor=subscription.vendor,
+            subscription=subscription,
+            kind=kind,
+            event_at=timezone.now() + timedelta(days=10),
+            amount=subscription.amount + 1,
+            currency=subscription.currency,
+        )
+        reminder_send(reminder=reminder)
 
 
 def documents(findings: Findings) -> None:
