@@ -9,6 +9,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.core import mail
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from billing.models import AuditEvent
@@ -185,3 +187,25 @@ def test_staff_never_reach_another_vendors_subscriptions(client, sub, acme_alice
     ).content.decode()
     assert "Select a valid choice" in html and not PriceChange.objects.exists()
     assert theirs.pk != sub.pk
+
+
+def test_the_list_shows_a_vendors_own_announcements_in_fixed_queries(
+    client, sub, acme_alice, acme_staff, northwind_staff, django_assert_num_queries
+):
+    announce(sub)
+    theirs = SubscriptionFactory(customer=acme_alice, product="Acme Yearly", amount=Decimal("9"))
+    announce(theirs, amount="12.00")
+    client.force_login(acme_staff)
+    html = client.get("/admin/rights/pricechange/").content.decode()
+    assert "Acme Yearly" in html and "Pro Membership" not in html
+    mine = PriceChange.objects.get(subscription=sub)
+    assert client.get(f"/admin/rights/pricechange/{mine.pk}/change/").status_code == 404
+    client.force_login(northwind_staff)
+    client.get("/admin/rights/pricechange/")
+    with CaptureQueriesContext(connection) as one:
+        client.get("/admin/rights/pricechange/")
+    for days in range(11, 16):
+        announce(SubscriptionFactory(customer=sub.customer, amount=Decimal("5")), days=days)
+    with django_assert_num_queries(len(one.captured_queries)):
+        html = client.get("/admin/rights/pricechange/").content.decode()
+    assert html.count("Pro Membership") >= 1
