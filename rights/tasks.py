@@ -105,3 +105,11 @@ def rights_records_purge_task() -> None:
     from .retention import rights_records_purge
 
     rights_records_purge()
+
+
+@shared_task(name="rights.tasks.reminders_sweep_task", acks_late=True, ignore_result=True)
+def reminders_sweep_task() -> None:
+    """Periodic (CELERY_BEAT_SCHEDULE): queue reminders recorded but not sent."""
+    from .reminder_sweep import reminders_unsent_requeue
+
+    reminders_unsent_requeue()
