@@ -6,7 +6,7 @@ class Migration(migrations.Migration):
     the main line."""
 
     dependencies = [
-        ("billing", "0010_order_withdrawal_waived"),
+        ("billing", "0011_order_withdrawal_waived"),
         ("billing", "0011_customer_language"),
     ]
 

@@ -7,9 +7,9 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("billing", "0010_order_withdrawal_waived"),
+        ("billing", "0011_order_withdrawal_waived"),
         ("rights", "0001_cancellation_declarations"),
-        ("vendors", "0006_vendor_consumer_rights"),
+        ("vendors", "0008_vendor_consumer_rights"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -6,7 +6,7 @@ class Migration(migrations.Migration):
     languages) to the main line."""
 
     dependencies = [
-        ("vendors", "0006_vendor_consumer_rights"),
+        ("vendors", "0008_vendor_consumer_rights"),
         ("vendors", "0008_vendor_languages_and_document_language"),
     ]
 

@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("vendors", "0005_scheduled_retry"),
+        ("vendors", "0007_verbose_names"),
     ]
 
     operations = [

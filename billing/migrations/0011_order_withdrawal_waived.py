@@ -25,7 +25,7 @@ def create_on_sqlite(apps, schema_editor) -> None:
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("billing", "0009_payment_subscription_failed_index"),
+        ("billing", "0010_verbose_names"),
     ]
 
     operations = [
