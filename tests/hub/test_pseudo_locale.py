@@ -48,7 +48,6 @@ from tests.support.catalogs import (
     unmarked,
     visible_text,
 )
-from vendors import formatting
 from vendors.fields import EncryptedTextField
 from vendors.models import Vendor
 
@@ -90,9 +89,6 @@ def shapes(locale_dir: Path) -> MessageShapes:
 def speaking_pseudo(settings, pseudo_locale):
     settings.LOCALE_PATHS = [pseudo_locale]
     settings.LANGUAGES = [*settings.LANGUAGES, (PSEUDO, "Pseudo")]
-    formatting._translated.cache_clear()
-    yield
-    formatting._translated.cache_clear()
 
 
 @pytest.fixture
