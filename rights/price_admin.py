@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from billing.models import Subscription
 from vendors.admin import VendorScopedAdmin
+from vendors.formatting import money
 
 from .price_changes import (
     CHARGING,
@@ -69,9 +70,10 @@ class PriceChangeAdmin(VendorScopedAdmin):
                     status__in=CHARGING,
                     cancel_at_period_end=False,
                 )
-                .select_related("customer")
+                .select_related("customer", "vendor")
                 .order_by("customer__email", "product")
             )
+            field.label_from_instance = _subscription_label
         return form
 
     def get_readonly_fields(self, request, obj=None):
@@ -111,6 +113,12 @@ class PriceChangeAdmin(VendorScopedAdmin):
         for field in PriceChange._meta.concrete_fields:
             setattr(obj, field.attname, getattr(announced, field.attname))
         obj._state.adding = False
+
+
+def _subscription_label(subscription: Subscription) -> str:
+    """Whose subscription, of what, at what price: enough to pick the right one."""
+    price = money(subscription.amount, subscription.currency, subscription.vendor)
+    return f"{subscription.customer.email} · {subscription.product} · {price}"
 
 
 @admin.action(description=_("Announce a price change"))

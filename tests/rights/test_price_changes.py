@@ -155,7 +155,7 @@ def test_the_admin_announces_from_the_subscription_list(
     assert response.status_code == 302
     assert response["Location"] == f"{ADD}?subscription={sub.pk}"
     form = client.get(response["Location"]).content.decode()
-    assert f'<option value="{sub.pk}" selected>' in form
+    assert f'<option value="{sub.pk}" selected>alice@example.com · Pro Membership · $20.00' in form
     too_soon = timezone.localdate() + timedelta(days=3)
     html = client.post(
         ADD, {"subscription": sub.pk, "amount": "25.00", "effective_on": too_soon.isoformat()}
