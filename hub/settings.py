@@ -272,6 +272,17 @@ CELERY_BEAT_SCHEDULE |= {
         "task": "magiclinks.tasks.access_records_purge_task",
         "schedule": 24 * 60 * 60,
     },
+    # Reminders recorded whose email was not queued or not sent (broker down).
+    "rights-reminders-sweep": {
+        "task": "rights.tasks.reminders_sweep_task",
+        "schedule": 15 * 60,
+    },
+    # Cancellations, withdrawals, requests and reminders kept past three
+    # years (California's automatic renewal law asks for at least three).
+    "rights-records-purge": {
+        "task": "rights.tasks.rights_records_purge_task",
+        "schedule": 24 * 60 * 60,
+    },
 }
 # [issue 20] A retry waiting on its countdown is an unacknowledged message,
 # handed out again once the visibility timeout passes: a retry due later than

@@ -254,3 +254,8 @@ class ReminderAdmin(VendorScopedAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+# Price changes (and their action on subscriptions) and the customer page's
+# rights record, in modules of their own.
+from . import customer_admin, price_admin  # noqa: E402, F401

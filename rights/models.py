@@ -176,6 +176,7 @@ class Reminder(models.Model):
         TRIAL_END = "trial_end", _("Free trial converts to paid")
         ANNUAL_RENEWAL = "annual_renewal", _("Annual renewal")
         CARD_EXPIRY = "card_expiry", _("Card expires before the next payment")
+        PRICE_INCREASE = "price_increase", _("Price increase")
 
     vendor = models.ForeignKey(Vendor, on_delete=models.CASCADE, related_name="reminders")
     subscription = models.ForeignKey(
@@ -202,3 +203,8 @@ class Reminder(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.subscription_id} {self.event_at:%Y-%m-%d}"
+
+
+# Announced price changes live in their own module; imported here so that
+# Django finds the model.
+from .price_models import PriceChange  # noqa: E402, F401

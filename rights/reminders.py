@@ -115,6 +115,7 @@ def reminder_send(*, reminder: Reminder) -> None:
         "send_claimed_until",
         vendor=reminder.vendor,
         to=subscription.customer.email,
+        language=subscription.customer.mail_language,
         template=f"reminder_{reminder.kind}",
         language=subscription.customer.language,
         context={

@@ -75,15 +75,17 @@ def declarations_sweep_task() -> None:
     cancellations.declarations_sweep()
 
 
-@shared_task(acks_late=True, ignore_result=True)
+@shared_task(name="rights.tasks.reminders_task", acks_late=True, ignore_result=True)
 def reminders_task() -> None:
     """Daily (CELERY_BEAT_SCHEDULE): record and queue the reminders due."""
+    from .price_changes import price_increase_reminders_record
     from .reminders import reminders_record
 
     reminders_record()
+    price_increase_reminders_record()
 
 
-@shared_task(ignore_result=True, **MAIL_TASK_OPTIONS)
+@shared_task(name="rights.tasks.reminder_send_task", ignore_result=True, **MAIL_TASK_OPTIONS)
 def reminder_send_task(reminder_id: int) -> None:
     from .models import Reminder
     from .reminders import reminder_send
@@ -95,3 +97,19 @@ def reminder_send_task(reminder_id: int) -> None:
     )
     if reminder is not None:
         reminder_send(reminder=reminder)
+
+
+@shared_task(name="rights.tasks.rights_records_purge_task", acks_late=True, ignore_result=True)
+def rights_records_purge_task() -> None:
+    """Daily (CELERY_BEAT_SCHEDULE): delete the record kept past three years."""
+    from .retention import rights_records_purge
+
+    rights_records_purge()
+
+
+@shared_task(name="rights.tasks.reminders_sweep_task", acks_late=True, ignore_result=True)
+def reminders_sweep_task() -> None:
+    """Periodic (CELERY_BEAT_SCHEDULE): queue reminders recorded but not sent."""
+    from .reminder_sweep import reminders_unsent_requeue
+
+    reminders_unsent_requeue()

@@ -299,6 +299,7 @@ class VendorAdmin(NotFoundForOthersMixin, admin.ModelAdmin):
                     "remind_trial_end",
                     "remind_annual_renewal",
                     "remind_card_expiry",
+                    "remind_price_increase",
                 ]
             },
         ),

@@ -213,6 +213,9 @@ class Vendor(models.Model):
     remind_card_expiry = models.BooleanField(
         _("remind 30 days before a card expires ahead of the next payment"), default=True
     )
+    remind_price_increase = models.BooleanField(
+        _("remind at least 7 days before a price increase applies"), default=True
+    )
     # EU Art. 11a CRD: the "withdraw from contract here" function. Empty means
     # the default for the vendor's country: 14 days in the EU/EEA, else off.
     withdrawal_days = models.PositiveSmallIntegerField(

@@ -107,3 +107,14 @@ def test_the_admin_lists_a_vendors_reminders_only(
     client.force_login(northwind_staff)
     html = client.get("/admin/rights/reminder/").content.decode()
     assert "Northwind Yearly" in html and "Acme Yearly" not in html
+
+
+def test_the_reminder_tasks_keep_their_names_and_run_daily(settings):
+    # A task's name is stored in queues and the beat schedule: explicit, so
+    # moving the code never drops what was queued.
+    from rights.tasks import reminder_send_task
+
+    assert reminders_task.name == "rights.tasks.reminders_task"
+    assert reminder_send_task.name == "rights.tasks.reminder_send_task"
+    entry = settings.CELERY_BEAT_SCHEDULE["rights-reminders"]
+    assert entry["task"] == reminders_task.name and entry["schedule"] <= 24 * 60 * 60
