@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("billing", "0012_merge_withdrawal_waived"),
+        ("billing", "0012_order_withdrawal_waived"),
         ("rights", "0003_subscription_reminders"),
         ("vendors", "0010_vendor_remind_price_increase"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),

@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("vendors", "0009_merge_consumer_rights"),
+        ("vendors", "0009_vendor_consumer_rights"),
     ]
 
     operations = [
