@@ -117,7 +117,6 @@ def reminder_send(*, reminder: Reminder) -> None:
         to=subscription.customer.email,
         language=subscription.customer.mail_language,
         template=f"reminder_{reminder.kind}",
-        language=subscription.customer.language,
         context={
             "customer": subscription.customer,
             "subscription": subscription,
