@@ -58,6 +58,18 @@ def require(available: bool, what: str) -> None:
     pytest.skip(message)
 
 
+@pytest.fixture(autouse=True)
+def _language_reset():
+    """Each test starts in the default language. A hub request activates its
+    vendor's language for the thread (vendors.languages) and, as in Django,
+    the next request activates its own; in tests the next thing may be no
+    request at all, and would read German left by a test of a German vendor."""
+    from django.utils import translation
+
+    yield
+    translation.deactivate()
+
+
 # --- services ---------------------------------------------------------------
 
 

@@ -39,7 +39,7 @@ def test_a_detailed_receipt_lists_lines_and_total_and_ends_with_the_hub_button(a
     assert payment.receipt_sent_at is not None
 
 
-CANCEL_PAGE = ["/northwind/updateinfo/cancel/"]
+CANCEL_PAGE = ["/northwind/updateinfo/cancel/?lang=en"]  # in the email's language
 
 
 def hub_paths(text: str) -> list[str]:

@@ -63,7 +63,10 @@ def test_blair_cancels_the_paypal_subscription(page, live_server, demo):
 def test_acme_offers_no_cancel_button(page, live_server, demo):
     browser_sign_in(page, live_server, demo("acme", "alex@example.com"))
     page.goto(f"{live_server.url}/acme/updateinfo/subscriptions/")
-    assert page.locator("a[href*='/cancel/']").count() == 0
+    # No cancel button in the hub; the public cancellation page (§ 312k BGB)
+    # is linked instead, as the way to cancel there.
+    assert page.locator("a[href*='/subscriptions/'][href*='/cancel/']").count() == 0
+    assert page.locator("a[href$='/acme/updateinfo/cancel/']").count() >= 1
 
 
 def test_casey_finds_her_refund_and_its_credit_note(page, live_server, demo):

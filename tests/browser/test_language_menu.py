@@ -29,7 +29,7 @@ def test_the_menu_switches_language_from_the_keyboard_without_javascript(
         browser_sign_in(page, live_server, alice)
         page.goto(f"{live_server.url}{vendor.hub_path}purchases/?sort=price")
         assert page.locator("html").get_attribute("lang") == "de"
-        menu = page.get_by_label("Language")
+        menu = page.get_by_label("Sprache")  # the menu's label, in the page's German
         menu.focus()
         # A closed <select> moves its choice with the arrow keys: English,
         # Deutsch, Français, Español; from Deutsch, one down is Français.
@@ -43,7 +43,7 @@ def test_the_menu_switches_language_from_the_keyboard_without_javascript(
         assert page.url == f"{live_server.url}{vendor.hub_path}purchases/?sort=price"
         assert page.locator("html").get_attribute("lang") == "fr"
         assert page.locator("html").get_attribute("dir") == "ltr"
-        assert page.get_by_label("Language").input_value() == "fr"
+        assert page.get_by_label("Langue").input_value() == "fr"  # now in French
         assert not overflows(page)
     finally:
         context.close()

@@ -159,7 +159,7 @@ def test_staff_refund_in_full_and_end_the_subscription_now(
 ):
     sub = stripe_subscription(alice, product="Pro Membership")
     adapter = adapter_for(vendor=stripe_vendor, processor="stripe")
-    invoice = adapter.invoice_list(customer_id=sub.processor_customer_id).items[0]
+    invoice = adapter.invoice_list(subscription_id=sub.processor_id).items[0]
     order = OrderFactory(customer=alice, number="ORD-9001", subscription=sub)
     payment = PaymentFactory(order=order, amount=Decimal("29.00"), processor_ref=invoice.charge_id)
     declaration = WithdrawalDeclaration.objects.create(
