@@ -22,9 +22,10 @@ def test_from_a_receipts_footer_to_the_emailed_confirmation(live_server, page, a
     assert payment_receipt_send(payment_id=payment.pk)
     [receipt] = mail.outbox
     html = receipt.alternatives[0][0]
-    link = re.search(
-        r'<a href="http://testserver(/[^"]+/cancel/(?:\?lang=en)?)"[^>]*>Cancel contracts here</a>', html
+    footer = (
+        r'<a href="http://testserver(/[^"]+/cancel/(?:\?lang=en)?)"[^>]*>Cancel contracts here</a>'
     )
+    link = re.search(footer, html)
     assert link, "the receipt's footer links the cancellation page"
     mail.outbox.clear()
 
