@@ -64,9 +64,16 @@ def test_from_a_receipts_footer_to_the_emailed_confirmation(live_server, page, a
 def test_the_withdrawal_in_two_steps_on_a_phone(live_server, page, vendor, alice):
     vendor.country = "DE"
     vendor.save()
-    OrderFactory(customer=alice, number="ORD-5151", product="Pro Course")
+    order = OrderFactory(customer=alice, number="ORD-5151", product="Pro Course")
+    assert payment_receipt_send(payment_id=PaymentFactory(order=order).pk)
+    [receipt] = mail.outbox
+    footer = r'<a href="http://testserver(/[^"]+/cancel/\?lang=en)"[^>]*>Cancel contracts here</a>'
+    link = re.search(footer, receipt.alternatives[0][0])
+    mail.outbox.clear()
     page.set_viewport_size(PHONE)
-    page.goto(f"{live_server.url}/northwind/updateinfo/")
+    # From the receipt's footer to the public pages, whose footer offers the
+    # withdrawal while the order is inside its period.
+    page.goto(live_server.url + link.group(1))
     page.locator(".site-footer").get_by_role("link", name="Withdraw from contract here").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Withdraw from contract here")
     assert axe_violations(page) == []
