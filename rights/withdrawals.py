@@ -182,13 +182,7 @@ def withdrawal_refund(*, declaration: WithdrawalDeclaration, user) -> Order:
         if remaining <= 0:
             continue
         adapter = adapter_for(vendor=order.vendor, processor=payment.processor)
-        refund_create = getattr(adapter, "refund_create", None)
-        if refund_create is None:
-            raise ProcessorError(
-                f"Refund {payment.processor} payments at {payment.processor} itself.",
-                code="unsupported",
-            )
-        remote = refund_create(
+        remote = adapter.refund_create(
             charge_id=payment.processor_ref,
             amount=None if payment.amount_refunded == 0 else remaining,
             idempotency_key=f"hub-withdrawal-{declaration.pk}-{payment.pk}-{payment.processor_ref}",

@@ -11,6 +11,8 @@ import requests
 from django.core import mail
 
 from billing.models import Customer, Payment, Subscription, WebhookEvent
+from billing.processors.adapters import adapter_for
+from billing.refunds import refund_record
 from tests.support.fake_paypal import event_body, signed_headers
 from tests.support.processor_fixtures import paypal_calls
 
@@ -187,6 +189,41 @@ def test_sale_completed_then_refunded_partially_with_paypals_negative_total(deli
     payment.refresh_from_db()
     assert (payment.status, payment.amount_refunded) == ("partially_refunded", Decimal("4.00"))
     assert payment.refunds.get().credit_note.number == "NORTHWIND-CN-000001"
+
+
+def test_a_refund_made_from_the_hub_is_recorded_once_when_its_event_arrives(
+    deliver, paypal_api, hooked
+):
+    """The withdrawal action refunds through the API and records the refund
+    under PayPal's refund id; PayPal's PAYMENT.SALE.REFUNDED for it names
+    the same id and adds nothing."""
+    remote = paypal_sub(paypal_api)
+    sale = fake(paypal_api, f"/_fake/subscriptions/{remote['id']}/renew")["sale"]
+    deliver("PAYMENT.SALE.COMPLETED", sale)
+    payment = Payment.objects.get(processor="paypal", processor_ref=sale["id"])
+    adapter = adapter_for(vendor=hooked, processor="paypal")
+    made = adapter.refund_create(charge_id=sale["id"], idempotency_key="hub-test-1")
+    refund_record(
+        payment=payment,
+        amount=made.amount,
+        reason="withdrawal",
+        refunded_at=made.created,
+        processor_ref=made.id,
+    )
+    token = requests.post(
+        f"{paypal_api}/v1/oauth2/token", auth=("id", "secret"), data="grant_type=x", timeout=5
+    ).json()["access_token"]
+    event_resource = requests.get(
+        f"{paypal_api}/v1/payments/refund/{made.id}",
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=5,
+    ).json()
+
+    assert deliver("PAYMENT.SALE.REFUNDED", event_resource).status_code == 200
+
+    payment.refresh_from_db()
+    assert (payment.status, payment.amount_refunded) == ("refunded", Decimal("9.00"))
+    assert payment.refunds.get().processor_ref == made.id
 
 
 def test_a_reversal_is_recorded_as_a_refund_with_its_credit_note(deliver, paypal_api):

@@ -8,17 +8,23 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+import requests
 from django.core import mail
 from django.test import Client
 from django.utils import timezone
 
-from billing.models import AuditEvent
+from billing.models import AuditEvent, Refund
 from billing.processors.adapters import adapter_for
+from billing.processors.adapters.base import ProcessorError
 from rights.models import WithdrawalDeclaration
 from rights.withdrawals import withdrawal_refund
 from tests.conftest import sign_in
 from tests.factories import OrderFactory, PaymentFactory
-from tests.support.processor_fixtures import stripe_subscription
+from tests.support.processor_fixtures import (
+    paypal_calls,
+    paypal_subscription,
+    stripe_subscription,
+)
 
 PAGE = "/northwind/updateinfo/withdraw/"
 UA = "TestBrowser/3.0"
@@ -183,6 +189,73 @@ def test_staff_refund_in_full_and_end_the_subscription_now(
     assert event.user == northwind_staff and event.details["refunded"] == "29.00"
     declaration.refresh_from_db()
     assert declaration.status == "done"
+
+
+def test_staff_refund_a_paypal_order_in_full_and_end_the_subscription_now(
+    paypal_vendor, paypal_api, alice, northwind_staff, django_capture_on_commit_callbacks
+):
+    sub = paypal_subscription(alice, paypal_api)
+    renewal = requests.post(
+        f"{paypal_api}/_fake/subscriptions/{sub.processor_id}/renew", json={}, timeout=5
+    ).json()
+    sale_id = renewal["transaction"]["id"]
+    order = OrderFactory(
+        customer=alice, number="ORD-9002", subscription=sub, processor="paypal", currency="USD"
+    )
+    payment = PaymentFactory(order=order, amount=Decimal("9.00"), processor_ref=sale_id)
+    declaration = WithdrawalDeclaration.objects.create(
+        vendor=paypal_vendor,
+        created_at=timezone.now(),
+        name="Alice Adams",
+        email="alice@example.com",
+        order_number="ORD-9002",
+        order=order,
+        status="open",
+        token_hash="t2",
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        withdrawal_refund(declaration=declaration, user=northwind_staff)
+    payment.refresh_from_db()
+    assert payment.amount_refunded == Decimal("9.00") and payment.status == "refunded"
+    refund_calls = [call for call in paypal_calls(paypal_api) if call["path"].endswith("/refund")]
+    assert [(c["path"], c["json"], c["status"]) for c in refund_calls] == [
+        (f"/v2/payments/captures/{sale_id}/refund", {}, 201)
+    ]
+    assert refund_calls[0]["request_id"].startswith(f"hub-withdrawal-{declaration.pk}-")
+    # Recorded once, with PayPal's refund id: its PAYMENT.SALE.REFUNDED event
+    # (same id) adds nothing.
+    (recorded,) = Refund.objects.filter(payment=payment)
+    assert recorded.amount == Decimal("9.00") and recorded.reason == "withdrawal"
+    adapter = adapter_for(vendor=paypal_vendor, processor="paypal")
+    assert adapter.refund_of_event(resource={"id": recorded.processor_ref})["sale_id"] == sale_id
+    sub.refresh_from_db()
+    assert sub.status == "canceled"
+    remote = adapter.subscription_get(subscription_id=sub.processor_id)
+    assert remote.status == "canceled"
+    event = AuditEvent.objects.get(action="order.withdrawn")
+    assert event.user == northwind_staff and event.details["refunded"] == "9.00"
+    declaration.refresh_from_db()
+    assert declaration.status == "done"
+
+
+def test_a_refused_paypal_refund_leaves_the_withdrawal_open(
+    paypal_vendor, paypal_api, alice, northwind_staff
+):
+    sub = paypal_subscription(alice, paypal_api)
+    order = OrderFactory(customer=alice, number="ORD-9003", subscription=sub, processor="paypal")
+    PaymentFactory(order=order, amount=Decimal("9.00"), processor_ref="0UNKNOWNSALE0001")
+    declaration = WithdrawalDeclaration.objects.create(
+        vendor=paypal_vendor, created_at=timezone.now(), name="Alice Adams",
+        email="alice@example.com", order_number="ORD-9003", order=order, status="open",
+        token_hash="t3",
+    )  # fmt: skip
+    with pytest.raises(ProcessorError) as error:
+        withdrawal_refund(declaration=declaration, user=northwind_staff)
+    assert error.value.code == "not_found"
+    declaration.refresh_from_db()
+    sub.refresh_from_db()
+    assert declaration.status == "open" and sub.status == "active"
+    assert not AuditEvent.objects.filter(action="order.withdrawn").exists()
 
 
 def test_the_admin_lists_withdrawals_of_its_vendor_only(

@@ -19,6 +19,16 @@ error bodies `{"name", "message", "debug_id", "details"}`); a contract test
                                                   payments: 422 SUBSCRIPTION_CANNOT_BE_ACTIVATED
     GET  /v1/billing/subscriptions/{id}/transactions?start_time=&end_time=
     GET  /v1/payments/refund/{id}                 a refund or reversal (names its `sale_id`)
+    GET  /v2/payments/captures/{id}               a subscription's sale as a captured payment
+    POST /v2/payments/captures/{id}/refund        {} (what is left) or {"amount"}: 201 with
+                                                  id, status COMPLETED, amount (only id,
+                                                  status and links with `Prefer:
+                                                  return=minimal`, PayPal's default); 422
+                                                  CAPTURE_FULLY_REFUNDED when nothing is
+                                                  left, REFUND_AMOUNT_EXCEEDED, 404 for an
+                                                  unknown capture. The same PayPal-Request-Id
+                                                  again returns the first refund, refunding
+                                                  nothing more
     POST /v1/notifications/verify-webhook-signature
     GET  /v1/notifications/webhooks               the registered webhooks ({"webhooks": [...]})
     GET  /v1/notifications/webhooks/{id}          one webhook: url, event_types [{"name"}]
@@ -201,6 +211,9 @@ class State:
         # Sales charged but not yet in the transactions list (PayPal's lag).
         self.unlisted: dict[str, list[dict]] = {}
         self.refunds: dict[str, dict] = {}
+        # v2 capture refunds by PayPal-Request-Id: a repeated request gets
+        # the first answer (PayPal keeps the ids 45 days).
+        self.refund_requests: dict[str, dict] = {}
         # Subscriptions PayPal suspended itself after failed payments: they
         # cannot be activated (fake-side state, nothing PayPal shows).
         self.system_suspended: set[str] = set()
@@ -374,6 +387,95 @@ class State:
         subscription["billing_info"].pop("next_billing_time", None)
         return subscription
 
+    def _sale(self, sale_id: str) -> dict:
+        for sub_id, rows in self.transactions.items():
+            for charge in rows + self.unlisted.get(sub_id, []):
+                if charge["id"] == sale_id:
+                    return charge
+        raise ApiError(404, "INVALID_RESOURCE_ID", "Specified resource ID does not exist.")
+
+    def _refunded(self, sale_id: str) -> Decimal:
+        return sum(
+            (
+                -Decimal(r["amount"]["total"])
+                for r in self.refunds.values()
+                if r["sale_id"] == sale_id
+            ),
+            Decimal("0"),
+        )
+
+    def capture(self, sale_id: str) -> dict:
+        """A subscription's sale as v2's captured payment."""
+        charge = self._sale(sale_id)
+        gross = charge["amount_with_breakdown"]["gross_amount"]
+        status = {"REFUNDED": "REFUNDED", "PARTIALLY_REFUNDED": "PARTIALLY_REFUNDED"}.get(
+            charge["status"], "COMPLETED" if charge["status"] == "COMPLETED" else "DECLINED"
+        )
+        return {
+            "id": sale_id,
+            "status": status,
+            "amount": dict(gross),
+            "final_capture": True,
+            "create_time": charge["time"],
+            "update_time": charge["time"],
+            "links": [
+                {"href": f"/v2/payments/captures/{sale_id}", "rel": "self", "method": "GET"},
+                {"href": f"/v2/payments/captures/{sale_id}/refund", "rel": "refund",
+                 "method": "POST"},
+            ],
+        }  # fmt: skip
+
+    def capture_refund(self, sale_id: str, body: dict, request_id: str) -> dict:
+        """POST /v2/payments/captures/{id}/refund: the v2 refund (its v1
+        twin is kept in `refunds`, as PayPal shows both)."""
+        if request_id and request_id in self.refund_requests:
+            return self.refund_requests[request_id]
+        charge = self._sale(sale_id)
+        gross = charge["amount_with_breakdown"]["gross_amount"]
+        currency = gross["currency_code"]
+        left = _value(gross) - self._refunded(sale_id)
+        if charge["status"] not in ("COMPLETED", "PARTIALLY_REFUNDED", "REFUNDED"):
+            raise ApiError(422, "CAPTURE_STATUS_NOT_VALID", "Invalid capture status.")
+        if left <= 0:
+            raise ApiError(
+                422, "CAPTURE_FULLY_REFUNDED", "The capture has already been fully refunded."
+            )
+        amount = left
+        if isinstance(body.get("amount"), dict):
+            wanted = body["amount"]
+            if str(wanted.get("currency_code") or "") != currency:
+                raise ApiError(
+                    422, "REFUND_CURRENCY_MISMATCH", "Refund currency must match the capture's.",
+                    field="/amount/currency_code",
+                )  # fmt: skip
+            amount = _value(wanted)
+            if amount <= 0:
+                raise ApiError(
+                    422, "INVALID_PARAMETER_VALUE", "The amount must be positive.",
+                    field="/amount/value",
+                )  # fmt: skip
+            if amount > left:
+                raise ApiError(
+                    422, "REFUND_AMOUNT_EXCEEDED",
+                    "The refund amount must be less than or equal to the capture amount "
+                    "that has not yet been refunded.",
+                )  # fmt: skip
+        v1 = self.refund(sale_id, str(amount), False)
+        refund = {
+            "id": v1["id"],
+            "amount": _money(currency, amount),
+            "status": "COMPLETED",
+            "create_time": v1["create_time"],
+            "update_time": v1["update_time"],
+            "links": [
+                {"href": f"/v2/payments/refunds/{v1['id']}", "rel": "self", "method": "GET"},
+                {"href": f"/v2/payments/captures/{sale_id}", "rel": "up", "method": "GET"},
+            ],
+        }
+        if request_id:
+            self.refund_requests[request_id] = refund
+        return refund
+
     def refund(self, sale_id: str, value: str, reversal: bool) -> dict:
         """A refund (or a chargeback: `reversal`) of a sale, as the resource of
         PayPal's PAYMENT.SALE.REFUNDED (or .REVERSED) event: PayPal writes
@@ -407,14 +509,7 @@ class State:
         }
         self.refunds[refund_id] = refund
         gross = _value(charge["amount_with_breakdown"]["gross_amount"])
-        refunded = sum(
-            (
-                -Decimal(r["amount"]["total"])
-                for r in self.refunds.values()
-                if r["sale_id"] == sale_id
-            ),
-            Decimal("0"),
-        )
+        refunded = self._refunded(sale_id)
         charge["status"] = "REFUNDED" if refunded >= gross else "PARTIALLY_REFUNDED"
         if reversal:
             return {
@@ -732,6 +827,16 @@ class Handler(BaseHTTPRequestHandler):
             if refund is None:
                 raise ApiError(404, "INVALID_RESOURCE_ID", "Requested resource ID was not found.")
             return 200, refund
+        if parts[:3] == ["v2", "payments", "captures"] and len(parts) in (4, 5):
+            if len(parts) == 4 and method == "GET":
+                return 200, state.capture(parts[3])
+            if len(parts) == 5 and parts[4] == "refund" and method == "POST":
+                refund = state.capture_refund(
+                    parts[3], body, self.headers.get("PayPal-Request-Id", "")
+                )
+                if "return=representation" not in self.headers.get("Prefer", ""):
+                    refund = {k: refund[k] for k in ("id", "status", "links")}
+                return 201, refund
         if parts[:3] != ["v1", "billing", "subscriptions"]:
             raise ApiError(404, "INVALID_RESOURCE_ID", "Requested resource was not found.")
         if len(parts) == 3 and method == "POST":

@@ -28,6 +28,7 @@ from functools import cache
 from typing import Any
 
 import paypalserversdk.models
+from paypalserversdk.exceptions.error_exception import ErrorException
 from paypalserversdk.exceptions.o_auth_provider_exception import OAuthProviderException
 from paypalserversdk.exceptions.subscription_error_exception import SubscriptionErrorException
 
@@ -42,6 +43,11 @@ ERROR_SHAPES = {
         {"details": "List[ErrorDetails]", "links": "List[LinkDescription]"},
     ),
     "OAuthError": (OAuthProviderException, {}),
+    # The payments API's errors (a refund's 404 and 422).
+    "PaymentsError": (
+        ErrorException,
+        {"details": "List[ErrorDetails]", "links": "List[LinkDescription]"},
+    ),
 }
 
 

@@ -64,6 +64,10 @@ MESSAGE_PAYPAL_SUSPENDED = _(
     "restarted from here. Choose “Manage on PayPal” and pay the amount due in your PayPal "
     "account: the subscription then carries on."
 )
+MESSAGE_NO_REFUNDS = _(
+    "This payment processor cannot refund payments from the hub. Nothing was changed; "
+    "refund the payment in the processor's own dashboard."
+)
 MESSAGE_NOT_FOUND = _(
     "The payment processor no longer knows this subscription. Nothing was changed; "
     "please contact the seller."
@@ -305,6 +309,12 @@ class Adapter(ABC):
         idempotency_key: str,
     ) -> ProcessorCustomer:
         raise ProcessorError(MESSAGE_REFUSED, code="unsupported")
+
+    def refund_create(
+        self, *, charge_id: str, amount: Decimal | None = None, idempotency_key: str
+    ) -> ProcessorRefund:
+        """Refund a payment, in full (`amount` None) or in part."""
+        raise ProcessorError(MESSAGE_NO_REFUNDS, code="unsupported")
 
     def manage_payments_url(self, *, subscription_id: str = "") -> str:
         """Where a customer changes their payment method at the processor,

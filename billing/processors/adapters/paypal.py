@@ -47,6 +47,7 @@ from apimatic_core.request_builder import RequestBuilder
 from apimatic_core.response_handler import ResponseHandler
 from apimatic_core.types.parameter import Parameter
 from django.conf import settings
+from django.utils.translation import gettext_lazy as _
 from paypalserversdk.configuration import Configuration, Environment, Server
 from paypalserversdk.exceptions.api_exception import ApiException
 from paypalserversdk.exceptions.o_auth_provider_exception import OAuthProviderException
@@ -55,6 +56,8 @@ from paypalserversdk.http.http_call_back import HttpCallBack
 from paypalserversdk.http.http_method_enum import HttpMethodEnum
 from paypalserversdk.models.activate_subscription_request import ActivateSubscriptionRequest
 from paypalserversdk.models.cancel_subscription_request import CancelSubscriptionRequest
+from paypalserversdk.models.money import Money
+from paypalserversdk.models.refund_request import RefundRequest
 from paypalserversdk.models.suspend_subscription import SuspendSubscription
 from paypalserversdk.paypal_serversdk_client import PaypalServersdkClient
 
@@ -71,6 +74,7 @@ from .base import (
     ConnectionReport,
     ProcessorError,
     ProcessorPayer,
+    ProcessorRefund,
     ProcessorSubscription,
     WebhookEndpoint,
 )
@@ -87,6 +91,14 @@ BACKOFF = 0.5
 
 SANDBOX_MANAGE_URL = "https://www.sandbox.paypal.com/myaccount/autopay/"
 LIVE_MANAGE_URL = "https://www.paypal.com/myaccount/autopay/"
+
+# A refund PayPal refuses because the payment has nothing left to refund.
+MESSAGE_ALREADY_REFUNDED = _(
+    "This payment has already been refunded in full at PayPal, so there is nothing left to refund."
+)
+# PayPal's refund statuses, as the hub's (Stripe's) refund statuses.
+REFUND_STATUSES = {"COMPLETED": "succeeded", "PENDING": "pending", "FAILED": "failed"}
+REFUND_ISSUES_DONE = ("CAPTURE_FULLY_REFUNDED",)
 
 # PayPal requires a reason (1 to 128 characters) to cancel or suspend.
 REASON_MAX = 128
@@ -154,6 +166,14 @@ SDK_FIELDS_READ: dict[str, tuple[str, ...]] = {
         "transactions[].time",
         "transactions[].amount_with_breakdown.gross_amount.currency_code",
         "transactions[].amount_with_breakdown.gross_amount.value",
+    ),
+    "CapturedPayment": ("amount.currency_code", "amount.value"),
+    "Refund": (
+        "id",
+        "status",
+        "create_time",
+        "amount.currency_code",
+        "amount.value",
     ),
     "SubscriptionError": ("name", "debug_id", "details[].issue", "details[].field"),
     "OAuthError": ("error",),
@@ -382,6 +402,58 @@ class PayPalAdapter(Adapter):
             "time": _time(resource.get("create_time")),
             "reason": str(resource.get("reason") or ""),
         }
+
+    # --- refunds ------------------------------------------------------------------
+
+    def refund_create(
+        self, *, charge_id: str, amount: Decimal | None = None, idempotency_key: str
+    ) -> ProcessorRefund:
+        """Refund a payment (a subscription's sale: PayPal's capture), in
+        full (`amount` None: PayPal refunds what is left) or in part (in the
+        payment's currency). The idempotency key goes as `PayPal-Request-Id`:
+        a retried call returns the first refund and refunds nothing more."""
+        body = RefundRequest()
+        if amount is not None:
+            currency = self._capture_currency(charge_id)
+            body = RefundRequest(amount=Money(currency_code=currency, value=f"{amount:f}"))
+        try:
+            response = self._client.payments.refund_captured_payment(
+                {
+                    "capture_id": charge_id,
+                    "paypal_request_id": idempotency_key,
+                    "prefer": "return=representation",
+                    "body": body,
+                }
+            )
+        except Exception as exc:  # nothing from the SDK may escape
+            error = _error(exc)
+            if error.code == "refused" and any(i in error.detail for i in REFUND_ISSUES_DONE):
+                error = ProcessorError(
+                    MESSAGE_ALREADY_REFUNDED, code="already_refunded", detail=error.detail
+                )
+            _log("refund", error)
+            raise error from None
+        data = _raw(response)
+        refunded, currency = _money(data.get("amount"))
+        if not data.get("id") or refunded is None:
+            raise ProcessorError(MESSAGE_UNAVAILABLE, code="unavailable", detail="empty refund")
+        status = str(data.get("status") or "")
+        return ProcessorRefund(
+            id=str(data["id"]),
+            amount=refunded,
+            currency=currency,
+            status=REFUND_STATUSES.get(status, status.lower()),
+            created=_time(data.get("create_time")),
+        )
+
+    def _capture_currency(self, capture_id: str) -> str:
+        """A partial refund names its currency: the captured payment's."""
+        with _translated("capture get"):
+            response = self._client.payments.get_captured_payment({"capture_id": capture_id})
+        _, currency = _money(_raw(response).get("amount"))
+        if not currency:
+            raise ProcessorError(MESSAGE_UNAVAILABLE, code="unavailable", detail="no currency")
+        return currency
 
     # --- payers -------------------------------------------------------------------
 

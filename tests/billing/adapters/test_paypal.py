@@ -333,6 +333,95 @@ def test_suspend_and_activate(paypal, adapter):
     assert calls(paypal)[0]["json"] == {"reason": "Vendor hold"}
 
 
+# --- refunds ----------------------------------------------------------------------
+
+
+def sale(base, subscription_id):
+    """A completed 9.00 USD renewal of the subscription: its sale id."""
+    response = requests.post(
+        f"{base}/_fake/subscriptions/{subscription_id}/renew", json={}, timeout=5
+    )
+    response.raise_for_status()
+    return response.json()["transaction"]["id"]
+
+
+def refund_calls(base):
+    return [c for c in calls(base) if c["path"].startswith("/v2/payments/captures/")]
+
+
+def test_a_refund_without_amount_refunds_the_sale_in_full(paypal, adapter):
+    sale_id = sale(paypal, blair(paypal)["id"])
+    refund = adapter.refund_create(charge_id=sale_id, idempotency_key="hub-r-1")
+    assert (refund.amount, refund.currency, refund.status) == (Decimal("9.00"), "USD", "succeeded")
+    assert refund.id and refund.created is not None
+    (call,) = refund_calls(paypal)
+    assert call["path"] == f"/v2/payments/captures/{sale_id}/refund"
+    assert call["json"] == {} and call["request_id"] == "hub-r-1" and call["status"] == 201
+    # PayPal shows the sale refunded (its v1 twin, as a webhook would bring it).
+    assert adapter.refund_of_event(resource={"id": refund.id})["sale_id"] == sale_id
+    transactions = adapter.subscription_transactions(
+        subscription_id="I-BLAIR0000001",
+        start=datetime.now(UTC) - timedelta(days=1),
+        end=datetime.now(UTC) + timedelta(days=1),
+    )
+    assert {t["id"]: t["status"] for t in transactions}[sale_id] == "REFUNDED"
+
+
+def test_a_partial_refund_names_the_sales_currency(paypal, adapter):
+    sale_id = sale(paypal, blair(paypal)["id"])
+    refund = adapter.refund_create(
+        charge_id=sale_id, amount=Decimal("4.50"), idempotency_key="hub-r-1"
+    )
+    assert (refund.amount, refund.currency) == (Decimal("4.50"), "USD")
+    rest = adapter.refund_create(charge_id=sale_id, idempotency_key="hub-r-2")
+    assert rest.amount == Decimal("4.50") and rest.id != refund.id
+    assert refund_calls(paypal)[0]["json"] == {"amount": {"currency_code": "USD", "value": "4.50"}}
+
+
+def test_a_second_refund_is_refused_with_a_readable_message(paypal, adapter):
+    sale_id = sale(paypal, blair(paypal)["id"])
+    adapter.refund_create(charge_id=sale_id, idempotency_key="hub-r-1")
+    with pytest.raises(ProcessorError) as error:
+        adapter.refund_create(charge_id=sale_id, idempotency_key="hub-r-2")
+    assert error.value.code == "already_refunded" and not error.value.retryable
+    assert error.value.message.startswith("This payment has already been refunded in full")
+    assert "CAPTURE_FULLY_REFUNDED" in error.value.detail and sale_id not in error.value.message
+    assert refund_calls(paypal)[-1]["status"] == 422
+
+
+def test_refunding_an_unknown_sale_is_not_found(paypal, adapter):
+    with pytest.raises(ProcessorError) as error:
+        adapter.refund_create(charge_id="0UNKNOWN000SALE1", idempotency_key="hub-r-1")
+    assert error.value.code == "not_found" and "status=404" in error.value.detail
+    assert "0UNKNOWN" not in error.value.message
+
+
+def test_a_retried_refund_returns_the_first_and_refunds_nothing_more(paypal, adapter):
+    sale_id = sale(paypal, blair(paypal)["id"])
+    first = adapter.refund_create(
+        charge_id=sale_id, amount=Decimal("2.00"), idempotency_key="hub-r-1"
+    )
+    again = adapter.refund_create(
+        charge_id=sale_id, amount=Decimal("2.00"), idempotency_key="hub-r-1"
+    )
+    assert again == first
+    # 7.00 is left: one refund of 2.00 was made, not two.
+    rest = adapter.refund_create(charge_id=sale_id, idempotency_key="hub-r-2")
+    assert rest.amount == Decimal("7.00")
+
+
+def test_a_failed_refund_is_retryable(paypal, adapter):
+    sale_id = sale(paypal, blair(paypal)["id"])
+    requests.post(f"{paypal}/_fake/fail", json={"status": 503, "count": 5}, timeout=5)
+    with pytest.raises(ProcessorError) as error:
+        adapter.refund_create(charge_id=sale_id, idempotency_key="hub-r-1")
+    assert error.value.retryable and error.value.code == "unavailable"
+    requests.post(f"{paypal}/_fake/fail", json={"status": 503, "count": 0}, timeout=5)
+    assert adapter.refund_create(charge_id=sale_id, idempotency_key="hub-r-1").amount == Decimal(
+        "9.00"
+    )
+
+
 # --- webhooks ---------------------------------------------------------------------
 
 

@@ -18,10 +18,12 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
 import requests
+from paypalserversdk.models.refund import Refund as SdkRefund
 from paypalserversdk.models.subscription import Subscription as SdkSubscription
 from paypalserversdk.models.transactions_list import TransactionsList as SdkTransactionsList
 
@@ -66,8 +68,8 @@ class Api:
             f"{base}/v1/oauth2/token", auth=("id", "secret"), data="grant_type=client_credentials"
         ).json()["access_token"]
 
-    def call(self, method: str, path: str, **kwargs: Any) -> requests.Response:
-        headers = {"Authorization": f"Bearer {self.token}"}
+    def call(self, method: str, path: str, headers: dict | None = None, **kwargs: Any):
+        headers = {"Authorization": f"Bearer {self.token}", **(headers or {})}
         return requests.request(method, f"{self.base}{path}", headers=headers, timeout=5, **kwargs)
 
     def subscription(self, subscription_id: str) -> dict:
@@ -190,6 +192,10 @@ def _root(data: dict) -> str:
         return "webhook list"
     if "sale_id" in data:
         return "v1 refund"
+    if "final_capture" in data:
+        return "CapturedPayment"
+    if "amount" in data and "status" in data:
+        return "Refund"
     return "Subscription"
 
 
@@ -239,6 +245,8 @@ def test_reading_the_fakes_answers_touches_only_declared_fields(paypal, adapter,
     adapter.sale_of_event(resource=Recording(sale, "v1 sale", "", read))
     adapter.refund_of_event(resource=Recording(refund, "v1 refund", "", read))
     adapter.refund_of_event(resource=Recording(reversal, "v1 refund", "", read))
+    adapter.refund_create(charge_id=sale["id"], amount=Decimal("1.00"), idempotency_key="c-1")
+    adapter.refund_create(charge_id=sale["id"], idempotency_key="c-2")
 
     declared = {**SDK_FIELDS_READ, **OTHER_FIELDS_READ}
     stray = [
@@ -250,6 +258,7 @@ def test_reading_the_fakes_answers_touches_only_declared_fields(paypal, adapter,
     # And the recording saw the reads (the test would pass vacuously otherwise).
     assert ("Subscription", "plan.taxes.inclusive") in read
     assert ("TransactionsList", "transactions[].amount_with_breakdown.gross_amount.value") in read
+    assert ("Refund", "create_time") in read and ("CapturedPayment", "amount.currency_code") in read
 
 
 # --- the fake answers in PayPal's shapes --------------------------------------------------
@@ -339,6 +348,29 @@ def test_the_fakes_errors_are_paypals_shape(paypal):
     for response in (not_found, refused, malformed):
         assert undeclared("SubscriptionError", response.json()) == []
     assert undeclared("OAuthError", oauth.json()) == []
+
+
+def test_the_fakes_captures_and_refunds_are_paypals_shape(paypal):
+    api = Api(paypal)
+    created = full_subscription(paypal)
+    sale_id = post(paypal, f"/_fake/subscriptions/{created['id']}/renew")["transaction"]["id"]
+    capture = api.call("GET", f"/v2/payments/captures/{sale_id}").json()
+    full = api.call(
+        "POST",
+        f"/v2/payments/captures/{sale_id}/refund",
+        json={},
+        headers={"Prefer": "return=representation"},
+    )
+    again = api.call("POST", f"/v2/payments/captures/{sale_id}/refund", json={})
+    unknown = api.call("POST", "/v2/payments/captures/0NOPE/refund", json={})
+
+    assert undeclared("CapturedPayment", capture) == []
+    assert full.status_code == 201 and undeclared("Refund", full.json()) == []
+    assert SdkRefund.from_dictionary(full.json()).status == "COMPLETED"
+    assert (again.status_code, unknown.status_code) == (422, 404)
+    assert again.json()["details"][0]["issue"] == "CAPTURE_FULLY_REFUNDED"
+    for response in (again, unknown):
+        assert undeclared("PaymentsError", response.json()) == []
 
 
 # --- what the SDK has no model for: PayPal's documented v1 sale and refund ---------------
