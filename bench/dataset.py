@@ -214,7 +214,7 @@ def generate(scale_name: str, *, log=print) -> dict:
                 vendor_id,
                 customer_id,
                 order_id,
-                f"ORD-{order_id:07d}",  # the order's number (triggers are off for COPY)
+                f"ORD-{order_id:07d}",  # the order's number: COPY skips Payment.save()
                 subscription_id,
                 amount,
                 "USD",
@@ -343,7 +343,6 @@ def generate(scale_name: str, *, log=print) -> dict:
     with connection.cursor() as cursor:
         # Customer.payment_count's triggers would update a customer row per
         # payment copied; one grouped UPDATE afterwards sets the same counts.
-        # (Payment.order_number's trigger is off too: the rows carry it.)
         cursor.execute("ALTER TABLE billing_payment DISABLE TRIGGER USER")
     try:
         _copy("billing_payment", PAYMENT_COLUMNS, payments)

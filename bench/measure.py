@@ -138,6 +138,9 @@ def extra_query_counts(info: dict, sessions: dict[str, str]) -> dict[str, int]:
         counts[f"CSV download [{size}]"] = _count(
             _client(sessions[size]), "get", f"{hub}purchases.csv", stream=True
         )
+        counts[f"print view [{size}]"] = _count(
+            _client(sessions[size]), "get", f"{hub}purchases/print/"
+        )
         if data.get("invoice"):
             path = f"{hub}invoices/{data['invoice']}/pdf"
             counts[f"stored PDF [{size}]"] = _count(

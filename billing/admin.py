@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 from vendors.admin import OWNER_ONLY, VendorAdmin, VendorScopedAdmin
 from vendors.models import Vendor
 
+from .audit import audit_record
 from .documents.invoices import invoice_pdf_ensure, invoice_pdf_filename
 from .models import (
     AuditEvent,
@@ -45,10 +46,30 @@ class ReadOnlyScopedAdmin(VendorScopedAdmin):
 @admin.register(Order)
 class OrderAdmin(ReadOnlyScopedAdmin):
     list_display = ["number", "customer", "product", "amount", "currency", "status", "created_at"]
-    list_filter = ["status", "processor"]
+    list_filter = ["status", "processor", "withdrawal_waived"]
     search_fields = ["number", "customer__email", "product"]
     list_select_related = ["customer"]
     date_hierarchy = "created_at"
+    actions = ["record_withdrawal_waived"]
+
+    @admin.action(description=_("Record that the customer waived the withdrawal right"))
+    def record_withdrawal_waived(self, request: HttpRequest, queryset):
+        # `queryset` is limited to the staff user's vendors. The waiver is
+        # evidence the vendor holds (the checkout's consent): each one is audited.
+        orders = list(queryset.filter(withdrawal_waived=False).select_related("vendor", "customer"))
+        with transaction.atomic():
+            for order in orders:
+                Order.objects.filter(pk=order.pk).update(withdrawal_waived=True)
+                audit_record(
+                    vendor=order.vendor,
+                    action="order.withdrawal_waived",
+                    actor=AuditEvent.Actor.STAFF,
+                    user=request.user,
+                    customer=order.customer,
+                    request=request,
+                    details={"order": order.number},
+                )
+        self.message_user(request, _("%(count)d orders marked as waived.") % {"count": len(orders)})
 
 
 @admin.register(Subscription)

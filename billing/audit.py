@@ -19,7 +19,11 @@ def audit_record(
     subscription=None,
     request: HttpRequest | None = None,
     details: dict | None = None,
+    ip: str | None = None,
+    user_agent: str = "",
 ) -> AuditEvent:
+    # `ip` and `user_agent` stand in for a request when the action is carried
+    # out later, in a task, for a declaration that recorded them.
     return AuditEvent.objects.create(
         vendor=vendor,
         customer=customer,
@@ -27,7 +31,7 @@ def audit_record(
         user=user,
         subscription=subscription,
         action=action,
-        ip=client_ip(request) if request else None,
-        user_agent=(request.headers.get("User-Agent", "")[:300] if request else ""),
+        ip=client_ip(request) if request else ip,
+        user_agent=(request.headers.get("User-Agent", "") if request else user_agent)[:300],
         details=details or {},
     )

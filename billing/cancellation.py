@@ -101,11 +101,25 @@ def subscription_cancel(
     request: HttpRequest | None,
     reason_code: str = "",
     reason_text: str = "",
+    source: str = "",
+    actor: str = AuditEvent.Actor.CUSTOMER,
+    user=None,
+    ip: str | None = None,
+    user_agent: str = "",
+    now_regardless_of_mode: bool = False,
 ) -> Subscription:
     """Cancel at the processor, then record it here, audit it and email the
-    customer. Raises ProcessorError (nothing changed) or CancelInProgress."""
+    customer. Raises ProcessorError (nothing changed) or CancelInProgress.
+
+    `source` names where the cancellation came from when it is not the
+    signed-in hub (the public cancellation page, a vendor acting on a
+    cancellation request); `ip` and `user_agent` are the declaring browser's
+    when the work runs outside its request. `now_regardless_of_mode` ends it
+    at once whatever the vendor's cancel_mode (a withdrawal from the contract)."""
     now = timezone.now()
     plan = subscription_cancel_plan(subscription=subscription)
+    if now_regardless_of_mode:
+        plan = CancelPlan(at_period_end=False, effective_at=None)
     if not _claim(subscription, now):
         raise CancelInProgress
     try:
@@ -153,11 +167,15 @@ def subscription_cancel(
         audit_record(
             vendor=subscription.vendor,
             action="subscription.canceled",
-            actor=AuditEvent.Actor.CUSTOMER,
+            actor=actor,
+            user=user,
             customer=subscription.customer,
             subscription=subscription,
             request=request,
+            ip=ip,
+            user_agent=user_agent,
             details={
+                **({"source": source} if source else {}),
                 "mode": "period_end" if plan.at_period_end else "immediately",
                 "effective_at": effective_at.isoformat() if effective_at else None,
                 "requested_at": now.isoformat(),

@@ -246,6 +246,11 @@ class Order(models.Model):
         related_name="order",
         help_text=_("Set when this order started a subscription."),
     )
+    # The customer expressly waived the EU withdrawal right at checkout (e.g.
+    # immediate access to digital content), from processor metadata or staff.
+    withdrawal_waived = models.BooleanField(
+        _("withdrawal right waived"), default=False, db_default=False
+    )
     created_at = models.DateTimeField(_("created at"))
 
     class Meta:
@@ -265,6 +270,21 @@ class Order(models.Model):
 
     def __str__(self) -> str:
         return self.number
+
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        # A corrected number (the admin) is copied onto the order's payments
+        # (Payment.order_number). Only when it changed: no query otherwise.
+        loaded = getattr(self, "_loaded_number", None)
+        if loaded is not None and loaded != self.number:
+            self.payments.exclude(order_number=self.number).update(order_number=self.number)
+        self._loaded_number = self.number
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        order = super().from_db(db, field_names, values)
+        order._loaded_number = order.__dict__.get("number")
+        return order
 
     @property
     def product_name(self):
@@ -291,11 +311,12 @@ class Payment(models.Model):
     order = models.ForeignKey(
         Order, verbose_name=_("order"), on_delete=models.CASCADE, related_name="payments"
     )
-    # The order's number, copied by database triggers (migration 0006) when
-    # the payment is written and whenever the order's number changes: the
-    # history sorted by Order ID then reads one index of the payment table
-    # (payment_customer_order) instead of sorting every payment of an order
-    # with thousands of renewals to show 25 of them.
+    # The order's number, copied by Payment.save() (and by Order.save() when
+    # an order's number is corrected): the history sorted by Order ID then
+    # reads one index of the payment table (payment_customer_order) instead
+    # of sorting every payment of an order with thousands of renewals to
+    # show 25 of them. Bulk writes (bulk_create, the benchmark's COPY) skip
+    # save() and set it themselves.
     order_number = models.CharField(
         _("order number"), max_length=40, default="", db_default="", editable=False
     )
@@ -371,10 +392,30 @@ class Payment(models.Model):
         return f"{self.amount} {self.currency} ({self.get_status_display()})"
 
     def save(self, *args, **kwargs):
-        # The trigger fills the row; this fills the instance in hand too.
-        if not self.order_number and Payment.order.is_cached(self):
-            self.order_number = self.order.number
+        self.order_number = self._order_number()
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and {"order", "order_id"} & set(update_fields):
+            kwargs["update_fields"] = {*update_fields, "order_number"}
         super().save(*args, **kwargs)
+        self._loaded_order_id = self.order_id
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        payment = super().from_db(db, field_names, values)
+        payment._loaded_order_id = payment.__dict__.get("order_id")
+        return payment
+
+    def _order_number(self) -> str:
+        """The number of the payment's order: from the order in hand, else
+        kept when the payment stays on the order it was loaded with, else
+        read (a payment saved with only an order id, or moved by its id)."""
+        if Payment.order.is_cached(self) and self.order is not None:
+            return self.order.number
+        if self.order_id is None:
+            return self.order_number
+        if self.order_number and self.order_id == getattr(self, "_loaded_order_id", None):
+            return self.order_number
+        return Order.objects.values_list("number", flat=True).get(pk=self.order_id)
 
     @property
     def net_amount(self) -> Decimal:

@@ -13,11 +13,9 @@ from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
 from django.utils.functional import cached_property
 
-from . import history_sql
 from .cards import CARD_STATUSES, card_update_place
 from .models import AuditEvent, Customer, Invoice, Payment, Subscription, normalize_email
 from .products import product_name
-from .rows import ModelColumns, Statement
 
 # The purchase history's sort keys (the `?sort=` values) and their ORDER BY.
 # Each ends with the primary key so that rows with equal values (same date,
@@ -178,15 +176,6 @@ class PaymentHistoryPaginator(Paginator):
         if top <= bottom:
             return Page([], number, self)
         backwards = bottom > count - top
-        if history_sql.page_sql_available(sort=self.sort):
-            values = history_sql.page_rows(
-                customer_id=self.customer.pk,
-                sort=self.sort,
-                backwards=backwards,
-                limit=top - bottom,
-                offset=count - top if backwards else bottom,
-            )
-            return Page(list(_rows(values)), number, self)
         ordering = PURCHASE_SORTS[self.sort]
         ids = _customer_payments(customer=self.customer).values("id")
         if backwards:
@@ -208,37 +197,13 @@ class PaymentHistoryPaginator(Paginator):
 
 def payment_recent(*, customer: Customer, limit: int = 3) -> list[HistoryRow]:
     """The customer's latest few payments, for the dashboard's summary: the
-    purchase history's first rows, read the way its pages are."""
-    values: Iterable[tuple]
-    if history_sql.page_sql_available(sort=PURCHASE_SORT_DEFAULT):
-        values = history_sql.page_rows(
-            customer_id=customer.pk,
-            sort=PURCHASE_SORT_DEFAULT,
-            backwards=False,
-            limit=limit,
-            offset=0,
-        )
-    else:
-        values = (
-            _customer_payments(customer=customer)
-            .order_by(*PURCHASE_SORTS[PURCHASE_SORT_DEFAULT])
-            .values_list(*HISTORY_COLUMNS)[:limit]
-        )
+    purchase history's first rows, over the same index as its first page."""
+    values = (
+        _customer_payments(customer=customer)
+        .order_by(*PURCHASE_SORTS[PURCHASE_SORT_DEFAULT])
+        .values_list(*HISTORY_COLUMNS)[:limit]
+    )
     return list(_rows(values))
-
-
-# Fixed SQL (portable: ModelColumns converts the columns on SQLite too): the
-# ORM's building and compiling of this filter was half the query's cost.
-_SUBSCRIPTION_COLUMNS = ModelColumns(Subscription, "s")
-# The card statuses as parameters, one placeholder each.
-_CARD_STATUSES = sorted(CARD_STATUSES)
-_SUBSCRIPTIONS_WITH_CARD = Statement(
-    "SELECT {columns} FROM {subscription} s WHERE s.vendor_id = %s AND s.customer_id = %s"
-    " AND s.status IN ({statuses}) ORDER BY s.created_at DESC, s.id DESC",
-    columns=_SUBSCRIPTION_COLUMNS,
-    subscription=Subscription,
-    statuses=", ".join(["%s"] * len(_CARD_STATUSES)),
-)
 
 
 def subscription_list_with_card(*, customer: Customer) -> list[Subscription]:
@@ -246,10 +211,13 @@ def subscription_list_with_card(*, customer: Customer) -> list[Subscription]:
     a trial ends), each with `card_place`: "hub" for a Stripe card changed in
     the hub, "paypal" for one changed at PayPal. The same decision
     (billing.cards.card_update_place) as the subscriptions and card pages."""
-    subscriptions = _SUBSCRIPTION_COLUMNS.fetch(
-        _SUBSCRIPTIONS_WITH_CARD.sql, [customer.vendor_id, customer.pk, *_CARD_STATUSES]
+    subscriptions = list(
+        Subscription.objects.filter(
+            vendor_id=customer.vendor_id, customer=customer, status__in=CARD_STATUSES
+        ).order_by("-created_at", "-id")
     )
     for subscription in subscriptions:
+        subscription.vendor = customer.vendor  # the one vendor: no query per row
         subscription.card_place = card_update_place(subscription)  # type: ignore[attr-defined]
     return subscriptions
 

@@ -2,10 +2,9 @@
 each with the failed charges still waiting to be resolved and what the
 customer may do about it.
 
-One query whatever the customer's history on PostgreSQL: the subscriptions,
-each with the time of its last settled payment and its unresolved failed
-payments (capped per subscription), as fixed SQL (see SUBSCRIPTIONS_SQL).
-Elsewhere the ORM reads the same in two queries.
+Two queries whatever the customer's history, on every database: the
+subscriptions, each with the time of its last settled payment, then their
+unresolved failed payments (capped per subscription).
 """
 
 from dataclasses import dataclass, field
@@ -14,14 +13,12 @@ from decimal import Decimal
 from typing import Any, cast
 
 from django.db import connection
-from django.db.models import F, OuterRef, Q, Subquery, Window
-from django.db.models.functions import RowNumber
+from django.db.models import OuterRef, Subquery
 from django.shortcuts import get_object_or_404
 
 from .cancellation import subscription_can_cancel, subscription_can_undo
 from .cards import card_update_place, subscription_owes
 from .models import Customer, Payment, Subscription
-from .rows import ModelColumns, Statement
 
 # A subscription with more failed attempts than this since its last successful
 # payment shows the newest few: the customer's next step is the same.
@@ -72,112 +69,60 @@ def _last_settled_at():
     )
 
 
+# The newest failures of one subscription, after its last settled payment
+# when it has one: a LIMIT over the index payment_subscription_failed, in
+# its order. In a subquery of its own because SQLite refuses a LIMIT on a
+# member of a UNION; the alias because PostgreSQL wants one.
+FAILURES_OF_ONE = (
+    "SELECT * FROM (SELECT * FROM billing_payment WHERE subscription_id = %s AND status = %s{since}"
+    " ORDER BY created_at DESC, id DESC LIMIT %s) AS failures_{n}"
+)
+
+
 # `subscriptions` are annotated with last_settled_at (subscription_rows).
 def _unresolved_failures(subscriptions: list[Any]) -> dict[int, list[Payment]]:
     """Failed payments newer than each subscription's last successful one, the
     newest FAILED_PAYMENTS_SHOWN of each: an old failure that a later payment
     settled needs nothing from the customer.
 
-    One query for all the subscriptions, each bounded below by its own last
-    settled payment, so it reads only the failures since then (a processor's
-    retry schedule: a handful) through the index payment_subscription_date,
-    never the whole history; the earlier form computed a latest-paid
-    subquery for every failed payment the subscription ever had (15
-    requests/s at 50k payments).
+    One query for all the subscriptions (FAILURES_OF_ONE each, joined with
+    UNION ALL), as Payment.objects.raw(): the same SQL on PostgreSQL and
+    SQLite. This page's one special path: the same query built by the ORM
+    (a sliced queryset per subscription, wrapped for SQLite, in a union)
+    cost 2.1 ms of Python for a customer with two subscriptions, against
+    0.3 ms for the whole read before, and took the page from about 4 to 10
+    ms of CPU per request (measured in-process on the 1M-payment benchmark
+    dataset, 2026-12-07), below the budget's 0.08 of /healthz. An OR of the
+    bounds with a window function instead read and sorted every failure
+    since the last settled payment (all 2,500 of the long-failing renewal
+    in tests/billing/test_read_path.py); the earlier form computed a
+    latest-paid subquery for every failed payment the subscription ever had
+    (15 requests/s at 50k payments).
     """
     found: dict[int, list[Payment]] = {s.pk: [] for s in subscriptions}
     if not subscriptions:
         return found
-    since = Q()
-    for subscription in subscriptions:
-        if subscription.last_settled_at is None:
-            since |= Q(subscription_id=subscription.pk)
-        else:
-            since |= Q(subscription_id=subscription.pk, created_at__gt=subscription.last_settled_at)
-    newest_first = [F("created_at").desc(), F("id").desc()]
-    failures = (
-        Payment.objects.filter(since, status=Payment.Status.FAILED)
-        .annotate(
-            rank=Window(RowNumber(), partition_by=[F("subscription_id")], order_by=newest_first)
-        )
-        .filter(rank__lte=FAILED_PAYMENTS_SHOWN)
-        .order_by("subscription_id", *newest_first)
-    )
-    for payment in failures:
+    adapt = connection.ops.adapt_datetimefield_value
+    parts, params = [], []
+    for n, subscription in enumerate(subscriptions):
+        params += [subscription.pk, Payment.Status.FAILED.value]
+        since = ""
+        if subscription.last_settled_at is not None:
+            since = " AND created_at > %s"
+            params.append(adapt(subscription.last_settled_at))
+        params.append(FAILED_PAYMENTS_SHOWN)
+        parts.append(FAILURES_OF_ONE.format(since=since, n=n))
+    sql = " UNION ALL ".join(parts) + " ORDER BY subscription_id, created_at DESC, id DESC"
+    for payment in Payment.objects.raw(sql, params):
         found[cast(int, payment.subscription_id)].append(payment)
     return found
-
-
-# The same reads as one fixed statement, on PostgreSQL. Through the ORM,
-# building and compiling them (a subquery annotation, a window function over
-# an OR of per-subscription bounds) cost about 3 ms a page, twice what
-# PostgreSQL took to answer. LATERAL finds each subscription's last settled
-# payment once, and its newest failures after it, over the same indexes as
-# the ORM's form; a subscription with no such failure comes once, with the
-# payment's columns empty. tests/billing/test_subscription_rows_sql.py checks
-# both forms agree.
-SUBSCRIPTION_COLUMNS = ModelColumns(Subscription, "s")
-FAILURE_COLUMNS = ModelColumns(Payment, "failed")
-SUBSCRIPTIONS_SQL = Statement(
-    """
-    SELECT {subscription_columns}, settled.created_at, {failure_columns}
-    FROM {subscription} s
-    LEFT JOIN LATERAL (
-        SELECT created_at FROM {payment}
-        WHERE subscription_id = s.id AND status IN ('paid', 'refunded')
-        ORDER BY created_at DESC LIMIT 1
-    ) settled ON true
-    LEFT JOIN LATERAL (
-        SELECT p.* FROM {payment} p
-        WHERE p.subscription_id = s.id AND p.status = 'failed'
-          AND p.created_at > COALESCE(settled.created_at, '-infinity'::timestamptz)
-        ORDER BY p.created_at DESC, p.id DESC LIMIT %s
-    ) failed ON true
-    WHERE s.vendor_id = %s AND s.customer_id = %s
-    ORDER BY s.created_at DESC, s.id DESC, failed.created_at DESC, failed.id DESC
-    """,
-    subscription_columns=SUBSCRIPTION_COLUMNS,
-    failure_columns=FAILURE_COLUMNS,
-    subscription=Subscription,
-    payment=Payment,
-)
-# The failures' bound is an index condition (no OR): the failures after the
-# last settled payment, newest first, and nothing older is read.
 
 
 def _subscriptions_with_failures(
     *, customer: Customer
 ) -> tuple[list[Subscription], dict[int, list[Payment]]]:
     """The customer's subscriptions (newest first, each with last_settled_at)
-    and their unresolved failures: one query on PostgreSQL, two elsewhere,
-    whatever the history."""
-    if connection.vendor != "postgresql":
-        return _subscriptions_with_failures_orm(customer=customer)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            SUBSCRIPTIONS_SQL.sql, [FAILED_PAYMENTS_SHOWN, customer.vendor_id, customer.pk]
-        )
-        rows = cursor.fetchall()
-    subscriptions: list[Subscription] = []
-    found: dict[int, list[Payment]] = {}
-    subscription_id = SUBSCRIPTION_COLUMNS.attnames.index("id")
-    settled_at = len(SUBSCRIPTION_COLUMNS)
-    failure_id = settled_at + 1 + FAILURE_COLUMNS.attnames.index("id")
-    for row in rows:
-        if not subscriptions or subscriptions[-1].pk != row[subscription_id]:
-            subscription = SUBSCRIPTION_COLUMNS.build(row[:settled_at])
-            subscription.last_settled_at = row[settled_at]  # type: ignore[attr-defined]
-            subscriptions.append(subscription)
-            found[subscription.pk] = []
-        if row[failure_id] is not None:
-            payment = FAILURE_COLUMNS.build(row[settled_at + 1 :])
-            found[subscriptions[-1].pk].append(payment)
-    return subscriptions, found
-
-
-def _subscriptions_with_failures_orm(
-    *, customer: Customer
-) -> tuple[list[Subscription], dict[int, list[Payment]]]:
+    and their unresolved failures: two queries, whatever the history."""
     subscriptions: list[Subscription] = list(
         Subscription.objects.filter(vendor_id=customer.vendor_id, customer=customer)
         .order_by("-created_at", "-id")

@@ -67,6 +67,8 @@ urlpatterns = [
     ),
     path("contact/", contact_views.contact, name="contact"),
     path("language/", language_views.language, name="language"),
+    # The public cancellation page (rights owns it; no sign-in before it).
+    path("", include("rights.urls")),
     # Access, sign-in and sign-out (magiclinks owns these).
     path("", include("magiclinks.urls")),
 ]

@@ -7,10 +7,11 @@ import re
 # the path of a 404 or a CSRF failure, and runserver every request, so a
 # token in a mistyped or forged URL would otherwise be written out in full.
 # Every URL with a secret in its path: access links, API hub links, email
-# change confirmations, and a new owner's password link (its token is the
+# change confirmations, the confirmations of the public cancellation and
+# withdrawal pages, and a new owner's password link (its token is the
 # segment after the user id; Django's next page is "set-password").
 ACCESS_TOKEN_IN_PATH = re.compile(
-    r"(/updateinfo/(?:access/(?:api/)?|email/)|/admin/welcome/[^/\s]+/)"
+    r"(/updateinfo/(?:access/(?:api/)?|email/|cancel/done/|withdraw/done/)|/admin/welcome/[^/\s]+/)"
     r"(?!code/|set-password/)[A-Za-z0-9_\-]{8,}"
 )
 

@@ -14,6 +14,7 @@ from billing.selectors import (
     purchase_sort_parse,
 )
 from magiclinks.sessions import CustomerRequest, customer_required
+from rights.withdrawals import withdrawable_order_numbers
 
 PER_PAGE = 25
 
@@ -46,8 +47,7 @@ SORT_ICONS = {"ascending": "▲", "descending": "▼", "": "↕"}
 def _columns(sort: str) -> list[dict]:
     """The table's header cells. A sortable one links to its sort (the other
     way round when it is already the sort) and carries aria-sort when it is.
-    Decided here and written out by {% purchase_headers %}: as an
-    {% include %} per column the header was a fifth of the page's rendering."""
+    Decided here, written out by the template (hub/purchases.html)."""
     key, descending = sort.lstrip("-"), sort.startswith("-")
     columns = []
     for column, label, sortable, numeric in COLUMNS:
@@ -87,6 +87,7 @@ def purchases(request: CustomerRequest, account: str) -> HttpResponse:
         "columns": _columns(sort),
         "sort_choices": SORT_CHOICES,
         "page_range": paginator.get_elided_page_range(page.number, on_each_side=1, on_ends=1),
+        "withdrawable": withdrawable_order_numbers(customer=request.customer),
     }
     return render(request, "hub/purchases.html", context)
 

@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "vendors",
     "billing",
     "magiclinks",
+    "rights",
     "hub",
 ]
 
@@ -256,6 +257,17 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 }
 # Hardening: sign-in records past their use.
 CELERY_BEAT_SCHEDULE |= {
+    # Declarations on the public cancellation and withdrawal pages whose work
+    # (processing, confirmation, the vendor's notice) was not queued or not done.
+    "rights-declarations-sweep": {
+        "task": "rights.tasks.declarations_sweep_task",
+        "schedule": 5 * 60,
+    },
+    # Reminders before a trial converts, an annual renewal, a card expiring.
+    "rights-reminders": {
+        "task": "rights.tasks.reminders_task",
+        "schedule": 24 * 60 * 60,
+    },
     "purge-expired-sessions-and-old-links": {
         "task": "magiclinks.tasks.access_records_purge_task",
         "schedule": 24 * 60 * 60,
@@ -391,6 +403,10 @@ HUB_ACCESS_RATE_PER_EMAIL = _rate("HUB_ACCESS_RATE_PER_EMAIL", "5/3600")
 HUB_ACCESS_RATE_PER_IP = _rate("HUB_ACCESS_RATE_PER_IP", "30/600")
 HUB_CODE_RATE_PER_IP = _rate("HUB_CODE_RATE_PER_IP", "20/600")
 HUB_CODE_WRONG_RATE_PER_EMAIL = _rate("HUB_CODE_WRONG_RATE_PER_EMAIL", "10/3600")
+# The public cancellation page (rights/views.py): per client IP, and per
+# (vendor, typed email) so that nobody makes us mail one address over and over.
+HUB_CANCEL_RATE_PER_IP = _rate("HUB_CANCEL_RATE_PER_IP", "20/600")
+HUB_CANCEL_RATE_PER_EMAIL = _rate("HUB_CANCEL_RATE_PER_EMAIL", "5/3600")
 # An email change mails the vendor's confirmation to an address the customer
 # types: per customer, and per target address (whoever asks, at any vendor),
 # so a signed-in customer cannot make us mail a stranger over and over.

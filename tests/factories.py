@@ -155,6 +155,8 @@ def payments_bulk(order, count: int, **fields) -> list[Payment]:
                 "vendor": order.vendor,
                 "customer": order.customer,
                 "order": order,
+                # bulk_create skips Payment.save(), which copies the number.
+                "order_number": order.number,
                 "amount": Decimal("1"),
                 "currency": "USD",
                 "status": "paid",

@@ -33,7 +33,13 @@ from .branding import (
 )
 from .fields import SecretUnavailable, undecryptable_fields
 from .formatting import countries
-from .models import API_KEYS_PER_VENDOR, ApiKey, Vendor, VendorMembership
+from .models import (
+    API_KEYS_PER_VENDOR,
+    MANDATORY_CANCEL_PAGE,
+    ApiKey,
+    Vendor,
+    VendorMembership,
+)
 
 OWNER = VendorMembership.Role.OWNER
 SUPPORT = VendorMembership.Role.SUPPORT
@@ -208,6 +214,20 @@ class VendorForm(forms.ModelForm):
                     cleaned[name] = self._clean_link(name)
                 except forms.ValidationError as error:
                     self.add_error(name, error)
+        country = (cleaned.get("country") or getattr(self.instance, "country", "") or "").upper()
+        if (
+            "cancellation_page" in self.fields
+            and not cleaned.get("cancellation_page", True)
+            and country in MANDATORY_CANCEL_PAGE
+        ):
+            self.add_error(
+                "cancellation_page",
+                _(
+                    "Vendors in Germany cannot turn the cancellation page off: § 312k BGB "
+                    "requires a “Verträge hier kündigen” button that leads straight to it, "
+                    "without signing in."
+                ),
+            )
         return cleaned
 
 
@@ -274,6 +294,11 @@ class VendorAdmin(NotFoundForOthersMixin, admin.ModelAdmin):
                     "email_button",
                     "receipt_style",
                     "send_receipts",
+                    "cancellation_page",
+                    "withdrawal_days",
+                    "remind_trial_end",
+                    "remind_annual_renewal",
+                    "remind_card_expiry",
                 ]
             },
         ),

@@ -66,6 +66,9 @@ def mail_send(
         "vendor": vendor,
         "site_url": settings.SITE_URL,
         "logo_cid": LOGO_CID if logo else "",
+        # Every footer's "Cancel contracts here" (§ 312k BGB), in the email's
+        # language like the email's other links (below).
+        "cancel_url": f"{settings.SITE_URL}{vendor.hub_path}cancel/",
         **(context or {}),
     }
     for key, value in list(context.items()):
@@ -81,7 +84,11 @@ def mail_send(
         # knows any code of LANGUAGES, unlike get_language_info's table.
         context["LANGUAGE_BIDI"] = translation.get_language_bidi()
         subject = render_to_string(f"emails/{template}_subject.txt", context)
-        text = render_to_string(f"emails/{template}_body.txt", context)
+        body = render_to_string(f"emails/{template}_body.txt", context)
+        # The same footer under every plain-text body (the HTML part's is
+        # in emails/base.html): the public cancellation page, § 312k BGB.
+        footer = render_to_string("emails/_footer.txt", context)
+        text = body.rstrip("\n") + "\n\n" + footer if footer.strip() else body
         html = render_to_string(f"emails/{template}_body.html", context)
     # A header line must not carry a line break.
     subject_line = " ".join(subject.split())

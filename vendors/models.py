@@ -5,7 +5,7 @@ import zoneinfo
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import RegexValidator, URLValidator
+from django.core.validators import MaxValueValidator, RegexValidator, URLValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -83,6 +83,17 @@ def validate_language_list(value) -> None:
 
 
 currency_validator = RegexValidator(r"^[A-Z]{3}$", _("Use a three-letter ISO currency code."))
+
+
+# Where the law requires the cancellation button (§ 312k BGB).
+MANDATORY_CANCEL_PAGE = frozenset({"DE"})
+
+# The EU's 27 member states and the other EEA states (Iceland, Liechtenstein,
+# Norway), where the Consumer Rights Directive's withdrawal right applies.
+EU_EEA_COUNTRIES = frozenset(
+    {"AT", "BE", "BG", "HR", "CY", "CZ", "DK", "EE", "FI", "FR", "DE", "GR", "IE", "IT", "LV"}
+    | {"LT", "LU", "MT", "NL", "PL", "PT", "RO", "SK", "SI", "ES", "SE", "IS", "LI", "NO"}
+)
 
 
 class Vendor(models.Model):
@@ -181,6 +192,40 @@ class Vendor(models.Model):
         _("receipt style"), max_length=20, choices=ReceiptStyle.choices, default="detailed"
     )
     send_receipts = models.BooleanField(_("send receipts"), default=True)
+    # § 312k BGB: the public cancellation page, on by default (the strict
+    # side). A vendor in Germany cannot turn it off (VendorForm says why).
+    cancellation_page = models.BooleanField(
+        _("public cancellation page"),
+        default=True,
+        help_text=_(
+            "“Cancel contracts here” on every hub page and email: customers cancel without "
+            "signing in. German law (§ 312k BGB) requires it of vendors in Germany."
+        ),
+    )
+    # Reminders before a charge (California ARL, New York GBL 527-a, card
+    # networks): each on by default, the strict side.
+    remind_trial_end = models.BooleanField(
+        _("remind 7 days before a free trial converts to paid"), default=True
+    )
+    remind_annual_renewal = models.BooleanField(
+        _("remind 30 days before an annual renewal"), default=True
+    )
+    remind_card_expiry = models.BooleanField(
+        _("remind 30 days before a card expires ahead of the next payment"), default=True
+    )
+    # EU Art. 11a CRD: the "withdraw from contract here" function. Empty means
+    # the default for the vendor's country: 14 days in the EU/EEA, else off.
+    withdrawal_days = models.PositiveSmallIntegerField(
+        _("withdrawal period in days"),
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(365)],
+        help_text=_(
+            "Customers can withdraw from a purchase for this many days on the public "
+            "withdrawal page. Leave empty for the default: 14 in the EU and EEA, 0 (off) "
+            "elsewhere."
+        ),
+    )
 
     # Processor connections; secrets are encrypted at rest.
     stripe_secret_key = EncryptedTextField(_("Stripe secret key"), blank=True)
@@ -216,6 +261,19 @@ class Vendor(models.Model):
         if not self.invoice_prefix:
             self.invoice_prefix = self.slug.upper()[:12]
         super().save(*args, **kwargs)
+
+    @property
+    def cancellation_page_on(self) -> bool:
+        """Is the public cancellation page offered? Always in Germany."""
+        return self.cancellation_page or (self.country or "").upper() in MANDATORY_CANCEL_PAGE
+
+    @property
+    def withdrawal_period_days(self) -> int:
+        """The withdrawal period customers get: the vendor's setting, else
+        the strict default for its country (EU/EEA 14 days, elsewhere none)."""
+        if self.withdrawal_days is not None:
+            return self.withdrawal_days
+        return 14 if (self.country or "").upper() in EU_EEA_COUNTRIES else 0
 
     @property
     def hub_path(self) -> str:

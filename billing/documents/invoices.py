@@ -7,12 +7,11 @@ from decimal import Decimal
 
 from django.core.files.base import ContentFile, File
 from django.core.files.storage import default_storage
-from django.db import connection, transaction
+from django.db import transaction
 from django.http import Http404
 from django.utils import timezone
 
 from billing.models import Invoice, InvoiceSequence, Payment
-from billing.rows import ModelColumns, Statement
 from vendors import formatting
 
 
@@ -108,24 +107,6 @@ def invoice_issue(
 # --- reads ------------------------------------------------------------------
 
 
-INVOICE_COLUMNS = ModelColumns(Invoice, "i")
-PAYMENT_COLUMNS = ModelColumns(Payment, "p")
-INVOICE_SQL = Statement(
-    """
-    SELECT {invoice_columns}, {payment_columns}
-    FROM {invoice} i JOIN {payment} p ON p.id = i.payment_id
-    WHERE i.vendor_id = %s AND i.customer_id = %s AND i.number = %s
-    """,
-    invoice_columns=INVOICE_COLUMNS,
-    payment_columns=PAYMENT_COLUMNS,
-    invoice=Invoice,
-    payment=Payment,
-)
-# The invoice and its payment in one fixed statement: built through the ORM
-# (select_related over three tables) the query cost more Python to compile
-# and to turn into instances than PostgreSQL took to answer it.
-
-
 def invoice_get(*, customer, number: str) -> Invoice:
     """The signed-in customer's invoice with this number, else 404.
 
@@ -133,18 +114,16 @@ def invoice_get(*, customer, number: str) -> Invoice:
     invoice with the same number at another vendor, is "not found" (never
     "forbidden", which would confirm that it exists).
     """
-    with connection.cursor() as cursor:
-        cursor.execute(INVOICE_SQL.sql, [customer.vendor_id, customer.pk, number])
-        row = cursor.fetchone()
-    if row is None:
-        raise Http404("No such invoice.")
-    split = len(INVOICE_COLUMNS)
-    invoice = INVOICE_COLUMNS.build(row[:split])
-    payment = PAYMENT_COLUMNS.build(row[split:])
+    try:
+        invoice = Invoice.objects.select_related("payment").get(
+            vendor_id=customer.vendor_id, customer=customer, number=number
+        )
+    except Invoice.DoesNotExist:
+        raise Http404("No such invoice.") from None
+    payment = invoice.payment
     # The customer and its vendor are the ones the hub request has loaded.
     payment.customer = invoice.customer = customer
     payment.vendor = invoice.vendor = customer.vendor
-    invoice.payment = payment
     return invoice
 
 

@@ -1,23 +1,21 @@
-"""The purchase history's table rows and controls, built in Python.
+"""The purchase history's table rows, built in Python.
 
     {% load purchase_rows %} <tbody>{% purchase_rows rows %}</tbody>
-    <tr>{% purchase_headers columns %}</tr>
-    <select>{% purchase_sort_options sort_choices sort %}</select>
-    <ul>{% purchase_page_links page page_range sort %}</ul>
 
-`rows` are billing.selectors.HistoryRow (a page of them, or the print
-view's whole history); the view decides the columns, sorts and pages, and
-these tags only write them out. As template loops (a lazy translation per
-option, a translation and three conditions per page link) the header, the
-sort menu and the page links cost as much as the 25 rows.
+`rows` are billing.selectors.HistoryRow: a page of them, or the print
+view's whole history. Everything else on those pages (the header, the sort
+menu, the page links) is template, translated like every other string.
 
-The page shows 25 rows and the print view every row of the history. As a
-template partial each row cost about 0.075 ms in Django's template engine (a
-dozen nodes, variable lookups, a translation per row): a quarter of the
-purchases page's time, and seconds for the print view of a long history.
-Here the labels are translated and escaped once per table and each value is
-escaped once (html.escape, which is what django.utils.html.escape does,
-without its lazy-string wrapper around every call).
+The rows stay in Python for the print view, which lists every row of a
+history: 50,000 rows took 33.2 s to render as a template loop (tags for the
+date and the money, a translation per invoice link) and 4.5 s here, in one
+process on the 2-core benchmark machine under a load average of 7; `make
+bench SCALE=full` timed the whole print view of that history at 2.7-4.1 s
+("print view [50000]", bench/results/2026-12-07-full.json). As a template
+it would outlast the web server's request timeout. The labels are translated and
+escaped once per table and each value is escaped once (html.escape, which
+is what django.utils.html.escape does, without its lazy-string wrapper
+around every call).
 """
 
 from collections.abc import Iterable
@@ -25,7 +23,6 @@ from html import escape
 from urllib.parse import quote
 
 from django import template
-from django.core.paginator import Page
 from django.utils.functional import Promise
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext
@@ -38,6 +35,7 @@ register = template.Library()
 
 # Every {placeholder} below is filled with escaped text only (see purchase_rows).
 INVOICE_LINK = '<a href="{href}" aria-label="{words}">{number}</a>'
+WITHDRAW_LINK = '<br><a class="purchases__withdraw" href="{href}">{words}</a>'
 REFUNDED = ' <span class="purchases__refunded">{amount}</span>'
 # A failed payment has no invoice: a dash for the eye, words for a screen reader.
 NO_INVOICE = (
@@ -46,75 +44,8 @@ NO_INVOICE = (
 )
 
 
-HEADER = (
-    '<th scope="col"{numeric}{aria_sort}>'
-    '<a class="sort-link" href="?sort={sort}">{label}'
-    '<span class="sort-link__icon" aria-hidden="true">{icon}</span></a>'
-    '<span class="sort-label">{label}</span></th>'
-)
-PAGE_LINK = (
-    '<li><a{current} href="?sort={sort}&amp;page={number}">'
-    '<span class="visually-hidden">{page} </span>{number}</a></li>'
-)
-ELLIPSIS = '<li><span aria-hidden="true">…</span></li>'
-
-
 def _text(value) -> str:
     return escape(str(value), quote=True)
-
-
-@register.simple_tag
-def purchase_headers(columns: Iterable[dict]) -> SafeString:
-    """The header row's cells (hub.purchase_views._columns)."""
-    cells = []
-    for column in columns:
-        label = _text(column["label"])
-        if not column["sortable"]:
-            cells.append(f'<th scope="col">{label}</th>')
-            continue
-        aria_sort = column["aria_sort"]
-        cells.append(
-            HEADER.format(
-                numeric=' class="num"' if column["numeric"] else "",
-                aria_sort=f' aria-sort="{_text(aria_sort)}"' if aria_sort else "",
-                sort=_text(column["sort"]),
-                label=label,
-                icon=_text(column["icon"]),
-            )
-        )
-    return mark_safe("".join(cells))  # noqa: S308 -- every value above went through _text
-
-
-@register.simple_tag
-def purchase_sort_options(choices: Iterable[tuple[str, str]], sort: str) -> SafeString:
-    """The sort menu's options, the current sort selected."""
-    options = [
-        f'<option value="{_text(value)}"{" selected" if value == sort else ""}>'
-        f"{_text(label)}</option>"
-        for value, label in choices
-    ]
-    return mark_safe("".join(options))  # noqa: S308 -- every value above went through _text
-
-
-@register.simple_tag
-def purchase_page_links(page: Page, page_range: Iterable[int | str], sort: str) -> SafeString:
-    """The numbered page links, the current page marked, gaps as an ellipsis."""
-    word = _text(gettext("Page"))
-    sort_text = _text(sort)
-    links = []
-    for number in page_range:
-        if number == page.paginator.ELLIPSIS:
-            links.append(ELLIPSIS)
-            continue
-        links.append(
-            PAGE_LINK.format(
-                current=' aria-current="page"' if number == page.number else "",
-                sort=sort_text,
-                number=_text(number),
-                page=word,
-            )
-        )
-    return mark_safe("".join(links))  # noqa: S308 -- every value above went through _text
 
 
 @register.simple_tag(takes_context=True)
@@ -136,8 +67,27 @@ def purchase_rows(context: template.Context, rows: Iterable[HistoryRow]) -> Safe
     # Product names are the vendor's words, in its language (WCAG 3.1.2).
     language = formatting.vendor_text_language(vendor)
     product_lang = f' lang="{_text(language)}"' if language else ""
+    # Orders inside their withdrawal period (EU Art. 11a): the link beside them.
+    withdrawable = context.get("withdrawable") or frozenset()
+    withdraw_words = _text(gettext("Withdraw from contract here"))
     cells = []
     for row in rows:
+        withdraw = ""
+        if row.order_number in withdrawable:
+            withdraw = WITHDRAW_LINK.format(
+                href=_text(f"{hub_path}withdraw/?order={quote(row.order_number)}"),
+                words=withdraw_words,
+            )
+        if withdraw:
+            # The number stays on one line; the link goes below it.
+            order_cell = (
+                f'<td data-label="{order_label}"><span class="nowrap">'
+                f"{_text(row.order_number)}</span>{withdraw}</td>"
+            )
+        else:
+            order_cell = (
+                f'<td class="nowrap" data-label="{order_label}">{_text(row.order_number)}</td>'
+            )
         if row.invoice_number:
             invoice_cell = INVOICE_LINK.format(
                 href=_text(f"{hub_path}invoices/{quote(row.invoice_number)}/"),
@@ -161,7 +111,7 @@ def purchase_rows(context: template.Context, rows: Iterable[HistoryRow]) -> Safe
             f"{_text(str(product))}</td>"
             f'<td class="num nowrap" data-label="{price_label}">'
             f"{_text(fmt.money(row.amount, row.currency))}</td>"
-            f'<td class="nowrap" data-label="{order_label}">{_text(row.order_number)}</td>'
+            f"{order_cell}"
             f'<td data-label="{status_label}"><span class="badge badge--{status}">'
             f"{statuses.get(row.status) or status}</span>{refunded}</td>"
             f'<td class="nowrap" data-label="{invoice_label}">{invoice_cell}</td>'

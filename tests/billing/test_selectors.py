@@ -124,6 +124,7 @@ def _mixed_history(customer, count: int) -> None:
             vendor=customer.vendor,
             customer=customer,
             order=orders[i % 7],
+            order_number=orders[i % 7].number,  # bulk_create skips Payment.save()
             amount=i % 4,
             currency="USD",
             status=("paid", "failed", "refunded")[i % 3],

@@ -21,6 +21,10 @@ PAGES = {
     "card_updated": "subscription_id",
     # A subscription with nothing to pay redirects to Subscriptions.
     "subscription_pay": "subscription_id",
+    # The public pages of consumer rights, as a signed-in customer sees them
+    # (prefilled); tests/browser/test_cancellation_page.py checks them signed out.
+    "rights_cancel": None,
+    "rights_withdraw": None,
 }
 # The pages before signing in are checked at both widths by
 # tests/browser/test_access_a11y.py (form, errors, check email and its code
@@ -38,6 +42,10 @@ NOT_PAGES = {
     "card_setup": "POST only, JSON for the card page's script",
     "api_link": "signs in and redirects to a page above",
     "email_confirm": "checked below with a link that is no longer valid",
+    "rights_cancel_done": "needs its secret token: axe runs in test_cancellation_page.py",
+    "rights_cancel_done_pdf": "a PDF",
+    "rights_record_csv": "a CSV file",
+    "rights_withdraw_done": "needs its secret token: axe runs in test_cancellation_page.py",
 }
 
 

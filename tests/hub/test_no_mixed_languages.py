@@ -240,9 +240,13 @@ def test_no_page_email_or_document_mixes_languages(
     _rate_limits_isolated,  # noqa: F811
 ):
     # Every demo vendor offers the language and issues documents in the
-    # customer's; every customer chose it.
+    # customer's; every customer chose it. The vendors speak it too: their
+    # staff's notices and a declaration made without a page language (the
+    # public pages' emails below) are in the vendor's language.
     Vendor.objects.update(
-        languages=["en", "de", "fr", "es"], document_language=Vendor.DocumentLanguage.CUSTOMER
+        languages=["en", "de", "fr", "es"],
+        document_language=Vendor.DocumentLanguage.CUSTOMER,
+        locale=language,
     )
     Customer.objects.update(language=language)
     countries = frozenset(c for c in Customer.objects.values_list("country", flat=True) if c)

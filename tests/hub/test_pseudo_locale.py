@@ -156,6 +156,7 @@ def test_every_page_email_and_pdf_is_marked_for_translation(
 ):
     Vendor.objects.update(locale=PSEUDO)
     findings = Findings(shapes(pseudo_locale))
+    findings.words += RIGHTS_TYPED  # what rights_emails' customer typed and staff wrote
     mail.outbox.clear()
     rendered: list[str] = []
 
@@ -289,6 +290,49 @@ def emails_triggered() -> None:
     failed.update(failure_notice_sent_at=None)
     for payment in failed:
         payment_failed_notify(payment_id=payment.pk)
+    rights_emails(customer, subscription)
+
+
+RIGHTS_TYPED = ["Qxz-7", "Zqv-9"]
+
+
+def rights_emails(customer, subscription) -> None:
+    """The public pages' emails: a cancellation's confirmation, the vendor's
+    request notice and a rejection; a withdrawal's acknowledgement and notice;
+    each reminder."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from rights.cancellations import (
+        declaration_confirm_send,
+        request_rejected_notify,
+        request_vendor_notify,
+    )
+    from rights.models import CancellationDeclaration, Reminder, WithdrawalDeclaration
+    from rights.reminders import reminder_send
+    from rights.withdrawals import withdrawal_confirm_send, withdrawal_vendor_notify
+
+    now = timezone.now()
+    common = {"vendor": customer.vendor, "created_at": now, "name": customer.name}
+    common |= {"email": customer.email, "order_number": "DEMO-1", "status": "open"}
+    declaration = CancellationDeclaration.objects.create(
+        **common, kind="extraordinary", reason=RIGHTS_TYPED[0], when="asap", token_hash="pseudo-c",
+        rejection_message=RIGHTS_TYPED[1], subscription=subscription,
+    )  # fmt: skip
+    declaration_confirm_send(declaration=declaration)
+    request_vendor_notify(declaration=declaration)
+    request_rejected_notify(declaration=declaration)
+    withdrawal = WithdrawalDeclaration.objects.create(**common, token_hash="pseudo-w")
+    withdrawal_confirm_send(declaration=withdrawal)
+    withdrawal_vendor_notify(declaration=withdrawal)
+    for days, kind in enumerate(Reminder.Kind.values, start=1):
+        reminder = Reminder.objects.create(
+            vendor=subscription.vendor, subscription=subscription, kind=kind,
+            event_at=now + timedelta(days=days), amount=subscription.amount,
+            currency=subscription.currency,
+        )  # fmt: skip
+        reminder_send(reminder=reminder)
 
 
 def documents(findings: Findings) -> None:

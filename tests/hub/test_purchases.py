@@ -264,6 +264,7 @@ def payments_for(customer, count: int) -> None:
             vendor=customer.vendor,
             customer=customer,
             order=order,
+            order_number=order.number,  # bulk_create skips Payment.save()
             amount=Decimal(i % 50),
             currency="USD",
             status="paid" if i % 7 else "failed",
@@ -336,7 +337,9 @@ def test_the_demo_histories(client, db):
     assert "No purchases yet." in client.get("/demo/updateinfo/purchases/").text
     sign_in(client, acme.customers.get(email="alex@example.com"))
     page = client.get("/acme/updateinfo/purchases/").text
-    assert len(rows(page)) == 3
+    # With the purchase of three days ago, inside acme's withdrawal period.
+    assert len(rows(page)) == 4
+    assert page.count('href="/acme/updateinfo/withdraw/?order=') == 1
     assert all("€" in row and "$" not in row for row in rows(page))
 
 
@@ -358,3 +361,22 @@ def test_row_values_are_escaped_and_a_refund_shows_its_amount(alice_client, alic
     assert "ORD-&lt;b&gt;" in row
     assert '<span class="purchases__refunded">$15.00</span>' in row
     assert f'aria-label="Invoice {payment.invoice.number}"' in row
+
+
+def test_the_header_sort_menu_and_page_links_are_template_with_marked_strings():
+    """The page's chrome is template, so its words are translated where all
+    the others are; only the rows are built in Python (for the print view)."""
+    from django.template.loader import get_template
+    from django.utils.translation.template import templatize
+
+    from hub.purchase_views import COLUMNS, SORT_CHOICES
+    from hub.templatetags import purchase_rows
+
+    assert set(purchase_rows.register.tags) == {"purchase_rows"}
+    source = Path(get_template("hub/purchases.html").origin.name).read_text(encoding="utf-8")
+    for markup in ("aria-sort=", "<option value=", 'class="pagination__pages"', "sort-label"):
+        assert markup in source
+    assert "gettext(u'Page')" in templatize(source)
+    # The labels the view hands the template are marked where they are written.
+    for label in [label for _, label, _, _ in COLUMNS] + [label for _, label in SORT_CHOICES]:
+        assert type(label).__name__ == "__proxy__"  # gettext_lazy

@@ -304,7 +304,9 @@ def test_the_mailbox_holds_a_receipt_of_each_style(seeded):
     assert "/demo/updateinfo/" in detailed.body
     assert "/demo/updateinfo/" in detailed.alternatives[0][0]
     basic = receipts["Acme Software GmbH"]
-    assert "/acme/updateinfo/" not in basic.body
+    # No hub button; only the footer's public cancellation page (§ 312k BGB).
+    assert "/acme/updateinfo/" not in basic.body.replace("/acme/updateinfo/cancel/", "")
+    assert "/acme/updateinfo/cancel/" in basic.body
     sent = len(mail.outbox)
     seed()
     assert len(mail.outbox) == sent

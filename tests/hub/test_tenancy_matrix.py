@@ -20,6 +20,10 @@ PUBLIC |= {"hub:email_confirm", "hub:api_link"}
 # The language menu's POST serves signed-out visitors too; it stores a choice
 # on the signed-in customer of this hub only (tests/hub/test_language_menu.py).
 PUBLIC |= {"hub:language"}
+# The public cancellation page answers everyone (§ 312k BGB: no sign-in before
+# it); its confirmation opens only with the secret token its POST redirects to.
+PUBLIC |= {"hub:rights_cancel", "hub:rights_cancel_done", "hub:rights_cancel_done_pdf"}
+PUBLIC |= {"hub:rights_withdraw", "hub:rights_withdraw_done"}
 
 
 @pytest.fixture

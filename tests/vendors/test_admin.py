@@ -34,7 +34,7 @@ def change_data(vendor: Vendor, **overrides) -> dict:
             if value:
                 data[name] = "on"
             continue
-        data[name] = value
+        data[name] = "" if value is None else value  # an empty optional number
     data.update(overrides)
     return data
 

@@ -22,6 +22,10 @@ from billing.documents.receipts import payment_failed_notify, payment_receipt_se
 from billing.services import customer_email_changed_notify
 from magiclinks.email_changes import email_change_send
 from magiclinks.services import access_link_send, card_link_send, profile_link_send
+from rights.cancellations import declaration_confirm_send, request_rejected_notify
+from rights.models import CancellationDeclaration, Reminder, WithdrawalDeclaration
+from rights.reminders import reminder_send
+from rights.withdrawals import withdrawal_confirm_send
 from tests.factories import AuditEventFactory, PaymentFactory, SubscriptionFactory
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -87,6 +91,33 @@ def send_every_email(customer, django_capture_on_commit_callbacks) -> None:
     )
     card_link_send(request_id=request_id(), customer=customer, ip=None, next_path="")
     profile_link_send(request_id=request_id(), customer=customer)
+    # The public rights pages: a declaration speaks the language of the page
+    # it was made on (the customer's choice here, else the vendor's).
+    declared = {
+        "vendor": customer.vendor,
+        "created_at": datetime(2026, 12, 7, tzinfo=UTC),
+        "name": customer.name,
+        "email": customer.email,
+        "order_number": "ORD-1",
+        "language": customer.language,
+    }
+    cancellation = CancellationDeclaration.objects.create(
+        **declared, kind="ordinary", when="asap", token_hash=request_id()
+    )
+    declaration_confirm_send(declaration=cancellation)
+    request_rejected_notify(declaration=cancellation)
+    withdrawal = WithdrawalDeclaration.objects.create(**declared, token_hash=request_id())
+    withdrawal_confirm_send(declaration=withdrawal)
+    for kind in Reminder.Kind.values:
+        reminder = Reminder.objects.create(
+            vendor=customer.vendor,
+            subscription=subscription,
+            kind=kind,
+            event_at=datetime(2026, 12, 14, tzinfo=UTC),
+            amount=subscription.amount,
+            currency=subscription.currency,
+        )
+        reminder_send(reminder=reminder)
 
 
 EVERY_TEMPLATE = {
@@ -99,7 +130,14 @@ EVERY_TEMPLATE = {
     "email_change_confirm",
     "access_link",
     "profile_link",
+    "cancellation_declared",
+    "cancellation_rejected",
+    "withdrawal_received",
+    *(f"reminder_{kind}" for kind in Reminder.Kind.values),
 }
+# To the vendor's support address, in the vendor's language (tests/rights).
+VENDOR_TEMPLATES = {"cancellation_request_vendor", "withdrawal_vendor"}
+EMAILS_SENT = 10 + 3 + len(Reminder.Kind.values)
 
 
 def test_every_email_speaks_the_customers_chosen_language(
@@ -108,7 +146,7 @@ def test_every_email_speaks_the_customers_chosen_language(
     alice.language = "fr"
     alice.save()
     send_every_email(alice, django_capture_on_commit_callbacks)
-    assert len(mail.outbox) == 10
+    assert len(mail.outbox) == EMAILS_SENT
     for message in mail.outbox:
         assert built_in(message) == "fr", message.subject
         for link in our_links(message, settings.SITE_URL):
@@ -121,7 +159,7 @@ def test_without_a_choice_every_email_speaks_the_vendors_language(
     vendor, alice, django_capture_on_commit_callbacks
 ):
     send_every_email(alice, django_capture_on_commit_callbacks)
-    assert [built_in(message) for message in mail.outbox] == ["de"] * 10
+    assert [built_in(message) for message in mail.outbox] == ["de"] * EMAILS_SENT
     assert "1.234,56\xa0€" in mail.outbox[0].body
 
 
@@ -132,7 +170,7 @@ def test_the_emails_cover_every_template(vendor, alice, django_capture_on_commit
         path.name.removesuffix("_subject.txt")
         for path in (ROOT / "templates" / "emails").glob("*_subject.txt")
     }
-    assert templates == EVERY_TEMPLATE
+    assert templates == EVERY_TEMPLATE | VENDOR_TEMPLATES
 
 
 def test_a_stored_language_the_vendor_no_longer_offers_gives_the_vendors(vendor, alice):
@@ -176,7 +214,8 @@ def test_the_link_in_the_email_opens_the_hub_in_the_emails_language(
     alice.language = "fr"
     alice.save()
     profile_link_send(request_id=request_id(), customer=alice)
-    [link] = set(our_links(mail.outbox[0], settings.SITE_URL))
+    # The hub link, and the footer's public cancellation page (§ 312k BGB).
+    [link] = {x for x in our_links(mail.outbox[0], settings.SITE_URL) if "/cancel/" not in x}
     page = client.get(link.removeprefix(settings.SITE_URL), headers={"accept-language": "en"})
     assert page.status_code == 200
     assert page["Content-Language"] == "fr"

@@ -11,6 +11,7 @@ from django.core import mail
 from django.core.files.base import ContentFile
 from django.utils import timezone
 
+from rights.models import CancellationDeclaration, Reminder
 from tests.billing.test_pdf import PNG_1PX
 from tests.factories import OrderFactory, PaymentFactory, SubscriptionFactory
 from vendors.mail import LOGO_CID, mail_send
@@ -43,6 +44,21 @@ def any_email_context(customer) -> dict:
         "url": "https://hub.example/northwind/updateinfo/access/t/",
         "card_url": "https://hub.example/northwind/updateinfo/access/t/",
         "button_url": "https://hub.example/northwind/updateinfo/",
+        "declaration": CancellationDeclaration(
+            vendor=customer.vendor,
+            created_at=timezone.now(),
+            kind="ordinary",
+            name=customer.name,
+            email=customer.email,
+            when="asap",
+        ),
+        "admin_url": "https://hub.example/admin/",
+        "reminder": Reminder(
+            kind="trial_end",
+            event_at=timezone.now(),
+            amount=subscription.amount,
+            currency=subscription.currency,
+        ),
     }
 
 

@@ -44,7 +44,7 @@ def local_datetime(context, value, fmt="medium"):
 
 @register.simple_tag(takes_context=True)
 def buyer_address(context, buyer: dict) -> list[str]:
-    """A document's billed-to address lines (billing.invoices.buyer_snapshot),
+    """A document's billed-to address lines (billing.documents.invoices.buyer_snapshot),
     the country named in the active language: the snapshot keeps its code."""
     lines = list(buyer.get("address") or [])
     code = buyer.get("country") or ""

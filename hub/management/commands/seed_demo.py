@@ -424,6 +424,9 @@ class Command(BaseCommand):
             country="DE",
         ):
             s.one_time(alex, "Acme Sync Lizenz", "99.00", days_ago=200)
+            # Three days ago: inside acme's 14-day withdrawal period (a German
+            # vendor), so the history shows "Withdraw from contract here".
+            s.one_time(alex, "Acme Vorlagenpaket", "29.00", days_ago=3)
             started = add_months(now, -12)
             sub, order = s.subscription(
                 alex,
