@@ -95,6 +95,9 @@ def test_every_page_template_passes_axe_in_every_language(live_server, browser, 
         check("continue")
         page.goto(f"{live_server.url}/demo/updateinfo/email/no-longer-valid/")
         check("email_confirm")
+        for path in ("cancel/", "withdraw/"):  # the public rights pages, signed out
+            page.goto(f"{live_server.url}/acme/updateinfo/{path}")
+            check(f"signed out {path}")
         seen: set[str] = set()
         for account, email in DEMO_CUSTOMERS:
             customer = Customer.objects.get(vendor__slug=account, email=email)

@@ -80,10 +80,12 @@ def test_every_page_fits_in_every_language(live_server, browser, demo, language)
         # Signed out: the access form (each vendor), its errors, the check
         # email page, the code form and the emailed link's continue page.
         for account in ("demo", "acme"):
-            page.goto(f"{live_server.url}/{account}/updateinfo/")
-            assert page.locator("html").get_attribute("lang") == language
-            measure(page, f"{account} access form", failures)
+            for path in ("", "cancel/", "withdraw/"):  # the form, the public rights pages
+                page.goto(f"{live_server.url}/{account}/updateinfo/{path}")
+                assert page.locator("html").get_attribute("lang") == language
+                measure(page, f"{account} signed out /{path}", failures)
         mail.outbox.clear()
+        page.goto(f"{live_server.url}/acme/updateinfo/")
         page.get_by_role("textbox").first.fill("alex@example.com")
         page.locator("form[action$='/access/'] [type=submit]").click()
         page.wait_for_load_state()

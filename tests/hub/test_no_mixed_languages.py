@@ -307,6 +307,11 @@ def signed_out(findings: Findings, language: str) -> None:
     other = Client(HTTP_ACCEPT_LANGUAGE="en")  # the link carries the language
     findings.page("continue", other.get(link))
     findings.page("unknown page of a hub", client.get(f"{hub}nothing-here/"))
+    for account in ("demo", "acme"):
+        for page in ("cancel", "withdraw"):
+            response = client.get(f"/{account}/updateinfo/{page}/")
+            if response.status_code != 404:  # a vendor may turn the page off
+                findings.page(f"{account} public {page} page", response)
     findings.page(
         "acme access form", Client(HTTP_ACCEPT_LANGUAGE=language).get("/acme/updateinfo/")
     )
