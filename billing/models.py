@@ -16,6 +16,8 @@ from django.utils.translation import gettext_lazy as _
 from vendors.formatting import language_pick
 from vendors.models import Vendor, currency_validator
 
+from .products import product_name
+
 MONEY: dict[str, Any] = {"max_digits": 12, "decimal_places": 2}
 
 
@@ -204,6 +206,11 @@ class Subscription(models.Model):
         return f"{self.product} ({self.get_status_display()})"
 
     @property
+    def product_name(self):
+        """The product as the reader sees it (billing.products)."""
+        return product_name(self.product)
+
+    @property
     def has_card(self) -> bool:
         """A card summary matters only while the subscription still charges."""
         return self.status in {self.Status.ACTIVE, self.Status.PAST_DUE, self.Status.TRIALING}
@@ -278,6 +285,11 @@ class Order(models.Model):
         order = super().from_db(db, field_names, values)
         order._loaded_number = order.__dict__.get("number")
         return order
+
+    @property
+    def product_name(self):
+        """The product as the reader sees it (billing.products)."""
+        return product_name(self.product)
 
 
 class Payment(models.Model):
@@ -470,6 +482,14 @@ class Invoice(models.Model):
     def __str__(self) -> str:
         return self.number
 
+    @property
+    def lines_shown(self) -> list[dict]:
+        """The snapshot's lines with our name for an unnamed product in the
+        reader's language (billing.products); the snapshot never changes."""
+        return [
+            line | {"description": product_name(line.get("description", ""))} for line in self.lines
+        ]
+
 
 class AuditEvent(models.Model):
     """What happened, by whom, when: the record that automatic-renewal laws
@@ -649,6 +669,14 @@ class CreditNote(models.Model):
 
     def __str__(self) -> str:
         return self.number
+
+    @property
+    def lines_shown(self) -> list[dict]:
+        """The snapshot's lines with our name for an unnamed product in the
+        reader's language (billing.products); the snapshot never changes."""
+        return [
+            line | {"description": product_name(line.get("description", ""))} for line in self.lines
+        ]
 
 
 class StripeImport(models.Model):

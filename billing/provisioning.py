@@ -14,6 +14,7 @@ from django.db import transaction
 from .models import Customer, Processor, Subscription
 from .processors.adapters import adapter_for, stripe_adapter_for
 from .processors.adapters.base import CardSummary, ProcessorSubscription
+from .products import SUBSCRIPTION
 
 
 def _key(prefix: str) -> str:
@@ -108,7 +109,7 @@ def subscription_record_remote(
     card = card or remote.card
     fields = {
         "customer": customer,
-        "product": remote.product or product or "Subscription",
+        "product": remote.product or product or SUBSCRIPTION,
         "status": remote.status,
         "amount": remote.amount if remote.amount is not None else (amount or Decimal("0")),
         "currency": (remote.currency or currency or customer.vendor.default_currency).upper(),

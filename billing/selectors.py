@@ -15,6 +15,7 @@ from django.utils.functional import cached_property
 
 from .cards import CARD_STATUSES, card_update_place
 from .models import AuditEvent, Customer, Invoice, Payment, Subscription, normalize_email
+from .products import product_name
 
 # The purchase history's sort keys (the `?sort=` values) and their ORDER BY.
 # Each ends with the primary key so that rows with equal values (same date,
@@ -83,6 +84,11 @@ class HistoryRow:
     order_number: str
     order_product: str
     invoice_number: str | None
+
+    @property
+    def product_name(self):
+        """The product as the reader sees it (billing.products)."""
+        return product_name(self.order_product)
 
     @property
     def status_label(self) -> str:

@@ -144,7 +144,8 @@ def keep(request: CustomerRequest, account: str, subscription_id: int) -> HttpRe
     else:
         messages.success(
             request,
-            _("You kept %(product)s: it carries on as before.") % {"product": subscription.product},
+            _("You kept %(product)s: it carries on as before.")
+            % {"product": subscription.product_name},
         )
     return redirect(_subscriptions_path(request))
 
@@ -266,10 +267,10 @@ def _nothing_to_pay(subscription: Subscription) -> str:
     waits for a payment (a webhook or another tab moved it on meanwhile)."""
     if subscription.status == Subscription.Status.CANCELED:
         return _("%(product)s has ended, so there is nothing to pay.") % {
-            "product": subscription.product
+            "product": subscription.product_name
         }
     return _("Nothing is waiting to be paid for %(product)s: its status is now %(status)s.") % {
-        "product": subscription.product,
+        "product": subscription.product_name,
         "status": subscription.get_status_display(),
     }
 

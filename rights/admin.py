@@ -110,7 +110,7 @@ class CancellationDeclarationAdmin(VendorScopedAdmin):
                 self.message_user(
                     request,
                     _("%(who)s: %(product)s is cancelled.")
-                    % {"who": declaration.name, "product": subscription.product},
+                    % {"who": declaration.name, "product": subscription.product_name},
                     messages.SUCCESS,
                 )
 

@@ -134,7 +134,7 @@ class CancellationForm(forms.Form):
 def _contract_label(subscription: Subscription) -> str:
     order = getattr(subscription, "order", None)
     number = order.number if order is not None else ""
-    return f"{subscription.product} ({number})" if number else subscription.product
+    return f"{subscription.product_name} ({number})" if number else str(subscription.product_name)
 
 
 class WithdrawalForm(forms.Form):

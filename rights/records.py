@@ -61,7 +61,7 @@ def customer_record_rows(*, customer: Customer) -> list[tuple]:
             (
                 event.created_at,
                 event.action,
-                event.subscription.product if event.subscription else "",
+                event.subscription.product_name if event.subscription else "",
                 str(event.details.get("source") or event.details.get("mode") or ""),
             )
         )

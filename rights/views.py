@@ -23,7 +23,12 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from billing.models import Subscription
 from magiclinks import ratelimit
-from magiclinks.sessions import CustomerRequest, customer_from_session, customer_required
+from magiclinks.sessions import (
+    CustomerRequest,
+    customer_from_session,
+    customer_required,
+    customer_signed_in,
+)
 from vendors.clientip import client_ip, client_ip_key
 from vendors.http import VendorRequest
 
@@ -75,7 +80,8 @@ def cancel(request: VendorRequest, account: str) -> HttpResponse:
         raise Http404  # turned off by a vendor outside Germany
     customer, _ = customer_from_session(request, vendor=vendor)
     if customer is not None:
-        request.customer = customer  # type: ignore[attr-defined]  # the header's nav and sign-out
+        # The header's nav and sign-out, and the language the customer chose.
+        customer_signed_in(request, customer)
     form = CancellationForm(
         request.POST if request.method == "POST" else None,
         vendor=vendor,

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from billing.models import Order
 from magiclinks import ratelimit
-from magiclinks.sessions import customer_from_session
+from magiclinks.sessions import customer_from_session, customer_signed_in
 from vendors.clientip import client_ip, client_ip_key
 from vendors.http import VendorRequest
 
@@ -37,7 +37,8 @@ def withdraw(request: VendorRequest, account: str) -> HttpResponse:
     vendor = request.vendor
     customer, _ = customer_from_session(request, vendor=vendor)
     if customer is not None:
-        request.customer = customer  # type: ignore[attr-defined]  # the header's nav and sign-out
+        # The header's nav and sign-out, and the language the customer chose.
+        customer_signed_in(request, customer)
     context: dict = {"period_days": vendor.withdrawal_period_days}
     if vendor.withdrawal_period_days <= 0:
         return private_response(render(request, "rights/withdraw.html", {**context, "off": True}))

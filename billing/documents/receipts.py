@@ -94,9 +94,9 @@ def payment_failed_notify(*, payment_id: int) -> bool:
         context={
             "customer": payment.customer,
             "payment": payment,
-            "product": payment.subscription.product
+            "product": payment.subscription.product_name
             if payment.subscription
-            else payment.order.product,
+            else payment.order.product_name,
             "card_url": hub_access_url(
                 vendor=vendor, email=payment.customer.email, next_path=next_path
             ),

@@ -28,6 +28,7 @@ from billing.models import (
     Subscription,
     normalize_email,
 )
+from billing.products import PURCHASE
 from billing.provisioning import subscription_record_remote
 from billing.refunds import refund_record
 from vendors.models import Vendor
@@ -233,7 +234,7 @@ def _invoice_order(
         defaults={
             "customer": customer,
             "number": remote.number or remote.id,
-            "product": (description or "Purchase")[:200],
+            "product": (description or PURCHASE)[:200],
             "amount": remote.total,
             "currency": remote.currency,
             "status": Order.Status.PAID if remote.status == "paid" else Order.Status.PENDING,
@@ -451,7 +452,7 @@ def stripe_charge_record(
         defaults={
             "customer": customer,
             "number": charge.id,
-            "product": "Purchase",
+            "product": PURCHASE,
             "amount": charge.amount,
             "currency": charge.currency,
             "status": Order.Status.PAID,

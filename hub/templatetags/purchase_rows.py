@@ -23,6 +23,7 @@ from html import escape
 from urllib.parse import quote
 
 from django import template
+from django.utils.functional import Promise
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext
 
@@ -99,12 +100,15 @@ def purchase_rows(context: template.Context, rows: Iterable[HistoryRow]) -> Safe
         if row.amount_refunded:
             refunded = REFUNDED.format(amount=_text(fmt.money(row.amount_refunded, row.currency)))
         status = _text(row.status)
+        product = row.product_name
+        # Our name for an unnamed product is in the page's language.
+        lang = "" if isinstance(product, Promise) else product_lang
         cells.append(
             "<tr>"
             f'<td class="nowrap" data-label="{date_label}">'
             f"{_text(fmt.local_date(row.created_at))}</td>"
-            f'<td class="purchases__product" data-label="{product_label}"{product_lang}>'
-            f"{_text(row.order_product)}</td>"
+            f'<td class="purchases__product" data-label="{product_label}"{lang}>'
+            f"{_text(str(product))}</td>"
             f'<td class="num nowrap" data-label="{price_label}">'
             f"{_text(fmt.money(row.amount, row.currency))}</td>"
             f"{order_cell}"
