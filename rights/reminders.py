@@ -18,7 +18,6 @@ import calendar
 from datetime import UTC, datetime, timedelta
 from functools import partial
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -121,6 +120,5 @@ def reminder_send(*, reminder: Reminder) -> None:
             "customer": subscription.customer,
             "subscription": subscription,
             "reminder": reminder,
-            "subscriptions_url": f"{settings.SITE_URL}{reminder.vendor.hub_path}subscriptions/",
         },
     )

@@ -69,6 +69,7 @@ def mail_send(
         # Every footer's "Cancel contracts here" (§ 312k BGB), in the email's
         # language like the email's other links (below).
         "cancel_url": f"{settings.SITE_URL}{vendor.hub_path}cancel/",
+        "subscriptions_url": f"{settings.SITE_URL}{vendor.hub_path}subscriptions/",
         **(context or {}),
     }
     for key, value in list(context.items()):

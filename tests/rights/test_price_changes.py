@@ -55,7 +55,7 @@ def test_announcing_sends_the_reminder_once_with_old_and_new_amount(
     assert on.strftime("%B") in email.body and str(on.day) in email.body
     assert "Cancel contracts here: http://testserver/northwind/updateinfo/cancel/" in email.body
     html = email.alternatives[0][0]
-    assert 'href="http://testserver/northwind/updateinfo/cancel/"' in html
+    assert 'href="http://testserver/northwind/updateinfo/cancel/?lang=en"' in html
     reminder = Reminder.objects.get()
     assert (reminder.kind, reminder.amount, reminder.event_at) == (
         "price_increase", Decimal("25.00"), change.effective_at,
