@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from vendors.formatting import language_pick
 from vendors.models import Vendor, currency_validator
 
+from .failures import failure_reason
 from .products import product_name
 
 MONEY: dict[str, Any] = {"max_digits": 12, "decimal_places": 2}
@@ -416,6 +417,12 @@ class Payment(models.Model):
         if self.order_number and self.order_id == getattr(self, "_loaded_order_id", None):
             return self.order_number
         return Order.objects.values_list("number", flat=True).get(pk=self.order_id)
+
+    @property
+    def failure_reason(self) -> str:
+        """The processor's reason for the failure in the reader's language,
+        "" where it cannot be said in it (billing.failures)."""
+        return failure_reason(self.failure_message)
 
     @property
     def net_amount(self) -> Decimal:
