@@ -51,14 +51,18 @@ def registered(live_server, localstripe, stripe_vendor):
     ).raise_for_status()
 
 
-def wait_for(check, timeout=30.0):
+def wait_for(check, timeout=60.0):
+    """Poll `check` until it answers. localstripe delivers each event to every
+    endpoint registered in this run, one after the other, so a busy CI
+    machine can take tens of seconds; on a timeout, say how far it got."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         result = check()
         if result:
             return result
         time.sleep(0.2)
-    raise AssertionError("timed out waiting")
+    events = list(WebhookEvent.objects.values_list("event_type", "outcome", "attempts"))
+    raise AssertionError(f"timed out waiting; webhook events stored: {events}")
 
 
 def receipts(mail_dir) -> int:
