@@ -24,6 +24,14 @@ pytestmark = pytest.mark.services
 
 
 @pytest.fixture
+def localstripe(private_localstripe):
+    """A localstripe of this test's own: the run's shared one delivers every
+    event to every endpoint any earlier test registered, one after another,
+    and in CI's order this test's payment never arrived within a minute."""
+    return private_localstripe
+
+
+@pytest.fixture
 def worker_env(monkeypatch, localstripe):
     """The worker subprocess talks to this run's localstripe too."""
     monkeypatch.setenv("STRIPE_API_BASE", localstripe)
