@@ -485,6 +485,10 @@ def start_gunicorn(env: dict[str, str], *, port: int, workers: int) -> subproces
         # those, whatever the production worker class.
         "--worker-class",
         "sync",
+        # gunicorn turns a sync worker into gthread when threads > 1 (the
+        # production config sets 4): one thread keeps the worker sync.
+        "--threads",
+        "1",
         "--access-logfile",
         "/dev/null",
     ]
