@@ -30,11 +30,12 @@ OVERFLOWING = """() => {
 }"""
 
 
-# Dates, prices and numbers marked nowrap that still take two lines: the
-# distinct line tops of their text.
+# Dates, prices and numbers marked nowrap, and the amounts of data tables
+# with their headings, that still take two lines: the distinct line tops of
+# their text.
 WRAPPED = """() => {
   const out = [];
-  for (const el of document.querySelectorAll(".nowrap")) {
+  for (const el of document.querySelectorAll(".nowrap, table.data .num")) {
     if (!el.getClientRects().length || !el.textContent.trim()) continue;
     const tops = new Set();
     const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
@@ -79,7 +80,7 @@ def test_no_hub_page_overflows_a_phone(live_server, page, demo, account, email):
     for path in page_paths(customer):
         page.goto(live_server.url + path)
         assert page.evaluate(OVERFLOWING) == [], f"{path}"
-        assert page.evaluate(WRAPPED) == [], f"{path}: a date on two lines"
+        assert page.evaluate(WRAPPED) == [], f"{path}: a date or an amount on two lines"
         assert page.evaluate(BROKEN_WORDS) == [], f"{path}: a word cut in two"
         # Sign out shares the row with the brand, even beside a long vendor name.
         brand = page.locator(".brand").bounding_box()
