@@ -14,6 +14,7 @@ COPY hub hub
 COPY vendors vendors
 COPY billing billing
 COPY magiclinks magiclinks
+COPY rights rights
 RUN pip install .
 COPY manage.py ./
 COPY templates templates

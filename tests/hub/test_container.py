@@ -116,3 +116,23 @@ def test_gunicorn_serves_the_hub_with_debug_off_and_masks_tokens(
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def test_every_app_of_ours_is_packaged_and_copied_into_the_image(settings):
+    # `pip install .` (the image) installs only the packages pyproject's
+    # find rule includes, and the Dockerfile copies each before it: an app
+    # missing from either is absent in production while the editable
+    # install of `make test` finds it (the rights app was, for a while).
+    import tomllib
+
+    from setuptools import find_packages
+
+    ours = sorted(
+        {app.split(".")[0] for app in settings.INSTALLED_APPS if (ROOT / app.split(".")[0]).is_dir()}
+    )
+    assert "rights" in ours
+    found = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]
+    packaged = set(find_packages(where=str(ROOT), include=found["find"]["include"]))
+    copied = set(re.findall(r"^COPY (\w+) \1$", (ROOT / "Dockerfile").read_text(), re.M))
+    assert [app for app in ours if app not in packaged] == []
+    assert [app for app in ours if app not in copied] == []
