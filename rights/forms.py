@@ -91,6 +91,13 @@ class CancellationForm(forms.Form):
                 ["kind", "reason", "name", "email", "contract", "order_number", "when"]
                 + ["requested_date"]
             )
+        else:
+            # A stranger names the contract by its Order ID: marked required
+            # (label and `required`) rather than refused after the submit.
+            self.fields["order_number"].required = True
+            self.fields["order_number"].error_messages["required"] = _(
+                "Enter the Order ID from your receipt."
+            )
         form_refuse_control_characters(self)
 
     def clean_email(self) -> str:

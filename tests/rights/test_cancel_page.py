@@ -75,6 +75,19 @@ def test_it_asks_for_everything_without_sign_in(client, vendor, django_assert_ma
     assert response["Cache-Control"] == "no-store, private"
 
 
+def test_a_stranger_sees_the_order_id_marked_required_before_sending(client, vendor):
+    # A stranger names the contract only by its Order ID: the label and the
+    # input say so up front instead of an error after the submit.
+    html = client.get(PAGE).content.decode()
+    field = re.search(r'<input[^>]*name="order_number"[^>]*>', html).group(0)
+    assert " required" in field
+    label = re.search(r'<label for="id_order_number">(.*?)</label>', html, re.S).group(1)
+    assert "(required)" in label
+    response = declare(client, order_number="")
+    assert "Enter the Order ID from your receipt." in response.content.decode()
+    assert not CancellationDeclaration.objects.exists()
+
+
 def test_a_signed_in_customer_picks_from_their_subscriptions_prefilled(
     client, vendor, alice, bob, django_assert_max_num_queries
 ):
