@@ -127,9 +127,8 @@ def test_every_app_of_ours_is_packaged_and_copied_into_the_image(settings):
 
     from setuptools import find_packages
 
-    ours = sorted(
-        {app.split(".")[0] for app in settings.INSTALLED_APPS if (ROOT / app.split(".")[0]).is_dir()}
-    )
+    tops = {app.split(".")[0] for app in settings.INSTALLED_APPS}
+    ours = sorted(top for top in tops if (ROOT / top).is_dir())
     assert "rights" in ours
     found = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]
     packaged = set(find_packages(where=str(ROOT), include=found["find"]["include"]))
