@@ -279,6 +279,9 @@ def test_partial_then_full_refund_with_credit_notes(deliver, adapter, alice, loc
 
 
 def test_a_refund_of_a_charge_we_never_saw_records_both(deliver, adapter, alice, localstripe):
+    """The charge does not name its invoice (API 2025-03-31): the payment
+    intent's InvoicePayment does, so the refund lands on the subscription's
+    payment, never on a one-time "Purchase"."""
     subscription = stripe_subscription(alice)
     charge_id = adapter.invoice_get(invoice_id=latest_invoice(adapter, subscription)).charge_id
     refund(localstripe, charge_id, amount=900)
@@ -287,6 +290,9 @@ def test_a_refund_of_a_charge_we_never_saw_records_both(deliver, adapter, alice,
 
     payment = Payment.objects.get()
     assert payment.processor_ref == charge_id
+    assert payment.subscription == subscription
+    assert payment.order.subscription == subscription
+    assert not Order.objects.filter(product="Purchase").exists()
     assert payment.status == "partially_refunded"
     assert payment.refunds.get().amount == Decimal("9.00")
     assert payment.invoice.credit_notes.count() == 1

@@ -462,6 +462,7 @@ def _todays_shapes() -> None:
     _invoice_today()
     _subscription_item_periods()
     _balance_today()
+    _event_api_version()
 
 
 # Expansions asked for on a list ("data.payments") reach its items: localstripe
@@ -582,6 +583,23 @@ def _balance_today() -> None:
         return exported
 
     Balance._export = _export
+
+
+# The version the fake's objects speak: the pinned SDK's (stripe.api_version).
+API_VERSION = "2026-10-28.endive"
+
+
+def _event_api_version() -> None:
+    """Stripe: an event names the API version its object was rendered in
+    (the account's or the endpoint's). localstripe stamps 2017-08-15 on
+    events whose objects the patches above render in API_VERSION."""
+    original = Event.__init__
+
+    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+        original(self, *args, **kwargs)
+        self.api_version = API_VERSION
+
+    Event.__init__ = __init__
 
 
 # --- invoice payments --------------------------------------------------------------------

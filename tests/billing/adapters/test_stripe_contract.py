@@ -153,6 +153,7 @@ def fake_objects(localstripe) -> dict[str, list[dict[str, Any]]]:
         "Plan": [get(base, f"/v1/plans/{plan['id']}")],
         "Product": [get(base, f"/v1/products/{plan['product']}")],
         "Balance": [get(base, "/v1/balance")],
+        "Event": get(base, "/v1/events?limit=5")["data"],
     }
 
 
@@ -186,6 +187,8 @@ def test_the_fake_speaks_todays_links(fake_objects):
     assert stripe_objects.invoice_of(taxed).tax == stripe_objects.money_of(450, "USD")
     assert [p["status"] for p in listed["payments"]["data"]] == ["paid"]
     assert fake_objects["InvoicePayment"][0]["invoice"] == invoice["id"]
+    # Its events say so too (localstripe stamped 2017-08-15).
+    assert {e["api_version"] for e in fake_objects["Event"]} == {stripe.api_version}
 
 
 def test_the_readers_read_only_what_they_declare(fake_objects):
