@@ -11,6 +11,7 @@ from django.template.loader import render_to_string
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from vendors.admin import OWNER_ONLY, VendorAdmin, VendorScopedAdmin
@@ -69,7 +70,15 @@ class OrderAdmin(ReadOnlyScopedAdmin):
                     request=request,
                     details={"order": order.number},
                 )
-        self.message_user(request, _("%(count)d orders marked as waived.") % {"count": len(orders)})
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d order marked as waived.",
+                "%(count)d orders marked as waived.",
+                len(orders),
+            )
+            % {"count": len(orders)},
+        )
 
 
 @admin.register(Subscription)
@@ -165,7 +174,11 @@ class WebhookEventAdmin(ReadOnlyScopedAdmin):
         WebhookEvent.objects.filter(pk__in=events).update(outcome=WebhookEvent.Outcome.PENDING)
         for pk in events:
             transaction.on_commit(partial(webhook_event_process_task.delay, pk))
-        self.message_user(request, _("%(count)d events queued.") % {"count": len(events)})
+        self.message_user(
+            request,
+            ngettext("%(count)d event queued.", "%(count)d events queued.", len(events))
+            % {"count": len(events)},
+        )
 
 
 # The vendor's settings page gains its processor connections here, where
@@ -303,7 +316,10 @@ def stripe_import_from_admin(modeladmin, request, queryset):
         started += 1
     level = messages.SUCCESS if started else messages.WARNING
     modeladmin.message_user(
-        request, _("%(count)d Stripe imports started.") % {"count": started}, level
+        request,
+        ngettext("%(count)d Stripe import started.", "%(count)d Stripe imports started.", started)
+        % {"count": started},
+        level,
     )
 
 

@@ -21,6 +21,7 @@ from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from ninja import Field, NinjaAPI, Schema, Status
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import HttpBearer
@@ -65,9 +66,12 @@ class ApiKeyAuth(HttpBearer):
             logger.info("API authentication refused: too many failures from %s", ip)
             raise RateLimited(
                 wait,
-                _(
+                ngettext(
                     "Too many failed authentications from your address. "
-                    "Try again in %(seconds)d seconds."
+                    "Try again in %(seconds)d second.",
+                    "Too many failed authentications from your address. "
+                    "Try again in %(seconds)d seconds.",
+                    wait,
                 )
                 % {"seconds": wait},
             )
@@ -255,7 +259,13 @@ def profile_link_create(request: HttpRequest, payload: ProfileLinkIn):
         wait = max(1, math.ceil((cooldown.next_at - timezone.now()).total_seconds()))
         raise RateLimited(
             wait,
-            _("An access link went to this customer moments ago. Try again in %(seconds)d seconds.")
+            ngettext(
+                "An access link went to this customer moments ago. "
+                "Try again in %(seconds)d second.",
+                "An access link went to this customer moments ago. "
+                "Try again in %(seconds)d seconds.",
+                wait,
+            )
             % {"seconds": wait},
         ) from None
     message = f"An access link is on its way to {customer.email}."

@@ -9,6 +9,7 @@ through the actions (carry out, done, reject), each through the services.
 from django.contrib import admin, messages
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from billing.cancellation import CancelInProgress
 from billing.processors.adapters.base import ProcessorError
@@ -123,7 +124,11 @@ class CancellationDeclarationAdmin(VendorScopedAdmin):
                 done += 1
             except RequestNotOpen:
                 pass
-        self.message_user(request, _("%(count)d requests marked done.") % {"count": done})
+        self.message_user(
+            request,
+            ngettext("%(count)d request marked done.", "%(count)d requests marked done.", done)
+            % {"count": done},
+        )
 
     @admin.action(description=_("Reject (emails each customer the message written on the request)"))
     def reject(self, request: HttpRequest, queryset):
