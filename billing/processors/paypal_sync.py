@@ -62,6 +62,8 @@ SALE_EVENTS = {"PAYMENT.SALE.COMPLETED", "PAYMENT.SALE.REFUNDED", "PAYMENT.SALE.
 # whose resource is a v2 refund; its id is the same refund id either way.
 CAPTURE_REFUND_EVENTS = {"PAYMENT.CAPTURE.REFUNDED", "PAYMENT.CAPTURE.REVERSED"}
 REVERSAL_EVENTS = {"PAYMENT.SALE.REVERSED", "PAYMENT.CAPTURE.REVERSED"}
+# A v2 refund's statuses (paypal-server-sdk's RefundStatus) that gave nothing back.
+REFUNDS_THAT_TOOK_NOTHING = {"FAILED", "CANCELLED"}
 # PayPal's transaction statuses (paypal-server-sdk's CaptureStatus) and what
 # each is for us: money taken, or a renewal PayPal could not charge.
 PAID_STATUSES = {"COMPLETED", "REFUNDED", "PARTIALLY_REFUNDED"}
@@ -86,6 +88,8 @@ def paypal_event_process(*, event: WebhookEvent, data: dict[str, Any], effects: 
     with transaction.atomic():
         if kind in CAPTURE_REFUND_EVENTS:
             refund = adapter.refund_of_capture_event(resource=resource)  # type: ignore[attr-defined]
+            if refund["status"] in REFUNDS_THAT_TOOK_NOTHING:
+                return False
         elif kind in ("PAYMENT.SALE.REFUNDED", "PAYMENT.SALE.REVERSED"):
             refund = adapter.refund_of_event(resource=resource)  # type: ignore[attr-defined]
         else:

@@ -221,6 +221,7 @@ def test_a_refund_made_from_the_hub_is_recorded_once_when_its_event_arrives(
 
     assert deliver("PAYMENT.SALE.REFUNDED", event_resource).status_code == 200
 
+    assert WebhookEvent.objects.get(event_type="PAYMENT.SALE.REFUNDED").outcome == "processed"
     payment.refresh_from_db()
     assert (payment.status, payment.amount_refunded) == ("refunded", Decimal("9.00"))
     assert payment.refunds.get().processor_ref == made.id
@@ -309,6 +310,19 @@ def test_a_capture_reversal_is_recorded_as_a_chargeback(deliver, paypal_api):
     payment = Payment.objects.get(processor_ref=sale["id"])
     assert (payment.status, payment.amount_refunded) == ("refunded", Decimal("9.00"))
     assert payment.refunds.get().reason == "Payment reversed by PayPal (chargeback)"
+
+
+def test_a_capture_refund_paypal_could_not_make_is_not_recorded(deliver, paypal_api):
+    remote = paypal_sub(paypal_api)
+    sale = fake(paypal_api, f"/_fake/subscriptions/{remote['id']}/renew")["sale"]
+    deliver("PAYMENT.SALE.COMPLETED", sale)
+    refund = fake(paypal_api, "/_fake/refunds", sale_id=sale["id"], value="4.00", v2=True)
+
+    deliver("PAYMENT.CAPTURE.REFUNDED", {**refund, "status": "FAILED"})
+
+    payment = Payment.objects.get(processor_ref=sale["id"])
+    assert (payment.status, payment.refunds.count()) == ("paid", 0)
+    assert WebhookEvent.objects.get(event_type="PAYMENT.CAPTURE.REFUNDED").outcome == "ignored"
 
 
 def test_a_capture_refund_naming_no_captured_payment_is_ignored(deliver, paypal_api):

@@ -419,7 +419,8 @@ class PayPalAdapter(Adapter):
         paypal-server-sdk's `Refund`, whose `id` is the refund's PayPal id
         (the one `refund_create` returned, and a PAYMENT.SALE.REFUNDED for
         the same refund names), its amount positive, and its captured
-        payment (the subscription's sale) only in the `up` link."""
+        payment (the subscription's sale) only in the `up` link. `status` is
+        the refund's (RefundStatus): one FAILED or CANCELLED took nothing back."""
         sale_id = ""
         for link in resource.get("links") or []:
             if isinstance(link, Mapping) and link.get("rel") == "up":
@@ -433,6 +434,7 @@ class PayPalAdapter(Adapter):
             "currency": currency,
             "time": _time(resource.get("create_time")),
             "reason": str(resource.get("note_to_payer") or ""),
+            "status": str(resource.get("status") or ""),
         }
 
     # --- refunds ------------------------------------------------------------------

@@ -724,5 +724,6 @@ def test_it_reads_a_capture_refund_event_as_paypals_sample_writes_it(paypal, ada
         "currency": "USD",
         "time": datetime(2018, 8, 15, 19, 13, 29, tzinfo=UTC),
         "reason": "",
+        "status": "COMPLETED",
     }
     assert calls(paypal) == calls(paypal, "GET") == []  # read from the event alone

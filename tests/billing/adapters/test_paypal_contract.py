@@ -126,6 +126,8 @@ def test_the_status_strings_the_code_compares_are_the_sdks():
     assert ENUM_VALUES_COMPARED["IntervalUnit"] <= enum_values("IntervalUnit")
     transaction_statuses = paypal_sync.PAID_STATUSES | paypal_sync.FAILED_STATUSES
     assert transaction_statuses <= enum_values("CaptureStatus")
+    refund_statuses = paypal_sync.REFUNDS_THAT_TOOK_NOTHING
+    assert refund_statuses <= enum_values("RefundStatus")
 
 
 def test_the_checks_catch_a_misspelt_or_absent_field():
