@@ -11,6 +11,11 @@ was stored, and each is recorded once per PayPal id):
   refund lookup, so PAYMENT.SALE.REFUNDED's amount comes from the event
   (PayPal writes it negative). A PAYMENT.SALE.REVERSED does not name its sale
   (PayPal's sample event): the sale is read from the v1 refund it links to.
+  A refund made through the v2 payments API (the hub's own `refund_create`)
+  is reported as PAYMENT.CAPTURE.REFUNDED (or .REVERSED), a v2 refund whose
+  `up` link names the sale. Every refund is recorded once per PayPal refund
+  id, the id `refund_create` returns and both kinds of event carry: a
+  refund the hub made and recorded is never recorded again.
 - a completed sale the transactions list does not show yet (the list lags
   behind PAYMENT.SALE.COMPLETED): recorded from the event's sale, whose id is
   the transaction id the list shows later, so it is never recorded twice.
@@ -52,6 +57,13 @@ SUBSCRIPTION_EVENTS = {
     "BILLING.SUBSCRIPTION.PAYMENT.FAILED",
 }
 SALE_EVENTS = {"PAYMENT.SALE.COMPLETED", "PAYMENT.SALE.REFUNDED", "PAYMENT.SALE.REVERSED"}
+# A refund of a subscription's sale made through the v2 payments API (the
+# hub's own refunds, and PayPal's reports of them) comes as a capture event
+# whose resource is a v2 refund; its id is the same refund id either way.
+CAPTURE_REFUND_EVENTS = {"PAYMENT.CAPTURE.REFUNDED", "PAYMENT.CAPTURE.REVERSED"}
+REVERSAL_EVENTS = {"PAYMENT.SALE.REVERSED", "PAYMENT.CAPTURE.REVERSED"}
+# A v2 refund's statuses (paypal-server-sdk's RefundStatus) that gave nothing back.
+REFUNDS_THAT_TOOK_NOTHING = {"FAILED", "CANCELLED"}
 # PayPal's transaction statuses (paypal-server-sdk's CaptureStatus) and what
 # each is for us: money taken, or a renewal PayPal could not charge.
 PAID_STATUSES = {"COMPLETED", "REFUNDED", "PARTIALLY_REFUNDED"}
@@ -70,13 +82,20 @@ def paypal_event_process(*, event: WebhookEvent, data: dict[str, Any], effects: 
         subscription_id = str(resource.get("id") or "")
     elif kind in SALE_EVENTS:
         subscription_id = str(resource.get("billing_agreement_id") or "")
-    else:
+    elif kind not in CAPTURE_REFUND_EVENTS:
         return False
     adapter = adapter_for(vendor=vendor, processor=PAYPAL)
     with transaction.atomic():
-        if kind in ("PAYMENT.SALE.REFUNDED", "PAYMENT.SALE.REVERSED"):
+        if kind in CAPTURE_REFUND_EVENTS:
+            refund = adapter.refund_of_capture_event(resource=resource)  # type: ignore[attr-defined]
+            if refund["status"] in REFUNDS_THAT_TOOK_NOTHING:
+                return False
+        elif kind in ("PAYMENT.SALE.REFUNDED", "PAYMENT.SALE.REVERSED"):
             refund = adapter.refund_of_event(resource=resource)  # type: ignore[attr-defined]
-            if kind == "PAYMENT.SALE.REVERSED":
+        else:
+            refund = None
+        if refund is not None:
+            if kind in REVERSAL_EVENTS:
                 refund["reason"] = REVERSAL_REASON
             return _refund(vendor=vendor, refund=refund, effects=effects)
         if not subscription_id:
@@ -190,7 +209,7 @@ def _refund(*, vendor: Vendor, refund: dict, effects: Effects) -> bool:
     """A refund or a reversal (chargeback) of one of our PayPal payments:
     a Refund with its credit note, once per PayPal refund id."""
     sale_id, refund_id = refund["sale_id"], refund["id"]
-    if not refund_id:
+    if not refund_id or not sale_id:
         return False
     payment = Payment.objects.filter(vendor=vendor, processor=PAYPAL, processor_ref=sale_id).first()
     if payment is None:

@@ -87,23 +87,38 @@ def stripe_event_check(data: dict[str, Any]) -> None:
 def paypal_event_check(data: dict[str, Any]) -> None:
     """Raise EventShapeError unless the fields of a PayPal event that we use
     (id, event_type, create_time, resource_type, and the resource's ids,
-    amount, time and reason) have the shapes PayPal documents."""
+    amount, time, reason and links) have the shapes PayPal documents."""
     _id(data.get("id"), required=True)
     _text(data.get("event_type"), EVENT_TYPE, required=True)
     _text(data.get("resource_type"), EVENT_TYPE, required=False)
     _time(data.get("create_time"))
     resource = _object(data.get("resource"))
     # What processing reads from the resource (billing.processors.paypal_sync): the
-    # subscription or sale ids, and a refund's amount, time and reason.
+    # subscription or sale ids, and a refund's amount, time, reason (or note
+    # to the payer) and links.
     for name in ("id", "billing_agreement_id", "sale_id"):
         _id(resource.get(name), required=False)
     _time(resource.get("create_time"))
     amount = _object(resource.get("amount"))
     for name in ("total", "value"):
         _text(amount.get(name), AMOUNT, required=False)
-    reason = resource.get("reason")
-    if reason is not None and (not isinstance(reason, str) or CONTROL.search(reason)):
-        raise EventShapeError("reason")
+    for name in ("reason", "note_to_payer"):
+        _free_text(resource.get(name))
+    # A v2 refund (PAYMENT.CAPTURE.*) names its captured payment in a link.
+    links = resource.get("links")
+    if links is not None and not isinstance(links, list):
+        raise EventShapeError("links")
+    for link in links or []:
+        link = _object(link)
+        for name in ("rel", "href"):
+            _free_text(link.get(name))
+
+
+def _free_text(value: Any) -> None:
+    if value is not None and (
+        not isinstance(value, str) or CONTROL.search(value) or len(value) > 2000
+    ):
+        raise EventShapeError("text")
 
 
 def _time(value: Any) -> None:

@@ -143,13 +143,22 @@ def test_an_unknown_paypal_webhook_id_is_caught(site, paypal_vendor):
 def test_paypal_events_include_expiry_and_chargebacks():
     assert "BILLING.SUBSCRIPTION.EXPIRED" in PAYPAL_EVENTS
     assert "PAYMENT.SALE.REVERSED" in PAYPAL_EVENTS
+    # Refunds made through the v2 payments API (the hub's own) and their
+    # chargebacks are reported as capture events.
+    assert {"PAYMENT.CAPTURE.REFUNDED", "PAYMENT.CAPTURE.REVERSED"} <= set(PAYPAL_EVENTS)
 
 
 def test_a_webhook_registered_without_the_new_events_is_caught(site, paypal_vendor, paypal_api):
     older = [
         e
         for e in PAYPAL_EVENTS
-        if e not in {"BILLING.SUBSCRIPTION.EXPIRED", "PAYMENT.SALE.REVERSED"}
+        if e
+        not in {
+            "BILLING.SUBSCRIPTION.EXPIRED",
+            "PAYMENT.SALE.REVERSED",
+            "PAYMENT.CAPTURE.REFUNDED",
+            "PAYMENT.CAPTURE.REVERSED",
+        }
     ]
     paypal_vendor.paypal_webhook_id = paypal_register(
         paypal_api, webhook_url(vendor=paypal_vendor, processor="paypal"), older
@@ -158,7 +167,10 @@ def test_a_webhook_registered_without_the_new_events_is_caught(site, paypal_vend
     result = connection_test(vendor=paypal_vendor, processor="paypal")
     assert not result.ok
     [missing] = [m for ok, m in result.checks if not ok]
-    assert missing.endswith("does not send: PAYMENT.SALE.REVERSED, BILLING.SUBSCRIPTION.EXPIRED.")
+    assert missing.endswith(
+        "does not send: PAYMENT.SALE.REVERSED, PAYMENT.CAPTURE.REFUNDED, "
+        "PAYMENT.CAPTURE.REVERSED, BILLING.SUBSCRIPTION.EXPIRED."
+    )
 
 
 def test_a_webhook_id_paypal_refuses_is_named_as_the_problem(site, paypal_vendor, paypal_api):

@@ -221,9 +221,122 @@ def test_a_refund_made_from_the_hub_is_recorded_once_when_its_event_arrives(
 
     assert deliver("PAYMENT.SALE.REFUNDED", event_resource).status_code == 200
 
+    assert WebhookEvent.objects.get(event_type="PAYMENT.SALE.REFUNDED").outcome == "processed"
     payment.refresh_from_db()
     assert (payment.status, payment.amount_refunded) == ("refunded", Decimal("9.00"))
     assert payment.refunds.get().processor_ref == made.id
+
+
+def paypal_get(base, path):
+    """GET PayPal's API of the fake as a client would (bearer token)."""
+    token = requests.post(
+        f"{base}/v1/oauth2/token", auth=("id", "secret"), data="grant_type=x", timeout=5
+    ).json()["access_token"]
+    response = requests.get(
+        f"{base}{path}", headers={"Authorization": f"Bearer {token}"}, timeout=5
+    )
+    response.raise_for_status()
+    return response.json()
+
+
+def test_a_refund_made_from_the_hub_is_recorded_once_when_paypal_reports_it_as_a_capture(
+    deliver, paypal_api, hooked
+):
+    """The hub refunds through the v2 payments API, which PayPal reports as
+    PAYMENT.CAPTURE.REFUNDED (a v2 refund naming the sale only in its `up`
+    link), and may report as PAYMENT.SALE.REFUNDED too: all three carry the
+    one refund id, so the refund is recorded once, with one credit note."""
+    remote = paypal_sub(paypal_api)
+    sale = fake(paypal_api, f"/_fake/subscriptions/{remote['id']}/renew")["sale"]
+    deliver("PAYMENT.SALE.COMPLETED", sale)
+    payment = Payment.objects.get(processor="paypal", processor_ref=sale["id"])
+    adapter = adapter_for(vendor=hooked, processor="paypal")
+    made = adapter.refund_create(
+        charge_id=sale["id"], amount=Decimal("4.00"), idempotency_key="hub-test-2"
+    )
+    refund_record(
+        payment=payment,
+        amount=made.amount,
+        reason="withdrawal",
+        refunded_at=made.created,
+        processor_ref=made.id,
+    )
+    as_capture = paypal_get(paypal_api, f"/v2/payments/refunds/{made.id}")
+    as_sale = paypal_get(paypal_api, f"/v1/payments/refund/{made.id}")
+    assert as_capture["id"] == as_sale["id"] == made.id
+    assert "sale_id" not in as_capture and as_capture["amount"]["value"] == "4.00"
+
+    assert deliver("PAYMENT.CAPTURE.REFUNDED", as_capture).status_code == 200
+    assert deliver("PAYMENT.SALE.REFUNDED", as_sale).status_code == 200
+
+    assert set(WebhookEvent.objects.values_list("outcome", flat=True)) == {"processed"}
+    payment.refresh_from_db()
+    assert (payment.status, payment.amount_refunded) == ("partially_refunded", Decimal("4.00"))
+    refund = payment.refunds.get()
+    assert (refund.processor_ref, refund.reason) == (made.id, "withdrawal")
+    assert refund.credit_note.number == "NORTHWIND-CN-000001"
+
+
+def test_a_refund_paypal_reports_as_a_capture_refund_is_recorded_from_its_up_link(
+    deliver, paypal_api
+):
+    remote = paypal_sub(paypal_api)
+    sale = fake(paypal_api, f"/_fake/subscriptions/{remote['id']}/renew")["sale"]
+    deliver("PAYMENT.SALE.COMPLETED", sale)
+    refund = fake(paypal_api, "/_fake/refunds", sale_id=sale["id"], value="4.00", v2=True)
+    [up] = [link["href"] for link in refund["links"] if link["rel"] == "up"]
+    assert up.endswith(f"/v2/payments/captures/{sale['id']}")
+
+    assert deliver("PAYMENT.CAPTURE.REFUNDED", refund).status_code == 200
+    deliver("PAYMENT.CAPTURE.REFUNDED", refund)  # redelivered under a new event id
+
+    payment = Payment.objects.get(processor_ref=sale["id"])
+    assert (payment.status, payment.amount_refunded) == ("partially_refunded", Decimal("4.00"))
+    recorded = payment.refunds.get()
+    assert recorded.processor_ref == refund["id"]
+    assert recorded.credit_note.number == "NORTHWIND-CN-000001"
+
+
+def test_a_capture_reversal_is_recorded_as_a_chargeback(deliver, paypal_api):
+    remote = paypal_sub(paypal_api)
+    sale = fake(paypal_api, f"/_fake/subscriptions/{remote['id']}/renew")["sale"]
+    deliver("PAYMENT.SALE.COMPLETED", sale)
+    reversal = fake(
+        paypal_api, "/_fake/refunds", sale_id=sale["id"], value="9.00", reversal=True, v2=True
+    )
+
+    assert deliver("PAYMENT.CAPTURE.REVERSED", reversal).status_code == 200
+
+    payment = Payment.objects.get(processor_ref=sale["id"])
+    assert (payment.status, payment.amount_refunded) == ("refunded", Decimal("9.00"))
+    assert payment.refunds.get().reason == "Payment reversed by PayPal (chargeback)"
+
+
+def test_a_capture_refund_paypal_could_not_make_is_not_recorded(deliver, paypal_api):
+    remote = paypal_sub(paypal_api)
+    sale = fake(paypal_api, f"/_fake/subscriptions/{remote['id']}/renew")["sale"]
+    deliver("PAYMENT.SALE.COMPLETED", sale)
+    refund = fake(paypal_api, "/_fake/refunds", sale_id=sale["id"], value="4.00", v2=True)
+
+    deliver("PAYMENT.CAPTURE.REFUNDED", {**refund, "status": "FAILED"})
+
+    payment = Payment.objects.get(processor_ref=sale["id"])
+    assert (payment.status, payment.refunds.count()) == ("paid", 0)
+    assert WebhookEvent.objects.get(event_type="PAYMENT.CAPTURE.REFUNDED").outcome == "ignored"
+
+
+def test_a_capture_refund_naming_no_captured_payment_is_ignored(deliver, paypal_api):
+    resource = {
+        "id": "1Y107995YT783435V",
+        "status": "COMPLETED",
+        "amount": {"currency_code": "USD", "value": "1.00"},
+        "links": [{"href": "https://api.paypal.com/v2/payments/refunds/1Y107995YT783435V",
+                   "rel": "self", "method": "GET"}],
+    }  # fmt: skip
+
+    assert deliver("PAYMENT.CAPTURE.REFUNDED", resource).status_code == 200
+
+    assert WebhookEvent.objects.get().outcome == "ignored"
 
 
 def test_a_reversal_is_recorded_as_a_refund_with_its_credit_note(deliver, paypal_api):

@@ -83,7 +83,9 @@ PAYPAL_EVENTS = st.fixed_dictionaries(
             st.sampled_from(["2026-11-28T10:00:00Z", "9999-12-31T23:59:59-23:59"])
         ),
         "resource_type": maybe(st.just("subscription")),
-        "event_type": maybe(st.just("BILLING.SUBSCRIPTION.UPDATED")),
+        "event_type": maybe(
+            st.sampled_from(["BILLING.SUBSCRIPTION.UPDATED", "PAYMENT.CAPTURE.REFUNDED"])
+        ),
         "resource": maybe(
             st.fixed_dictionaries(
                 {},
@@ -94,6 +96,13 @@ PAYPAL_EVENTS = st.fixed_dictionaries(
                     "amount": maybe(st.fixed_dictionaries({}, optional={"total": JUNK})),
                     "create_time": JUNK,
                     "reason": JUNK,
+                    "note_to_payer": JUNK,
+                    "links": maybe(
+                        st.lists(
+                            st.fixed_dictionaries({}, optional={"rel": JUNK, "href": JUNK}),
+                            max_size=2,
+                        )
+                    ),
                 },
             )
         ),
@@ -185,6 +194,12 @@ def test_stripe_deep_nesting_is_a_400(client, stripe_hooked):
         {"id": "WH-1", "event_type": "X", "resource": {"amount": {"total": "NaN"}}},
         {"id": "WH-1", "event_type": "X", "resource": {"reason": "a\u0000"}},
         {"id": "WH-1", "event_type": "X", "resource": {"create_time": "yesterday"}},
+        {"id": "WH-1", "event_type": "X", "resource": {"note_to_payer": "a\u0000"}},
+        {"id": "WH-1", "event_type": "X", "resource": {"links": "up"}},
+        {"id": "WH-1", "event_type": "X", "resource": {"links": ["up"]}},
+        {"id": "WH-1", "event_type": "X", "resource": {"links": [{"rel": "up", "href": 7}]}},
+        {"id": "WH-1", "event_type": "X", "resource": {"links": [{"href": "/v2/\u0000"}]}},
+        {"id": "WH-1", "event_type": "X", "resource": {"amount": {"value": "NaN"}}},
     ],
 )
 def test_paypal_junk_that_is_validly_signed_is_a_400(client, paypal_hooked, paypal_api, body):

@@ -19,6 +19,8 @@ error bodies `{"name", "message", "debug_id", "details"}`); a contract test
                                                   payments: 422 SUBSCRIPTION_CANNOT_BE_ACTIVATED
     GET  /v1/billing/subscriptions/{id}/transactions?start_time=&end_time=
     GET  /v1/payments/refund/{id}                 a refund or reversal (names its `sale_id`)
+    GET  /v2/payments/refunds/{id}                the same refund as v2 shows it (its sale
+                                                  in the `up` link)
     GET  /v2/payments/captures/{id}               a subscription's sale as a captured payment
     POST /v2/payments/captures/{id}/refund        {} (what is left) or {"amount"}: 201 with
                                                   id, status COMPLETED, amount (only id,
@@ -50,9 +52,11 @@ Test controls, fake-only:
                                  resource of a completed one) and the subscription.
     POST /_fake/subscriptions/{id}/catch-up  the lagging transactions list shows them all
     POST /_fake/subscriptions/{id}/expire  the plan ran out of cycles: EXPIRED
-    POST /_fake/refunds          {"sale_id", "value", "reversal": bool}: a refund (or a
-                                 chargeback) of a sale; returns the PAYMENT.SALE.REFUNDED
-                                 (or .REVERSED) resource, with PayPal's negative total
+    POST /_fake/refunds          {"sale_id", "value", "reversal": bool, "v2": bool}: a
+                                 refund (or a chargeback) of a sale; returns the
+                                 PAYMENT.SALE.REFUNDED (or .REVERSED) resource, with
+                                 PayPal's negative total, or with "v2" the
+                                 PAYMENT.CAPTURE.REFUNDED (or .REVERSED) one
     POST /_fake/fail             {"status": 503, "count": N}: the next N API calls fail so
     POST /_fake/webhooks         {"url", "events": [names]}: register a webhook; returns it
     GET  /_fake/calls            the API calls received: method, path, query, json, status,
@@ -102,6 +106,8 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 WEBHOOK_SECRET = b"fake-paypal-webhook-secret"
+# PayPal's HATEOAS links name its API host (the sandbox's, for this fake).
+LINK_BASE = "https://api.sandbox.paypal.com"
 WRONG_SECRET = "wrong-secret"
 
 DEMO_SUBSCRIPTION = {
@@ -211,6 +217,8 @@ class State:
         # Sales charged but not yet in the transactions list (PayPal's lag).
         self.unlisted: dict[str, list[dict]] = {}
         self.refunds: dict[str, dict] = {}
+        # The same refunds as the v2 payments API shows them (same ids).
+        self.v2_refunds: dict[str, dict] = {}
         # v2 capture refunds by PayPal-Request-Id: a repeated request gets
         # the first answer (PayPal keeps the ids 45 days).
         self.refund_requests: dict[str, dict] = {}
@@ -461,26 +469,20 @@ class State:
                     "that has not yet been refunded.",
                 )  # fmt: skip
         v1 = self.refund(sale_id, str(amount), False)
-        refund = {
-            "id": v1["id"],
-            "amount": _money(currency, amount),
-            "status": "COMPLETED",
-            "create_time": v1["create_time"],
-            "update_time": v1["update_time"],
-            "links": [
-                {"href": f"/v2/payments/refunds/{v1['id']}", "rel": "self", "method": "GET"},
-                {"href": f"/v2/payments/captures/{sale_id}", "rel": "up", "method": "GET"},
-            ],
-        }
+        refund = copy.deepcopy(self.v2_refunds[v1["id"]])
         if request_id:
             self.refund_requests[request_id] = refund
         return refund
 
-    def refund(self, sale_id: str, value: str, reversal: bool) -> dict:
+    def refund(self, sale_id: str, value: str, reversal: bool, v2: bool = False) -> dict:
         """A refund (or a chargeback: `reversal`) of a sale, as the resource of
         PayPal's PAYMENT.SALE.REFUNDED (or .REVERSED) event: PayPal writes
         the total negative. A reversal's event does not name the sale (PayPal's
-        sample event): the refund's own link leads to it."""
+        sample event): the refund's own link leads to it. With `v2`, as the
+        resource of PAYMENT.CAPTURE.REFUNDED (or .REVERSED), which reports a
+        refund made through the v2 payments API: a v2 refund with the same
+        id, a positive amount, and the sale only in its `up` link (PayPal's
+        sample events)."""
         found = [
             (sub_id, t)
             for sub_id, rows in self.transactions.items()
@@ -508,9 +510,27 @@ class State:
             ],
         }
         self.refunds[refund_id] = refund
+        twin: dict[str, Any] = {
+            "id": refund_id,
+            "amount": _money(currency, amount),
+            "status": "COMPLETED",
+            "create_time": now,
+            "update_time": now,
+            "links": [
+                {"href": f"{LINK_BASE}/v2/payments/refunds/{refund_id}", "rel": "self",
+                 "method": "GET"},
+                {"href": f"{LINK_BASE}/v2/payments/captures/{sale_id}", "rel": "up",
+                 "method": "GET"},
+            ],
+        }  # fmt: skip
+        if reversal:
+            twin["note_to_payer"] = "Payment reversed"
+        self.v2_refunds[refund_id] = twin
         gross = _value(charge["amount_with_breakdown"]["gross_amount"])
         refunded = self._refunded(sale_id)
         charge["status"] = "REFUNDED" if refunded >= gross else "PARTIALLY_REFUNDED"
+        if v2:
+            return copy.deepcopy(twin)
         if reversal:
             return {
                 "id": refund_id,
@@ -781,6 +801,7 @@ class Handler(BaseHTTPRequestHandler):
                     str(body.get("sale_id") or ""),
                     str(body.get("value") or "0"),
                     bool(body.get("reversal")),
+                    bool(body.get("v2")),
                 )
             except ApiError:
                 self._send(404, b'{"error": "unknown sale"}', "application/json")
@@ -826,6 +847,11 @@ class Handler(BaseHTTPRequestHandler):
             refund = state.refunds.get(parts[3])
             if refund is None:
                 raise ApiError(404, "INVALID_RESOURCE_ID", "Requested resource ID was not found.")
+            return 200, refund
+        if parts[:3] == ["v2", "payments", "refunds"] and len(parts) == 4 and method == "GET":
+            refund = state.v2_refunds.get(parts[3])
+            if refund is None:
+                raise ApiError(404, "INVALID_RESOURCE_ID", "Specified resource ID does not exist.")
             return 200, refund
         if parts[:3] == ["v2", "payments", "captures"] and len(parts) in (4, 5):
             if len(parts) == 4 and method == "GET":

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import replace
@@ -120,6 +121,10 @@ STATUSES = {
 
 INTERVAL_DAYS = {"day": 1, "week": 7, "month": 30, "year": 365}
 
+# The captured payment a v2 refund's `up` link leads to (PayPal's sample
+# PAYMENT.CAPTURE.REFUNDED: https://api.paypal.com/v2/payments/captures/0JF852973C016714D).
+CAPTURE_LINK = re.compile(r"/v2/payments/captures/([A-Za-z0-9]{1,64})/?$")
+
 # Every field of PayPal's answers this module reads, by the paypal-server-sdk
 # model (or error) that declares it; `[]` stands for each item of a list. The
 # contract test (tests/billing/adapters/test_paypal_contract.py) checks that
@@ -174,6 +179,9 @@ SDK_FIELDS_READ: dict[str, tuple[str, ...]] = {
         "create_time",
         "amount.currency_code",
         "amount.value",
+        "note_to_payer",
+        "links[].rel",
+        "links[].href",
     ),
     "SubscriptionError": ("name", "debug_id", "details[].issue", "details[].field"),
     "OAuthError": ("error",),
@@ -401,6 +409,32 @@ class PayPalAdapter(Adapter):
             "currency": currency,
             "time": _time(resource.get("create_time")),
             "reason": str(resource.get("reason") or ""),
+        }
+
+    def refund_of_capture_event(self, *, resource: Mapping[str, Any]) -> dict[str, Any]:
+        """The v2 refund of a PAYMENT.CAPTURE.REFUNDED or .REVERSED, as
+        `refund_of_event` reads a v1 one. PayPal reports a refund of a
+        subscription's sale made through the v2 payments API (as the hub's
+        own `refund_create` makes them) with these events: the resource is
+        paypal-server-sdk's `Refund`, whose `id` is the refund's PayPal id
+        (the one `refund_create` returned, and a PAYMENT.SALE.REFUNDED for
+        the same refund names), its amount positive, and its captured
+        payment (the subscription's sale) only in the `up` link. `status` is
+        the refund's (RefundStatus): one FAILED or CANCELLED took nothing back."""
+        sale_id = ""
+        for link in resource.get("links") or []:
+            if isinstance(link, Mapping) and link.get("rel") == "up":
+                found = CAPTURE_LINK.search(str(link.get("href") or ""))
+                sale_id = found.group(1) if found else ""
+        amount, currency = _money(resource.get("amount"))
+        return {
+            "id": str(resource.get("id") or ""),
+            "sale_id": sale_id,
+            "amount": abs(amount) if amount is not None else None,
+            "currency": currency,
+            "time": _time(resource.get("create_time")),
+            "reason": str(resource.get("note_to_payer") or ""),
+            "status": str(resource.get("status") or ""),
         }
 
     # --- refunds ------------------------------------------------------------------

@@ -690,3 +690,40 @@ def test_it_reads_refund_and_sale_events_with_paypals_signs(paypal, adapter):
     )
     assert read_refund["sale_id"] == sale["id"]  # looked up: the event does not name it
     assert (read_refund["amount"], read_refund["currency"]) == (Decimal("9.00"), "USD")
+
+
+def test_it_reads_a_capture_refund_event_as_paypals_sample_writes_it(paypal, adapter):
+    """PayPal's sample PAYMENT.CAPTURE.REFUNDED resource (a v2 refund): the
+    sale is the captured payment of the `up` link, the id the refund's."""
+    sample = {
+        "seller_payable_breakdown": {
+            "gross_amount": {"currency_code": "USD", "value": "0.99"},
+            "paypal_fee": {"currency_code": "USD", "value": "0.02"},
+            "net_amount": {"currency_code": "USD", "value": "0.97"},
+            "total_refunded_amount": {"currency_code": "USD", "value": "1.98"},
+        },
+        "amount": {"currency_code": "USD", "value": "0.99"},
+        "update_time": "2018-08-15T12:13:29-07:00",
+        "create_time": "2018-08-15T12:13:29-07:00",
+        "links": [
+            {"href": "https://api.paypal.com/v2/payments/refunds/1Y107995YT783435V",
+             "rel": "self", "method": "GET"},
+            {"href": "https://api.paypal.com/v2/payments/captures/0JF852973C016714D",
+             "rel": "up", "method": "GET"},
+        ],
+        "id": "1Y107995YT783435V",
+        "status": "COMPLETED",
+    }  # fmt: skip
+
+    read = adapter.refund_of_capture_event(resource=sample)
+
+    assert read == {
+        "id": "1Y107995YT783435V",
+        "sale_id": "0JF852973C016714D",
+        "amount": Decimal("0.99"),
+        "currency": "USD",
+        "time": datetime(2018, 8, 15, 19, 13, 29, tzinfo=UTC),
+        "reason": "",
+        "status": "COMPLETED",
+    }
+    assert calls(paypal) == calls(paypal, "GET") == []  # read from the event alone

@@ -126,6 +126,8 @@ def test_the_status_strings_the_code_compares_are_the_sdks():
     assert ENUM_VALUES_COMPARED["IntervalUnit"] <= enum_values("IntervalUnit")
     transaction_statuses = paypal_sync.PAID_STATUSES | paypal_sync.FAILED_STATUSES
     assert transaction_statuses <= enum_values("CaptureStatus")
+    refund_statuses = paypal_sync.REFUNDS_THAT_TOOK_NOTHING
+    assert refund_statuses <= enum_values("RefundStatus")
 
 
 def test_the_checks_catch_a_misspelt_or_absent_field():
@@ -233,6 +235,7 @@ def test_reading_the_fakes_answers_touches_only_declared_fields(paypal, adapter,
     sale = post(paypal, f"/_fake/subscriptions/{created['id']}/renew")["sale"]
     refund = post(paypal, "/_fake/refunds", sale_id=sale["id"], value="1.00")
     reversal = post(paypal, "/_fake/refunds", sale_id=sale["id"], value="1.00", reversal=True)
+    capture_refund = post(paypal, "/_fake/refunds", sale_id=sale["id"], value="1.00", v2=True)
     now = datetime.now(UTC)
 
     adapter.subscription_get(subscription_id=created["id"])
@@ -245,6 +248,7 @@ def test_reading_the_fakes_answers_touches_only_declared_fields(paypal, adapter,
     adapter.sale_of_event(resource=Recording(sale, "v1 sale", "", read))
     adapter.refund_of_event(resource=Recording(refund, "v1 refund", "", read))
     adapter.refund_of_event(resource=Recording(reversal, "v1 refund", "", read))
+    adapter.refund_of_capture_event(resource=Recording(capture_refund, "Refund", "", read))
     adapter.refund_create(charge_id=sale["id"], amount=Decimal("1.00"), idempotency_key="c-1")
     adapter.refund_create(charge_id=sale["id"], idempotency_key="c-2")
 
@@ -259,6 +263,7 @@ def test_reading_the_fakes_answers_touches_only_declared_fields(paypal, adapter,
     assert ("Subscription", "plan.taxes.inclusive") in read
     assert ("TransactionsList", "transactions[].amount_with_breakdown.gross_amount.value") in read
     assert ("Refund", "create_time") in read and ("CapturedPayment", "amount.currency_code") in read
+    assert ("Refund", "links[].href") in read
 
 
 # --- the fake answers in PayPal's shapes --------------------------------------------------
@@ -371,6 +376,29 @@ def test_the_fakes_captures_and_refunds_are_paypals_shape(paypal):
     assert again.json()["details"][0]["issue"] == "CAPTURE_FULLY_REFUNDED"
     for response in (again, unknown):
         assert undeclared("PaymentsError", response.json()) == []
+
+
+def test_the_fakes_capture_refund_events_are_paypals_v2_refunds(paypal):
+    """PAYMENT.CAPTURE.REFUNDED and .REVERSED carry a v2 refund (PayPal's
+    sample events): the SDK's `Refund`, the same as GET /v2/payments/refunds."""
+    api = Api(paypal)
+    created = full_subscription(paypal)
+    sale_id = post(paypal, f"/_fake/subscriptions/{created['id']}/renew")["transaction"]["id"]
+    refunded = post(paypal, "/_fake/refunds", sale_id=sale_id, value="1.00", v2=True)
+    reversed_ = post(
+        paypal, "/_fake/refunds", sale_id=sale_id, value="1.00", v2=True, reversal=True
+    )
+    shown = api.call("GET", f"/v2/payments/refunds/{refunded['id']}")
+    unknown = api.call("GET", "/v2/payments/refunds/0NOPE")
+
+    assert shown.status_code == 200 and shown.json() == refunded
+    for resource in (refunded, reversed_):
+        assert undeclared("Refund", resource) == []
+        parsed = SdkRefund.from_dictionary(resource)
+        assert parsed.id == resource["id"] and parsed.amount.value == "1.00"
+        assert [link.rel for link in parsed.links] == ["self", "up"]
+    assert reversed_["note_to_payer"] == "Payment reversed"
+    assert unknown.status_code == 404 and undeclared("PaymentsError", unknown.json()) == []
 
 
 # --- what the SDK has no model for: PayPal's documented v1 sale and refund ---------------
