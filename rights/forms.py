@@ -5,10 +5,11 @@ from datetime import timedelta
 
 from django import forms
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from billing.models import Customer, Subscription, normalize_email
-from vendors.formatting import vendor_zone
+from vendors.formatting import vendor_words, vendor_zone
 from vendors.validators import form_refuse_control_characters
 
 from .models import CancellationDeclaration
@@ -76,7 +77,7 @@ class CancellationForm(forms.Form):
         if customer is not None:
             # A signed-in customer picks the contract; the Order ID field
             # stays for anything not listed.
-            choices = [(key, _contract_label(s)) for key, s in self.subscriptions.items()]
+            choices = [(key, _contract_label(s, vendor)) for key, s in self.subscriptions.items()]
             choices.append((OTHER_CONTRACT, str(_("Another contract (enter its Order ID)"))))
             self.fields["contract"] = forms.ChoiceField(
                 label=_("Contract"),
@@ -138,10 +139,14 @@ class CancellationForm(forms.Form):
         return data
 
 
-def _contract_label(subscription: Subscription) -> str:
+def _contract_label(subscription: Subscription, vendor) -> str:
+    """The product and its order number. The product name is the vendor's
+    words: it carries the vendor's language on a page in another (WCAG
+    3.1.2), as everywhere in the hub (hub_format's vendor_words)."""
     order = getattr(subscription, "order", None)
     number = order.number if order is not None else ""
-    return f"{subscription.product_name} ({number})" if number else str(subscription.product_name)
+    name = vendor_words(subscription.product_name, vendor)
+    return format_html("{} ({})", name, number) if number else name
 
 
 class WithdrawalForm(forms.Form):

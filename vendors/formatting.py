@@ -15,6 +15,8 @@ from babel.dates import format_date, format_datetime
 from babel.numbers import format_currency, format_decimal, format_percent
 from django.conf import settings
 from django.utils import timezone, translation
+from django.utils.functional import Promise
+from django.utils.html import conditional_escape, format_html
 
 DEFAULT_LOCALE = "en"
 
@@ -82,6 +84,18 @@ def vendor_text_language(vendor) -> str:
     code = (getattr(vendor, "locale", None) or DEFAULT_LOCALE).lower()
     page = (translation.get_language() or DEFAULT_LOCALE).lower()
     return "" if code.split("-")[0] == page.split("-")[0] else code
+
+
+def vendor_words(text, vendor):
+    """Words the vendor wrote (a product name) as HTML: in a span carrying
+    the vendor's language when the page is in another one, else just
+    escaped. A lazy translation is our word standing in for a missing name
+    (billing.products' "Purchase"), already in the page's language: no span.
+    The template filter `vendor_words` (hub_format) and form labels use it."""
+    language = vendor_text_language(vendor)
+    if not language or isinstance(text, Promise):
+        return conditional_escape(text)
+    return format_html('<span lang="{}">{}</span>', language, text)
 
 
 @functools.lru_cache(maxsize=256)

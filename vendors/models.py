@@ -308,6 +308,13 @@ class Vendor(models.Model):
         return brand_line_color(self.brand_color)
 
     @property
+    def brand_hover_color(self) -> str:
+        """The brand colour under the pointer, behind --brand-text (4.5:1)."""
+        from .branding import brand_hover_color
+
+        return brand_hover_color(self.brand_color)
+
+    @property
     def social_links(self) -> list[tuple[str, str]]:
         """(label, url) for each social link that is set, in display order."""
         fields = ["website_url", "facebook_url", "instagram_url", "x_url", "linkedin_url"]

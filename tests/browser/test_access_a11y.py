@@ -60,4 +60,8 @@ def test_the_access_pages_pass_axe(live_server, browser, alice, settings, viewpo
 
     page.goto(f"{live_server.url}/nobody/updateinfo/")
     check(page, "unknown account", failures, viewport, "Page not found")
+    # A hub's own 404 wears the vendor's header and names it in its title.
+    page.goto(f"{hub}no-such-page/")
+    check(page, "hub 404", failures, viewport, "Page not found")
+    assert page.title() == "Page not found · Northwind Courses"
     assert not any(failures.values()), failures

@@ -83,3 +83,57 @@ def test_product_names_on_a_page_in_the_vendors_language_are_not_marked(alice_cl
     PaymentFactory(order__customer=alice, order__product="Annual plan")
     assert "Annual plan" in alice_client.get(f"{HUB}purchases/").text
     assert 'lang="' not in alice_client.get(f"{HUB}purchases/").text.split("<body", 1)[1]
+
+
+def test_every_page_that_names_a_product_marks_its_language(alice_client, alice, german_vendor):
+    """The pages and labels that came after the first ones: the pay page,
+    the subscriptions page's hidden button names and table caption, the
+    invoice's lines, and the public cancellation page's contract choice and
+    confirmation (issue 28 point 5)."""
+    from rights.models import CancellationDeclaration
+    from tests.factories import OrderFactory
+
+    payment = PaymentFactory(order__customer=alice, order__product="Jahresabo")
+    past_due = SubscriptionFactory(customer=alice, product="Monatsabo", status="past_due")
+    order = OrderFactory(customer=alice, number="ORD-1", subscription=past_due, product="Monatsabo")
+    PaymentFactory(order=order, subscription=past_due, status="failed")
+    marked = '<span lang="de">Monatsabo</span>'
+
+    pay = alice_client.get(f"{HUB}subscriptions/{past_due.pk}/pay/").text
+    assert f'<h1 id="pay-title">Pay for {marked}</h1>' in pay
+    subscriptions = alice_client.get(f"{HUB}subscriptions/").text
+    assert f"Failed payments for {marked}</caption>" in subscriptions
+    assert f'<span class="visually-hidden"> for {marked}</span>' in subscriptions
+    assert f'<span class="visually-hidden"> {marked}</span>' in subscriptions
+    assert "Monatsabo" not in subscriptions.replace(marked, "")
+    invoice = alice_client.get(f"{HUB}invoices/{payment.invoice.number}/").text
+    assert '<td><span lang="de">Jahresabo</span></td>' in invoice
+
+    cancel = alice_client.get(f"{HUB}cancel/").text
+    assert f"{marked} (ORD-1)</label>" in cancel
+    response = alice_client.post(
+        f"{HUB}cancel/",
+        {
+            "kind": "ordinary",
+            "name": "Alice Adams",
+            "email": "alice@example.com",
+            "contract": str(past_due.pk),
+            "when": "asap",
+        },
+    )
+    assert response.status_code == 303, response.text
+    assert CancellationDeclaration.objects.get().subscription == past_due
+    # The confirmation reads the browser's language, not the session's
+    # (it is the same page for strangers): this browser chose English.
+    alice_client.cookies["hub_language"] = "en"
+    done = alice_client.get(response["Location"]).text
+    assert '<html lang="en"' in done
+    assert f"<dd>{marked} · " in done
+
+
+def test_a_fallback_product_name_is_ours_and_unmarked(alice_client, alice, german_vendor):
+    # billing.products: "Subscription" stands in for a name the processor
+    # did not give; it is in the page's language, not the vendor's.
+    SubscriptionFactory(customer=alice, product="Subscription")
+    cancel = alice_client.get(f"{HUB}cancel/").text
+    assert 'lang="de"' not in cancel.split("<body", 1)[1].split("<footer", 1)[0]

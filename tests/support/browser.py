@@ -31,16 +31,6 @@ def browser_sign_in(page, live_server, customer) -> None:
     )
 
 
-def serious_violations(page) -> list[str]:
-    """axe-core's serious and critical findings on the page, readable."""
-    results = Axe().run(page)
-    return [
-        f"{v['id']} ({v['impact']}): {v['help']} -> {[n['target'] for n in v['nodes']]}"
-        for v in results.response["violations"]
-        if v["impact"] in ("serious", "critical")
-    ]
-
-
 # Issue 28: every WCAG 2.0 and 2.1 rule of levels A and AA, and axe's best
 # practices, whatever their impact.
 WCAG_AA_RULES = {

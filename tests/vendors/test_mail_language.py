@@ -271,3 +271,38 @@ def test_every_mail_send_in_the_app_says_the_language():
                 if "language" not in keywords and None not in keywords:
                     missing.append(f"{path.relative_to(ROOT)}:{node.lineno}")
     assert missing == []
+
+
+def test_the_vendors_product_names_carry_its_language_in_an_email_in_another(vendor, alice):
+    """WCAG 3.1.2 in the HTML part (issue 28 point 5): a German vendor's
+    "Monatsabo" in an English email is read with German rules."""
+    alice.language = "en"
+    alice.save()
+    subscription = SubscriptionFactory(customer=alice, product="Monatsabo")
+    paid = PaymentFactory(order__customer=alice, order__product="Jahresabo", currency="EUR")
+    failed = PaymentFactory(
+        order__customer=alice,
+        order__subscription=subscription,
+        subscription=subscription,
+        status="failed",
+        invoice=False,
+    )
+    payment_receipt_send(payment_id=paid.pk)
+    payment_failed_notify(payment_id=failed.pk)
+    card_updated_notify(subscription=subscription)
+    subscription_kept_notify(
+        event=AuditEventFactory(vendor=vendor, customer=alice, subscription=subscription)
+    )
+    subscription.cancel_requested_at = subscription.canceled_at = datetime(2026, 12, 7, tzinfo=UTC)
+    subscription_canceled_notify(subscription=subscription)
+    assert len(mail.outbox) == 5
+    marked = {"Jahresabo": '<span lang="de">Jahresabo</span>'}
+    marked["Monatsabo"] = '<span lang="de">Monatsabo</span>'
+    for message in mail.outbox:
+        assert built_in(message) == "en"
+        html = message.alternatives[0][0]
+        body = html.split("<body", 1)[1]
+        product = "Jahresabo" if "Jahresabo" in body else "Monatsabo"
+        assert marked[product] in body, message.subject
+        # Every time the name is shown in the body, it is marked.
+        assert body.count(product) == body.count(marked[product]), message.subject

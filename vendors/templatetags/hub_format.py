@@ -9,8 +9,6 @@ The vendor comes from the template context (`vendor`, set for every hub page).
 """
 
 from django import template
-from django.utils.functional import Promise
-from django.utils.html import format_html
 
 from vendors import formatting
 
@@ -56,11 +54,6 @@ def buyer_address(context, buyer: dict) -> list[str]:
 
 @register.filter
 def vendor_words(text, vendor):
-    """Words the vendor wrote (a product name), in a span carrying the
-    vendor's language when the page is in another one; else just escaped.
-    A lazy translation is our word standing in for a missing name (billing's
-    "Purchase"), already in the page's language: no span."""
-    language = formatting.vendor_text_language(vendor)
-    if not language or isinstance(text, Promise):
-        return text
-    return format_html('<span lang="{}">{}</span>', language, text)
+    """Words the vendor wrote (a product name), marked with the vendor's
+    language when the page is in another one (vendors.formatting.vendor_words)."""
+    return formatting.vendor_words(text, vendor)
