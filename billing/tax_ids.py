@@ -84,6 +84,23 @@ def customer_tax_id_push(*, customer: Customer, tax_id: str, tax_id_type: str) -
     return fields
 
 
+def customer_tax_id_refresh(*, vendor, adapter, customer_id: str, tax_id_id: str) -> None:
+    """Keep the verification status Stripe now reports for a customer's tax
+    ID (after `customer.tax_id.updated`; the event is only a hint, the tax
+    ID is read again). A tax ID the customer has replaced since, or one
+    Stripe no longer has, changes nothing."""
+    try:
+        remote = adapter.customer_tax_id_get(customer_id=customer_id, tax_id_id=tax_id_id)
+    except ProcessorError as error:
+        if error.code == "not_found":
+            return
+        raise
+    status = remote.verification if remote.verification in VERIFICATION_STATUSES else ""
+    Customer.objects.filter(
+        vendor=vendor, stripe_customer_id=customer_id, stripe_tax_id=tax_id_id
+    ).update(tax_id_verification=status)
+
+
 def _readable(error: ProcessorError) -> ProcessorError:
     """A refusal of the tax ID itself (Stripe's `tax_id_invalid`, or a
     customer Stripe no longer has) says so; an outage keeps its message."""

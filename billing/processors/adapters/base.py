@@ -330,6 +330,10 @@ class Adapter(ABC):
         keeps them locally only (billing.tax_ids)."""
         raise ProcessorError(MESSAGE_REFUSED, code="unsupported")
 
+    def customer_tax_id_get(self, *, customer_id: str, tax_id_id: str) -> ProcessorTaxId:
+        """A customer's tax ID as the processor has it now."""
+        raise ProcessorError(MESSAGE_REFUSED, code="unsupported")
+
     def customer_tax_id_delete(self, *, customer_id: str, tax_id_id: str) -> None:
         """Remove a tax ID from the processor's customer."""
         raise ProcessorError(MESSAGE_REFUSED, code="unsupported")

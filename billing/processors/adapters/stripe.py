@@ -291,6 +291,12 @@ class StripeAdapter(Adapter):
             )
         return tax_id_of(_plain(created))
 
+    def customer_tax_id_get(self, *, customer_id: str, tax_id_id: str) -> ProcessorTaxId:
+        """GET /v1/customers/{id}/tax_ids/{tax_id}: its verification now."""
+        with _translated():
+            found = self._client.v1.customers.tax_ids.retrieve(customer_id, tax_id_id)
+        return tax_id_of(_plain(found))
+
     def customer_tax_id_delete(self, *, customer_id: str, tax_id_id: str) -> None:
         """DELETE /v1/customers/{id}/tax_ids/{tax_id}; gone already is done."""
         try:

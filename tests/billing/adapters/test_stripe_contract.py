@@ -303,6 +303,7 @@ def test_every_adapter_operation_reads_only_declared_fields(stripe_vendor, monke
     tax_id = adapter.customer_tax_id_create(
         customer_id=customer.id, type="gb_vat", value="GB980780684", idempotency_key="t1"
     )
+    adapter.customer_tax_id_get(customer_id=customer.id, tax_id_id=tax_id.id)
     adapter.customer_tax_id_delete(customer_id=customer.id, tax_id_id=tax_id.id)
 
     assert {"Invoice", "Charge", "Subscription", "InvoicePayment", "Refund", "TaxId"} <= set(seen)
