@@ -35,9 +35,6 @@ PROFILE_FIELDS = (
     "country",
     "company",
 )
-# The tax ID and what the processor made of it: changed together, and only
-# after the processor took it (billing.tax_ids).
-TAX_ID_FIELDS = ("tax_id", "tax_id_type", "stripe_tax_id", "tax_id_verification")
 
 
 def customer_update_profile(
