@@ -50,6 +50,22 @@ class Customer(models.Model):
     postal_code = models.CharField(_("postal code"), max_length=20, blank=True)
     state = models.CharField(_("state or region"), max_length=100, blank=True)
     country = models.CharField(_("country"), max_length=2, blank=True)
+    # A business customer's company and tax ID, printed on invoices issued
+    # after they are set. The tax ID is in its normal form (vendors.tax_ids)
+    # and its kind is Stripe's type for the customer's country ("eu_vat").
+    # Stripe customers have it as a customer tax ID too (its id and the
+    # verification status Stripe reported); PayPal has no such thing.
+    company = models.CharField(_("company"), max_length=200, blank=True, default="", db_default="")
+    tax_id = models.CharField(_("tax ID"), max_length=40, blank=True, default="", db_default="")
+    tax_id_type = models.CharField(
+        _("tax ID type"), max_length=20, blank=True, default="", db_default=""
+    )
+    stripe_tax_id = models.CharField(
+        _("Stripe tax ID"), max_length=100, blank=True, default="", db_default=""
+    )
+    tax_id_verification = models.CharField(
+        _("tax ID verification"), max_length=20, blank=True, default="", db_default=""
+    )
     # The language the customer chose in the hub's language menu (a code of
     # LANGUAGES), "" until they choose: then their link's, their browser's or
     # the vendor's language decides (vendors.formatting.language_pick).

@@ -33,6 +33,7 @@ PROFILE_FIELDS = (
     "postal_code",
     "state",
     "country",
+    "company",
 )
 
 
@@ -45,8 +46,18 @@ def customer_update_profile(
     nothing is written, audited or pushed). The email is not changed here
     (see PROFILE_FIELDS). The audit event records which fields changed, not
     their values, so the trail holds little personal data.
+
+    A changed tax ID (`tax_id`, `tax_id_type` in data, checked by the form)
+    goes to the processor first: when it refuses, ProcessorError is raised
+    and nothing at all is saved.
     """
     changes = {field: data[field] for field in PROFILE_FIELDS if field in data}
+    if "tax_id" in data and data["tax_id"] != customer.tax_id:
+        from .tax_ids import customer_tax_id_push
+
+        changes |= customer_tax_id_push(
+            customer=customer, tax_id=data["tax_id"], tax_id_type=data.get("tax_id_type", "")
+        )
     changed = [field for field, value in changes.items() if getattr(customer, field) != value]
     if not changed:
         return []

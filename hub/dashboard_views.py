@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from billing.cards import PLACE_HUB, card_update_place
+from billing.processors.adapters.base import ProcessorError
 from billing.selectors import payment_recent, subscription_list_with_card
 from magiclinks.email_changes import profile_update
 from magiclinks.pages import access_form_page
@@ -59,7 +60,12 @@ def profile(request: CustomerRequest, account: str) -> HttpResponse:
     customer = request.customer
     form = ProfileForm(request.POST if request.method == "POST" else None, customer=customer)
     if request.method == "POST" and form.is_valid():
-        update = profile_update(request=request, customer=customer, data=form.cleaned_data)
+        try:
+            update = profile_update(request=request, customer=customer, data=form.cleaned_data)
+        except ProcessorError as error:
+            # The processor refused the new tax ID: nothing was saved.
+            form.add_error("tax_id", error.message)
+            return _profile_form_page(request, form)
         if update.email_asked:
             messages.info(
                 request,
@@ -86,6 +92,10 @@ def profile(request: CustomerRequest, account: str) -> HttpResponse:
         elif not update.email_asked and not update.email_retry_after:
             messages.info(request, _("Nothing changed: your details are as they were."))
         return redirect(request.vendor.hub_path)
+    return _profile_form_page(request, form)
+
+
+def _profile_form_page(request: CustomerRequest, form: ProfileForm) -> HttpResponse:
     if request.GET.get("part") == "dialog":
         # The form alone, for the dashboard's dialog (hub.js puts it in):
         # fetched when the dialog opens, and again with its errors after a
@@ -94,4 +104,4 @@ def profile(request: CustomerRequest, account: str) -> HttpResponse:
         response = render(request, "hub/_profile_dialog.html", {"form": form}, status=status)
         response["Cache-Control"] = "private, no-store"
         return response
-    return render(request, "hub/profile.html", {"customer": customer, "form": form})
+    return render(request, "hub/profile.html", {"customer": request.customer, "form": form})

@@ -36,7 +36,18 @@ class CustomerAdmin(VendorScopedAdmin):
     search_fields = ["email", "name", "=stripe_customer_id", "=paypal_payer_id"]
     ordering = ["email"]
     list_select_related = ["vendor"]
-    readonly_fields = ["created_at", "updated_at", "country_display", "language_display"]
+    # The tax ID is the customer's to change (Update my info checks it and
+    # gives it to Stripe first): support sees it here but cannot edit it.
+    readonly_fields = [
+        "created_at",
+        "updated_at",
+        "country_display",
+        "language_display",
+        "company",
+        "tax_id",
+        "tax_id_type",
+        "tax_id_verification",
+    ]
     fieldsets = [
         (None, {"fields": ["vendor", "email", "name", "language_display"]}),
         (
@@ -51,6 +62,10 @@ class CustomerAdmin(VendorScopedAdmin):
                     "country_display",
                 ]
             },
+        ),
+        (
+            _("Business details"),
+            {"fields": ["company", "tax_id", "tax_id_type", "tax_id_verification"]},
         ),
         (_("Processors"), {"fields": ["stripe_customer_id", "paypal_payer_id"]}),
         (None, {"fields": ["created_at", "updated_at"]}),

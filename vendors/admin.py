@@ -273,6 +273,18 @@ class VendorAdmin(NotFoundForOthersMixin, admin.ModelAdmin):
             },
         ),
         (
+            _("Tax details on invoices"),
+            {
+                "fields": [
+                    "legal_name",
+                    "registered_address",
+                    "vat_id",
+                    "tax_number",
+                    "tax_note",
+                ]
+            },
+        ),
+        (
             _("Locale"),
             {
                 "fields": [

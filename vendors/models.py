@@ -133,6 +133,33 @@ class Vendor(models.Model):
             "Where your business is. Invoices from the US and Canada are US Letter, others A4."
         ),
     )
+    # The seller's tax details, printed on every invoice and credit note
+    # issued after they are set (§ 14 UStG, Art. 226 EU VAT Directive ask
+    # for the full name and address and the VAT ID or tax number).
+    legal_name = models.CharField(
+        _("legal name"),
+        max_length=200,
+        blank=True,
+        help_text=_("The registered name, e.g. “Acme GmbH”, if it differs from the display name."),
+    )
+    registered_address = models.TextField(
+        _("registered address"),
+        blank=True,
+        help_text=_("The address the business is registered at, if it differs from the one above."),
+    )
+    vat_id = models.CharField(
+        _("VAT ID"), max_length=30, blank=True, help_text=_("With its country prefix: DE123456789.")
+    )
+    tax_number = models.CharField(_("tax number"), max_length=30, blank=True)
+    tax_note = models.TextField(
+        _("tax note"),
+        blank=True,
+        max_length=500,
+        help_text=_(
+            "Printed on every invoice, e.g. “Gemäß § 19 UStG wird keine Umsatzsteuer "
+            "berechnet.” for a small business."
+        ),
+    )
     website_url = models.URLField(_("website"), blank=True, validators=[https_url_validator])
     facebook_url = models.URLField("Facebook", blank=True, validators=[https_url_validator])
     instagram_url = models.URLField("Instagram", blank=True, validators=[https_url_validator])
@@ -264,6 +291,27 @@ class Vendor(models.Model):
         if not self.invoice_prefix:
             self.invoice_prefix = self.slug.upper()[:12]
         super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        """The VAT ID and tax number in their normal form, or a message next
+        to the field that is wrong (vendors.tax_ids)."""
+        from .tax_ids import tax_number_clean, vat_id_clean
+
+        errors = {}
+        if self.vat_id.strip():
+            try:
+                self.vat_id = vat_id_clean(country=self.country, value=self.vat_id)
+            except ValidationError as error:
+                errors["vat_id"] = error
+        else:
+            self.vat_id = ""
+        if self.tax_number.strip():
+            try:
+                self.tax_number = tax_number_clean(country=self.country, value=self.tax_number)
+            except ValidationError as error:
+                errors["tax_number"] = error
+        if errors:
+            raise ValidationError(errors)
 
     @property
     def cancellation_page_on(self) -> bool:

@@ -27,13 +27,21 @@ def _next_sequence(*, vendor) -> int:
     return sequence.last_number
 
 
+# The seller's tax details (vendors.models.Vendor): in the snapshot only when
+# set, so an invoice of a vendor without them is the same as before they
+# existed, and an invoice issued before they were set keeps rendering as it did.
+SELLER_TAX_FIELDS = ("legal_name", "registered_address", "vat_id", "tax_number", "tax_note")
+
+
 def seller_snapshot(vendor) -> dict:
-    return {
+    snapshot = {
         "name": vendor.name,
         "address": vendor.address,
         "support_email": vendor.support_email,
         "logo": vendor.logo.name if vendor.logo else "",
     }
+    snapshot |= {name: getattr(vendor, name) for name in SELLER_TAX_FIELDS if getattr(vendor, name)}
+    return snapshot
 
 
 def buyer_snapshot(customer) -> dict:
@@ -42,6 +50,11 @@ def buyer_snapshot(customer) -> dict:
     programs."""
     lines = customer.address_lines
     snapshot = {"name": customer.name, "email": customer.email, "address": lines}
+    # A business customer's company and tax ID, only when given (as above).
+    if customer.company:
+        snapshot["company"] = customer.company
+    if customer.tax_id:
+        snapshot |= {"tax_id": customer.tax_id, "tax_id_type": customer.tax_id_type}
     if customer.country and lines and lines[-1] == customer.country:
         vendor = customer.vendor
         locale = formatting.babel_locale(vendor, formatting.vendor_language(vendor))

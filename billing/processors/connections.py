@@ -23,6 +23,7 @@ STRIPE_EVENTS = [
     "customer.subscription.paused",
     "customer.subscription.resumed",
     "customer.updated",
+    "customer.tax_id.updated",
     "charge.refunded",
     "payment_method.attached",
 ]

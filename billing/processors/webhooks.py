@@ -23,6 +23,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from billing.models import Processor, WebhookEvent
+from billing.tax_ids import customer_tax_id_refresh
 from vendors.models import Vendor
 
 from .adapters import adapter_for
@@ -283,7 +284,12 @@ STRIPE_SUBSCRIPTION_EVENTS = {
     "customer.subscription.resumed",
 }
 STRIPE_INVOICE_EVENTS = {"invoice.paid", "invoice.payment_succeeded", "invoice.payment_failed"}
-STRIPE_OTHER_EVENTS = {"charge.refunded", "customer.updated", "payment_method.attached"}
+STRIPE_OTHER_EVENTS = {
+    "charge.refunded",
+    "customer.updated",
+    "customer.tax_id.updated",
+    "payment_method.attached",
+}
 
 
 NOT_THIS_ACCOUNT = "the object is not in this vendor's processor account"
@@ -419,6 +425,17 @@ def _stripe_process(*, event: WebhookEvent, data: dict[str, Any], effects: Effec
             stripe_customer_record(vendor=vendor, remote=remote_customer)
             stripe_customer_subscriptions_refresh(
                 vendor=vendor, adapter=adapter, customer_id=object_id
+            )
+            return True
+        if kind == "customer.tax_id.updated":
+            # Stripe checked the tax ID (VIES for EU VAT IDs): re-read it.
+            owner = obj.get("customer") if isinstance(obj, dict) else ""
+            if isinstance(owner, dict):
+                owner = owner.get("id")
+            if not owner:
+                return False
+            customer_tax_id_refresh(
+                vendor=vendor, adapter=adapter, customer_id=str(owner), tax_id_id=object_id
             )
             return True
         if kind == "payment_method.attached":

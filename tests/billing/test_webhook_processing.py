@@ -234,6 +234,38 @@ def test_customer_updated_also_refreshes_the_card_summary(deliver, adapter, alic
     assert subscription.card_last4 == "4444"
 
 
+def test_a_tax_id_stripe_verified_later_shows_its_new_status(deliver, adapter, alice, bob):
+    at_stripe = adapter.customer_create(email=alice.email, name=alice.name, idempotency_key="t0")
+    tax_id = adapter.customer_tax_id_create(
+        customer_id=at_stripe.id, type="eu_vat", value="DE136695976", idempotency_key="t1"
+    )
+    # Saved while Stripe was still checking it (VIES answers later).
+    alice.stripe_customer_id, alice.stripe_tax_id = at_stripe.id, tax_id.id
+    alice.tax_id, alice.tax_id_type, alice.tax_id_verification = "DE136695976", "eu_vat", "pending"
+    alice.save()
+    bob.tax_id_verification = "pending"
+    bob.save()
+
+    deliver("customer.tax_id.updated", tax_id.id, "tax_id", customer=at_stripe.id)
+
+    alice.refresh_from_db()
+    bob.refresh_from_db()
+    assert (alice.tax_id_verification, bob.tax_id_verification) == ("verified", "pending")
+
+
+def test_an_update_of_a_tax_id_replaced_since_changes_nothing(deliver, adapter, alice):
+    at_stripe = adapter.customer_create(email=alice.email, name=alice.name, idempotency_key="t2")
+    old = adapter.customer_tax_id_create(
+        customer_id=at_stripe.id, type="eu_vat", value="DE136695976", idempotency_key="t3"
+    )
+    alice.stripe_customer_id, alice.stripe_tax_id = at_stripe.id, "txi_newer"
+    alice.tax_id_verification = "pending"
+    alice.save()
+    deliver("customer.tax_id.updated", old.id, "tax_id", customer=at_stripe.id)
+    alice.refresh_from_db()
+    assert alice.tax_id_verification == "pending"
+
+
 # --- refunds -----------------------------------------------------------------------------
 
 

@@ -194,3 +194,13 @@ def test_the_cooldown_is_per_customer(staff_client, alice, bob, django_capture_o
     assert "A profile link was just sent to alice@example.com" in response.text
     assert "Profile link sent to bob@example.com." in response.text
     assert sorted(m.to[0] for m in mail.outbox) == ["alice@example.com", "bob@example.com"]
+
+
+def test_support_sees_the_customers_company_and_tax_id_but_cannot_edit_them(staff_client, alice):
+    alice.company, alice.tax_id, alice.tax_id_type = "Adams Trading", "DE136695976", "eu_vat"
+    alice.tax_id_verification = "verified"
+    alice.save()
+    response = staff_client.get(change_url(alice))
+    page = response.text
+    assert "Adams Trading" in page and "DE136695976" in page
+    assert 'name="tax_id"' not in page and 'name="company"' not in page

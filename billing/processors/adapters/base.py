@@ -105,6 +105,18 @@ class ProcessorCustomer:
 
 
 @dataclass(frozen=True)
+class ProcessorTaxId:
+    """A customer's tax ID at the processor. `verification` is what the
+    processor reported about it ("verified", "pending", "unverified",
+    "unavailable"), "" when it reported nothing."""
+
+    id: str
+    type: str
+    value: str
+    verification: str = ""
+
+
+@dataclass(frozen=True)
 class ProcessorSubscription:
     """A subscription as the processor sees it, in our vocabulary.
 
@@ -308,6 +320,22 @@ class Adapter(ABC):
         address: Address | None,
         idempotency_key: str,
     ) -> ProcessorCustomer:
+        raise ProcessorError(MESSAGE_REFUSED, code="unsupported")
+
+    def customer_tax_id_create(
+        self, *, customer_id: str, type: str, value: str, idempotency_key: str
+    ) -> ProcessorTaxId:
+        """Give the processor's customer a tax ID (`type` is Stripe's name
+        for its kind, e.g. "eu_vat"). PayPal has no customer tax IDs: the hub
+        keeps them locally only (billing.tax_ids)."""
+        raise ProcessorError(MESSAGE_REFUSED, code="unsupported")
+
+    def customer_tax_id_get(self, *, customer_id: str, tax_id_id: str) -> ProcessorTaxId:
+        """A customer's tax ID as the processor has it now."""
+        raise ProcessorError(MESSAGE_REFUSED, code="unsupported")
+
+    def customer_tax_id_delete(self, *, customer_id: str, tax_id_id: str) -> None:
+        """Remove a tax ID from the processor's customer."""
         raise ProcessorError(MESSAGE_REFUSED, code="unsupported")
 
     def refund_create(

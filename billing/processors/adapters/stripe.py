@@ -25,7 +25,7 @@ from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import stripe
 from django.conf import settings
@@ -50,6 +50,7 @@ from .base import (
     ProcessorRefund,
     ProcessorSetupIntent,
     ProcessorSubscription,
+    ProcessorTaxId,
     WebhookEndpoint,
     WebhookSignatureError,
 )
@@ -66,6 +67,7 @@ from .stripe_objects import (
     refund_of,
     setup_intent_of,
     subscription_of,
+    tax_id_of,
 )
 
 if TYPE_CHECKING:
@@ -73,6 +75,7 @@ if TYPE_CHECKING:
         ChargeListParams,
         CustomerCreateParams,
         CustomerListParams,
+        CustomerTaxIdCreateParams,
         CustomerUpdateParams,
         InvoiceListParams,
         InvoicePayParams,
@@ -275,6 +278,33 @@ class StripeAdapter(Adapter):
                 customer_id, params=params, options={"idempotency_key": idempotency_key}
             )
         return customer_of(_plain(updated))
+
+    def customer_tax_id_create(
+        self, *, customer_id: str, type: str, value: str, idempotency_key: str
+    ) -> ProcessorTaxId:
+        """POST /v1/customers/{id}/tax_ids. Stripe refuses a value it finds
+        invalid for the type (`tax_id_invalid`): a ProcessorError("refused")."""
+        params: CustomerTaxIdCreateParams = {"type": cast(Any, type), "value": value}
+        with _translated():
+            created = self._client.v1.customers.tax_ids.create(
+                customer_id, params=params, options={"idempotency_key": idempotency_key}
+            )
+        return tax_id_of(_plain(created))
+
+    def customer_tax_id_get(self, *, customer_id: str, tax_id_id: str) -> ProcessorTaxId:
+        """GET /v1/customers/{id}/tax_ids/{tax_id}: its verification now."""
+        with _translated():
+            found = self._client.v1.customers.tax_ids.retrieve(customer_id, tax_id_id)
+        return tax_id_of(_plain(found))
+
+    def customer_tax_id_delete(self, *, customer_id: str, tax_id_id: str) -> None:
+        """DELETE /v1/customers/{id}/tax_ids/{tax_id}; gone already is done."""
+        try:
+            with _translated():
+                self._client.v1.customers.tax_ids.delete(customer_id, tax_id_id)
+        except ProcessorError as error:
+            if error.code != "not_found":
+                raise
 
     def customer_list(self, *, cursor: str = "", limit: int = 100) -> Page:
         with _translated():

@@ -22,6 +22,7 @@ from .base import (
     ProcessorRefund,
     ProcessorSetupIntent,
     ProcessorSubscription,
+    ProcessorTaxId,
 )
 
 # Every field path the Stripe readers use, per object, in Stripe's expand
@@ -135,6 +136,7 @@ FIELDS: dict[str, tuple[str, ...]] = {
         "livemode",
     ),
     "Refund": _REFUND,
+    "TaxId": ("id", "type", "value", "verification.status"),
     "Product": ("name",),
     "Balance": ("livemode",),
     "WebhookEndpoint": ("id", "url", "enabled_events", "status"),
@@ -205,6 +207,17 @@ def customer_of(data: dict[str, Any]) -> ProcessorCustomer:
         default_payment_method_id=id_of(invoice_settings.get("default_payment_method")),
         livemode=bool(data.get("livemode")),
         created=time_of(data.get("created")),
+    )
+
+
+def tax_id_of(data: dict[str, Any]) -> ProcessorTaxId:
+    """A customer tax ID (https://docs.stripe.com/api/tax_ids/object)."""
+    verification = data.get("verification") or {}
+    return ProcessorTaxId(
+        id=data["id"],
+        type=data.get("type") or "",
+        value=data.get("value") or "",
+        verification=verification.get("status") or "",
     )
 
 

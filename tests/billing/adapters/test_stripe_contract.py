@@ -36,6 +36,7 @@ READERS = {
     "SetupIntent": stripe_objects.setup_intent_of,
     "PaymentMethod": stripe_objects.card_of,
     "Event": stripe_objects.event_of,
+    "TaxId": stripe_objects.tax_id_of,
 }
 
 
@@ -134,8 +135,12 @@ def fake_objects(localstripe) -> dict[str, list[dict[str, Any]]]:
     declined = {"payment_method": "pm_card_chargeDeclined"}
     confirm = f"{base}/v1/setup_intents/{setup['id']}/confirm"
     requests.post(confirm, data=declined, auth=AUTH, timeout=10)
+    tax_ids = f"/v1/customers/{customer['id']}/tax_ids"
+    tax_id = post(base, tax_ids, type="eu_vat", value="DE136695976")
+    post(base, tax_ids, type="ch_uid", value="CHE-100.155.212")
     return {
         "Customer": [get(base, f"/v1/customers/{customer['id']}")],
+        "TaxId": [get(base, f"{tax_ids}/{tax_id['id']}"), *get(base, tax_ids)["data"]],
         "PaymentMethod": [get(base, f"/v1/payment_methods/{method['id']}")],
         "Subscription": [
             get(base, f"/v1/subscriptions/{subscription['id']}", SUBSCRIPTION_EXPAND),
@@ -245,6 +250,7 @@ SDK_NAMES = {
     "refund": "Refund",
     "setup_intent": "SetupIntent",
     "subscription": "Subscription",
+    "tax_id": "TaxId",
     "webhook_endpoint": "WebhookEndpoint",
 }
 
@@ -294,8 +300,13 @@ def test_every_adapter_operation_reads_only_declared_fields(stripe_vendor, monke
     intent = adapter.setup_intent_create(customer_id=customer.id, idempotency_key="si1")
     adapter.setup_intent_get(setup_intent_id=intent.id)
     adapter.connection_check()
+    tax_id = adapter.customer_tax_id_create(
+        customer_id=customer.id, type="gb_vat", value="GB980780684", idempotency_key="t1"
+    )
+    adapter.customer_tax_id_get(customer_id=customer.id, tax_id_id=tax_id.id)
+    adapter.customer_tax_id_delete(customer_id=customer.id, tax_id_id=tax_id.id)
 
-    assert {"Invoice", "Charge", "Subscription", "InvoicePayment", "Refund"} <= set(seen)
+    assert {"Invoice", "Charge", "Subscription", "InvoicePayment", "Refund", "TaxId"} <= set(seen)
     undeclared_reads = {
         name: sorted(paths - prefixes(FIELDS.get(name, ())))
         for name, paths in seen.items()

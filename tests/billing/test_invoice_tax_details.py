@@ -1,0 +1,128 @@
+"""The seller's tax details and the buyer's company and tax ID on invoices
+and credit notes: in the snapshot of documents issued after they were set,
+printed on the PDF and the invoice page; earlier documents stay as they were."""
+
+import shutil
+import subprocess
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from billing.documents.pdf import credit_note_pdf_render, pdf_render
+from billing.refunds import refund_record
+from tests.conftest import sign_in
+from tests.factories import OrderFactory, PaymentFactory
+
+NOTE = "Gemäß § 19 UStG wird keine Umsatzsteuer berechnet."
+
+
+def pdf_text(pdf: bytes) -> str:
+    if not shutil.which("pdftotext"):
+        pytest.skip("pdftotext (poppler-utils) is not installed")
+    return subprocess.run(
+        ["pdftotext", "-layout", "-", "-"], input=pdf, capture_output=True, check=True
+    ).stdout.decode()
+
+
+def document(page: str) -> str:
+    """The invoice itself, without the page around it (nonces, menus)."""
+    return page[page.index('<article class="invoice"') : page.index("</article>")]
+
+
+def pay(customer, product="Watercolour Course"):
+    order = OrderFactory(customer=customer, product=product, amount=Decimal("49.00"))
+    return PaymentFactory(order=order, processor_ref=f"ch_{order.pk}")
+
+
+def set_tax_details(vendor, alice, *, country="DE"):
+    # The country also decides how dates are written (en_DE), so a test
+    # comparing pages keeps the vendor's.
+    vendor.country = country or vendor.country
+    vendor.legal_name = "Northwind Kurse GmbH"
+    vendor.registered_address = "Hafenstraße 1\n20259 Hamburg"
+    vendor.vat_id = "DE136695976"
+    vendor.tax_number = "93815/08152"
+    vendor.tax_note = NOTE
+    vendor.save()
+    alice.company = "Adams Trading Ltd"
+    alice.country = "AT"
+    alice.tax_id = "ATU13585627"
+    alice.tax_id_type = "eu_vat"
+    alice.save()
+
+
+def test_an_invoice_issued_after_they_are_set_prints_both_sides_tax_details(vendor, alice):
+    set_tax_details(vendor, alice)
+    invoice = pay(alice).invoice
+    assert invoice.seller["vat_id"] == "DE136695976"
+    assert invoice.buyer["tax_id"] == "ATU13585627"
+    text = pdf_text(pdf_render(invoice=invoice))
+    for expected in [
+        "Northwind Kurse GmbH",
+        "Hafenstraße 1",
+        "VAT ID: DE136695976",
+        "Tax number: 93815/08152",
+        NOTE,
+        "Adams Trading Ltd",
+        "VAT ID: ATU13585627",
+    ]:
+        assert expected in text, expected
+
+
+def test_the_invoice_page_shows_them_too(client, vendor, alice):
+    set_tax_details(vendor, alice)
+    invoice = pay(alice).invoice
+    sign_in(client, alice)
+    page = client.get(f"/northwind/updateinfo/invoices/{invoice.number}/").text
+    assert "VAT ID: DE136695976" in page
+    assert "Tax number: 93815/08152" in page
+    assert NOTE in page
+    assert "Adams Trading Ltd" in page and "ATU13585627" in page
+
+
+def test_an_earlier_invoice_keeps_its_snapshot_and_renders_as_it_did(client, vendor, alice):
+    invoice = pay(alice).invoice
+    sign_in(client, alice)
+    url = f"/northwind/updateinfo/invoices/{invoice.number}/"
+    before = document(client.get(url).text)
+    seller, buyer = dict(invoice.seller), dict(invoice.buyer)
+
+    set_tax_details(vendor, alice, country="")
+    invoice.refresh_from_db()
+    assert (invoice.seller, invoice.buyer) == (seller, buyer)
+    assert document(client.get(url).text) == before
+    text = pdf_text(pdf_render(invoice=invoice))
+    assert "DE136695976" not in text and "ATU13585627" not in text and "UStG" not in text
+
+
+def test_a_vendor_without_tax_details_snapshots_what_it_always_did(vendor, alice):
+    invoice = pay(alice).invoice
+    assert set(invoice.seller) == {"name", "address", "support_email", "logo"}
+    assert "tax_id" not in invoice.buyer and "company" not in invoice.buyer
+
+
+def test_a_credit_note_issued_after_they_are_set_prints_them(vendor, alice):
+    payment = pay(alice)
+    set_tax_details(vendor, alice)
+    refund, _ = refund_record(
+        payment=payment,
+        amount=Decimal("10.00"),
+        reason="",
+        refunded_at=timezone.now(),
+        processor_ref="re_1",
+    )
+    credit_note = refund.credit_note
+    text = pdf_text(credit_note_pdf_render(credit_note=credit_note))
+    assert "VAT ID: DE136695976" in text
+    assert NOTE in text
+    assert "Adams Trading Ltd" in text and "VAT ID: ATU13585627" in text
+    # The invoice it refers to was issued before: it stays without them.
+    assert "vat_id" not in payment.invoice.seller
+
+
+def test_a_tax_id_other_than_vat_is_called_a_tax_id(vendor, alice):
+    alice.country, alice.tax_id, alice.tax_id_type = "AU", "83914571673", "au_abn"
+    alice.save()
+    text = pdf_text(pdf_render(invoice=pay(alice).invoice))
+    assert "Tax ID: 83914571673" in text
