@@ -2,6 +2,25 @@
 
 from django.db import migrations, models
 
+# On SQLite, adding these columns (with a database default) rebuilds
+# billing_customer, and SQLite refuses the rebuild while the payment count's
+# triggers on billing_payment name that table ("error in trigger
+# billing_payment_count_insert: no such table: main.billing_customer").
+# Drop them first; billing.triggers makes them again after the migrate, and
+# counts every customer's payments again. PostgreSQL keeps its triggers.
+SQLITE_TRIGGERS = [
+    "billing_payment_count_insert",
+    "billing_payment_count_delete",
+    "billing_payment_count_move",
+]
+
+
+def drop_sqlite_triggers(apps, schema_editor):
+    if schema_editor.connection.vendor != "sqlite":
+        return
+    for name in SQLITE_TRIGGERS:
+        schema_editor.execute(f"DROP TRIGGER IF EXISTS {name}")
+
 
 class Migration(migrations.Migration):
     dependencies = [
@@ -9,6 +28,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        migrations.RunPython(drop_sqlite_triggers, migrations.RunPython.noop),
         migrations.AddField(
             model_name="customer",
             name="company",
