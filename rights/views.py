@@ -73,6 +73,15 @@ def _open_subscriptions(customer) -> list[Subscription]:
     )
 
 
+def signed_in_language(request: VendorRequest) -> None:
+    """A signed-in customer reads the confirmations in the language they
+    chose, with the hub's header, as on the forms before them; anyone else
+    in the link's, the browser's or the vendor's."""
+    customer, _ = customer_from_session(request, vendor=request.vendor)
+    if customer is not None:
+        customer_signed_in(request, customer)
+
+
 @require_http_methods(["GET", "HEAD", "POST"])
 def cancel(request: VendorRequest, account: str) -> HttpResponse:
     vendor = request.vendor
@@ -121,6 +130,7 @@ def cancel_done(request: VendorRequest, account: str, token: str) -> HttpRespons
     declaration = declaration_for_token(vendor=request.vendor, token=token)
     if declaration is None:
         raise Http404
+    signed_in_language(request)
     context = {"declaration": declaration, "token": token}
     return private_response(render(request, "rights/cancel_done.html", context))
 
@@ -131,6 +141,7 @@ def cancel_done_pdf(request: VendorRequest, account: str, token: str) -> HttpRes
     if declaration is None:
         raise Http404
     declaration.vendor = request.vendor
+    signed_in_language(request)
     pdf = declaration_pdf_render(declaration=declaration, language=get_language() or "en")
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = (

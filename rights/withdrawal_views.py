@@ -20,7 +20,13 @@ from vendors.clientip import client_ip, client_ip_key
 from vendors.http import VendorRequest
 
 from .forms import WithdrawalForm
-from .views import CANCEL_PER_EMAIL, CANCEL_PER_IP, private_response, rate_limited_response
+from .views import (
+    CANCEL_PER_EMAIL,
+    CANCEL_PER_IP,
+    private_response,
+    rate_limited_response,
+    signed_in_language,
+)
 from .withdrawals import order_in_withdrawal_period, withdrawal_for_token, withdrawal_record
 
 
@@ -86,6 +92,7 @@ def withdraw_done(request: VendorRequest, account: str, token: str) -> HttpRespo
     declaration = withdrawal_for_token(vendor=request.vendor, token=token)
     if declaration is None:
         raise Http404
+    signed_in_language(request)
     return private_response(
         render(request, "rights/withdraw_done.html", {"declaration": declaration})
     )

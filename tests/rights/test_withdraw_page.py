@@ -292,3 +292,36 @@ def test_staff_record_a_waiver_and_the_order_leaves_the_period(
     assert order.withdrawal_waived
     assert not order_in_withdrawal_period(order=order, vendor=eu_vendor)
     assert AuditEvent.objects.get(action="order.withdrawal_waived").details == {"order": "ORD-W"}
+
+
+def test_a_signed_in_customer_reads_both_confirmations_in_their_language(
+    client, eu_vendor, alice, django_capture_on_commit_callbacks
+):
+    # The forms speak the customer's chosen language; the confirmations after
+    # them did not (the browser's or the vendor's instead).
+    eu_vendor.languages = ["en", "de"]
+    eu_vendor.save()
+    alice.language = "de"
+    alice.save()
+    sign_in(client, alice)
+    OrderFactory(customer=alice, number="ORD-9001", created_at=timezone.now())
+    with django_capture_on_commit_callbacks(execute=True):
+        done = client.post(PAGE, fields(step="confirm"), HTTP_ACCEPT_LANGUAGE="en")
+    page = client.get(done["Location"], HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Ihr Widerruf ist eingegangen" in page and '<html lang="de"' in page
+    with django_capture_on_commit_callbacks(execute=True):
+        done = client.post(
+            "/northwind/updateinfo/cancel/",
+            {
+                "kind": "ordinary",
+                "name": "Alice",
+                "email": "alice@example.com",
+                "contract": "",
+                "order_number": "ORD-9001",
+                "when": "asap",
+            },
+            HTTP_ACCEPT_LANGUAGE="en",
+        )
+    assert done.status_code == 303, done.content.decode()[:2000]
+    page = client.get(done["Location"], HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Ihre Kündigung ist eingegangen" in page and '<html lang="de"' in page
