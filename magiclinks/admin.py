@@ -36,6 +36,12 @@ class CustomerAdmin(VendorScopedAdmin):
     search_fields = ["email", "name", "=stripe_customer_id", "=paypal_payer_id"]
     ordering = ["email"]
     list_select_related = ["vendor"]
+
+    def get_queryset(self, request):
+        # The change page reads the vendor too (its time zone for the record,
+        # its language for product names): with the customer, in one query.
+        return super().get_queryset(request).select_related("vendor")
+
     # The tax ID is the customer's to change (Update my info checks it and
     # gives it to Stripe first): support sees it here but cannot edit it.
     readonly_fields = [
