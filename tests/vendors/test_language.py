@@ -47,6 +47,19 @@ def test_a_vendor_offers_the_languages_of_its_setting_and_always_its_own():
     )
 
 
+def test_the_languages_offered_follow_the_vendor_and_languages_at_once(settings):
+    # Kept per process (vendors.formatting._offered), keyed by every value
+    # the answer depends on: a change to any of them is seen at once.
+    vendor = Vendor(locale="de", languages=["fr"])
+    assert offered_languages(vendor) == ("de", "fr")
+    vendor.languages = ["es"]
+    assert offered_languages(vendor) == ("de", "es")
+    vendor.locale = "fr"
+    assert offered_languages(vendor) == ("fr", "es")
+    settings.LANGUAGES = [("en", "English"), ("fr", "Français")]
+    assert offered_languages(vendor) == ("en", "fr")  # "es" is no longer one of ours
+
+
 def test_unknown_codes_in_the_setting_are_ignored():
     assert offered_languages(Vendor(locale="de", languages=["tlh", ""])) == ("en", "de")
 
