@@ -235,4 +235,11 @@ def collation_key(text: str) -> tuple[str, str]:
 
 def country_name(code: str, locale: str) -> str:
     """The country's name in `locale` (a Babel locale), or the code when unknown."""
-    return dict(countries(locale)).get(code, code)
+    return _country_names(locale).get(code, code)
+
+
+@functools.lru_cache(maxsize=16)
+def _country_names(locale: str) -> dict[str, str]:
+    # The dashboard and the invoice name one country a page: a dict of some
+    # 250 names built per call was most of the cost of naming it.
+    return dict(countries(locale))

@@ -127,3 +127,13 @@ def test_country_names_follow_the_language():
     assert formatting.country_name("DE", "fr") == "Allemagne"
     assert formatting.country_name("DE", "es") == "Alemania"
     assert formatting.country_name("DE", "de_DE") == "Deutschland"
+
+
+def test_a_country_is_named_from_one_table_per_locale_and_process():
+    # A page names a country or two; the table of some 250 names is built
+    # once per locale (vendors.formatting._country_names), not per name.
+    assert formatting.country_name("DE", "fr") == "Allemagne"
+    built = formatting._country_names.cache_info().misses
+    assert formatting.country_name("AT", "fr") == "Autriche"
+    assert formatting.country_name("ZZ-unknown", "fr") == "ZZ-unknown"
+    assert formatting._country_names.cache_info().misses == built
