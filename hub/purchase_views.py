@@ -51,7 +51,8 @@ def _columns(sort: str) -> list[dict]:
     key, descending = sort.lstrip("-"), sort.startswith("-")
     columns = []
     for column, label, sortable, numeric in COLUMNS:
-        cell: dict = {"label": label, "sortable": sortable, "numeric": numeric}
+        # Translated here once: a sortable column's label is written twice.
+        cell: dict = {"label": str(label), "sortable": sortable, "numeric": numeric}
         if sortable and column == key:
             cell["sort"] = column if descending else f"-{column}"
             cell["aria_sort"] = "descending" if descending else "ascending"
@@ -75,6 +76,18 @@ def _page_number(value: str | None) -> int | str:
     return max(number, 1)
 
 
+def _page_links(paginator: PaymentHistoryPaginator, number: int) -> list[int | None]:
+    """The page numbers the pagination links to, None where it leaves a gap.
+
+    None, not the paginator's ELLIPSIS: that is a lazy translation, and
+    comparing each number with it in the template translated it once a link.
+    """
+    return [
+        item if isinstance(item, int) else None
+        for item in paginator.get_elided_page_range(number, on_each_side=1, on_ends=1)
+    ]
+
+
 @customer_required
 def purchases(request: CustomerRequest, account: str) -> HttpResponse:
     sort = purchase_sort_parse(value=request.GET.get("sort"))
@@ -86,7 +99,7 @@ def purchases(request: CustomerRequest, account: str) -> HttpResponse:
         "sort": sort,
         "columns": _columns(sort),
         "sort_choices": SORT_CHOICES,
-        "page_range": paginator.get_elided_page_range(page.number, on_each_side=1, on_ends=1),
+        "page_range": _page_links(paginator, page.number),
         "withdrawable": withdrawable_order_numbers(customer=request.customer),
     }
     return render(request, "hub/purchases.html", context)

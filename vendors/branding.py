@@ -1,6 +1,7 @@
 """A vendor's branding, checked: the logo (opened and re-encoded, never
 stored as uploaded) and the brand colour's contrast wherever the hub uses it."""
 
+import functools
 import io
 import secrets
 
@@ -44,6 +45,10 @@ def contrast_ratio(first: str, second: str) -> float:
     return (light + 0.05) / (dark + 0.05)
 
 
+# The three colours below are pure functions of the brand colour, asked for
+# on every hub page (base.html's <style>): each process keeps the answers.
+# A pale colour's shade is a 20-step search over six backgrounds.
+@functools.lru_cache(maxsize=256)
 def readable_text_color(background: str) -> str:
     """White text on the brand colour when that reads (4.5:1), else dark
     text: a pale brand colour never makes the hub's buttons unreadable.
@@ -88,6 +93,7 @@ def _darkened(color: str, *, backgrounds: tuple[str, ...], ratio: float) -> str:
     return shade if meets(shade) else BLACK
 
 
+@functools.lru_cache(maxsize=256)
 def brand_ink_color(brand: str) -> str:
     """The brand colour for text on the hub's light backgrounds (links,
     secondary buttons, Sign out): itself, or a darker shade of it that reads
@@ -96,6 +102,7 @@ def brand_ink_color(brand: str) -> str:
     return _darkened(brand, backgrounds=TEXT_BACKGROUNDS, ratio=MIN_CONTRAST)
 
 
+@functools.lru_cache(maxsize=256)
 def brand_line_color(brand: str) -> str:
     """The brand colour for lines that carry meaning (the header's top
     border, the current tab's underline): itself, or a darker shade that

@@ -52,12 +52,22 @@ def offered_languages(vendor) -> tuple[str, ...]:
     else the vendor's own language and English. The vendor's own language is
     always among them: it is what a customer gets when nothing else decides.
     """
-    known = _known_languages()
-    wanted = {language_match(code, known) for code in (getattr(vendor, "languages", None) or [])}
+    languages = getattr(vendor, "languages", None) or ()
+    locale = getattr(vendor, "locale", None)
+    return _offered(tuple(languages), locale, tuple(settings.LANGUAGES))
+
+
+# A hub request asks for a vendor's languages five or six times (the
+# request's language, the link's, the cookies, the footer's menu): the
+# answer depends only on these values, so each process keeps it.
+@functools.lru_cache(maxsize=1024)
+def _offered(languages: Iterable[str], locale: str | None, known_pairs: tuple) -> tuple[str, ...]:
+    known = [code for code, _ in known_pairs]
+    wanted = {language_match(code, known) for code in languages}
     wanted.discard("")
     if not wanted:
         wanted = {DEFAULT_LOCALE}
-    wanted.add(vendor_language(vendor))
+    wanted.add(language_match(locale, known) or DEFAULT_LOCALE)
     return tuple(code for code in known if code in wanted)
 
 
@@ -239,4 +249,11 @@ def collation_key(text: str) -> tuple[str, str]:
 
 def country_name(code: str, locale: str) -> str:
     """The country's name in `locale` (a Babel locale), or the code when unknown."""
-    return dict(countries(locale)).get(code, code)
+    return _country_names(locale).get(code, code)
+
+
+@functools.lru_cache(maxsize=16)
+def _country_names(locale: str) -> dict[str, str]:
+    # The dashboard and the invoice name one country a page: a dict of some
+    # 250 names built per call was most of the cost of naming it.
+    return dict(countries(locale))

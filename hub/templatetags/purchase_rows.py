@@ -18,6 +18,7 @@ is what django.utils.html.escape does, without its lazy-string wrapper
 around every call).
 """
 
+import re
 from collections.abc import Iterable
 from html import escape
 from urllib.parse import quote
@@ -44,8 +45,16 @@ NO_INVOICE = (
 )
 
 
+# Most values (dates, amounts, order numbers, statuses) hold nothing to
+# escape: one search for the five characters html.escape replaces is about
+# half the cost of its five replacements, and a page of rows escapes some
+# 200 values.
+_NEEDS_ESCAPE = re.compile(r"[&<>\"']").search
+
+
 def _text(value) -> str:
-    return escape(str(value), quote=True)
+    text = str(value)
+    return escape(text, quote=True) if _NEEDS_ESCAPE(text) else text
 
 
 @register.simple_tag(takes_context=True)

@@ -5,7 +5,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from billing.models import Customer, normalize_email
+from billing.models import Customer, Payment, Subscription, normalize_email
 from billing.services import customer_get_or_create
 from tests.factories import CustomerFactory
 
@@ -69,3 +69,16 @@ def test_the_same_email_is_fine_at_another_vendor(alice, other_vendor):
 def test_get_or_create_finds_the_customer_whatever_the_case(alice):
     customer, created = customer_get_or_create(vendor=alice.vendor, email=" ALICE@example.COM")
     assert (customer, created) == (alice, False)
+
+
+@pytest.mark.parametrize("model", [Subscription, Payment])
+def test_status_label_is_get_status_display_in_every_language(model):
+    # The hub's pages show status_label: the same words as Django's
+    # get_status_display(), without its dict of every choice per call.
+    from django.utils import translation
+
+    for language in ("en", "de", "fr", "es"):
+        with translation.override(language):
+            for status in [*model.Status.values, "something-new"]:
+                row = model(status=status)
+                assert row.status_label == row.get_status_display()

@@ -343,6 +343,19 @@ def test_the_demo_histories(client, db):
     assert all("€" in row and "$" not in row for row in rows(page))
 
 
+@pytest.mark.parametrize(
+    "value", ["a & b", "<b>", "x > y", 'say "hi"', "it's", "plain", "€1,234.56", ""]
+)
+def test_a_row_value_is_escaped_exactly_as_html_escape_does(value):
+    # purchase_rows skips html.escape for a value without any of its five
+    # characters; with one of them the result must be the same.
+    from html import escape
+
+    from hub.templatetags.purchase_rows import _text
+
+    assert _text(value) == escape(value, quote=True)
+
+
 def test_row_values_are_escaped_and_a_refund_shows_its_amount(alice_client, alice):
     # The rows are built in Python (hub.templatetags.purchase_rows), not by
     # the template engine: its escaping must hold for every value.

@@ -115,3 +115,13 @@ def test_the_backgrounds_checked_are_the_stylesheets():
     css = Path(settings.BASE_DIR, "static", "hub.css").read_text()
     for background in TEXT_BACKGROUNDS[1:]:
         assert background in css, background
+
+
+def test_the_shades_are_worked_out_once_per_colour_and_process():
+    # Every hub page writes the three colours into its <style>: a pale
+    # colour's shade is a 20-step search, kept per process (vendors.branding).
+    for derive in (readable_text_color, brand_ink_color, brand_line_color):
+        first = derive("#f2b706")
+        hits = derive.cache_info().hits
+        assert derive("#f2b706") == first
+        assert derive.cache_info().hits == hits + 1

@@ -47,6 +47,19 @@ def test_a_vendor_offers_the_languages_of_its_setting_and_always_its_own():
     )
 
 
+def test_the_languages_offered_follow_the_vendor_and_languages_at_once(settings):
+    # Kept per process (vendors.formatting._offered), keyed by every value
+    # the answer depends on: a change to any of them is seen at once.
+    vendor = Vendor(locale="de", languages=["fr"])
+    assert offered_languages(vendor) == ("de", "fr")
+    vendor.languages = ["es"]
+    assert offered_languages(vendor) == ("de", "es")
+    vendor.locale = "fr"
+    assert offered_languages(vendor) == ("fr", "es")
+    settings.LANGUAGES = [("en", "English"), ("fr", "Français")]
+    assert offered_languages(vendor) == ("en", "fr")  # "es" is no longer one of ours
+
+
 def test_unknown_codes_in_the_setting_are_ignored():
     assert offered_languages(Vendor(locale="de", languages=["tlh", ""])) == ("en", "de")
 
@@ -114,3 +127,13 @@ def test_country_names_follow_the_language():
     assert formatting.country_name("DE", "fr") == "Allemagne"
     assert formatting.country_name("DE", "es") == "Alemania"
     assert formatting.country_name("DE", "de_DE") == "Deutschland"
+
+
+def test_a_country_is_named_from_one_table_per_locale_and_process():
+    # A page names a country or two; the table of some 250 names is built
+    # once per locale (vendors.formatting._country_names), not per name.
+    assert formatting.country_name("DE", "fr") == "Allemagne"
+    built = formatting._country_names.cache_info().misses
+    assert formatting.country_name("AT", "fr") == "Autriche"
+    assert formatting.country_name("ZZ-unknown", "fr") == "ZZ-unknown"
+    assert formatting._country_names.cache_info().misses == built
