@@ -1,0 +1,119 @@
+"""The card update's exact records: what the audit trail keeps, the keys
+Stripe receives (each Save card its own SetupIntent; one card update one
+set of writes), and where each subscription's payment method is changed
+(issue 27: survivors of mutation testing of billing/cards.py). Against
+localstripe, which records the Idempotency-Key of every write."""
+
+import pytest
+from django.core import mail
+
+from billing.cards import (
+    PLACE_HUB,
+    PLACE_PAYPAL,
+    card_open_invoice,
+    card_update_place,
+    subscription_owes,
+)
+from billing.models import AuditEvent, Subscription
+from tests.factories import SubscriptionFactory
+from tests.support.localstripe_requests import stripe_writes
+from tests.support.processor_fixtures import (
+    hub_setup_intent,
+    stripe_confirm_setup_intent,
+    stripe_subscription,
+)
+
+BASE = "/northwind/updateinfo/subscriptions"
+
+
+@pytest.fixture
+def stripe_sub(stripe_vendor, alice):
+    return stripe_subscription(alice)
+
+
+def test_a_card_update_is_recorded_with_the_card_before_and_after(
+    alice_client, stripe_sub, stripe_api, django_capture_on_commit_callbacks
+):
+    intent_id = hub_setup_intent(alice_client, stripe_sub)
+    stripe_confirm_setup_intent(stripe_api, intent_id, "pm_card_mastercard")
+    with django_capture_on_commit_callbacks(execute=True):
+        alice_client.post(f"{BASE}/{stripe_sub.pk}/card/", {"setup_intent": intent_id})
+    [event] = AuditEvent.objects.filter(action="card.updated")
+    assert event.details == {
+        "previous": {"brand": "visa", "last4": "4242"},
+        "brand": "mastercard",
+        "last4": "4444",
+    }
+    assert (event.actor, event.customer, event.subscription) == (
+        "customer",
+        stripe_sub.customer,
+        stripe_sub,
+    )
+    stored = Subscription.objects.get(pk=stripe_sub.pk)
+    # The expiry Stripe holds for the new card, not the old card's.
+    assert (stored.card_exp_month, stored.card_exp_year) != (0, 0)
+    assert stored.card_exp_month in range(1, 13) and stored.card_exp_year >= 2026
+    [email] = mail.outbox
+    assert email.to == ["alice@example.com"] and "ending in 4444" in email.body
+
+
+def test_the_keys_stripe_receives_for_setups_and_the_update(alice_client, stripe_sub, stripe_api):
+    stripe_writes(stripe_api, clear=True)
+    first = hub_setup_intent(alice_client, stripe_sub)
+    second = hub_setup_intent(alice_client, stripe_sub)  # Save card pressed again
+    stripe_confirm_setup_intent(stripe_api, second, "pm_card_mastercard")
+    alice_client.post(f"{BASE}/{stripe_sub.pk}/card/", {"setup_intent": second})
+    writes = stripe_writes(stripe_api)
+    setups = [w["idempotency_key"] for w in writes if w["path"] == "/v1/setup_intents"]
+    # Each press its own SetupIntent: a repeated key would replay the first.
+    assert len(setups) == 2 and len(set(setups)) == 2 and first != second
+    assert all(key.startswith(f"hub-setup-{stripe_sub.pk}-") for key in setups)
+    keys = {w["idempotency_key"] for w in writes} - set(setups) - {""}
+    assert keys == {
+        f"hub-card-{stripe_sub.pk}-{second}-customer",
+        f"hub-card-{stripe_sub.pk}-{second}-subscription",
+    }
+
+
+@pytest.mark.parametrize(
+    ("status", "processor", "place"),
+    [
+        ("active", "stripe", PLACE_HUB),
+        ("trialing", "stripe", PLACE_HUB),
+        ("past_due", "stripe", PLACE_HUB),
+        ("incomplete", "stripe", PLACE_HUB),
+        ("active", "paypal", PLACE_PAYPAL),
+        ("past_due", "paypal", PLACE_PAYPAL),
+        ("canceled", "stripe", ""),
+        ("paused", "stripe", ""),
+        ("canceled", "paypal", ""),
+        ("active", "manual", ""),  # nothing charges a card
+    ],
+)
+def test_where_a_payment_method_is_changed(alice, status, processor, place):
+    sub = SubscriptionFactory(customer=alice, status=status, processor=processor)
+    assert card_update_place(sub) == place
+
+
+@pytest.mark.parametrize(
+    ("status", "processor", "failed_payments", "owes"),
+    [
+        ("past_due", "stripe", False, True),
+        ("incomplete", "stripe", False, True),
+        ("active", "stripe", True, True),
+        ("active", "stripe", False, False),
+        ("trialing", "stripe", False, False),
+        ("past_due", "paypal", True, False),  # paid at PayPal, never here
+        ("canceled", "stripe", True, False),
+    ],
+)
+def test_who_is_offered_pay_now(alice, status, processor, failed_payments, owes):
+    sub = SubscriptionFactory(customer=alice, status=status, processor=processor)
+    assert subscription_owes(sub, failed_payments=failed_payments) is owes
+
+
+def test_no_open_invoice_is_offered_when_stripe_cannot_say(alice, stripe_vendor, settings):
+    settings.STRIPE_API_BASE = "http://127.0.0.1:9"  # nothing listens there
+    settings.STRIPE_MAX_NETWORK_RETRIES = 0
+    sub = SubscriptionFactory(customer=alice, processor_customer_id="cus_x", status="past_due")
+    assert card_open_invoice(subscription=sub) is None
