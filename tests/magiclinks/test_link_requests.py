@@ -1,0 +1,114 @@
+"""The links a customer or the vendor asks for, at the edges no other test
+reached (issue 27: survivors of mutation testing of magiclinks/services.py):
+the card page's "Email me a link" shares the access form's budget, speaks
+the page's language and survives a mail server that is down; the daily purge
+reports what it deleted."""
+
+import uuid
+from datetime import timedelta
+
+import pytest
+from django.core import mail
+from django.utils import timezone
+
+from billing.models import AuditEvent
+from magiclinks.models import AccessLink, EmailChange
+from magiclinks.services import access_records_purge
+from tests.factories import SubscriptionFactory
+
+from .fixtures import request_access
+
+BASE = "/northwind/updateinfo/subscriptions"
+
+
+@pytest.fixture
+def card_sub(stripe_vendor, alice):
+    return SubscriptionFactory(customer=alice, processor_customer_id="cus_alice")
+
+
+def ask_for_card_link(client, sub, capture, **extra):
+    with capture(execute=True):
+        return client.post(f"{BASE}/{sub.pk}/card/email-link/", **extra)
+
+
+def test_the_card_link_and_the_access_form_share_one_budget_per_email(
+    alice_client, card_sub, settings, django_capture_on_commit_callbacks
+):
+    settings.HUB_ACCESS_RATE_PER_EMAIL = (2, 3600)
+    request_access(
+        alice_client, card_sub.vendor, "alice@example.com", django_capture_on_commit_callbacks
+    )
+    for _ in range(2):
+        ask_for_card_link(alice_client, card_sub, django_capture_on_commit_callbacks)
+    # One from the access form, one from the card page: the third is refused.
+    assert len(mail.outbox) == 2
+    assert AccessLink.objects.filter(next_path__endswith="/card/").count() == 1
+
+
+def test_the_card_link_is_written_in_the_pages_language(
+    alice_client, card_sub, alice, django_capture_on_commit_callbacks
+):
+    card_sub.vendor.languages = ["en", "fr"]
+    card_sub.vendor.save()
+    ask_for_card_link(
+        alice_client, card_sub, django_capture_on_commit_callbacks, HTTP_ACCEPT_LANGUAGE="fr"
+    )
+    [email] = mail.outbox
+    assert email.extra_headers["Content-Language"] == "fr"
+    event = AuditEvent.objects.get(action="access.requested")
+    assert event.customer == alice and event.details["from"] == "card_page"
+
+
+def test_a_mail_server_that_is_down_does_not_break_the_card_page(
+    alice_client, card_sub, settings, django_capture_on_commit_callbacks
+):
+    settings.EMAIL_BACKEND = "tests.magiclinks.failing_mail.Backend"
+    response = ask_for_card_link(alice_client, card_sub, django_capture_on_commit_callbacks)
+    assert response.status_code == 302
+    # The link stays unsent, for the task's retry to mail with new secrets.
+    link = AccessLink.objects.get()
+    assert link.sent_at is None
+
+
+def _change(customer, *, days_ago: int) -> EmailChange:
+    created = timezone.now() - timedelta(days=days_ago)
+    return EmailChange.objects.create(
+        vendor=customer.vendor,
+        customer=customer,
+        new_email=f"new{days_ago}@example.com",
+        token_hash=f"{days_ago:064d}",
+        request_id=uuid.uuid4(),
+        created_at=created,
+        expires_at=created + timedelta(hours=1),
+    )
+
+
+def test_the_purge_deletes_email_changes_older_than_30_days_and_says_so(alice):
+    _change(alice, days_ago=31)
+    recent = _change(alice, days_ago=29)
+    assert access_records_purge() == {
+        "sessions": 0,
+        "links": 0,
+        "email_changes": 1,
+        "session_keys": 0,
+    }
+    assert list(EmailChange.objects.all()) == [recent]
+
+
+def test_a_mail_server_that_is_down_answers_the_access_form_as_for_anyone(
+    vendor, alice, settings, django_capture_on_commit_callbacks
+):
+    """In the embedded mode the email is sent inside the request's commit:
+    its failure is logged, never an error page that only known addresses
+    would get."""
+    from django.test import Client
+
+    settings.EMAIL_BACKEND = "tests.magiclinks.failing_mail.Backend"
+    known = request_access(
+        Client(), vendor, "alice@example.com", django_capture_on_commit_callbacks
+    )
+    unknown = request_access(
+        Client(), vendor, "nobody@example.com", django_capture_on_commit_callbacks
+    )
+    assert known.status_code == unknown.status_code == 200
+    assert "Check your email" in known.text and "Check your email" in unknown.text
