@@ -112,3 +112,25 @@ def test_a_mail_server_that_is_down_answers_the_access_form_as_for_anyone(
     )
     assert known.status_code == unknown.status_code == 200
     assert "Check your email" in known.text and "Check your email" in unknown.text
+
+
+def test_an_api_link_sign_in_is_recorded_as_such(client, vendor, alice):
+    from urllib.parse import urlsplit
+
+    from magiclinks.services import api_link_create
+
+    _link, url = api_link_create(customer=alice, api_key_name="Website")
+    response = client.get(urlsplit(url).path, REMOTE_ADDR="203.0.113.9")
+    assert response.status_code in (302, 303)
+    event = AuditEvent.objects.get(action="access.redeemed")
+    assert event.customer == alice
+    assert event.details == {"method": "api_link", "purpose": "api"}
+    assert event.ip == "203.0.113.9"
+
+
+def test_a_sign_out_is_recorded_with_the_browsers_address(alice_client, vendor, alice):
+    alice_client.post(
+        f"{vendor.hub_path}signout/", REMOTE_ADDR="203.0.113.10", HTTP_USER_AGENT="Agent/7"
+    )
+    event = AuditEvent.objects.get(action="access.signed_out")
+    assert (event.customer, event.ip, event.user_agent) == (alice, "203.0.113.10", "Agent/7")
