@@ -117,3 +117,34 @@ def test_no_open_invoice_is_offered_when_stripe_cannot_say(alice, stripe_vendor,
     settings.STRIPE_MAX_NETWORK_RETRIES = 0
     sub = SubscriptionFactory(customer=alice, processor_customer_id="cus_x", status="past_due")
     assert card_open_invoice(subscription=sub) is None
+
+
+@pytest.mark.parametrize(
+    ("stored", "page", "expected"),
+    [("", "fr", "fr"), ("de", "fr", "de"), ("", "", "en")],
+)
+def test_the_card_updated_email_speaks_the_customers_choice_else_the_pages(
+    vendor, alice, stored, page, expected
+):
+    from billing.cards import card_updated_notify
+
+    vendor.languages = ["en", "de", "fr"]
+    vendor.save()
+    alice.language = stored
+    alice.save()
+    sub = SubscriptionFactory(customer=alice, card_brand="mastercard", card_last4="4444")
+    card_updated_notify(subscription=sub, language=page)
+    [email] = mail.outbox
+    assert email.extra_headers["Content-Language"] == expected
+    assert "Alice Adams" in email.body
+
+
+def test_paypals_page_is_never_offered_for_a_card_the_hub_changes(alice, stripe_vendor):
+    from billing.cards import card_paypal_manage_url
+    from billing.processors.adapters.base import MESSAGE_REFUSED, ProcessorError
+
+    sub = SubscriptionFactory(customer=alice, processor="stripe")
+    with pytest.raises(ProcessorError) as refused:
+        card_paypal_manage_url(subscription=sub)
+    assert refused.value.code == "invalid"
+    assert str(refused.value.message) == str(MESSAGE_REFUSED)

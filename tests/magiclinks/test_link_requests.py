@@ -45,16 +45,19 @@ def test_the_card_link_and_the_access_form_share_one_budget_per_email(
     assert AccessLink.objects.filter(next_path__endswith="/card/").count() == 1
 
 
-def test_the_card_link_is_written_in_the_pages_language(
-    alice_client, card_sub, alice, django_capture_on_commit_callbacks
+@pytest.mark.parametrize(("stored", "expected"), [("", "fr"), ("de", "de")])
+def test_the_card_link_speaks_the_customers_choice_else_the_pages(
+    alice_client, card_sub, alice, django_capture_on_commit_callbacks, stored, expected
 ):
-    card_sub.vendor.languages = ["en", "fr"]
+    card_sub.vendor.languages = ["en", "de", "fr"]
     card_sub.vendor.save()
+    alice.language = stored
+    alice.save()
     ask_for_card_link(
         alice_client, card_sub, django_capture_on_commit_callbacks, HTTP_ACCEPT_LANGUAGE="fr"
     )
     [email] = mail.outbox
-    assert email.extra_headers["Content-Language"] == "fr"
+    assert email.extra_headers["Content-Language"] == expected
     event = AuditEvent.objects.get(action="access.requested")
     assert event.customer == alice and event.details["from"] == "card_page"
 
@@ -134,3 +137,46 @@ def test_a_sign_out_is_recorded_with_the_browsers_address(alice_client, vendor, 
     )
     event = AuditEvent.objects.get(action="access.signed_out")
     assert (event.customer, event.ip, event.user_agent) == (alice, "203.0.113.10", "Agent/7")
+
+
+def test_a_mail_server_that_is_down_fails_no_profile_link_press(
+    alice, bob, settings, django_capture_on_commit_callbacks
+):
+    """Staff (or the vendor's site) get their confirmation; the unsent link
+    waits for the task's retry."""
+    from django.test import RequestFactory
+
+    from magiclinks.services import api_profile_link_queue, profile_link_queue
+    from tests.factories import UserFactory
+
+    settings.EMAIL_BACKEND = "tests.magiclinks.failing_mail.Backend"
+    request = RequestFactory().post("/admin/")
+    request.user = UserFactory()
+    with django_capture_on_commit_callbacks(execute=True):
+        profile_link_queue(request=request, customer=alice)
+    with django_capture_on_commit_callbacks(execute=True):
+        api_profile_link_queue(customer=bob, api_key_name="Website")
+    assert sorted(AccessLink.objects.values_list("customer__name", "sent_at")) == [
+        (alice.name, None),
+        (bob.name, None),
+    ]
+
+
+def test_the_card_link_task_prefers_the_stored_language_to_the_one_it_is_given(vendor, alice):
+    """The task may run long after the page (a retry): the customer's choice
+    made meanwhile wins over the page's language it carries."""
+    from magiclinks.services import card_link_send
+
+    vendor.languages = ["en", "de", "fr"]
+    vendor.save()
+    alice.language = "de"
+    alice.save()
+    card_link_send(
+        request_id=str(uuid.uuid4()),
+        customer=alice,
+        ip=None,
+        next_path=f"{vendor.hub_path}subscriptions/",
+        language="fr",
+    )
+    [email] = mail.outbox
+    assert email.extra_headers["Content-Language"] == "de"
