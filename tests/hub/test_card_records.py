@@ -148,3 +148,49 @@ def test_paypals_page_is_never_offered_for_a_card_the_hub_changes(alice, stripe_
         card_paypal_manage_url(subscription=sub)
     assert refused.value.code == "invalid"
     assert str(refused.value.message) == str(MESSAGE_REFUSED)
+
+
+def test_paying_reads_stripes_dates_back_and_keeps_what_was_saved_meanwhile(stripe_vendor, alice):
+    from datetime import UTC, datetime
+
+    from billing.cards import card_invoice_retry
+    from billing.processors.adapters import adapter_for
+
+    sub = stripe_subscription(alice)
+    stale = Subscription.objects.get(pk=sub.pk)
+    stale.current_period_end = datetime(2020, 1, 1, tzinfo=UTC)
+    stale.next_payment_at = None
+    stale.status = "past_due"
+    # A webhook records a new card while the customer presses Pay now.
+    Subscription.objects.filter(pk=sub.pk).update(card_last4="1111", cancel_reason="meanwhile")
+    assert card_invoice_retry(subscription=stale, request=None) is None  # nothing open
+    remote = adapter_for(vendor=stripe_vendor, processor="stripe").subscription_get(
+        subscription_id=sub.processor_id
+    )
+    row = Subscription.objects.get(pk=sub.pk)
+    assert row.status == remote.status == "active"
+    assert row.current_period_end == remote.current_period_end is not None
+    assert row.next_payment_at == remote.next_payment_at is not None
+    assert (row.card_last4, row.cancel_reason) == ("1111", "meanwhile")
+
+
+def test_a_setup_intent_with_a_card_but_not_confirmed_changes_nothing(
+    alice_client, stripe_sub, stripe_api
+):
+    """A card attached to the SetupIntent whose confirmation (3-D Secure,
+    say) never finished is not the subscription's card."""
+    import requests
+
+    intent_id = hub_setup_intent(alice_client, stripe_sub)
+    updated = requests.post(
+        f"{stripe_api}/v1/setup_intents/{intent_id}",
+        data={"payment_method": "pm_card_mastercard"},
+        auth=("sk_test_northwind", ""),
+        timeout=5,
+    )
+    assert updated.status_code == 200, updated.text
+    assert updated.json()["status"] != "succeeded" and updated.json()["payment_method"]
+    response = alice_client.post(f"{BASE}/{stripe_sub.pk}/card/", {"setup_intent": intent_id})
+    assert "Your card could not be saved, so nothing was changed." in response.text
+    assert Subscription.objects.get(pk=stripe_sub.pk).card_last4 == "4242"
+    assert not AuditEvent.objects.filter(action="card.updated").exists()

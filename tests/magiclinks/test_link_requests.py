@@ -180,3 +180,16 @@ def test_the_card_link_task_prefers_the_stored_language_to_the_one_it_is_given(v
     )
     [email] = mail.outbox
     assert email.extra_headers["Content-Language"] == "de"
+
+
+def test_the_card_link_task_is_safe_to_run_twice(vendor, alice):
+    from magiclinks.services import card_link_send
+
+    request_id = str(uuid.uuid4())
+    sent = [
+        card_link_send(request_id=request_id, customer=alice, ip=None, next_path="")
+        for _ in range(2)
+    ]
+    assert sent[0] is not None and sent[1] is None
+    assert len(mail.outbox) == 1
+    assert AccessLink.objects.get().sent_at is not None
