@@ -39,7 +39,8 @@ def test_each_wrong_code_is_recorded_with_its_try_number(
         client.post(code_url(vendor), {"code": wrong(code)}, REMOTE_ADDR="203.0.113.7")
     assert failures() == [("alice@example.com", {"attempt": n, "capped": False}) for n in (1, 2, 3)]
     assert AccessLink.objects.get().attempts == 3
-    assert set(AuditEvent.objects.filter(action="access.code_failed").values_list("ip", flat=True))
+    ips = AuditEvent.objects.filter(action="access.code_failed").values_list("ip", flat=True)
+    assert set(ips) == {"203.0.113.7"}
 
 
 def test_a_right_code_past_the_cap_is_refused_and_recorded_as_capped(
@@ -64,9 +65,27 @@ def test_a_right_code_past_the_cap_is_refused_and_recorded_as_capped(
 def test_a_code_for_an_unknown_email_is_recorded_without_a_customer(
     vendor, alice, django_capture_on_commit_callbacks
 ):
+    # Alice's own link, with the first id there is: no dummy may count at it.
+    request_access(Client(), vendor, "alice@example.com", django_capture_on_commit_callbacks)
+    AccessLink.objects.update(id=1)
     browser = Client()
     request_access(browser, vendor, "nobody@example.com", django_capture_on_commit_callbacks)
     browser.post(code_url(vendor), {"code": "123456"})
     assert failures() == [(None, {"attempt": None, "capped": False})]
     # Nothing of Alice's was counted.
     assert not AccessLink.objects.exclude(attempts=0).exists()
+
+
+def test_a_wrong_code_counts_at_its_own_link_only(
+    vendor, alice, bob, django_capture_on_commit_callbacks
+):
+    bobs = Client()
+    asked_code(bobs, vendor, "bob@example.com", django_capture_on_commit_callbacks)
+    code = asked_code(
+        client := Client(), vendor, "alice@example.com", django_capture_on_commit_callbacks
+    )
+    client.post(code_url(vendor), {"code": wrong(code)})
+    assert dict(AccessLink.objects.values_list("customer__email", "attempts")) == {
+        "alice@example.com": 1,
+        "bob@example.com": 0,
+    }

@@ -193,3 +193,76 @@ def test_the_card_link_task_is_safe_to_run_twice(vendor, alice):
     assert sent[0] is not None and sent[1] is None
     assert len(mail.outbox) == 1
     assert AccessLink.objects.get().sent_at is not None
+
+
+def test_a_staff_press_is_recorded_with_who_and_where(alice):
+    from django.test import RequestFactory
+
+    from magiclinks.services import profile_link_queue
+    from tests.factories import UserFactory
+
+    staff = UserFactory()
+    request = RequestFactory().post(
+        "/admin/", REMOTE_ADDR="203.0.113.11", HTTP_USER_AGENT="Staff/1"
+    )
+    request.user = staff
+    profile_link_queue(request=request, customer=alice)
+    event = AuditEvent.objects.get(action="access.profile_link_sent")
+    assert (event.actor, event.user, event.ip, event.user_agent) == (
+        "staff",
+        staff,
+        "203.0.113.11",
+        "Staff/1",
+    )
+
+
+def test_the_profile_link_speaks_the_customers_language(vendor, alice):
+    from magiclinks.services import profile_link_send
+
+    vendor.languages = ["en", "fr"]
+    vendor.save()
+    alice.language = "fr"
+    alice.save()
+    profile_link_send(request_id=str(uuid.uuid4()), customer=alice)
+    [email] = mail.outbox
+    assert email.extra_headers["Content-Language"] == "fr"
+
+
+def test_an_api_link_is_recorded_with_the_key_that_asked(alice):
+    from magiclinks.services import api_link_create
+
+    api_link_create(customer=alice, api_key_name="Website")
+    event = AuditEvent.objects.get(action="access.api_link_created")
+    assert (event.actor, event.customer, event.details) == ("staff", alice, {"api_key": "Website"})
+
+
+@pytest.mark.parametrize("meanwhile", ["used", "revoked", "expired"])
+def test_a_link_that_ends_between_reading_and_using_it_signs_nobody_in(
+    client, vendor, alice, monkeypatch, meanwhile
+):
+    """Another request (a second click, a sign-in that revokes the others)
+    or the clock ends the link after it was read: the UPDATE that uses it
+    checks again, so it opens nothing."""
+    from urllib.parse import urlsplit
+
+    from magiclinks import services
+
+    _link, url = services.api_link_create(customer=alice)
+    read = services.access_link_usable
+
+    def read_then_end(**kwargs):
+        link = read(**kwargs)
+        now = timezone.now()
+        ended = {
+            "used": {"used_at": now},
+            "revoked": {"revoked_at": now},
+            "expired": {"expires_at": now - timedelta(seconds=1)},
+        }[meanwhile]
+        AccessLink.objects.filter(pk=link.pk).update(**ended)
+        return link
+
+    monkeypatch.setattr(services, "access_link_usable", read_then_end)
+    response = client.get(urlsplit(url).path)
+    assert response.status_code in (302, 303)
+    assert getattr(client.get(vendor.hub_path).wsgi_request, "customer", None) is None
+    assert not AuditEvent.objects.filter(action="access.redeemed").exists()
