@@ -266,3 +266,63 @@ def test_a_link_that_ends_between_reading_and_using_it_signs_nobody_in(
     assert response.status_code in (302, 303)
     assert getattr(client.get(vendor.hub_path).wsgi_request, "customer", None) is None
     assert not AuditEvent.objects.filter(action="access.redeemed").exists()
+
+
+def test_an_access_request_records_the_address_and_speaks_the_pages_language(
+    client, vendor, alice, django_capture_on_commit_callbacks
+):
+    vendor.languages = ["en", "fr"]
+    vendor.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            f"{vendor.hub_path}access/",
+            {"email": "alice@example.com"},
+            REMOTE_ADDR="203.0.113.12",
+            HTTP_ACCEPT_LANGUAGE="fr",
+        )
+    link = AccessLink.objects.get()
+    assert link.requested_ip == "203.0.113.12"
+    event = AuditEvent.objects.get(action="access.requested")
+    assert (event.customer, event.details) == (alice, {"ip": "203.0.113.12"})
+    [email] = mail.outbox
+    assert email.extra_headers["Content-Language"] == "fr"
+
+
+def test_the_access_email_prefers_the_stored_language_to_the_pages(vendor, alice):
+    from magiclinks.services import access_link_send
+
+    vendor.languages = ["en", "de", "fr"]
+    vendor.save()
+    alice.language = "de"
+    alice.save()
+    access_link_send(
+        request_id=str(uuid.uuid4()),
+        vendor=vendor,
+        email="alice@example.com",
+        binding_hash="",
+        ip=None,
+        language="fr",
+    )
+    [email] = mail.outbox
+    assert email.extra_headers["Content-Language"] == "de"
+
+
+def test_signing_in_ends_ones_own_other_links_only_and_once(vendor, alice, bob, client, clock):
+    from urllib.parse import urlsplit
+
+    from magiclinks.services import api_link_create
+
+    bobs, _ = api_link_create(customer=bob)
+    first, _ = api_link_create(customer=alice)
+    _, url = api_link_create(customer=alice)
+    _, later_url = api_link_create(customer=alice)
+    client.get(urlsplit(url).path)  # Alice signs in: her other links end
+    first.refresh_from_db()
+    revoked_at = first.revoked_at
+    assert revoked_at is not None
+    clock.advance(minutes=1)
+    client.get(urlsplit(later_url).path)  # revoked already: opens nothing, changes nothing
+    first.refresh_from_db()
+    assert first.revoked_at == revoked_at
+    bobs.refresh_from_db()
+    assert bobs.revoked_at is None and bobs.used_at is None
