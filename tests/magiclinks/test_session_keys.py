@@ -71,6 +71,8 @@ def test_next_refuses_deeply_encoded_dots_and_control_characters(vendor, target)
         # A path without a trailing slash is not given one.
         "/northwind/updateinfo/invoices/12/pdf",
         "/northwind/updateinfo/purchases/~tilde_and-dots.csv",
+        # The characters a path may carry unencoded stay as they are.
+        "/northwind/updateinfo/invoices/a:b@c!d$e&f'g(h)i*j+k,l;m=n/",
     ],
 )
 def test_next_keeps_ordinary_paths_exactly(vendor, target):
