@@ -191,6 +191,30 @@ def test_a_setup_intent_with_a_card_but_not_confirmed_changes_nothing(
     assert updated.status_code == 200, updated.text
     assert updated.json()["status"] != "succeeded" and updated.json()["payment_method"]
     response = alice_client.post(f"{BASE}/{stripe_sub.pk}/card/", {"setup_intent": intent_id})
-    assert "Your card could not be saved, so nothing was changed." in response.text
+    # In the page's error paragraph (the words are also in the form's script).
+    assert (
+        'aria-live="assertive">Your card could not be saved, so nothing was changed.'
+        in response.text
+    )
     assert Subscription.objects.get(pk=stripe_sub.pk).card_last4 == "4242"
     assert not AuditEvent.objects.filter(action="card.updated").exists()
+
+
+def test_a_card_update_on_a_french_page_is_confirmed_in_french_and_audited_with_the_address(
+    alice_client, stripe_sub, stripe_api, django_capture_on_commit_callbacks
+):
+    stripe_sub.vendor.languages = ["en", "fr"]
+    stripe_sub.vendor.save()
+    intent_id = hub_setup_intent(alice_client, stripe_sub)
+    stripe_confirm_setup_intent(stripe_api, intent_id, "pm_card_mastercard")
+    with django_capture_on_commit_callbacks(execute=True):
+        alice_client.post(
+            f"{BASE}/{stripe_sub.pk}/card/",
+            {"setup_intent": intent_id},
+            REMOTE_ADDR="203.0.113.13",
+            HTTP_ACCEPT_LANGUAGE="fr",
+        )
+    [email] = mail.outbox
+    assert email.extra_headers["Content-Language"] == "fr"
+    event = AuditEvent.objects.get(action="card.updated")
+    assert event.ip == "203.0.113.13"
