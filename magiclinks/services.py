@@ -6,7 +6,6 @@ Security decisions are written down where they are made.
 
 import uuid
 from datetime import timedelta
-from functools import partial
 
 from django.conf import settings
 from django.db import transaction
@@ -37,6 +36,21 @@ from .tokens import code_hash, code_new, hashes_match, secret_hash, token_new
 CUSTOMER = AuditEvent.Actor.CUSTOMER
 
 
+def _after_commit(task, *args, robust: bool) -> None:
+    """Queue `task` with `args` once the transaction commits.
+
+    A named function rather than functools.partial: Django logs a failed
+    robust callback by its __qualname__, which a partial lacks, so the
+    failure it meant to swallow became an AttributeError (Django 5.2).
+    """
+
+    def publish() -> None:
+        task.delay(*args)
+
+    publish.__qualname__ = f"{getattr(task, 'name', 'task')}.delay"
+    transaction.on_commit(publish, robust=robust)
+
+
 def access_link_url(*, vendor: Vendor, token: str) -> str:
     """Built from SITE_URL, never from the Host header of the request that
     asked: a forged Host must not turn our email into a link to elsewhere."""
@@ -60,17 +74,15 @@ def access_request_queue(
     from .tasks import access_link_send_task
 
     binding = token_new()
-    transaction.on_commit(
-        partial(
-            access_link_send_task.delay,
-            str(uuid.uuid4()),
-            vendor.pk,
-            normalize_email(email),
-            secret_hash(binding),
-            ip,
-            next_path,
-            language,
-        ),
+    _after_commit(
+        access_link_send_task,
+        str(uuid.uuid4()),
+        vendor.pk,
+        normalize_email(email),
+        secret_hash(binding),
+        ip,
+        next_path,
+        language,
         # A mail failure in the embedded (eager) mode must not turn the
         # answer into an error page that only known addresses would get.
         # With a broker, a publish that fails must not be swallowed either:
@@ -241,15 +253,13 @@ def card_link_queue(
         rule=ratelimit.ACCESS_PER_EMAIL,
     )
     if verdict.allowed:
-        transaction.on_commit(
-            partial(
-                card_link_send_task.delay,
-                str(uuid.uuid4()),
-                customer.pk,
-                client_ip(request),
-                next_path,
-                get_language() or "",
-            ),
+        _after_commit(
+            card_link_send_task,
+            str(uuid.uuid4()),
+            customer.pk,
+            client_ip(request),
+            next_path,
+            get_language() or "",
             robust=True,
         )
     return verdict
@@ -326,9 +336,7 @@ def profile_link_queue(*, request: HttpRequest, customer: Customer) -> None:
             user=request.user,
             request=request,
         )
-        transaction.on_commit(
-            partial(profile_link_send_task.delay, str(uuid.uuid4()), customer.pk), robust=True
-        )
+        _after_commit(profile_link_send_task, str(uuid.uuid4()), customer.pk, robust=True)
 
 
 def profile_link_send(*, request_id: str, customer: Customer) -> AccessLink | None:
@@ -572,9 +580,7 @@ def api_profile_link_queue(*, customer: Customer, api_key_name: str) -> None:
             customer=customer,
             details={"api_key": api_key_name},
         )
-        transaction.on_commit(
-            partial(profile_link_send_task.delay, str(uuid.uuid4()), customer.pk), robust=True
-        )
+        _after_commit(profile_link_send_task, str(uuid.uuid4()), customer.pk, robust=True)
 
 
 PURGE_AFTER = timedelta(days=30)

@@ -268,6 +268,55 @@ def test_a_failed_cancel_releases_its_own_claim_only(stripe_vendor, alice, froze
         subscription_cancel(subscription=busy, request=None)
 
 
+def test_a_cancel_that_fails_after_its_claim_was_taken_over_keeps_the_new_claim(
+    stripe_vendor, alice, frozen_clock, settings, monkeypatch
+):
+    """The processor took three minutes to fail: meanwhile another request
+    found the claim stale (over two minutes) and took it over. The first
+    request's failure gives back its own claim only, not the one now at the
+    processor, so a third submit is still told a cancellation is under way."""
+    from billing.processors.adapters.stripe import StripeAdapter
+
+    settings.STRIPE_API_BASE = "http://127.0.0.1:9"  # nothing listens there
+    settings.STRIPE_MAX_NETWORK_RETRIES = 0
+    sub = SubscriptionFactory(customer=alice)
+    real_cancel = StripeAdapter.subscription_cancel
+    taken_over_at = EPOCH + timedelta(minutes=3)
+
+    def slow_cancel(self, **kwargs):
+        frozen_clock.set(taken_over_at)
+        Subscription.objects.filter(pk=sub.pk).update(cancel_requested_at=taken_over_at)
+        return real_cancel(self, **kwargs)
+
+    monkeypatch.setattr(StripeAdapter, "subscription_cancel", slow_cancel)
+    with pytest.raises(ProcessorError):
+        subscription_cancel(subscription=sub, request=None)
+    sub.refresh_from_db()
+    assert sub.cancel_requested_at == taken_over_at
+    monkeypatch.setattr(StripeAdapter, "subscription_cancel", real_cancel)
+    with pytest.raises(CancelInProgress):
+        subscription_cancel(subscription=sub, request=None)
+
+
+def test_finalizing_a_stale_copy_keeps_what_a_webhook_wrote_meanwhile(
+    client_at_epoch, paypal_sub, paypal_api, frozen_clock
+):
+    """The task reads the subscriptions due, then ends each at PayPal: a
+    webhook may record a new card in between. Ending it writes only what
+    ending decides."""
+    cancel(client_at_epoch, paypal_sub)
+    frozen_clock.set(PERIOD_END)
+    stale = Subscription.objects.get(pk=paypal_sub.pk)
+    Subscription.objects.filter(pk=paypal_sub.pk).update(
+        card_brand="mastercard", card_last4="4444", cancel_reason="edited meanwhile"
+    )
+    subscription_period_end_finalize(subscription=stale)
+    paypal_sub.refresh_from_db()
+    assert paypal_sub.status == "canceled"
+    assert (paypal_sub.card_brand, paypal_sub.card_last4) == ("mastercard", "4444")
+    assert paypal_sub.cancel_reason == "edited meanwhile"
+
+
 @pytest.mark.parametrize(
     ("mode", "period_end", "trial_end", "expected"),
     [
