@@ -31,7 +31,7 @@ from vendors.models import Vendor
 
 from . import ratelimit
 from .models import CustomerSession, EmailChange
-from .services import access_links_revoke
+from .services import access_links_revoke, task_after_commit
 from .tokens import secret_hash, token_new
 
 logger = logging.getLogger(__name__)
@@ -103,14 +103,12 @@ def email_change_request(
         user=getattr(request, "user", None) if actor == AuditEvent.Actor.STAFF else None,
         request=request,
     )
-    transaction.on_commit(
-        partial(
-            email_change_send_task.delay,
-            str(uuid.uuid4()),
-            customer.pk,
-            normalize_email(new_email),
-            page_language(request),
-        ),
+    task_after_commit(
+        email_change_send_task,
+        str(uuid.uuid4()),
+        customer.pk,
+        normalize_email(new_email),
+        page_language(request),
         robust=True,
     )
     return verdict

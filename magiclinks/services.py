@@ -36,7 +36,7 @@ from .tokens import code_hash, code_new, hashes_match, secret_hash, token_new
 CUSTOMER = AuditEvent.Actor.CUSTOMER
 
 
-def _after_commit(task, *args, robust: bool) -> None:
+def task_after_commit(task, *args, robust: bool) -> None:
     """Queue `task` with `args` once the transaction commits.
 
     A named function rather than functools.partial: Django logs a failed
@@ -74,7 +74,7 @@ def access_request_queue(
     from .tasks import access_link_send_task
 
     binding = token_new()
-    _after_commit(
+    task_after_commit(
         access_link_send_task,
         str(uuid.uuid4()),
         vendor.pk,
@@ -253,7 +253,7 @@ def card_link_queue(
         rule=ratelimit.ACCESS_PER_EMAIL,
     )
     if verdict.allowed:
-        _after_commit(
+        task_after_commit(
             card_link_send_task,
             str(uuid.uuid4()),
             customer.pk,
@@ -336,7 +336,7 @@ def profile_link_queue(*, request: HttpRequest, customer: Customer) -> None:
             user=request.user,
             request=request,
         )
-        _after_commit(profile_link_send_task, str(uuid.uuid4()), customer.pk, robust=True)
+        task_after_commit(profile_link_send_task, str(uuid.uuid4()), customer.pk, robust=True)
 
 
 def profile_link_send(*, request_id: str, customer: Customer) -> AccessLink | None:
@@ -580,7 +580,7 @@ def api_profile_link_queue(*, customer: Customer, api_key_name: str) -> None:
             customer=customer,
             details={"api_key": api_key_name},
         )
-        _after_commit(profile_link_send_task, str(uuid.uuid4()), customer.pk, robust=True)
+        task_after_commit(profile_link_send_task, str(uuid.uuid4()), customer.pk, robust=True)
 
 
 PURGE_AFTER = timedelta(days=30)

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
-from functools import partial
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -23,6 +22,7 @@ from django.utils.translation import gettext as _
 
 from billing.audit import audit_record
 from billing.models import AuditEvent, Subscription
+from magiclinks.services import task_after_commit
 from vendors.formatting import local_date, vendor_zone
 
 from .models import Reminder
@@ -154,7 +154,7 @@ def _reminder_record(change: PriceChange) -> int:
                 amount=change.amount,
                 currency=change.currency,
             )
-            transaction.on_commit(partial(reminder_send_task.delay, reminder.pk), robust=True)
+            task_after_commit(reminder_send_task, reminder.pk, robust=True)
     except IntegrityError:
         return 0  # reminded already (at the announcement, or a run at the same time)
     return 1
