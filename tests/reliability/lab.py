@@ -409,7 +409,8 @@ class App:
     # worker and beat
     def _worker_cmd(self) -> list[str]:
         return [
-            str(BIN / "celery"), "-A", "hub", "worker", "--pool=solo", "--without-gossip",
+            str(BIN / "celery"), "-A", "hub", "worker",
+            f"--pool={os.environ.get('HUB_LAB_WORKER_POOL', 'solo')}", "--without-gossip",
             "--without-mingle", "--loglevel=INFO", "-Q", "hub,pdf,webhooks", "-n", "lab@%h",
         ]  # fmt: skip
 
