@@ -7,11 +7,13 @@ URL cannot write a forged line.
 X-Forwarded-* are believed only from the proxies in TRUSTED_PROXIES.
 
 [issue 20] Reloads and slow queries:
-- preload_app: the master imports Django (and WeasyPrint) once; `kill -HUP`
-  forks new workers in milliseconds instead of each importing for seconds
-  while the old ones stop (all traffic stalled 3.5-4 s). A HUP then re-forks
-  the code already loaded: a deploy is a new process (a new container, or
-  USR2 then QUIT to the old master), not a HUP.
+- preload_app: the master imports Django (and WeasyPrint) once, and
+  when_ready loads the URLconf, views, catalogs and templates (hub.warm)
+  before the first fork; `kill -HUP` forks new workers that answer at once
+  instead of each importing for seconds while the old ones stop (all
+  traffic stalled 3-4 s). A HUP re-forks the code already loaded: a deploy
+  is a new process (a new container, or USR2, then TERM to the old master
+  once the new one has its workers; README "Outages").
 - gthread workers: a request waiting on a locked table holds one thread,
   not the whole process, so /healthz keeps answering beside it. Statement
   and lock timeouts (5 s and 2 s for web requests, see settings) bound every
