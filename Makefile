@@ -108,7 +108,7 @@ mutation: install-mutation
 
 # One worker for everything in development; production runs the pdf queue
 # on its own worker (docker-compose.yml). A worker can die when Redis goes
-# away while it holds a task (issue 20; kombu 5.7.0): this loop starts it
+# away while it holds a task (issue 20; celery 5.7.0): this loop starts it
 # again, as docker-compose's restart policy does. Ctrl-C twice to stop.
 worker: install
 	while true; do $(BIN)/celery -A hub worker -Q hub,pdf,webhooks --loglevel=INFO; \

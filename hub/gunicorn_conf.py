@@ -7,11 +7,13 @@ URL cannot write a forged line.
 X-Forwarded-* are believed only from the proxies in TRUSTED_PROXIES.
 
 [issue 20] Reloads and slow queries:
-- preload_app: the master imports Django (and WeasyPrint) once; `kill -HUP`
-  forks new workers in milliseconds instead of each importing for seconds
-  while the old ones stop (all traffic stalled 3.5-4 s). A HUP then re-forks
-  the code already loaded: a deploy is a new process (a new container, or
-  USR2 then QUIT to the old master), not a HUP.
+- preload_app: the master imports Django (and WeasyPrint) once, and
+  when_ready loads the URLconf, views, catalogs and templates (hub.warm)
+  before the first fork; `kill -HUP` forks new workers that answer at once
+  instead of each importing for seconds while the old ones stop (all
+  traffic stalled 3-4 s). A HUP re-forks the code already loaded: a deploy
+  is a new process (a new container, or USR2, then TERM to the old master
+  once the new one has its workers; README "Outages").
 - gthread workers: a request waiting on a locked table holds one thread,
   not the whole process, so /healthz keeps answering beside it. Statement
   and lock timeouts (5 s and 2 s for web requests, see settings) bound every
@@ -61,18 +63,28 @@ logger_class = TokenMaskingLogger
 
 
 def when_ready(server) -> None:
-    """With the app preloaded, import and warm WeasyPrint once in the master,
-    before it forks: every worker (and every worker a HUP forks) starts warm,
-    so neither a customer's first PDF download (~0.5-1.5 s cold) nor a reload
-    pays for it. Nothing is read from the database. PDF_WARM_UP=0 skips it."""
+    """With the app preloaded, load the URLconf, views, catalogs and
+    templates (hub.warm) and warm WeasyPrint once in the master, before it
+    forks: every worker (and every worker a HUP forks) answers its first
+    request warm, so neither a reload (no answer for 3-4 s while each new
+    worker imported the views) nor a customer's first PDF download
+    (~0.5-1.5 s cold) pays for it. Nothing is read from the database.
+    PDF_WARM_UP=0 skips the PDF part."""
     if server.cfg.preload_app:
-        _pdf_warm_up()
+        _warm_up()
 
 
 def post_worker_init(worker) -> None:
     """Without preloading (GUNICORN_PRELOAD=0), each worker warms itself."""
     if not worker.cfg.preload_app:
-        _pdf_warm_up()
+        _warm_up()
+
+
+def _warm_up() -> None:
+    from hub.warm import app_warm_up
+
+    app_warm_up()
+    _pdf_warm_up()
 
 
 def _pdf_warm_up() -> None:

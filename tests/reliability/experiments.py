@@ -380,14 +380,13 @@ def table_locked(lab: Lab) -> Result:
     return Result("table locked", held, counts)
 
 
-def reload_under_traffic(lab: Lab) -> Result:
-    """`kill -HUP` on gunicorn while requests keep coming (a 2 s client
-    timeout in production, as a load balancer's): none fails."""
-    import signal
-
+def _under_traffic(lab: Lab, name: str, action) -> Result:
+    """Three clients (/healthz and a hub page twice) request in a loop with
+    the profile's client timeout (2 s in production, as a load balancer's)
+    while `action` runs: none may fail."""
     failures = Counter()
     latencies: list[float] = []
-    # (when, ok) of each request: the failures before the HUP are the
+    # (when, ok) of each request: the failures before the action are the
     # machine's own (a loaded CI box), a control for those after it.
     timeline: list[tuple[float, bool]] = []
     stop = threading.Event()
@@ -405,22 +404,41 @@ def reload_under_traffic(lab: Lab) -> Result:
     threads = [threading.Thread(target=client, args=(p,)) for p in ("/healthz", HUB, HUB)]
     for thread in threads:
         thread.start()
-    time.sleep(2)
-    assert lab.app.web is not None
-    hup_at = time.monotonic()
-    lab.app.web.send_signal(signal.SIGHUP)
-    time.sleep(6)
-    stop.set()
-    for thread in threads:
-        thread.join()
+    try:
+        time.sleep(2)
+        acted_at = time.monotonic()
+        action()
+        time.sleep(6)
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join()
     counts = {
         "requests": len(latencies),
         "failed": sum(failures.values()),
-        "failed before HUP": sum(1 for at, ok in timeline if at < hup_at and not ok),
+        "failed before": sum(1 for at, ok in timeline if at < acted_at and not ok),
         "slowest s": round(max(latencies), 2),
     }
     held = counts["failed"] == 0 and max(latencies) < lab.profile.client_timeout
-    return Result("reload (HUP) under traffic", held, counts)
+    return Result(name, held, counts)
+
+
+def reload_under_traffic(lab: Lab) -> Result:
+    """`kill -HUP` on gunicorn while requests keep coming: the master forks
+    new workers from the preloaded, warmed app (hub.warm) and none fails."""
+    import signal
+
+    assert lab.app.web is not None
+    web = lab.app.web
+    return _under_traffic(lab, "reload (HUP) under traffic", lambda: web.send_signal(signal.SIGHUP))
+
+
+def deploy_under_traffic(lab: Lab) -> Result:
+    """A deploy as the README describes it (USR2: a new master on the new
+    code beside the old one; TERM to the old master once the new one has
+    its workers) while requests keep coming: none fails. Runs last: the
+    lab's web server is the new master from then on."""
+    return _under_traffic(lab, "deploy (USR2, TERM) under traffic", lab.app.deploy_web)
 
 
 EXPERIMENTS = [
@@ -430,4 +448,5 @@ EXPERIMENTS = [
     postgres_down,
     table_locked,
     reload_under_traffic,
+    deploy_under_traffic,
 ]

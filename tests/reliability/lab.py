@@ -322,6 +322,9 @@ class App:
         for name in ("CELERY_VISIBILITY_TIMEOUT",):
             self.env.setdefault(name, str(profile.visibility_timeout))
         self.web: subprocess.Popen | None = None
+        self.pidfile = workdir / "gunicorn.pid"
+        # A master started by a deploy (USR2) is not our child.
+        self.adopted_web: int | None = None
         self.worker: subprocess.Popen | None = None
         self.beat: subprocess.Popen | None = None
         self.worker_restarts = 0
@@ -354,10 +357,27 @@ class App:
     def start_web(self) -> None:
         self.web = subprocess.Popen(
             [str(BIN / "gunicorn"), "-c", "python:hub.gunicorn_conf", "hub.wsgi",
-             "--bind", f"127.0.0.1:{self.web_port}", "--workers", "2"],
+             "--bind", f"127.0.0.1:{self.web_port}", "--workers", "2",
+             "--pid", str(self.pidfile)],
             cwd=ROOT, env=self.env, stdout=self.log, stderr=self.log,
         )  # fmt: skip
         wait_for(lambda: self.get("/healthz")[0] == 200, timeout=60, what="gunicorn")
+
+    def deploy_web(self) -> None:
+        """A deploy as the README tells an operator: USR2 to the master
+        starts a new master on the new code (it inherits the listening
+        socket and preloads); once the new master has its workers, TERM to
+        the old master stops the old workers gracefully."""
+        assert self.web is not None
+        old = self.web
+        new_pidfile = Path(f"{self.pidfile}.2")
+        old.send_signal(signal.SIGUSR2)
+        wait_for(new_pidfile.exists, timeout=60, what="the new master's pidfile")
+        new_pid = int(new_pidfile.read_text().strip())
+        wait_for(lambda: len(_children(new_pid)) >= 2, timeout=120, what="the new master's workers")
+        old.send_signal(signal.SIGTERM)
+        old.wait(timeout=60)
+        self.adopted_web = new_pid
 
     def get(self, path: str, timeout: float = 10, **headers) -> tuple[int, str, dict]:
         request = urllib.request.Request(self.base + path, headers=headers)
@@ -389,7 +409,8 @@ class App:
     # worker and beat
     def _worker_cmd(self) -> list[str]:
         return [
-            str(BIN / "celery"), "-A", "hub", "worker", "--pool=solo", "--without-gossip",
+            str(BIN / "celery"), "-A", "hub", "worker",
+            f"--pool={os.environ.get('HUB_LAB_WORKER_POOL', 'solo')}", "--without-gossip",
             "--without-mingle", "--loglevel=INFO", "-Q", "hub,pdf,webhooks", "-n", "lab@%h",
         ]  # fmt: skip
 
@@ -441,7 +462,33 @@ class App:
                 except subprocess.TimeoutExpired:
                     process.kill()
                     process.wait(timeout=5)
+        if self.adopted_web is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.adopted_web, signal.SIGTERM)
+                pid = self.adopted_web
+                wait_for(lambda: not _alive(pid), timeout=20, what="the deployed master")
         self.log.close()
+
+
+def _alive(pid: int) -> bool:
+    """Running (a zombie nobody reaps counts as gone)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"
+
+
+def _children(pid: int) -> list[int]:
+    """The processes whose parent is `pid` (Linux /proc)."""
+    found = []
+    for stat in glob.glob("/proc/[0-9]*/stat"):
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            # "pid (comm) state ppid ...": comm may hold spaces, so split after it
+            fields = Path(stat).read_text().rsplit(")", 1)[1].split()
+            if int(fields[1]) == pid:
+                found.append(int(stat.split("/")[2]))
+    return found
 
 
 class Lab:
