@@ -223,3 +223,43 @@ def test_the_same_payment_reported_twice_at_once_gets_one_invoice_and_one_number
     assert len(results) == 2 and results[0] is not None and results[0] == results[1]
     assert Invoice.objects.filter(payment=payment).count() == 1
     assert InvoiceSequence.objects.get(vendor=vendor).last_number == 1
+
+
+@pytest.mark.services
+def test_rendering_the_pdf_does_not_wait_for_a_payment_or_vendor_locked_elsewhere(
+    postgres, transactional_db, renders
+):
+    """Only the invoice row is locked while its PDF is drawn: a refund or a
+    webhook holding the payment's row (or the vendor's) does not hold up a
+    download, and a download does not hold up them."""
+    from billing.documents.invoices import invoice_pdf_ensure
+    from billing.models import Payment
+    from vendors.models import Vendor
+
+    vendor = VendorFactory(slug="busy-shop")
+    invoice = PaymentFactory(order=OrderFactory(customer=CustomerFactory(vendor=vendor))).invoice
+    ready, release = threading.Event(), threading.Event()
+
+    def hold():
+        try:
+            with transaction.atomic():
+                Payment.objects.select_for_update().get(pk=invoice.payment_id)
+                Vendor.objects.select_for_update().get(pk=vendor.pk)
+                ready.set()
+                release.wait(30)
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    try:
+        assert ready.wait(30)
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL lock_timeout = '3s'")
+            invoice_pdf_ensure(invoice=invoice)
+    finally:
+        release.set()
+        holder.join(timeout=60)
+    assert renders == [invoice.pk]
+    assert Invoice.objects.get(pk=invoice.pk).pdf

@@ -238,3 +238,22 @@ def test_one_sweep_queues_at_most_500_events(vendor, settings):
         cache.delete_many(
             [f"webhook-swept:{pk}" for pk in WebhookEvent.objects.values_list("pk", flat=True)]
         )
+
+
+def test_the_services_refuse_a_body_over_one_mebibyte_themselves(vendor):
+    """The view refuses one before reading it; the services, which other
+    callers may use, refuse it too, and say why."""
+    from billing.processors.webhooks import (
+        MAX_BODY_BYTES,
+        WebhookRejected,
+        paypal_webhook_receive,
+        stripe_webhook_receive,
+    )
+
+    body = b"{" + b" " * MAX_BODY_BYTES + b"}"
+    with pytest.raises(WebhookRejected) as paypal:
+        paypal_webhook_receive(vendor=vendor, payload=body, headers={})
+    with pytest.raises(WebhookRejected) as stripe:
+        stripe_webhook_receive(vendor=vendor, payload=body, signature_header="")
+    assert paypal.value.reason == stripe.value.reason == "body too large"
+    assert not WebhookEvent.objects.exists()
