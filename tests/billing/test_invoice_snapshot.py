@@ -263,3 +263,50 @@ def test_rendering_the_pdf_does_not_wait_for_a_payment_or_vendor_locked_elsewher
         holder.join(timeout=60)
     assert renders == [invoice.pk]
     assert Invoice.objects.get(pk=invoice.pk).pdf
+
+
+@pytest.mark.services
+def test_an_invoiced_payment_reported_again_does_not_wait_for_the_numbering_lock(
+    postgres, transactional_db
+):
+    """A redelivered event for a payment already invoiced gets its invoice
+    at once: it does not queue behind the vendor's new invoices."""
+    vendor = VendorFactory(slug="busy-shop")
+    payment = PaymentFactory(order=OrderFactory(customer=CustomerFactory(vendor=vendor)))
+    ready, release = threading.Event(), threading.Event()
+
+    def hold():
+        try:
+            with transaction.atomic():
+                InvoiceSequence.objects.select_for_update().get(vendor=vendor)
+                ready.set()
+                release.wait(30)
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    try:
+        assert ready.wait(30)
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL lock_timeout = '3s'")
+            again = invoice_issue(payment=payment)
+    finally:
+        release.set()
+        holder.join(timeout=60)
+    assert again == Invoice.objects.get(payment=payment)
+    assert InvoiceSequence.objects.get(vendor=vendor).last_number == 1
+
+
+def test_the_buyers_country_is_named_as_the_vendors_region_writes_it(db):
+    """In the vendor's language as written in the vendor's country: a Swiss
+    vendor's German says "Botswana" where Germany's says "Botsuana"."""
+    swiss = VendorFactory(slug="zurich-shop", locale="de", country="CH")
+    customer = CustomerFactory(vendor=swiss, country="BW", city="Gaborone")
+    assert buyer_snapshot(customer)["country_name"] == "Botswana"
+    assert buyer_snapshot(customer)["address"][-1] == "Botswana"
+    german = VendorFactory(slug="berlin-shop", locale="de", country="DE")
+    assert (
+        buyer_snapshot(CustomerFactory(vendor=german, country="BW"))["country_name"] == "Botsuana"
+    )
