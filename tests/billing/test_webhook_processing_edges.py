@@ -175,3 +175,28 @@ def test_a_paypal_transmission_id_is_kept_to_its_first_500_characters(
     assert response.status_code == 200, response.content
     kept = WebhookEvent.objects.get().headers
     assert "t" * 499 + "u" in kept.values()
+
+
+def test_a_refused_paypal_webhook_id_is_logged_with_the_vendor_and_paypals_words(
+    client,
+    paypal_hooked,  # noqa: F811
+    paypal_api,
+    caplog,
+):
+    import json
+    import logging
+
+    from .test_paypal_webhooks import deliver_raw
+
+    paypal_hooked.paypal_webhook_id = "WH-NORTHWIND-1"  # not PayPal's shape
+    paypal_hooked.save()
+    body = json.dumps(
+        {"id": "WH-1", "event_type": "PAYMENT.SALE.PENDING", "resource": {"id": "S-1"}}
+    ).encode()
+    with caplog.at_level(logging.ERROR, logger="billing.processors.webhooks"):
+        response = deliver_raw(client, body, webhook_id="WH-NORTHWIND-1")
+    assert response.status_code == 400
+    [message] = [r.getMessage() for r in caplog.records if r.name == "billing.processors.webhooks"]
+    prefix = "webhook paypal northwind: PayPal refused the saved webhook id ("
+    assert message.startswith(prefix) and message.endswith(")"), message
+    assert message[len(prefix) : -1] not in ("", "None")  # PayPal's own words
