@@ -18,6 +18,7 @@ from django.db import connection
 from django.test import RequestFactory
 
 from magiclinks.sessions import customer_login
+from tests.support.celery_conf import celery_conf_set
 
 from .factories import CustomerFactory, UserFactory, VendorFactory, VendorMembershipFactory
 from .support.catalogs import extracted  # noqa: F401 (fixture)
@@ -135,7 +136,7 @@ def celery_worker(redis_url, transactional_db, tmp_path):
         cwd=ROOT,
         env=env,
     )  # fmt: skip
-    app.conf.task_always_eager = False
+    celery_conf_set(app, task_always_eager=False)
     try:
         deadline = time.monotonic() + 30
         while not app.control.ping(
@@ -145,7 +146,7 @@ def celery_worker(redis_url, transactional_db, tmp_path):
                 pytest.fail("the Celery worker did not start", pytrace=False)
         yield type("Worker", (), {"process": worker, "mail_dir": mail_dir})
     finally:
-        app.conf.task_always_eager = True
+        celery_conf_set(app, task_always_eager=True)
         worker.terminate()
         try:
             worker.wait(timeout=10)

@@ -13,6 +13,7 @@ import pytest
 from django.db import connection
 
 from billing.models import WebhookEvent
+from tests.support.celery_conf import celery_conf_set
 from tests.support.webhooks import PREVIOUS_SECRET, SECRET, post_stripe, signature, stripe_event
 
 
@@ -206,11 +207,11 @@ def test_a_processing_error_is_stored_and_never_a_500(post, hooked_vendor, setti
     assert "not_connected" in event.error or event.error
     # The retries (with backoff at the broker; run here one after the other).
     settings.WEBHOOK_MAX_RETRIES = 3
-    app.conf.task_eager_propagates = False
+    celery_conf_set(app, task_eager_propagates=False)
     try:
         webhook_event_process_task.apply(args=[event.pk])
     finally:
-        app.conf.task_eager_propagates = True
+        celery_conf_set(app, task_eager_propagates=True)
     event.refresh_from_db()
     assert event.outcome == "failed"
     assert event.attempts == 5

@@ -11,6 +11,7 @@ from django.utils import timezone
 from billing.models import WebhookEvent
 from billing.processors.webhooks import webhook_events_sweep
 from billing.tasks import webhook_event_process_task
+from tests.support.celery_conf import celery_conf_set
 from vendors.models import ScheduledRetry
 
 
@@ -70,13 +71,13 @@ def test_an_event_is_queued_at_most_once_per_sweep_window(event_at, settings, re
     broker.delete(queue)
     # No worker: the first sweep's message waits in the queue (Redis, for
     # real). A sweep a minute later must not add a second copy.
-    app.conf.task_always_eager = False
+    celery_conf_set(app, task_always_eager=False)
     try:
         assert webhook_events_sweep() == 1
         assert webhook_events_sweep() == 0
         assert broker.llen(queue) == 1
     finally:
-        app.conf.task_always_eager = True
+        celery_conf_set(app, task_always_eager=True)
         broker.delete(queue)
 
 
@@ -110,16 +111,13 @@ def broker_down():
     # The producer pool too: one built by an earlier publish keeps its
     # connection to the real broker whatever broker_url says now.
     saved = (app.conf.broker_url, app._pool, app.amqp._producer_pool, app.conf.task_always_eager)
-    app.conf.broker_url, app._pool, app.amqp._producer_pool, app.conf.task_always_eager = (
-        "redis://127.0.0.1:1/0",
-        None,
-        None,
-        False,
-    )
+    celery_conf_set(app, broker_url="redis://127.0.0.1:1/0", task_always_eager=False)
+    app._pool, app.amqp._producer_pool = None, None
     yield
     if app._pool is not None:
         app._pool.force_close_all()
-    app.conf.broker_url, app._pool, app.amqp._producer_pool, app.conf.task_always_eager = saved
+    celery_conf_set(app, broker_url=saved[0], task_always_eager=saved[3])
+    app._pool, app.amqp._producer_pool = saved[1], saved[2]
 
 
 def test_a_webhook_that_cannot_be_queued_is_a_503_and_stays_stored(

@@ -18,6 +18,7 @@ from magiclinks.tasks import (
     profile_link_send_task,
 )
 from tests.magiclinks.fixtures import access_url
+from tests.support.celery_conf import celery_conf_set
 from tests.support.subprocesses import clean_env, run_python
 from tests.support.tasks import diagnostic_email_send
 
@@ -148,13 +149,13 @@ def test_a_mail_task_retries_against_a_dead_smtp_server(alice, settings, monkeyp
     monkeypatch.setattr(customer_email_changed_notify_task, "max_retries", 3)
     # Eager mode re-applies each retry at once; keep the failure in the result.
     propagates = celery_app.conf.task_eager_propagates
-    celery_app.conf.task_eager_propagates = False
+    celery_conf_set(celery_app, task_eager_propagates=False)
     try:
         result = customer_email_changed_notify_task.apply(
             args=(alice.pk, "old@example.com"), throw=False
         )
     finally:
-        celery_app.conf.task_eager_propagates = propagates
+        celery_conf_set(celery_app, task_eager_propagates=propagates)
     assert result.failed()
     assert isinstance(result.result, ConnectionRefusedError)
     # Three retries, each later than the one before, then the last error.

@@ -21,6 +21,7 @@ from django.conf import settings
 
 from hub.celery import app
 from tests.conftest import ROOT
+from tests.support.celery_conf import celery_conf_set
 from tests.support.subprocesses import clean_env
 
 TASK = "tests.support.redelivery.block_on_first_delivery"
@@ -70,11 +71,11 @@ def test_a_task_of_a_killed_worker_is_redelivered_and_completes(redis_url):
     first = start_worker(queue, f"first-{run}")
     second = None
     try:
-        app.conf.task_always_eager = False  # to the broker, as in production
+        celery_conf_set(app, task_always_eager=False)  # to the broker, as in production
         try:
             app.send_task(TASK, args=[key], queue=queue)
         finally:
-            app.conf.task_always_eager = True
+            celery_conf_set(app, task_always_eager=True)
         wait_for(lambda: store.get(f"{key}:deliveries") == b"1", "the first delivery", first)
         first.send_signal(signal.SIGKILL)  # no ack, no reject: the process is gone
         first.wait(timeout=10)
