@@ -32,15 +32,32 @@ def pdf_info(pdf: bytes) -> dict[str, str]:
 
 def pdf_catalog(pdf: bytes) -> str:
     """The document catalog's dictionary as text. WeasyPrint writes it inside
-    a compressed object stream, so every Flate stream is inflated first."""
+    a compressed object stream, so every Flate stream is inflated first.
+
+    Each stream is read up to `endstream` whole and inflated with a
+    decompressor that ignores what follows its end: stripping an end-of-line
+    before `endstream` cut the data whenever its last byte was a carriage
+    return (one PDF in 256), and the catalog went unseen. The dictionary is
+    read to its balanced `>>`, not to the first `>>` followed by a newline
+    (the last object of a stream has none)."""
     chunks = [pdf]
-    for match in re.finditer(rb"stream\r?\n(.*?)\r?\nendstream", pdf, re.S):
+    for match in re.finditer(rb"stream\r?\n(.*?)endstream", pdf, re.S):
         try:
-            chunks.append(zlib.decompress(match.group(1)))
+            chunks.append(zlib.decompressobj().decompress(match.group(1)))
         except zlib.error:
             continue  # not Flate (an image, say): no catalog in there
     for chunk in chunks:
-        found = re.search(rb"<<\s*/Type\s*/Catalog(.*?)>>\s*\n", chunk, re.S)
+        found = re.search(rb"<<\s*/Type\s*/Catalog", chunk)
         if found:
-            return found.group(0).decode("latin-1")
+            depth, at = 0, found.start()
+            while at < len(chunk):
+                pair = chunk[at : at + 2]
+                if pair == b"<<":
+                    depth, at = depth + 1, at + 2
+                elif pair == b">>":
+                    depth, at = depth - 1, at + 2
+                    if depth == 0:
+                        return chunk[found.start() : at].decode("latin-1")
+                else:
+                    at += 1
     pytest.fail("no document catalog found in the PDF")
