@@ -4,6 +4,7 @@ settings as the served pages) and the fresh-process probes (bench.probe)."""
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -26,6 +27,21 @@ def dataset_present() -> bool:
     from vendors.models import Vendor
 
     return Vendor.objects.filter(slug=dataset.SHOP).exists()
+
+
+def set_language(language: str) -> str:
+    """The bench vendor's language for this run, and only that one offered,
+    so every page of the run is in it; "off" keeps English (translation is
+    switched off by the settings then). The customers choose none, so the
+    vendor's language is theirs."""
+    from billing.models import Customer
+    from vendors.models import Vendor
+
+    code = "en" if language == "off" else language
+    vendor = Vendor.objects.get(slug=dataset.SHOP)
+    Vendor.objects.filter(pk=vendor.pk).update(locale=code, languages=[code])
+    Customer.objects.filter(vendor=vendor).exclude(language="").update(language="")
+    return language
 
 
 def dataset_info(scale_name: str) -> dict:
@@ -123,6 +139,14 @@ def query_counts(page_list: list[dict], sessions: dict[str, str]) -> dict[str, i
     for page in page_list:
         counts[page["name"]] = _count(_client(sessions[page["size"]]), "get", page["path"])
     return counts
+
+
+def language_served(page: dict, sessions: dict[str, str]) -> str:
+    """The `<html lang>` of one measured page: the run's pages are in the
+    language it claims (bench.run --language)."""
+    html = _client(sessions[page["size"]]).get(page["path"]).content.decode()
+    found = re.search(r'<html[^>]* lang="([^"]+)"', html)
+    return found.group(1) if found else ""
 
 
 def extra_query_counts(info: dict, sessions: dict[str, str]) -> dict[str, int]:

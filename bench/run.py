@@ -357,6 +357,12 @@ def main(argv: list[str] | None = None) -> int:
         help="measure running servers (several: alternate between them)",
     )
     parser.add_argument("--no-chart", action="store_true")
+    parser.add_argument(
+        "--language",
+        default="en",
+        help="the bench vendor's language for the run (en, de, fr, es), or 'off' for"
+        " USE_I18N=False: the cost of translation, measured on the same code (issue 23)",
+    )
     parser.add_argument("--generate-only", action="store_true", help="load the dataset and stop")
     args = parser.parse_args(argv)
     duration = args.duration or {"tiny": 1.0, "small": 3.0, "full": 3.0}[args.scale]
@@ -367,6 +373,8 @@ def main(argv: list[str] | None = None) -> int:
     redis_url = os.environ.get("BENCH_REDIS_URL", DEFAULT_REDIS_URL)
     port = int(os.environ.get("BENCH_PORT", 0)) or free_port()
     env = production_env(database_url=database_url, redis_url=redis_url, port=port)
+    if args.language == "off":
+        env["BENCH_I18N"] = "0"
     os.environ.update(env)
     sys.path.insert(0, str(ROOT))
     ensure_database(database_url)
@@ -390,6 +398,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.generate_only:
         return 0
     info = measure.dataset_info(args.scale)
+    info["language"] = measure.set_language(args.language)
     info["generated"] = generated
     sessions = measure.sessions(info)
 
@@ -403,6 +412,10 @@ def main(argv: list[str] | None = None) -> int:
     page_list = pages(info)
     queries = measure.query_counts(page_list, sessions)
     queries.update(measure.extra_query_counts(info, sessions))
+    dashboard = next(p for p in page_list if p["name"].startswith("dashboard"))
+    served = measure.language_served(dashboard, sessions)
+    if served != info["language"].replace("off", "en"):
+        raise SystemExit(f"the pages are in {served!r}, not {info['language']!r}")
 
     print("==> Memory and first render in fresh processes", flush=True)
     probes = measure.probes(info, smoke=args.smoke)
@@ -459,7 +472,8 @@ def main(argv: list[str] | None = None) -> int:
     problems = check(report, smoke=args.smoke)
     if not args.smoke:
         RESULTS.mkdir(parents=True, exist_ok=True)
-        stem = RESULTS / f"{datetime.now(UTC):%Y-%m-%d}-{args.scale}"
+        suffix = "" if args.language == "en" else f"-{args.language}"
+        stem = RESULTS / f"{datetime.now(UTC):%Y-%m-%d}-{args.scale}{suffix}"
         stem.with_suffix(".json").write_text(json.dumps(report, indent=1) + "\n")
         print(f"\nwrote {stem.with_suffix('.json').relative_to(ROOT)}")
         if not args.no_chart:
