@@ -11,13 +11,12 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from functools import partial
 
 from django.db import transaction
 from django.db.models import Sum
 
 from .documents.credit_notes import credit_note_issue
-from .documents.invoices import invoice_issue, invoice_pdf_enqueue
+from .documents.invoices import invoice_issue
 from .models import Invoice, Order, Payment, Refund
 
 
@@ -78,13 +77,11 @@ def refund_record(
             )
             order.save(update_fields=["status"])
         invoice = invoice_issue(payment=payment)
-        credit_note = credit_note_issue(refund=refund, invoice=invoice)
-        from .tasks import credit_note_pdf_render_task
-
-        transaction.on_commit(partial(credit_note_pdf_render_task.delay, credit_note.pk))
-        # The invoice snapshot stays as issued; its PDF is drawn again so that it
-        # shows the refund (the next download or the task renders it).
+        # Its PDF, like an invoice's, is rendered at the first download (no
+        # render for every refund of a busy day).
+        credit_note_issue(refund=refund, invoice=invoice)
+        # The invoice snapshot stays as issued; its PDF is drawn again, at
+        # the next download, so that it shows the refund.
         Invoice.objects.filter(pk=invoice.pk).update(pdf="")
         invoice.pdf = ""
-        invoice_pdf_enqueue(invoice=invoice)
         return refund, True

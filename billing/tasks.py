@@ -9,6 +9,7 @@ so moving a task to another module must not change it
 (tests/billing/test_task_names.py)."""
 
 import logging
+from smtplib import SMTPException
 
 from celery import shared_task
 from django.conf import settings
@@ -25,8 +26,23 @@ from .cancellation import (
 from .cards import card_updated_notify
 from .documents.credit_notes import credit_note_pdf_ensure
 from .documents.invoices import invoice_pdf_ensure
-from .documents.receipts import payment_failed_notify, payment_receipt_send
-from .models import AuditEvent, CreditNote, Customer, Invoice, StripeImport, Subscription
+from .documents.receipts import (
+    payment_failed_notify,
+    receipt_batch_add,
+    receipt_enqueue,
+    receipts_send,
+    receipts_send_failed,
+    receipts_sweep,
+)
+from .models import (
+    AuditEvent,
+    CreditNote,
+    Customer,
+    Invoice,
+    Payment,
+    StripeImport,
+    Subscription,
+)
 from .processors.adapters.base import ProcessorError
 from .processors.stripe_import import ImportInterrupted, ImportRefused, stripe_import_run
 from .processors.webhooks import (
@@ -48,12 +64,17 @@ logger = logging.getLogger(__name__)
 @shared_task(
     name="billing.tasks.invoice_pdf_render_task", ignore_result=True, **DURABLE_TASK_OPTIONS
 )
-def invoice_pdf_render_task(invoice_id: int) -> None:
-    """Render and store an invoice's PDF, unless it is stored already."""
+def invoice_pdf_render_task(invoice_id: int, receipt_payment_id: int | None = None) -> None:
+    """Render and store an invoice's PDF, unless it is stored already; then,
+    for a vendor that attaches it, put the payment's receipt in the batch."""
     invoice = Invoice.objects.select_related("payment", "vendor").filter(pk=invoice_id).first()
     if invoice is None:  # deleted since it was queued: nothing to render
         return
     invoice_pdf_ensure(invoice=invoice)
+    if receipt_payment_id is not None:
+        payment = Payment.objects.filter(pk=receipt_payment_id).first()
+        if payment is not None:
+            receipt_batch_add(payment=payment)
 
 
 @shared_task(
@@ -188,11 +209,31 @@ def webhook_event_process_task(self, event_id: int) -> None:
     **{**DURABLE_TASK_OPTIONS, "max_retries": 10},
 )
 def payment_receipt_task(self, payment_id: int) -> None:
-    """The receipt of a newly paid payment; sent once (receipt_sent_at)."""
+    """The receipt of a newly paid payment: into the batch that
+    receipts_send_task sends (sent at once without Redis); sent once
+    (receipt_sent_at)."""
     try:
-        payment_receipt_send(payment_id=payment_id)
-    except OSError as error:  # the mail server: try again later
+        receipt_enqueue(payment_id=payment_id)
+    except OSError as error:  # the mail server (sent at once): try again later
         raise self.retry(countdown=min(3600, 60 * 2**self.request.retries)) from error
+
+
+@shared_task(name="billing.tasks.receipts_send_task", ignore_result=True, **DURABLE_TASK_OPTIONS)
+def receipts_send_task() -> None:
+    """Send the batched receipts, oldest payment first, several per mail
+    connection. A mail server that fails is given time (1 s doubling to an
+    hour) and receipts_sweep_task starts the next sender: the receipts wait
+    in the batch, not in retries of this task."""
+    try:
+        receipts_send()
+    except (SMTPException, OSError) as error:
+        receipts_send_failed(error)
+
+
+@shared_task(name="billing.tasks.receipts_sweep_task", acks_late=True, ignore_result=True)
+def receipts_sweep_task() -> None:
+    """Periodic (RECEIPT_SWEEP_SECONDS): batched receipts always get a sender."""
+    receipts_sweep()
 
 
 @shared_task(

@@ -308,6 +308,24 @@ CELERY_BEAT_SCHEDULE |= {
         "schedule": WEBHOOK_SWEEP_SECONDS,
     },
 }
+# [issue 26] Receipts are batched in Redis by time of payment and sent
+# RECEIPT_BATCH_SIZE per mail connection (billing.documents.receipts). A
+# sender starts RECEIPT_BATCH_WAIT_SECONDS after the first receipt of a burst
+# (the others join its batch), works at most RECEIPT_SENDER_SECONDS before
+# handing over, and leases what it took for RECEIPT_CLAIM_SECONDS (longer than
+# a batch takes; a dead sender's receipts come back after it). Beat starts a
+# sender every RECEIPT_SWEEP_SECONDS when receipts wait without one. A
+# recipient the mail server refuses is tried RECEIPT_MAX_ATTEMPTS times.
+RECEIPT_BATCH_SIZE = env.int("RECEIPT_BATCH_SIZE", default=50)
+RECEIPT_BATCH_WAIT_SECONDS = env.float("RECEIPT_BATCH_WAIT_SECONDS", default=1.0)
+RECEIPT_SENDER_SECONDS = env.float("RECEIPT_SENDER_SECONDS", default=50.0)
+RECEIPT_CLAIM_SECONDS = env.int("RECEIPT_CLAIM_SECONDS", default=5 * 60)
+RECEIPT_SWEEP_SECONDS = env.float("RECEIPT_SWEEP_SECONDS", default=30.0)
+RECEIPT_MAX_ATTEMPTS = env.int("RECEIPT_MAX_ATTEMPTS", default=10)
+CELERY_BEAT_SCHEDULE["receipts-sweep"] = {
+    "task": "billing.tasks.receipts_sweep_task",
+    "schedule": RECEIPT_SWEEP_SECONDS,
+}
 # Publishing a task with Redis down fails within seconds instead of hanging
 # the request (the caller answers 503, see hub.middleware).
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0.2, "interval_step": 0.5}

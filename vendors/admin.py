@@ -306,6 +306,7 @@ class VendorAdmin(NotFoundForOthersMixin, admin.ModelAdmin):
                     "email_button",
                     "receipt_style",
                     "send_receipts",
+                    "receipt_attach_pdf",
                     "cancellation_page",
                     "withdrawal_days",
                     "remind_trial_end",

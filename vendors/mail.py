@@ -47,7 +47,24 @@ def mail_send(
     context: dict | None = None,
     language: str = "",
 ) -> None:
-    """Render `emails/<template>_*` for `vendor` and send it to `to`.
+    """Render `emails/<template>_*` for `vendor` and send it to `to` (see
+    mail_message, which builds it)."""
+    mail_message(vendor=vendor, to=to, template=template, context=context, language=language).send()
+
+
+def mail_message(
+    *,
+    vendor: Vendor,
+    to: str,
+    template: str,
+    context: dict | None = None,
+    language: str = "",
+    attachments: tuple[tuple[str, bytes, str], ...] = (),
+) -> EmailMultiAlternatives:
+    """Render `emails/<template>_*` for `vendor`, addressed to `to`, unsent:
+    the caller sends it alone (mail_send) or with others over one SMTP
+    connection (billing.documents.receipts). `attachments` are (file name,
+    bytes, MIME type).
 
     `language` is the recipient's (for a customer: `Customer.mail_language`,
     their stored choice, else the language of the page they asked from, else
@@ -111,7 +128,9 @@ def mail_send(
         image.add_header("Content-Disposition", "inline", filename="logo")
         message.mixed_subtype = "related"  # type: ignore[attr-defined]
         message.attach(image)
-    message.send()
+    for filename, content, mimetype in attachments:
+        message.attach(filename, content, mimetype)
+    return message
 
 
 LOGO_CID = "vendor-logo"

@@ -219,6 +219,15 @@ class Vendor(models.Model):
         _("receipt style"), max_length=20, choices=ReceiptStyle.choices, default="detailed"
     )
     send_receipts = models.BooleanField(_("send receipts"), default=True)
+    # Off by default: a PDF is rendered only when someone needs it (the first
+    # download), so a renewal day does not render one per payment. A vendor
+    # that wants it in the receipt pays for the render before the receipt
+    # goes out (billing.documents.receipts).
+    receipt_attach_pdf = models.BooleanField(
+        _("attach the invoice PDF to receipts"),
+        default=False,
+        help_text=_("Receipts then wait until the PDF is rendered, usually a second."),
+    )
     # § 312k BGB: the public cancellation page, on by default (the strict
     # side). A vendor in Germany cannot turn it off (VendorForm says why).
     cancellation_page = models.BooleanField(

@@ -1,5 +1,11 @@
 """Invoices: per-vendor sequential numbering, the immutable snapshot, the
-customer-scoped lookup and the PDF rendered once and kept in storage."""
+customer-scoped lookup and the PDF rendered once and kept in storage.
+
+A PDF is rendered only when something needs it: the customer's first
+download (or the admin's), or a receipt that attaches it
+(`Vendor.receipt_attach_pdf`, rendered on the `pdf` queue). Issuing an
+invoice renders nothing: on a renewal day that would be one render per
+payment, for documents most customers never open."""
 
 import secrets
 from datetime import datetime
@@ -161,7 +167,8 @@ def invoice_pdf_filename(invoice: Invoice) -> str:
 # --- PDF ----------------------------------------------------------------------
 
 
-def _pdf_stored(invoice: Invoice) -> bool:
+def invoice_pdf_stored(invoice: Invoice) -> bool:
+    """Whether the invoice has a PDF in storage (a name, and its file)."""
     name = invoice.pdf.name
     return name is not None and name != "" and invoice.pdf.storage.exists(name)
 
@@ -170,12 +177,13 @@ def invoice_pdf_ensure(*, invoice: Invoice) -> Invoice:
     """Render the invoice's PDF once and keep it in Django's default storage.
 
     Safe to call any number of times and from several processes at once: the
-    invoice row is locked while we look and render, so a web request and the
-    background task never both render it, and a PDF already stored is reused
+    invoice row is locked while we look and render, so two first downloads
+    at once (or a download and the pdf queue's render for a receipt) render
+    it once, the second waiting for the first, and a PDF already stored is reused
     as it is (an issued invoice never changes, so neither does its PDF).
     A stored name whose file went missing from storage is rendered again.
     """
-    if _pdf_stored(invoice):
+    if invoice_pdf_stored(invoice):
         return invoice
     from .pdf import pdf_render  # WeasyPrint loads Pango; only pay for it when rendering
 
@@ -187,7 +195,7 @@ def invoice_pdf_ensure(*, invoice: Invoice) -> Invoice:
             .select_related("payment", "vendor")
             .get(pk=invoice.pk)
         )
-        if not _pdf_stored(locked):
+        if not invoice_pdf_stored(locked):
             content = ContentFile(pdf_render(invoice=locked))
             # A random folder keeps stored PDFs unguessable wherever the storage
             # is published (a media URL, a bucket); customers get them only
@@ -214,11 +222,3 @@ def invoice_pdf_open(*, invoice: Invoice) -> File:
             pass
     invoice = invoice_pdf_ensure(invoice=invoice)
     return invoice.pdf.storage.open(str(invoice.pdf.name), "rb")
-
-
-def invoice_pdf_enqueue(*, invoice: Invoice) -> None:
-    """Render the PDF in the background once the current transaction commits
-    (for the payment/webhook services: the first download is then instant)."""
-    from billing.tasks import invoice_pdf_render_task
-
-    transaction.on_commit(lambda: invoice_pdf_render_task.delay(invoice.pk))

@@ -29,7 +29,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from billing.documents.invoices import invoice_issue, invoice_pdf_enqueue
+from billing.documents.invoices import invoice_issue
 from billing.models import (
     Customer,
     Order,
@@ -199,7 +199,7 @@ def _transaction_record(*, order: Order, subscription: Subscription, row: dict, 
         processor_ref=row["id"],
     )
     if paid:
-        invoice_pdf_enqueue(invoice=invoice_issue(payment=payment))
+        invoice_issue(payment=payment)
         effects.paid.append(payment.pk)
     else:
         effects.failed.append(payment.pk)

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from billing.documents.invoices import invoice_issue, invoice_pdf_enqueue
+from billing.documents.invoices import invoice_issue
 from billing.models import (
     Customer,
     Invoice,
@@ -346,9 +346,7 @@ def _card_field(card, subscription: Subscription | None, name: str) -> str:
 
 def _invoice_for(*, payment: Payment, remote: ProcessorInvoice, historical: bool) -> Invoice:
     if not historical:
-        invoice = invoice_issue(payment=payment, tax_amount=remote.tax)
-        invoice_pdf_enqueue(invoice=invoice)
-        return invoice
+        return invoice_issue(payment=payment, tax_amount=remote.tax)
     from billing.documents.invoices import buyer_snapshot, paid_via, seller_snapshot
 
     lines = [

@@ -7,7 +7,7 @@ import pytest
 from django.db import transaction
 from django.http import Http404
 
-from billing.documents.invoices import invoice_get, invoice_pdf_enqueue, invoice_pdf_ensure
+from billing.documents.invoices import invoice_get, invoice_pdf_ensure
 from billing.models import Invoice
 from billing.tasks import invoice_pdf_render_task
 from tests.factories import OrderFactory, PaymentFactory
@@ -85,18 +85,10 @@ def test_the_task_acks_late():
     assert invoice_pdf_render_task.acks_late is True
 
 
-def test_enqueue_waits_for_the_commit(invoice, renders, django_capture_on_commit_callbacks):
-    with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        invoice_pdf_enqueue(invoice=invoice)
-    assert renders == [] and len(callbacks) == 1
-    callbacks[0]()
-    assert renders == [invoice.pk]
-
-
 def test_a_real_worker_renders_and_stores_the_pdf(celery_worker, alice):
     with transaction.atomic():
         invoice = PaymentFactory(order=OrderFactory(customer=alice)).invoice
-        invoice_pdf_enqueue(invoice=invoice)
+        transaction.on_commit(lambda: invoice_pdf_render_task.delay(invoice.pk))
     deadline = time.monotonic() + 30
     while not Invoice.objects.get(pk=invoice.pk).pdf and time.monotonic() < deadline:
         time.sleep(0.2)

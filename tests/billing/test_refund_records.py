@@ -189,16 +189,25 @@ def test_a_renewals_refund_leaves_the_subscriptions_order_alone(alice):
     assert Order.objects.get(pk=order.pk).status == "paid"
 
 
-def test_after_the_commit_the_credit_note_and_the_invoice_are_drawn_again(
-    payment, django_capture_on_commit_callbacks, credit_note_renders, renders
+def test_a_refund_renders_no_pdf_and_the_first_downloads_draw_both(
+    payment, alice_client, django_capture_on_commit_callbacks, credit_note_renders, renders
 ):
+    """Issue 26: PDFs are rendered when someone asks for them, not for every
+    refund; the invoice's is drawn again then, showing the refund."""
+    invoice = payment.invoice
     with django_capture_on_commit_callbacks(execute=True):
         row, _ = refund(payment, "15.00", "re_1")
     note = CreditNote.objects.get(refund=row)
-    assert credit_note_renders == [note.pk]
+    assert credit_note_renders == [] and renders == []
+    assert note.pdf.name == "" and Invoice.objects.get(pk=invoice.pk).pdf.name == ""
+
+    hub = "/northwind/updateinfo"
+    for url in (f"{hub}/credit-notes/{note.number}/pdf", f"{hub}/invoices/{invoice.number}/pdf"):
+        response = alice_client.get(url)
+        assert b"".join(response.streaming_content).startswith(b"%PDF-")
+    assert credit_note_renders == [note.pk] and renders == [invoice.pk]
+    note.refresh_from_db()
     assert note.pdf.name.endswith(f"/credit-note-{note.number}.pdf")
-    assert renders == [payment.invoice.pk]
-    assert Invoice.objects.get(pk=payment.invoice.pk).pdf
 
 
 def test_a_refund_drops_its_own_invoices_stored_pdf_and_no_other(
