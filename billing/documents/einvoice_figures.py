@@ -213,6 +213,10 @@ def _reason(category: str, seller: dict) -> str:
     return REASONS.get(category, ("", ""))[0]
 
 
+def _group(key: tuple[str, Decimal], seller: dict) -> Group:
+    return Group(key[0], key[1], reason=_reason(key[0], seller))
+
+
 def invoice_figures(invoice: Invoice) -> Figures:
     """The invoice's lines, allowances, charges and VAT breakdown, in the
     currency's decimals."""
@@ -223,7 +227,7 @@ def invoice_figures(invoice: Invoice) -> Figures:
     vat_keys = []
     for tax in rates:
         key = _group_key(tax, seller=seller, default=(OUTSIDE, Decimal("0")))
-        group = figures.groups.setdefault(key, Group(key[0], key[1], reason=_reason(key[0], seller)))
+        group = figures.groups.setdefault(key, _group(key, seller))
         amount = decimal_or(tax.get("amount"))
         if key[0] == OUTSIDE:
             # A sales tax: no VAT, but charged, so a charge in the totals.
@@ -286,7 +290,7 @@ def invoice_figures(invoice: Invoice) -> Figures:
                 period=(start, end) if start and end else None,
             )
         )
-        figures.groups.setdefault(key, Group(key[0], key[1], reason=_reason(key[0], seller)))
+        figures.groups.setdefault(key, _group(key, seller))
     if not has_line_discounts:
         # Discounts the invoice states only in total: on its first rate.
         first = figures.lines[0].key if figures.lines else default
