@@ -11,6 +11,8 @@ import subprocess
 from decimal import Decimal
 
 import pytest
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.utils import timezone, translation
 from drafthorse.utils import validate_xml
 from lxml import etree
@@ -19,7 +21,7 @@ from pypdf import PdfReader
 from billing.documents.einvoice import credit_note_xml, invoice_xml
 from billing.documents.invoices import invoice_issue
 from billing.documents.pdf import credit_note_pdf_render, pdf_render
-from billing.models import Invoice
+from billing.models import CreditNote, Invoice
 from billing.refunds import refund_record
 from tests.factories import CustomerFactory, OrderFactory, PaymentFactory, VendorFactory
 from vendors.formatting import money, vendor_language
@@ -488,3 +490,38 @@ def test_a_price_including_its_tax_is_stated_net(db):
     assert value(xml, SETTLEMENT + "/ram:ApplicableTradeTax/ram:BasisAmount") == "100.00"
     assert value(xml, SETTLEMENT + "/ram:ApplicableTradeTax/ram:CalculatedAmount") == "19.00"
     assert value(xml, TOTALS + "/ram:GrandTotalAmount") == str(invoice.total) == "119.00"
+
+
+PNG_1PX = bytes.fromhex(
+    "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489"
+    "0000000d4944415478da63f8cfc0f01f0005000201a0b6a6f50000000049454e44ae426082"
+)
+
+
+@pytest.mark.parametrize("document", ["invoice", "credit note"])
+def test_the_sellers_logo_is_not_interpolated_as_pdf_a_requires(alice, document):
+    name = default_storage.save("logos/einvoice.png", ContentFile(PNG_1PX))
+    invoice = PaymentFactory(order=OrderFactory(customer=alice)).invoice
+    Invoice.objects.filter(pk=invoice.pk).update(seller=invoice.seller | {"logo": name})
+    invoice.refresh_from_db()
+    if document == "invoice":
+        pdf = pdf_render(invoice=invoice)
+    else:
+        refund, _ = refund_record(
+            payment=invoice.payment,
+            amount=Decimal("1.00"),
+            reason="",
+            refunded_at=timezone.now(),
+            processor_ref="re_logo",
+        )
+        credit_note = refund.credit_note
+        CreditNote.objects.filter(pk=credit_note.pk).update(
+            seller=credit_note.seller | {"logo": name}
+        )
+        credit_note.refresh_from_db()
+        pdf = credit_note_pdf_render(credit_note=credit_note)
+    images = PdfReader(io.BytesIO(pdf)).pages[0]["/Resources"]["/XObject"]
+    images = [image.get_object() for image in images.values()]
+    assert images
+    # pypdf's BooleanObject compares equal to the bool it holds.
+    assert [image["/Interpolate"] for image in images] == [False] * len(images)
