@@ -100,6 +100,9 @@ def assert_e_invoice_pdf(pdf: bytes, xml: bytes) -> None:
     assert b"<fx:DocumentFileName>factur-x.xml</fx:DocumentFileName>" in xmp
     assert b"<fx:ConformanceLevel>EN 16931</fx:ConformanceLevel>" in xmp
     assert b"<pdfaSchema:prefix>fx</pdfaSchema:prefix>" in xmp
+    # Still tagged PDF/UA-1, declared beside the PDF/A identification.
+    assert b'pdfuaid:part="1"' in xmp and b"<pdfaSchema:prefix>pdfuaid<" in xmp
+    assert "/StructTreeRoot" in root
     assert reader.attachments == {"factur-x.xml": [xml]}
     (filespec,) = [spec.get_object() for spec in root["/AF"]]
     assert filespec["/AFRelationship"] == "/Alternative"
