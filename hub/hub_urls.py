@@ -21,7 +21,13 @@ urlpatterns = [
     path("purchases.csv", purchase_views.purchases_csv, name="purchases_csv"),
     path("invoices/<str:number>/", invoice_views.invoice, name="invoice"),
     path("invoices/<str:number>/pdf", invoice_views.invoice_pdf, name="invoice_pdf"),
+    path("invoices/<str:number>/xml", invoice_views.invoice_xml_download, name="invoice_xml"),
     path("credit-notes/<str:number>/pdf", invoice_views.credit_note_pdf, name="credit_note_pdf"),
+    path(
+        "credit-notes/<str:number>/xml",
+        invoice_views.credit_note_xml_download,
+        name="credit_note_xml",
+    ),
     path("subscriptions/", subscription_views.subscriptions, name="subscriptions"),
     path(
         "subscriptions/<int:subscription_id>/cancel/",

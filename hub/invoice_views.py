@@ -1,4 +1,5 @@
-"""One invoice of the signed-in customer: the page and its PDF."""
+"""One invoice of the signed-in customer: the page, its PDF and its
+e-invoice XML (and the same downloads for its credit notes)."""
 
 from django.http import FileResponse, HttpResponse
 from django.shortcuts import render
@@ -8,6 +9,12 @@ from billing.documents.credit_notes import (
     credit_note_get,
     credit_note_pdf_ensure,
     credit_note_pdf_filename,
+)
+from billing.documents.einvoice import (
+    credit_note_xml,
+    credit_note_xml_filename,
+    invoice_xml,
+    invoice_xml_filename,
 )
 from billing.documents.invoices import (
     invoice_get,
@@ -64,3 +71,29 @@ def credit_note_pdf(request: CustomerRequest, account: str, number: str) -> File
     )
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+def _xml_response(xml: bytes, filename: str) -> HttpResponse:
+    response = HttpResponse(xml, content_type="application/xml; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    # A customer's invoice: no shared cache may keep it.
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@require_safe
+@customer_required
+def invoice_xml_download(request: CustomerRequest, account: str, number: str) -> HttpResponse:
+    """The invoice as an EN 16931 e-invoice (the XML its PDF embeds), for
+    accounting software that reads the XML alone. Built from the snapshot
+    on each download: a few milliseconds, nothing to store."""
+    invoice = invoice_get(customer=request.customer, number=number)
+    return _xml_response(invoice_xml(invoice), invoice_xml_filename(invoice))
+
+
+@require_safe
+@customer_required
+def credit_note_xml_download(request: CustomerRequest, account: str, number: str) -> HttpResponse:
+    """A credit note as an EN 16931 e-invoice (type 381)."""
+    credit_note = credit_note_get(customer=request.customer, number=number)
+    return _xml_response(credit_note_xml(credit_note), credit_note_xml_filename(credit_note))

@@ -216,7 +216,8 @@ def test_the_warm_up_lays_out_a_document_through_the_narrowed_fetcher(
 ):
     """Web and worker processes call it at start; it renders the real invoice
     template with made-up data, touching neither the database nor storage,
-    and fetches nothing but our own stylesheet."""
+    and fetches nothing but our own stylesheet (and the e-invoice XML it
+    embeds, inline as a data: URL)."""
     from billing.documents import pdf
 
     fetched = []
@@ -229,7 +230,9 @@ def test_the_warm_up_lays_out_a_document_through_the_narrowed_fetcher(
     monkeypatch.setattr(pdf.InvoiceURLFetcher, "fetch", spy)
     with django_assert_num_queries(0):
         pdf.pdf_warm_up()
-    assert fetched == ["hub-static:invoice.css"]
+    stylesheet, xml = fetched
+    assert stylesheet == "hub-static:invoice.css"
+    assert xml.startswith("data:text/xml;base64,")
 
 
 def test_gunicorn_warms_up_weasyprint_once_unless_told_not_to(monkeypatch):

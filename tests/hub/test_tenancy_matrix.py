@@ -44,6 +44,7 @@ def northwind_data(alice):
         # Each route gets an id that exists at Northwind: a made-up one would
         # be a 404 whatever the view's scoping.
         "hub:credit_note_pdf": {"number": refund.credit_note.number},
+        "hub:credit_note_xml": {"number": refund.credit_note.number},
     }
 
 
@@ -89,13 +90,14 @@ def test_the_matrix_covers_every_hub_route():
     names = {route.name for route in hub_routes()}
     assert {"hub:invoice", "hub:invoice_pdf", "hub:purchases_csv", "hub:profile"} <= names
     assert {"hub:card", "hub:subscription_cancel", "hub:subscription_keep"} <= names
-    assert "hub:credit_note_pdf" in names
+    assert {"hub:credit_note_pdf", "hub:invoice_xml", "hub:credit_note_xml"} <= names
 
 
 def test_alice_herself_gets_every_id_of_the_matrix(client, alice, northwind_data):
     """The control: the ids above are real, so the 404s are the scoping's."""
     sign_in(client, alice)
-    for name in ("hub:invoice", "hub:credit_note_pdf", "hub:subscription_cancel", "hub:card"):
+    names = ("hub:invoice", "hub:credit_note_pdf", "hub:credit_note_xml", "hub:invoice_xml")
+    for name in names + ("hub:subscription_cancel", "hub:card"):
         route = next(r for r in hub_routes() if r.name == name)
         response = client.get(url_of(route, northwind_data))
         assert response.status_code == 200, (name, response.status_code)
