@@ -31,6 +31,7 @@ from typing import Any
 
 from aiohttp import web
 
+from bench.storm import paypal
 from bench.storm.world import API_VERSION, World, expand, index_of
 
 RATE_LIMIT_MESSAGE = (
@@ -111,7 +112,9 @@ def stripe_error(status: int, message: str, *, kind: str, code: str = "") -> web
 
 
 # The endpoint a path belongs to, for the counts: ids become {id}.
-ENDPOINT_ID = re.compile(r"/(?:cus|sub|si|in|inpay|pi|ch|pm|prod|price)_[A-Za-z0-9]+")
+ENDPOINT_ID = re.compile(
+    r"/(?:(?:cus|sub|si|in|inpay|pi|ch|pm|prod|price)_[A-Za-z0-9]+|I-[A-Z0-9]+)(?=/|$)"
+)
 
 
 def endpoint_name(method: str, path: str) -> str:
@@ -124,16 +127,31 @@ def expansions(request: web.Request) -> list[str]:
 
 
 def make_app(
-    *, world: World, latency: float, read_rate: float, write_rate: float
+    *,
+    world: World,
+    latency: float,
+    read_rate: float,
+    write_rate: float,
+    paypal_rate: float = 50,
 ) -> web.Application:
     stats = Stats()
     buckets: dict[tuple[str, str], Bucket] = {}
+    rates = {"read": read_rate, "write": write_rate, "paypal": paypal_rate}
 
     def bucket(account: str, kind: str) -> Bucket:
         key = (account, kind)
         if key not in buckets:
-            buckets[key] = Bucket(read_rate if kind == "read" else write_rate)
+            buckets[key] = Bucket(rates[kind])
         return buckets[key]
+
+    def account_and_kind(request: web.Request) -> tuple[str, str]:
+        if request.path.startswith(paypal.PAYPAL_PATHS):
+            return paypal.account_of(request), "paypal"
+        auth = request.headers.get("Authorization", "")
+        account = auth.removeprefix("Bearer ").strip()
+        if not account.startswith(("sk_", "rk_")):
+            return "", "read"
+        return account, "read" if request.method == "GET" else "write"
 
     @web.middleware
     async def account_limits(request: web.Request, handler):
@@ -146,28 +164,30 @@ def make_app(
         stats.in_flight += 1
         stats.max_in_flight = max(stats.max_in_flight, stats.in_flight)
         try:
-            auth = request.headers.get("Authorization", "")
-            account = auth.removeprefix("Bearer ").strip()
-            if not account.startswith(("sk_", "rk_")):
+            account, kind = account_and_kind(request)
+            if not account:
                 response = stripe_error(
                     401, "You did not provide an API key.", kind="invalid_request_error"
                 )
             else:
                 stats.accounts[account] += 1
-                # Stripe counts the request when it arrives; a refused one
-                # still costs the round trip.
-                allowed = bucket(account, "read" if request.method == "GET" else "write").take()
+                # Counted when it arrives; a refused call still costs the
+                # round trip.
+                allowed = bucket(account, kind).take()
                 if latency:
                     await asyncio.sleep(latency)
                 if allowed:
                     response = await handler(request)
+                elif kind == "paypal":
+                    response = paypal.rate_limited()
                 else:
-                    stats.limited_per_second[second] += 1
-                    stats.limited_endpoints[name] += 1
                     response = stripe_error(
                         429, RATE_LIMIT_MESSAGE, kind="invalid_request_error", code="rate_limit"
                     )
                     response.headers["Retry-After"] = "1"
+                if not allowed:
+                    stats.limited_per_second[second] += 1
+                    stats.limited_endpoints[name] += 1
             response.headers["Stripe-Version"] = API_VERSION
             response.headers["Request-Id"] = f"req_storm{stats.endpoints.total()}"
             stats.statuses[response.status] += 1
@@ -270,6 +290,7 @@ def make_app(
     app.router.add_get("/v1/payment_intents/{id}", simple("pi", world.payment_intent))
     app.router.add_get("/v1/payment_methods/{id}", simple("pm", world.payment_method))
     app.router.add_get("/v1/products/{id}", product)
+    paypal.add_routes(app, world)
     app.router.add_route("*", "/{tail:.*}", anything_else)
     return app
 
@@ -346,6 +367,7 @@ async def serve(args: argparse.Namespace) -> None:
         latency=args.latency_ms / 1000,
         read_rate=args.rate_limit,
         write_rate=args.write_rate_limit,
+        paypal_rate=args.paypal_rate_limit,
     )
     runner = web.AppRunner(app, access_log=None, handle_signals=True)
     await runner.setup()
@@ -373,6 +395,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--latency-ms", type=float, default=250)
     parser.add_argument("--rate-limit", type=float, default=100, help="reads/s per account")
     parser.add_argument("--write-rate-limit", type=float, default=100, help="writes/s")
+    parser.add_argument(
+        "--paypal-rate-limit", type=float, default=50, help="PayPal calls/s per client id"
+    )
     parser.add_argument("--lifetime", type=float, default=3600, help="seconds, then exit")
     args = parser.parse_args(argv)
     with contextlib.suppress(KeyboardInterrupt):

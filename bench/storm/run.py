@@ -37,6 +37,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bench.run import ensure_database, free_port, percentile, production_env
+from bench.storm import paypal
 from bench.storm import report as reporting
 from bench.storm.compose import worker_commands
 from bench.storm.world import World, object_id
@@ -68,11 +69,29 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         default=float(os.environ.get("RATE_LIMIT") or 100),
         help="processor reads per second per account (Stripe live mode: 100)",
     )
+    parser.add_argument(
+        "--processor",
+        default=os.environ.get("PROCESSOR", "stripe"),
+        choices=["stripe", "paypal"],
+        help="whose renewals: Stripe's five events each, or PayPal's one",
+    )
+    parser.add_argument(
+        "--paypal-rate-limit",
+        type=float,
+        default=float(os.environ.get("PAYPAL_RATE_LIMIT") or 50),
+        help="PayPal calls per second per client id (PayPal publishes none)",
+    )
     parser.add_argument("--in-flight", type=int, default=50, help="concurrent deliveries")
     parser.add_argument("--duplicates", type=float, default=0.02, help="share delivered twice")
     parser.add_argument("--shuffled", type=float, default=0.05, help="renewals out of order")
     parser.add_argument(
         "--timeout", type=float, default=float(os.environ.get("STORM_TIMEOUT") or 600)
+    )
+    parser.add_argument(
+        "--second-machine-after",
+        type=float,
+        default=-1,
+        help="seconds into the storm: start every worker again under other node names",
     )
     parser.add_argument("--label", default=os.environ.get("STORM_LABEL", ""))
     parser.add_argument("--smoke", action="store_true", help="50 renewals, no latency, no files")
@@ -89,7 +108,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
 # --- the database --------------------------------------------------------------------
 
 
-def seed(world: World) -> dict:
+def seed(world: World, *, processor: str = "stripe") -> dict:
     """The vendor (ORM) and, with COPY, each renewal's customer, its active
     subscription (the period that ends now) and the order its payments hang
     from: the rows the hub has the moment before Stripe renews them."""
@@ -110,25 +129,34 @@ def seed(world: World) -> dict:
         stripe_secret_key=SECRET_KEY,
         stripe_publishable_key="pk_test_storm_0123456789abcdef",
         stripe_webhook_secret=WEBHOOK_SECRET,
+        paypal_environment="sandbox",
+        paypal_client_id=paypal.CLIENT_ID,
+        paypal_client_secret=paypal.CLIENT_SECRET,
+        paypal_webhook_id=paypal.WEBHOOK_ID,
     )
+    on_paypal = processor == "paypal"
     ends = datetime.fromtimestamp(world.renewed_at, tz=UTC)
     created = datetime.fromtimestamp(world.renewed_at - 800 * 86400, tz=UTC)
     customers, subscriptions, orders = [], [], []
     for i in range(world.renewals):
         pk = i + 1
+        customer_ref = "" if on_paypal else object_id("cus", i)
+        payer = paypal.payer_id(i) if on_paypal else ""
+        reference = paypal.subscription_id(i) if on_paypal else object_id("sub", i)
         customers.append(
             (pk, vendor.pk, f"renewal-{i}@storm.example", f"Renewal Customer {i}",
-             "1 Loop Road", "", "Localhost", "1000", "", "US", object_id("cus", i), "",
+             "1 Loop Road", "", "Localhost", "1000", "", "US", customer_ref, payer,
              created, created)
         )  # fmt: skip
         subscriptions.append(
             (pk, vendor.pk, pk, "Pro plan", "active", "19.00", "USD", "month", 1, None, ends,
-             ends, False, None, "visa", "4242", 12, 2030, "", "stripe", object_id("sub", i), "",
-             "", None, "", created, created)
+             ends, False, None, "" if on_paypal else "visa", "" if on_paypal else "4242",
+             None if on_paypal else 12, None if on_paypal else 2030, "", processor, reference,
+             "", paypal.PLAN_ID if on_paypal else "", None, "", created, created)
         )  # fmt: skip
         orders.append(
-            (pk, vendor.pk, pk, f"ORD-{pk:07d}", "Pro plan", "19.00", "USD", "paid", "stripe",
-             object_id("sub", i), pk, created)
+            (pk, vendor.pk, pk, f"ORD-{pk:07d}", "Pro plan", "19.00", "USD", "paid", processor,
+             reference, pk, created)
         )  # fmt: skip
     _copy("billing_customer", CUSTOMER_COLUMNS, customers)
     _copy("billing_subscription", SUBSCRIPTION_COLUMNS, subscriptions)
@@ -176,6 +204,8 @@ class Processes:
     def __init__(self) -> None:
         self.started: dict[str, subprocess.Popen] = {}
         LOGS.mkdir(parents=True, exist_ok=True)
+        for old in LOGS.glob("*.log"):
+            old.unlink()
 
     def start(self, name: str, cmd: list[str], env: dict[str, str]) -> subprocess.Popen:
         log = open(LOGS / f"{name}.log", "wb")  # noqa: SIM115 (kept open for the child)
@@ -226,6 +256,32 @@ class Processes:
         return result
 
 
+def start_workers(processes: Processes, workers: dict, env: dict, *, machine: int) -> None:
+    """The compose workers; machine 2 and up under node names of their own,
+    as on another host (the same queues, broker and database)."""
+    for name, (cmd, extra) in workers.items():
+        if machine > 1:
+            cmd = list(cmd)
+            at = cmd.index("-n") + 1
+            cmd[at] = cmd[at].replace("storm-", f"storm-m{machine}-", 1)
+            name = f"{name}-m{machine}"
+            print(f"  starting {name}", flush=True)
+        processes.start(name, [sys.executable, "-m", *cmd], {**env, **extra})
+
+
+def tasks_per_worker() -> dict[str, dict[str, int]]:
+    """Tasks each worker finished and retried, from its log (INFO lines)."""
+    counted = {}
+    for log in sorted(LOGS.glob("*worker*.log")):
+        text = log.read_bytes()
+        counted[log.stem] = {
+            "succeeded": text.count(b" succeeded in "),
+            "retry": text.count(b" retry: "),
+            "errors": text.count(b"ERROR/"),
+        }
+    return counted
+
+
 def wait_for(check, *, seconds: float, what: str) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -238,31 +294,50 @@ def wait_for(check, *, seconds: float, what: str) -> None:
 def http_ok(url: str) -> bool:
     import urllib.request
 
+    # Behind the TLS proxy production has: the app redirects plain http.
+    request = urllib.request.Request(url, headers={"X-Forwarded-Proto": "https"})  # noqa: S310
     try:
-        with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 (loopback)
+        with urllib.request.urlopen(request, timeout=2) as response:  # noqa: S310 (loopback)
             return response.status == 200
     except OSError:
         return False
 
 
-def worker_ready(name: str) -> bool:
-    path = LOGS / f"{name}.log"
-    return path.exists() and b" ready." in path.read_bytes()
+def worker_queues(cmd: list[str]) -> list[str]:
+    return cmd[cmd.index("-Q") + 1].split(",") if "-Q" in cmd else [QUEUES["default"]]
+
+
+def worker_ready(client, cmd: list[str]) -> bool:
+    """The worker is consuming: its heartbeat key for each of its queues is
+    there (hub/celery.py writes them once the worker is ready)."""
+    from hub.celery import WORKER_HEARTBEAT_KEY
+
+    return all(client.exists(WORKER_HEARTBEAT_KEY.format(queue=q)) for q in worker_queues(cmd))
 
 
 # --- deliveries ----------------------------------------------------------------------
 
 
-def schedule(world: World, *, duplicates: float, shuffled: float, seed: int = 26) -> list:
-    """(event id, type, object) in delivery order: renewal after renewal,
-    each in Stripe's order except the `shuffled` share; `duplicates` of the
-    events delivered a second time a little later (Stripe redelivers)."""
+def schedule(
+    world: World, *, processor: str, duplicates: float, shuffled: float, seed: int = 26
+) -> list:
+    """(event id, type, payload) in delivery order: renewal after renewal,
+    each in the processor's order except the `shuffled` share; `duplicates`
+    of the events delivered a second time a little later (processors
+    redeliver). Stripe's payload is the event's object; PayPal's the
+    resource type and the resource."""
     rng = random.Random(seed)  # noqa: S311 (the same run every time)
     deliveries = []
     for i in range(world.renewals):
-        events = [
-            (f"evt_storm{i:07d}{n}", kind, obj) for n, (kind, obj) in enumerate(world.events(i))
-        ]
+        if processor == "paypal":
+            events = [
+                (f"WH-STORM{i:07d}-{n}", kind, (resource_type, resource))
+                for n, (kind, resource_type, resource) in enumerate(paypal.events(world, i))
+            ]
+        else:
+            events = [
+                (f"evt_storm{i:07d}{n}", kind, obj) for n, (kind, obj) in enumerate(world.events(i))
+            ]
         if rng.random() < shuffled:
             rng.shuffle(events)
         deliveries.extend(events)
@@ -272,17 +347,23 @@ def schedule(world: World, *, duplicates: float, shuffled: float, seed: int = 26
     return deliveries
 
 
-def signed(event_id: str, kind: str, obj: dict, created: int) -> tuple[bytes, str]:
+def signed(
+    processor: str, event_id: str, kind: str, payload, created: int, attempt: int
+) -> tuple[bytes, dict[str, str]]:
+    """The body and the signature headers, as the processor sends them."""
     import hashlib
     import hmac
 
+    if processor == "paypal":
+        body = paypal.event_body(event_id, kind, *payload)
+        return body, paypal.signed_headers(event_id, body, attempt)
     body = json.dumps(
         {
             "id": event_id,
             "object": "event",
             "api_version": "2026-10-28.endive",
             "created": created,
-            "data": {"object": obj},
+            "data": {"object": payload},
             "livemode": False,
             "pending_webhooks": 1,
             "request": {"id": None, "idempotency_key": None},
@@ -291,7 +372,7 @@ def signed(event_id: str, kind: str, obj: dict, created: int) -> tuple[bytes, st
     ).encode()
     stamp = int(time.time())
     mac = hmac.new(WEBHOOK_SECRET.encode(), b"%d." % stamp + body, hashlib.sha256).hexdigest()
-    return body, f"t={stamp},v1={mac}"
+    return body, {"Stripe-Signature": f"t={stamp},v1={mac}"}
 
 
 class Delivery:
@@ -322,7 +403,9 @@ class Delivery:
         }
 
 
-async def deliver(url: str, deliveries: list, *, in_flight: int, record: Delivery) -> None:
+async def deliver(
+    url: str, deliveries: list, *, processor: str, in_flight: int, record: Delivery
+) -> None:
     """POST every delivery, `in_flight` at a time; a refused one (not 2xx)
     is sent again after a second, as Stripe retries, up to 5 times."""
     import aiohttp
@@ -335,8 +418,8 @@ async def deliver(url: str, deliveries: list, *, in_flight: int, record: Deliver
     async def sender(session: aiohttp.ClientSession) -> None:
         while not queue.empty():
             event_id, kind, obj = queue.get_nowait()
-            for _attempt in range(5):
-                body, signature = signed(event_id, kind, obj, created)
+            for attempt in range(5):
+                body, signature = signed(processor, event_id, kind, obj, created, attempt)
                 started = time.perf_counter()
                 try:
                     async with session.post(
@@ -344,7 +427,8 @@ async def deliver(url: str, deliveries: list, *, in_flight: int, record: Deliver
                         data=body,
                         headers={
                             "Content-Type": "application/json; charset=utf-8",
-                            "Stripe-Signature": signature,
+                            **signature,
+                            "X-Forwarded-Proto": "https",
                             "User-Agent": "Stripe/1.0 (+https://stripe.com/docs/webhooks)",
                         },
                     ) as response:
@@ -381,6 +465,7 @@ def main(argv: list[str] | None = None) -> int:
     env.update(
         {
             "STRIPE_API_BASE": f"http://127.0.0.1:{stripe_port}",
+            "PAYPAL_API_BASE": f"http://127.0.0.1:{stripe_port}",
             "EMAIL_URL": f"smtp://127.0.0.1:{smtp_port}",
             "CELERY_QUEUE": QUEUES["default"],
             "CELERY_WEBHOOKS_QUEUE": QUEUES["webhooks"],
@@ -404,11 +489,12 @@ def main(argv: list[str] | None = None) -> int:
     world = World(renewals=args.renewals)
     print(
         f"==> Renewal storm: {world.renewals} renewals, {args.latency_ms:g} ms per processor"
-        f" call, {args.rate_limit:g} reads/s",
+        f" call, {args.processor}, {args.rate_limit:g} Stripe reads/s,"
+        f" {args.paypal_rate_limit:g} PayPal calls/s",
         flush=True,
     )
     call_command("migrate", "--noinput", verbosity=0)
-    seeded = seed(world)
+    seeded = seed(world, processor=args.processor)
     print(f"  seeded in {seeded['seconds']:.1f} s", flush=True)
     queues_clear(redis_url)
 
@@ -420,7 +506,8 @@ def main(argv: list[str] | None = None) -> int:
             [sys.executable, "-m", "bench.storm.processor", "--port", str(stripe_port),
              "--smtp-port", str(smtp_port), "--renewals", str(world.renewals),
              "--renewed-at", str(world.renewed_at), "--latency-ms", str(args.latency_ms),
-             "--rate-limit", str(args.rate_limit), "--lifetime", str(args.timeout + 300)],
+             "--rate-limit", str(args.rate_limit), "--lifetime", str(args.timeout + 300),
+             "--paypal-rate-limit", str(args.paypal_rate_limit)],
             env,
         )  # fmt: skip
         processes.start(
@@ -429,19 +516,23 @@ def main(argv: list[str] | None = None) -> int:
             env,
         )
         workers = worker_commands(ROOT / "docker-compose.yml", queues=QUEUES)
-        for name, (cmd, extra) in workers.items():
-            processes.start(name, [sys.executable, "-m", *cmd], {**env, **extra})
+        start_workers(processes, workers, env, machine=1)
         stats_url = f"http://127.0.0.1:{stripe_port}/__stats"
         wait_for(lambda: http_ok(stats_url), seconds=20, what="the processor fake")
         wait_for(lambda: http_ok(f"http://127.0.0.1:{port}/healthz"), seconds=60, what="gunicorn")
-        for name in workers:
-            wait_for(lambda n=name: worker_ready(n), seconds=60, what=f"worker {name}")
+        import redis
+
+        client = redis.Redis.from_url(redis_url)
+        for name, (cmd, _) in workers.items():
+            wait_for(lambda c=cmd: worker_ready(client, c), seconds=60, what=f"worker {name}")
         print(f"  started: {', '.join(processes.started)}", flush=True)
 
-        deliveries = schedule(world, duplicates=args.duplicates, shuffled=args.shuffled)
+        deliveries = schedule(
+            world, processor=args.processor, duplicates=args.duplicates, shuffled=args.shuffled
+        )
         unique = len({d[0] for d in deliveries})
         sampler = Sampler(processes, redis_url=redis_url, stats_url=stats_url)
-        url = f"http://127.0.0.1:{port}/webhooks/stripe/{SHOP}/"
+        url = f"http://127.0.0.1:{port}/webhooks/{args.processor}/{SHOP}/"
         print(f"==> Delivering {len(deliveries)} events ({unique} distinct)", flush=True)
         delivery, finished = asyncio.run(
             storm(
@@ -451,6 +542,7 @@ def main(argv: list[str] | None = None) -> int:
                 args=args,
                 expected_events=unique,
                 expected_mail=world.renewals,
+                second_machine=lambda: start_workers(processes, workers, env, machine=2),
             )
         )
         samples = sampler.samples
@@ -471,12 +563,15 @@ def main(argv: list[str] | None = None) -> int:
         workers={name: " ".join(cmd) for name, (cmd, _) in workers.items()},
         facts=facts,
     )
+    result["tasks_per_worker"] = tasks_per_worker()
+    result["settings"]["second_machine_after_s"] = args.second_machine_after
     problems = reporting.check(result)
     result["problems"] = problems
     reporting.summary(result)
     if not args.smoke:
         RESULTS.mkdir(parents=True, exist_ok=True)
         scale = args.scale if args.renewals == SCALES[args.scale] else str(args.renewals)
+        scale += "-paypal" if args.processor == "paypal" else ""
         label = f"-{args.label}" if args.label else ""
         stem = RESULTS / f"{datetime.now(UTC):%Y-%m-%d}-storm-{scale}{label}"
         stem.with_suffix(".json").write_text(json.dumps(result, indent=1) + "\n")
@@ -498,11 +593,15 @@ def json_get(url: str) -> dict:
 
 
 def queues_clear(redis_url: str) -> None:
-    """Drop this run's queues (and unacked copies of their tasks)."""
+    """Drop this run's queues, unacked copies of their tasks and the workers'
+    heartbeats (a previous run's would read as ready)."""
     import redis
+
+    from hub.celery import WORKER_HEARTBEAT_KEY
 
     client = redis.Redis.from_url(redis_url)
     client.delete(*QUEUES.values())
+    client.delete(*(WORKER_HEARTBEAT_KEY.format(queue=q) for q in QUEUES.values()))
     for tag, raw in client.hgetall("unacked").items():
         try:
             queue = json.loads(raw)[2]
@@ -540,14 +639,21 @@ class Sampler:
         return sample
 
 
-async def storm(url, deliveries, *, sampler: Sampler, args, expected_events, expected_mail):
+async def storm(
+    url, deliveries, *, sampler: Sampler, args, expected_events, expected_mail, second_machine
+):
     """Deliver, and sample until everything is done or the time is up;
     (delivery figures, the moment everything was done or None)."""
     stop = time.time() + args.timeout
     record = Delivery(len(deliveries))
-    task = asyncio.create_task(deliver(url, deliveries, in_flight=args.in_flight, record=record))
+    task = asyncio.create_task(
+        deliver(url, deliveries, processor=args.processor, in_flight=args.in_flight, record=record)
+    )
     finished = None
     while time.time() < stop:
+        if 0 <= args.second_machine_after <= time.time() - record.started and second_machine:
+            second_machine()
+            second_machine = None
         sample = await asyncio.to_thread(sampler.take)
         done = (
             task.done()

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import threading
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -112,6 +113,43 @@ def test_the_fake_refuses_reads_beyond_the_accounts_limit_with_stripes_429(setti
             assert json.loads(response.read())["id"] == object_id("cus", 1)
     counts = stats.as_dict()
     assert counts["limited"] == 2 and counts["calls"] == 6 and counts["accounts"] == 2
+
+
+def test_the_paypal_side_verifies_deliveries_and_answers_the_hubs_adapter(settings):
+    from bench.storm import paypal
+    from billing.processors.adapters.paypal import PayPalAdapter
+
+    world = World(renewals=60)
+    declined = next(i for i in range(60) if failing(i))
+    with fake(world) as (base, stats):
+        settings.PAYPAL_API_BASE = base
+        adapter = PayPalAdapter(paypal.CLIENT_ID, paypal.CLIENT_SECRET, sandbox=True)
+        ((kind, resource_type, resource),) = paypal.events(world, 0)
+        body = paypal.event_body("WH-1", kind, resource_type, resource)
+        headers = paypal.signed_headers("WH-1", body, 0)
+        assert adapter.webhook_verify(webhook_id=paypal.WEBHOOK_ID, headers=headers, body=body)
+        tampered = body.replace(b"19.00", b"1.00")
+        assert not adapter.webhook_verify(
+            webhook_id=paypal.WEBHOOK_ID, headers=headers, body=tampered
+        )
+        subscription = adapter.subscription_get(subscription_id=paypal.subscription_id(0))
+        assert (subscription.status, subscription.product) == ("active", "Pro plan")
+        assert adapter.payer_get(subscription_id=paypal.subscription_id(0)).email == (
+            "renewal-0@storm.example"
+        )
+        rows = adapter.subscription_transactions(
+            subscription_id=paypal.subscription_id(declined),
+            start=datetime(2020, 1, 1, tzinfo=UTC),
+            end=datetime(2100, 1, 1, tzinfo=UTC),
+        )
+        assert [(r["id"], r["status"]) for r in rows] == [(paypal.sale_id(declined), "DECLINED")]
+        assert (
+            adapter.subscription_get(subscription_id=paypal.subscription_id(declined)).status
+            == "past_due"
+        )
+    counted = stats.as_dict()["endpoints"]
+    assert counted["POST /v1/notifications/verify-webhook-signature"] == 2
+    assert counted["GET /v1/billing/subscriptions/{id}"] == 3
 
 
 def test_the_storm_runs_the_workers_docker_compose_declares_under_its_own_names():
