@@ -69,3 +69,18 @@ def worker_commands(path: Path, *, queues: dict[str, str]) -> dict[str, tuple[li
             args[at] = ",".join(queues.get(q, q) for q in args[at].split(","))
         workers[name] = (["celery", *args], service["environment"])
     return workers
+
+
+def beat_command(path: Path, *, schedule: Path) -> tuple[list[str], dict] | None:
+    """The `celery ... beat` service (periodic tasks: the webhook sweep among
+    them), its schedule file moved to `schedule`; None without one."""
+    for service in services(path.read_text()).values():
+        command = service["command"]
+        if command and command[0] == "celery" and "beat" in command:
+            args = list(command[1:])
+            if "--schedule" in args:
+                args[args.index("--schedule") + 1] = str(schedule)
+            else:
+                args += ["--schedule", str(schedule)]
+            return ["celery", *args], service["environment"]
+    return None

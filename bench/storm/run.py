@@ -39,7 +39,7 @@ from pathlib import Path
 from bench.run import ensure_database, free_port, percentile, production_env
 from bench.storm import paypal
 from bench.storm import report as reporting
-from bench.storm.compose import worker_commands
+from bench.storm.compose import beat_command, worker_commands
 from bench.storm.world import World, object_id
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -204,7 +204,7 @@ class Processes:
     def __init__(self) -> None:
         self.started: dict[str, subprocess.Popen] = {}
         LOGS.mkdir(parents=True, exist_ok=True)
-        for old in LOGS.glob("*.log"):
+        for old in [*LOGS.glob("*.log"), *LOGS.glob("celerybeat-schedule*")]:
             old.unlink()
 
     def start(self, name: str, cmd: list[str], env: dict[str, str]) -> subprocess.Popen:
@@ -217,16 +217,22 @@ class Processes:
 
     def stop(self) -> None:
         for process in self.started.values():
-            if process.poll() is None:
-                # Its own process group: the prefork children stop with it.
-                os.killpg(process.pid, signal.SIGTERM)
+            # Its own process group: the prefork children stop with it.
+            self._signal(process, signal.SIGTERM)
         deadline = time.monotonic() + 15
         for process in self.started.values():
             try:
                 process.wait(timeout=max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
+                self._signal(process, signal.SIGKILL)
                 process.wait(timeout=5)
+            # A child left behind (its parent gone first) goes too.
+            self._signal(process, signal.SIGKILL)
+
+    @staticmethod
+    def _signal(process: subprocess.Popen, number: int) -> None:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(process.pid, number)
 
     def rss(self) -> dict[str, int]:
         """Resident memory (kB) of each process with its descendants, from /proc."""
@@ -266,7 +272,9 @@ def start_workers(processes: Processes, workers: dict, env: dict, *, machine: in
             cmd[at] = cmd[at].replace("storm-", f"storm-m{machine}-", 1)
             name = f"{name}-m{machine}"
             print(f"  starting {name}", flush=True)
-        processes.start(name, [sys.executable, "-m", *cmd], {**env, **extra})
+        # Production's log level (the harness quiets gunicorn's): the
+        # workers' task lines are what tasks_per_worker counts.
+        processes.start(name, [sys.executable, "-m", *cmd], {**env, "LOG_LEVEL": "INFO", **extra})
 
 
 def tasks_per_worker() -> dict[str, dict[str, int]]:
@@ -517,6 +525,9 @@ def main(argv: list[str] | None = None) -> int:
         )
         workers = worker_commands(ROOT / "docker-compose.yml", queues=QUEUES)
         start_workers(processes, workers, env, machine=1)
+        beat = beat_command(ROOT / "docker-compose.yml", schedule=LOGS / "celerybeat-schedule")
+        if beat is not None:
+            processes.start("beat", [sys.executable, "-m", *beat[0]], {**env, **beat[1]})
         stats_url = f"http://127.0.0.1:{stripe_port}/__stats"
         wait_for(lambda: http_ok(stats_url), seconds=20, what="the processor fake")
         wait_for(lambda: http_ok(f"http://127.0.0.1:{port}/healthz"), seconds=60, what="gunicorn")
