@@ -111,6 +111,8 @@ def stripe_error(status: int, message: str, *, kind: str, code: str = "") -> web
     return web.json_response({"error": error}, status=status)
 
 
+STATS = web.AppKey("stats", Stats)
+
 # The endpoint a path belongs to, for the counts: ids become {id}.
 ENDPOINT_ID = re.compile(
     r"/(?:(?:cus|sub|si|in|inpay|pi|ch|pm|prod|price)_[A-Za-z0-9]+|I-[A-Z0-9]+)(?=/|$)"
@@ -278,7 +280,7 @@ def make_app(
         return web.json_response(stats.as_dict())
 
     app = web.Application(middlewares=[account_limits])
-    app["stats"] = stats
+    app[STATS] = stats
     app.router.add_get("/__stats", stats_view)
     app.router.add_get("/v1/invoices/{id}", invoice)
     app.router.add_get("/v1/invoices", invoices)
@@ -373,7 +375,7 @@ async def serve(args: argparse.Namespace) -> None:
     await runner.setup()
     # A deep backlog: hundreds of worker threads may connect at once.
     await web.TCPSite(runner, "127.0.0.1", args.port, backlog=4096).start()
-    stats: Stats = app["stats"]
+    stats: Stats = app[STATS]
     smtp = await asyncio.start_server(
         lambda r, w: smtp_session(stats, r, w), "127.0.0.1", args.smtp_port
     )

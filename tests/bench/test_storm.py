@@ -18,7 +18,7 @@ import pytest
 from django.db import connection
 
 from bench.storm.compose import worker_commands
-from bench.storm.processor import make_app
+from bench.storm.processor import STATS, make_app
 from bench.storm.report import check
 from bench.storm.world import World, failing, object_id
 from tests.conftest import ROOT, database_url, require
@@ -39,7 +39,7 @@ def fake(world: World, *, read_rate: float = 100):
     thread = threading.Thread(target=loop.run_forever, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{port}", app["stats"]
+        yield f"http://127.0.0.1:{port}", app[STATS]
     finally:
         loop.call_soon_threadsafe(loop.stop)
         thread.join(timeout=5)
