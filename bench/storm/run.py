@@ -217,8 +217,10 @@ class Processes:
 
     def stop(self) -> None:
         for process in self.started.values():
-            # Its own process group: the prefork children stop with it.
-            self._signal(process, signal.SIGTERM)
+            # The main process: a Celery worker then finishes the tasks it
+            # runs (a warm shutdown) and gunicorn its requests.
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
         deadline = time.monotonic() + 15
         for process in self.started.values():
             try:
@@ -226,7 +228,7 @@ class Processes:
             except subprocess.TimeoutExpired:
                 self._signal(process, signal.SIGKILL)
                 process.wait(timeout=5)
-            # A child left behind (its parent gone first) goes too.
+            # Its own process group: a child left behind goes too.
             self._signal(process, signal.SIGKILL)
 
     @staticmethod
