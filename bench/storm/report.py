@@ -275,9 +275,9 @@ def check(result: dict) -> list[str]:
         or subscriptions["renewed"] != want["paid"] + want["failed"]
     ):
         problems.append(
-            f"subscriptions differ from Stripe's: {subscriptions['active']} active"
-            f" (Stripe {want['paid']}), {subscriptions['past_due']} past due"
-            f" (Stripe {want['failed']}), {subscriptions['renewed']} in the new period"
+            f"subscriptions differ from the processor's: {subscriptions['active']} active"
+            f" (processor {want['paid']}), {subscriptions['past_due']} past due"
+            f" (processor {want['failed']}), {subscriptions['renewed']} in the new period"
         )
     return problems
 
