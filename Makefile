@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: demo test messages install install-dev install-demo install-bench install-mutation bench bench-smoke chaos soak mutation lint format migrate seed worker beat clean
+.PHONY: demo test messages install install-dev install-demo install-bench install-mutation bench bench-smoke bench-storm chaos soak mutation lint format migrate seed worker beat clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -93,6 +93,14 @@ bench: install-bench
 # whose query count grows with the history, never on timings.
 bench-smoke: install
 	$(BIN)/python -m bench.run --scale tiny --smoke
+
+# A renewal day (bench/storm): SCALE=small 1,000 renewals, SCALE=full 20,000,
+# RENEWALS=N any number; LATENCY_MS (250) per processor call, RATE_LIMIT
+# (100 reads/s per account) at the Stripe fake; STORM_ARGS passes options
+# (e.g. --label after, --timeout 300). gunicorn and the Celery workers of
+# docker-compose.yml on loopback, PostgreSQL hub_bench_storm, Redis db 3.
+bench-storm: install-bench
+	$(BIN)/python -m bench.storm.run --scale $(SCALE) $(STORM_ARGS)
 
 # Mutation testing of the modules listed under [tool.mutmut] in pyproject.toml:
 # a fresh mutants/ copy, one mutant at a time (a 2-core machine stays usable,
