@@ -171,6 +171,7 @@ SDK_FIELDS_READ: dict[str, tuple[str, ...]] = {
         "transactions[].time",
         "transactions[].amount_with_breakdown.gross_amount.currency_code",
         "transactions[].amount_with_breakdown.gross_amount.value",
+        "transactions[].amount_with_breakdown.tax_amount.currency_code",
         "transactions[].amount_with_breakdown.tax_amount.value",
     ),
     "CapturedPayment": ("amount.currency_code", "amount.value"),
