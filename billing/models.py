@@ -5,6 +5,7 @@ Every row carries its vendor so that each query starts from the tenant, and
 each lookup a hub page makes has an index.
 """
 
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -20,6 +21,29 @@ from .failures import failure_reason
 from .products import product_name
 
 MONEY: dict[str, Any] = {"max_digits": 12, "decimal_places": 2}
+
+
+class MoneyField(models.DecimalField):
+    """An amount in any currency's minor unit: three decimal places, for the
+    currencies that have three (KWD, BHD, OMR: ISO 4217); JPY has none, and
+    billing.money refuses more precision than a currency has.
+
+    An amount read back with nothing in its third place comes back with two
+    (19.000 -> 19.00), as these columns always gave it: the string of an
+    amount (CSV exports, PayPal's decimal strings, snapshots) stays what it
+    was for every two-decimal currency."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max_digits", 13)
+        kwargs.setdefault("decimal_places", 3)
+        super().__init__(*args, **kwargs)
+
+    def from_db_value(self, value: Any, expression: Any, connection: Any) -> Decimal | None:
+        if value is None:
+            return None
+        value = Decimal(value)
+        two = value.quantize(Decimal("0.01"))
+        return two if two == value else value
 
 
 class Processor(models.TextChoices):
@@ -178,7 +202,7 @@ class Subscription(models.Model):
     )
     product = models.CharField(_("product"), max_length=200)
     status = models.CharField(_("status"), max_length=20, choices=Status.choices)
-    amount = models.DecimalField(_("amount"), **MONEY)
+    amount = MoneyField(_("amount"))
     currency = models.CharField(_("currency"), max_length=3, validators=[currency_validator])
     interval = models.CharField(
         _("interval"), max_length=10, choices=Interval.choices, default=Interval.MONTH
@@ -262,7 +286,7 @@ class Order(models.Model):
     )
     number = models.CharField(_("order id"), max_length=40)
     product = models.CharField(_("product"), max_length=200)
-    amount = models.DecimalField(_("amount"), **MONEY)
+    amount = MoneyField(_("amount"))
     currency = models.CharField(_("currency"), max_length=3, validators=[currency_validator])
     status = models.CharField(_("status"), max_length=20, choices=Status.choices)
     processor = models.CharField(_("processor"), max_length=10, choices=Processor.choices)
@@ -358,7 +382,7 @@ class Payment(models.Model):
         blank=True,
         related_name="payments",
     )
-    amount = models.DecimalField(_("amount"), **MONEY)
+    amount = MoneyField(_("amount"))
     currency = models.CharField(_("currency"), max_length=3, validators=[currency_validator])
     status = models.CharField(_("status"), max_length=20, choices=Status.choices)
     created_at = models.DateTimeField(_("date"))
@@ -371,7 +395,7 @@ class Payment(models.Model):
     card_last4 = models.CharField(_("card last 4 digits"), max_length=4, blank=True)
     # The sum of the payment's Refund rows, kept here so the history shows
     # "Partially refunded: 5.00" without a query per row.
-    amount_refunded = models.DecimalField(_("amount refunded"), **MONEY, default=Decimal("0"))
+    amount_refunded = MoneyField(_("amount refunded"), default=Decimal("0"))
     # Set in the same transaction that claims the email, so a retried task
     # (or two deliveries of one event) sends one receipt / one notice.
     receipt_sent_at = models.DateTimeField(_("receipt sent at"), null=True, blank=True)
@@ -505,10 +529,29 @@ class Invoice(models.Model):
     lines = models.JSONField(
         _("lines"), help_text=_("description, quantity, unit_amount, amount per line")
     )
-    subtotal = models.DecimalField(_("subtotal"), **MONEY)
+    subtotal = MoneyField(_("subtotal"))
     tax_label = models.CharField(_("tax label"), max_length=60, blank=True)
-    tax_amount = models.DecimalField(_("tax amount"), **MONEY, default=Decimal("0"))
-    total = models.DecimalField(_("total"), **MONEY)
+    tax_amount = MoneyField(_("tax amount"), default=Decimal("0"))
+    total = MoneyField(_("total"))
+    # What the processor charged, beside the lines (each line has its period,
+    # discounts and taxes): the discounts per coupon, the tax per rate with
+    # its EN 16931 category, what was paid, whether the processor marked the
+    # charge reverse charge, and the supply period. Invoices issued before
+    # these existed keep them empty and render as they did
+    # (billing.documents.invoices.invoice_tax_rates derives their one rate).
+    discounts = models.JSONField(
+        _("discounts"), default=list, blank=True, help_text=_("coupon name and amount")
+    )
+    tax_rates = models.JSONField(
+        _("tax rates"),
+        default=list,
+        blank=True,
+        help_text=_("rate, label, taxable amount and tax per rate"),
+    )
+    amount_paid = MoneyField(_("amount paid"), default=Decimal("0"))
+    reverse_charge = models.BooleanField(_("reverse charge"), default=False)
+    period_start = models.DateField(_("period start"), null=True, blank=True)
+    period_end = models.DateField(_("period end"), null=True, blank=True)
     currency = models.CharField(_("currency"), max_length=3, validators=[currency_validator])
     paid_via = models.CharField(_("paid via"), max_length=100, blank=True)
     pdf = models.FileField(_("PDF"), upload_to="invoices/", blank=True)
@@ -527,9 +570,51 @@ class Invoice(models.Model):
     @property
     def lines_shown(self) -> list[dict]:
         """The snapshot's lines with our name for an unnamed product in the
-        reader's language (billing.products); the snapshot never changes."""
+        reader's language (billing.products), and their billing periods as
+        dates; the snapshot never changes."""
         return [
-            line | {"description": product_name(line.get("description", ""))} for line in self.lines
+            line
+            | {"description": product_name(line.get("description", ""))}
+            | {
+                name: date.fromisoformat(line[name])
+                for name in ("period_start", "period_end")
+                if line.get(name)
+            }
+            for line in self.lines
+        ]
+
+    @property
+    def as_charged(self) -> bool:
+        """Whether the lines state what the processor charged (taxes and
+        discounts per line): invoices issued before that render as they did."""
+        return any("taxes" in line for line in self.lines)
+
+    @property
+    def tax_rates_shown(self) -> list[dict]:
+        """The tax per rate as printed: the label the processor gave (else
+        "Tax 19 %"), the amount it was charged on and the tax, as Decimals."""
+        rows = []
+        for entry in self.tax_rates:
+            label = entry.get("label") or (
+                _("Tax %(rate)s %%") % {"rate": entry["rate"]} if entry.get("rate") else _("Tax")
+            )
+            taxable = entry.get("taxable_amount")
+            rows.append(
+                {
+                    "label": label,
+                    "taxable_amount": Decimal(taxable) if taxable not in (None, "") else None,
+                    "amount": Decimal(entry.get("amount") or "0"),
+                    "inclusive": bool(entry.get("inclusive")),
+                    "category": entry.get("category", ""),
+                }
+            )
+        return rows
+
+    @property
+    def discounts_shown(self) -> list[dict]:
+        return [
+            {"name": d.get("name") or _("Discount"), "amount": Decimal(d.get("amount") or "0")}
+            for d in self.discounts
         ]
 
 
@@ -643,7 +728,7 @@ class Refund(models.Model):
     payment = models.ForeignKey(
         Payment, verbose_name=_("payment"), on_delete=models.PROTECT, related_name="refunds"
     )
-    amount = models.DecimalField(_("amount"), **MONEY)
+    amount = MoneyField(_("amount"))
     currency = models.CharField(_("currency"), max_length=3, validators=[currency_validator])
     reason = models.CharField(_("reason"), max_length=200, blank=True)
     refunded_at = models.DateTimeField(_("date"))
@@ -694,7 +779,7 @@ class CreditNote(models.Model):
     seller = models.JSONField(_("seller"))
     buyer = models.JSONField(_("buyer"))
     lines = models.JSONField(_("lines"))
-    total = models.DecimalField(_("total"), **MONEY)
+    total = MoneyField(_("total"))
     currency = models.CharField(_("currency"), max_length=3, validators=[currency_validator])
     reason = models.CharField(_("reason"), max_length=200, blank=True)
     pdf = models.FileField(_("PDF"), upload_to="credit-notes/", blank=True)

@@ -9,6 +9,7 @@ immutable snapshot with its own PDF, rendered once and kept in storage.
 from __future__ import annotations
 
 import secrets
+from decimal import Decimal
 
 from django.core.files.base import ContentFile
 from django.db import transaction
@@ -16,8 +17,9 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from billing.models import CreditNote, Invoice, InvoiceSequence, Refund
+from billing.money import currency_exponent
 
-from .invoices import buyer_snapshot, seller_snapshot
+from .invoices import buyer_snapshot, invoice_tax_rates, seller_snapshot
 
 
 def _next_credit_note_sequence(*, vendor) -> int:
@@ -69,6 +71,38 @@ def credit_note_get(*, customer, number: str) -> CreditNote:
         customer=customer,
         number=number,
     )
+
+
+def credit_note_tax_rates(credit_note: CreditNote) -> list[dict]:
+    """The credit note's tax per rate, derived from its invoice's
+    (billing.documents.invoices.invoice_tax_rates) in proportion to the part
+    of the invoice's total refunded: a refund gives back the same mix of
+    rates as was charged. Each rate's amounts are rounded to the currency;
+    what rounding leaves over goes to the last rate, so the parts add up to
+    the refund."""
+    rates = invoice_tax_rates(credit_note.invoice)
+    total = credit_note.invoice.total
+    if not rates or not total:
+        return rates
+    share = credit_note.total / total
+    quantum = Decimal(1).scaleb(-currency_exponent(credit_note.currency))
+    derived = []
+    for entry in rates:
+        taxable = entry.get("taxable_amount") or "0"
+        derived.append(
+            entry
+            | {
+                "taxable_amount": str((Decimal(taxable) * share).quantize(quantum)),
+                "amount": str((Decimal(entry["amount"]) * share).quantize(quantum)),
+            }
+        )
+    # Taxable amounts are net of tax, included or not: net plus tax is what was paid.
+    gross = sum((Decimal(e["taxable_amount"]) + Decimal(e["amount"]) for e in derived), Decimal(0))
+    rest = credit_note.total - gross
+    if rest:
+        last = derived[-1]
+        last["taxable_amount"] = str(Decimal(last["taxable_amount"]) + rest)
+    return derived
 
 
 def credit_note_pdf_filename(credit_note: CreditNote) -> str:

@@ -71,6 +71,19 @@ def buyer_snapshot(customer) -> dict:
     return snapshot
 
 
+def buyer_snapshot_as_charged(customer, tax_ids: list[tuple[str, str]]) -> dict:
+    """The buyer snapshot with the tax IDs the processor printed on the
+    invoice (Stripe's customer_tax_ids, fixed at finalization): the ones the
+    charge was made against, even if the customer changed theirs since."""
+    snapshot = buyer_snapshot(customer)
+    if tax_ids:
+        kind, value = tax_ids[0]
+        snapshot |= {"tax_id": value, "tax_id_type": kind}
+        if len(tax_ids) > 1:
+            snapshot["tax_ids"] = [{"type": k, "value": v} for k, v in tax_ids]
+    return snapshot
+
+
 def paid_via(payment: Payment) -> str:
     if payment.card_brand and payment.card_last4:
         return f"{payment.card_brand.title()} •••• {payment.card_last4}"
@@ -83,8 +96,13 @@ def invoice_issue(
     issued_at: datetime | None = None,
     tax_label: str = "",
     tax_amount: Decimal = Decimal("0"),
+    charged: dict | None = None,
 ) -> Invoice:
-    """Issue the invoice for a paid payment (once: a second call returns it)."""
+    """Issue the invoice for a paid payment (once: a second call returns it).
+
+    `charged` is what the processor charged (billing.processors.charged
+    .charged_snapshot): lines with periods, discounts and taxes, per-rate
+    totals. Without it the invoice has the payment's one line, as before."""
     existing = Invoice.objects.filter(payment=payment).first()
     if existing:
         return existing
@@ -97,13 +115,6 @@ def invoice_issue(
         if existing:
             transaction.set_rollback(True)
             return existing
-        subtotal = payment.amount - tax_amount
-        line = {
-            "description": payment.order.product,
-            "quantity": 1,
-            "unit_amount": str(subtotal),
-            "amount": str(subtotal),
-        }
         return Invoice.objects.create(
             vendor=vendor,
             customer=payment.customer,
@@ -112,15 +123,91 @@ def invoice_issue(
             number=f"{vendor.invoice_prefix}-{sequence:06d}",
             issued_at=issued_at or payment.paid_at or timezone.now(),
             seller=seller_snapshot(vendor),
-            buyer=buyer_snapshot(payment.customer),
-            lines=[line],
-            subtotal=subtotal,
-            tax_label=tax_label,
-            tax_amount=tax_amount,
-            total=payment.amount,
             currency=payment.currency,
             paid_via=paid_via(payment),
+            **invoice_contents(
+                payment=payment, tax_label=tax_label, tax_amount=tax_amount, charged=charged
+            ),
         )
+
+
+def invoice_contents(
+    *,
+    payment: Payment,
+    tax_label: str = "",
+    tax_amount: Decimal = Decimal("0"),
+    charged: dict | None = None,
+) -> dict:
+    """The buyer, lines and totals of a new invoice (issued in our sequence
+    or imported with the processor's number)."""
+    if charged is None:
+        subtotal = payment.amount - tax_amount
+        line = {
+            "description": payment.order.product,
+            "quantity": 1,
+            "unit_amount": str(subtotal),
+            "amount": str(subtotal),
+        }
+        return {
+            "buyer": buyer_snapshot(payment.customer),
+            "lines": [line],
+            "subtotal": subtotal,
+            "tax_label": tax_label,
+            "tax_amount": tax_amount,
+            "total": payment.amount,
+            "amount_paid": payment.amount,
+        }
+    contents = {key: value for key, value in charged.items() if key != "customer_tax_ids"}
+    if not contents["lines"]:
+        # A charge the processor itemised nothing for: the order's product.
+        net = payment.amount - contents["tax_amount"]
+        contents["lines"] = [
+            {
+                "description": payment.order.product,
+                "quantity": 1,
+                "unit_amount": str(net),
+                "amount": str(net),
+                "discounts": [],
+                "taxes": [],
+            }
+        ]
+    contents["buyer"] = buyer_snapshot_as_charged(
+        payment.customer, charged.get("customer_tax_ids") or []
+    )
+    return contents
+
+
+def invoice_tax_rates(invoice: Invoice) -> list[dict]:
+    """The invoice's tax per rate: as charged for an invoice that has them,
+    else one entry derived from its single tax label and amount (invoices
+    issued before rates were recorded, and charges with no tax at all)."""
+    if invoice.tax_rates:
+        return list(invoice.tax_rates)
+    net = invoice.subtotal - sum(
+        (Decimal(d["amount"]) for d in invoice.discounts or []), Decimal("0")
+    )
+    tax = invoice.tax_amount or Decimal("0")
+    if tax:
+        rate = (tax * 100 / net).quantize(Decimal("0.01")).normalize() if net else Decimal("0")
+        category = "S"
+    else:
+        rate = Decimal("0")
+        # A small business's exemption note (§ 19 UStG and the like) makes it
+        # exempt; otherwise no tax was charged: outside the scope of VAT.
+        category = "E" if invoice.seller.get("tax_note") else "O"
+    if invoice.reverse_charge:
+        category = "AE"
+    return [
+        {
+            "rate": f"{rate + 0:f}",
+            "label": invoice.tax_label,
+            "inclusive": False,
+            "taxable_amount": str(net),
+            "amount": str(tax),
+            "taxability_reason": "",
+            "category": category,
+        }
+    ]
 
 
 # --- reads ------------------------------------------------------------------

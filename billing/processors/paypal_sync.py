@@ -44,7 +44,14 @@ from billing.refunds import refund_record
 from vendors.models import Vendor
 
 from .adapters import adapter_for
-from .adapters.base import ProcessorPayer
+from .adapters.base import (
+    ChargedTax,
+    InvoiceLine,
+    ProcessorInvoice,
+    ProcessorPayer,
+    ProcessorSubscription,
+)
+from .charged import charged_snapshot
 from .stripe_sync import Effects
 
 PAYPAL = Processor.PAYPAL
@@ -100,7 +107,7 @@ def paypal_event_process(*, event: WebhookEvent, data: dict[str, Any], effects: 
             return _refund(vendor=vendor, refund=refund, effects=effects)
         if not subscription_id:
             return False
-        subscription = paypal_subscription_sync(
+        subscription, remote = _subscription_sync(
             vendor=vendor, adapter=adapter, subscription_id=subscription_id, effects=effects
         )
         if subscription is None:
@@ -111,7 +118,11 @@ def paypal_event_process(*, event: WebhookEvent, data: dict[str, Any], effects: 
                 order = Order.objects.filter(subscription=subscription).first()
                 if order is not None:
                     _transaction_record(
-                        order=order, subscription=subscription, row=sale, effects=effects
+                        order=order,
+                        subscription=subscription,
+                        row=sale,
+                        effects=effects,
+                        remote=remote,
                     )
         return True
 
@@ -141,6 +152,14 @@ def paypal_subscription_sync(
     *, vendor: Vendor, adapter, subscription_id: str, effects: Effects
 ) -> Subscription | None:
     """Our subscription, its order and its payments as PayPal has them now."""
+    return _subscription_sync(
+        vendor=vendor, adapter=adapter, subscription_id=subscription_id, effects=effects
+    )[0]
+
+
+def _subscription_sync(
+    *, vendor: Vendor, adapter, subscription_id: str, effects: Effects
+) -> tuple[Subscription | None, ProcessorSubscription | None]:
     remote = adapter.subscription_get(subscription_id=subscription_id)
     payer = adapter.payer_get(subscription_id=subscription_id)
     customer = _customer(vendor=vendor, payer=payer)
@@ -166,11 +185,20 @@ def paypal_subscription_sync(
     for row in adapter.subscription_transactions(
         subscription_id=subscription_id, start=now - TRANSACTION_WINDOW, end=now
     ):
-        _transaction_record(order=order, subscription=subscription, row=row, effects=effects)
-    return subscription
+        _transaction_record(
+            order=order, subscription=subscription, row=row, effects=effects, remote=remote
+        )
+    return subscription, remote
 
 
-def _transaction_record(*, order: Order, subscription: Subscription, row: dict, effects) -> None:
+def _transaction_record(
+    *,
+    order: Order,
+    subscription: Subscription,
+    row: dict,
+    effects,
+    remote: ProcessorSubscription | None = None,
+) -> None:
     """One PayPal transaction (or completed sale) as a Payment, once per id.
     Its amount is PayPal's gross: what the payer paid, tax and shipping in."""
     status = str(row.get("status") or "").upper()
@@ -199,7 +227,8 @@ def _transaction_record(*, order: Order, subscription: Subscription, row: dict, 
         processor_ref=row["id"],
     )
     if paid:
-        invoice_issue(payment=payment)
+        charged = _charged(payment=payment, remote=remote, row=row, product=order.product)
+        invoice_issue(payment=payment, charged=charged)
         effects.paid.append(payment.pk)
     else:
         effects.failed.append(payment.pk)
@@ -234,3 +263,49 @@ def _refund(*, vendor: Vendor, refund: dict, effects: Effects) -> bool:
     if created:
         effects.refunds.append(recorded.pk)
     return True
+
+
+def _charged(
+    *, payment: Payment, remote: ProcessorSubscription | None, row: dict, product: str
+) -> dict | None:
+    """What PayPal charged, as an invoice states it: the plan's tax
+    percentage and whether its price includes it, and the tax PayPal took
+    with this payment (its own breakdown). Without a plan tax, or a payment
+    whose tax PayPal does not state, the invoice has its one line as before:
+    we never work a tax out ourselves."""
+    tax = row.get("tax")
+    if remote is None or remote.tax_percentage is None or tax is None:
+        return None
+    gross = payment.amount
+    net = gross - tax
+    # As Stripe's line amounts: the price as charged, tax in when it was included.
+    amount = gross if remote.tax_inclusive else net
+    charged_tax = ChargedTax(
+        rate=remote.tax_percentage,
+        label="",
+        taxable_amount=net,
+        amount=tax,
+        inclusive=remote.tax_inclusive,
+        # A US seller's tax is a sales tax, not VAT (billing.processors.charged).
+        country="US" if payment.vendor.country == "US" else "",
+    )
+    invoice = ProcessorInvoice(
+        id=str(row.get("id") or ""),
+        customer_id="",
+        status="paid",
+        currency=payment.currency,
+        total=gross,
+        amount_paid=gross,
+        subtotal=amount,
+        lines=[
+            InvoiceLine(
+                description=product,
+                quantity=1,
+                amount=amount,
+                unit_amount=amount,
+                taxes=[charged_tax],
+            )
+        ],
+        taxes=[charged_tax],
+    )
+    return charged_snapshot(remote=invoice, vendor=payment.vendor)

@@ -18,7 +18,12 @@ from dataclasses import dataclass, field
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from billing.documents.invoices import invoice_issue
+from billing.documents.invoices import (
+    invoice_contents,
+    invoice_issue,
+    paid_via,
+    seller_snapshot,
+)
 from billing.models import (
     Customer,
     Invoice,
@@ -39,6 +44,7 @@ from .adapters.base import (
     ProcessorInvoice,
     ProcessorSubscription,
 )
+from .charged import charged_snapshot
 
 STRIPE = Processor.STRIPE
 CREATED, UPDATED, UNCHANGED = "created", "updated", "unchanged"
@@ -345,26 +351,11 @@ def _card_field(card, subscription: Subscription | None, name: str) -> str:
 
 
 def _invoice_for(*, payment: Payment, remote: ProcessorInvoice, historical: bool) -> Invoice:
+    # What Stripe charged, line by line, when it itemised the charge (every
+    # Stripe invoice has lines; a bare charge has none and keeps one line).
+    charged = charged_snapshot(remote=remote, vendor=payment.vendor) if remote.lines else None
     if not historical:
-        return invoice_issue(payment=payment, tax_amount=remote.tax)
-    from billing.documents.invoices import buyer_snapshot, paid_via, seller_snapshot
-
-    lines = [
-        {
-            "description": line.description,
-            "quantity": line.quantity,
-            "unit_amount": str((line.amount / line.quantity) if line.quantity else line.amount),
-            "amount": str(line.amount),
-        }
-        for line in remote.lines
-    ] or [
-        {
-            "description": payment.order.product,
-            "quantity": 1,
-            "unit_amount": str(payment.amount - remote.tax),
-            "amount": str(payment.amount - remote.tax),
-        }
-    ]
+        return invoice_issue(payment=payment, tax_amount=remote.tax, charged=charged)
     number = remote.number or remote.id
     if Invoice.objects.filter(vendor=payment.vendor, number=number).exists():
         number = remote.id  # Stripe numbers are unique per account; ids always
@@ -377,13 +368,9 @@ def _invoice_for(*, payment: Payment, remote: ProcessorInvoice, historical: bool
         number=number,
         issued_at=remote.created or payment.created_at,
         seller=seller_snapshot(payment.vendor),
-        buyer=buyer_snapshot(payment.customer),
-        lines=lines,
-        subtotal=payment.amount - remote.tax,
-        tax_amount=remote.tax,
-        total=payment.amount,
         currency=payment.currency,
         paid_via=paid_via(payment),
+        **invoice_contents(payment=payment, tax_amount=remote.tax, charged=charged),
     )
 
 

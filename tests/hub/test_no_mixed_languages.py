@@ -178,7 +178,13 @@ class Findings:
                     f"English {piece!r}"
                 )
         wrong += [f"English date {m.group(0)!r}" for m in self.months.finditer(text)]
-        wrong += [f"English amount {m.group(0)!r}" for m in ENGLISH_MONEY.finditer(text)]
+        wrong += [
+            f"English amount {m.group(0)!r}"
+            for m in ENGLISH_MONEY.finditer(text)
+            # CLDR's Spanish of the United States (es_US, the demo vendor's
+            # region) writes dollars as English does: "$215.42".
+            if not (self.language == "es" and m.group(0).startswith("$"))
+        ]
         wrong += [
             f"English country name {english!r}"
             for english in self.countries

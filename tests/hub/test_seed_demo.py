@@ -77,10 +77,10 @@ def test_the_demo_vendor_is_fully_branded(seeded):
     demo.full_clean()
 
 
-def test_the_demo_vendor_has_its_five_customers(seeded):
+def test_the_demo_vendor_has_its_six_customers(seeded):
     demo, _ = seeded
     assert sorted(demo.customers.values_list("email", flat=True)) == [
-        f"{n}@example.com" for n in ("alex", "blair", "casey", "dana", "eli")
+        f"{n}@example.com" for n in ("alex", "blair", "casey", "dana", "eli", "gale")
     ]
 
 
@@ -174,7 +174,18 @@ def test_acme_has_its_own_alex_in_euros_and_no_self_cancel(seeded):
     assert set(acme_alex.orders.values_list("product", flat=True)).isdisjoint(
         set(demo_alex.orders.values_list("product", flat=True))
     )
-    assert not Customer.objects.filter(vendor=acme).exclude(email="alex@example.com").exists()
+    # Besides alex, only the customers of its invoices as Stripe charged them.
+    assert sorted(
+        acme.customers.exclude(email="alex@example.com").values_list("email", flat=True)
+    ) == [
+        "einkauf@beispiel-handel.example",
+        "kim@example.com",
+    ]
+    assert (
+        not Customer.objects.filter(vendor=acme, stripe_customer_id="")
+        .exclude(email="alex@example.com")
+        .exists()
+    )
 
 
 def test_invoice_numbers_run_from_one_without_gaps_per_vendor(seeded):

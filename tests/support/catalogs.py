@@ -369,14 +369,19 @@ def data_strings(models) -> list[str]:
     def add(value) -> None:
         if isinstance(value, str):
             value = value.strip()
-            if len(value) >= 2:
+            # A stored number (a tax rate "19") holds no words, and as data
+            # it would cut "6:19:48 PM" into pieces the date pattern misses.
+            if len(value) >= 2 and not re.fullmatch(r"[\d.,%+-]+", value):
                 found.add(value)
                 found.update(line.strip() for line in value.splitlines() if len(line.strip()) >= 2)
                 # As a JSON field shows it in the admin.
                 found.add(json.dumps(value)[1:-1])
                 found.add(json.dumps(value, ensure_ascii=False)[1:-1])
         elif isinstance(value, dict):
-            found.update(key for key in value if len(key) >= 2)  # a snapshot's keys
+            # A snapshot's keys; not those with "_" or ".", which the
+            # identifier pattern takes out whole: as data, "tax_id" would cut
+            # the event customer.tax_id.updated into pieces it no longer sees.
+            found.update(key for key in value if len(key) >= 2 and not re.search(r"[._]", key))
             for item in value.values():
                 add(item)
         elif isinstance(value, list | tuple):

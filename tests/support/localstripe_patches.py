@@ -503,7 +503,15 @@ def _invoice_today() -> None:
             # afterwards; it only needs the field to be there.
             listed = _item_expand[-1] if _item_expand else []
             paths = ["payments"] if any(_is_payments(p) for p in listed) else []
-        exported = original(self, expand=[p for p in paths if not _is_payments(p)])
+        kept = [p for p in paths if not _is_payments(p) and not _is_discounts(p)]
+        exported = original(self, expand=kept)
+        # Stripe (2025-03-31.basil, "discounts (a list) replaces discount"): an
+        # invoice and each of its lines list their discounts (expandable).
+        # localstripe's coupons live in the `discount` removed above and are
+        # not carried over: the fake's invoices have none.
+        exported["discounts"] = []
+        for line in (exported.get("lines") or {}).get("data") or []:
+            line["discounts"] = []
         exported["total_taxes"] = [
             {
                 "amount": tax.get("amount", 0),
@@ -545,6 +553,10 @@ def _invoice_today() -> None:
 
 def _is_payments(path: str) -> bool:
     return path == "payments" or path.startswith("payments.")
+
+
+def _is_discounts(path: str) -> bool:
+    return path.split(".")[0] == "discounts" or path.startswith("lines.data.discounts")
 
 
 def _invoice_number(invoice: Any) -> str:

@@ -145,6 +145,10 @@ class ProcessorSubscription:
     latest_invoice_id: str = ""
     livemode: bool = False
     created: datetime | None = None
+    # The tax the processor adds per the plan (PayPal's plan taxes): its
+    # percentage and whether the price includes it; None when there is none.
+    tax_percentage: Decimal | None = None
+    tax_inclusive: bool = False
 
 
 @dataclass(frozen=True)
@@ -187,10 +191,46 @@ class ProcessorCharge:
 
 
 @dataclass(frozen=True)
+class ChargedDiscount:
+    """A discount as the processor applied it: the coupon's name and the
+    amount it took off (a line's, or the invoice's total for that coupon)."""
+
+    name: str
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class ChargedTax:
+    """A tax as the processor charged it, never one we computed: its rate in
+    percent, the jurisdiction's label, the amount it was charged on and the
+    tax itself, whether the price included it, and the processor's
+    taxability reason ("standard_rated", "reverse_charge", ...)."""
+
+    rate: Decimal | None
+    label: str
+    taxable_amount: Decimal | None
+    amount: Decimal
+    inclusive: bool = False
+    country: str = ""
+    state: str = ""
+    taxability_reason: str = ""
+    # "vat", "sales_tax", "gst", ... (Stripe's tax_type); "" when unknown.
+    tax_type: str = ""
+
+
+@dataclass(frozen=True)
 class InvoiceLine:
     description: str
     quantity: int
     amount: Decimal
+    unit_amount: Decimal | None = None
+    # The billing period of a subscription line (dates of the period's first
+    # and last moment as the processor states them).
+    period_start: datetime | None = None
+    period_end: datetime | None = None
+    proration: bool = False
+    discounts: list[ChargedDiscount] = field(default_factory=list)
+    taxes: list[ChargedTax] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -216,6 +256,17 @@ class ProcessorInvoice:
     paid_at: datetime | None = None
     lines: list[InvoiceLine] = field(default_factory=list)
     livemode: bool = False
+    # What the processor charged, as it states it (empty for a charge without
+    # an invoice, and for processors that give none of it): the sum of the
+    # lines before discounts and exclusive taxes, the invoice's discounts
+    # per coupon, its taxes per rate, and the customer's tax IDs as they
+    # were printed on the invoice ((type, value) pairs).
+    subtotal: Decimal | None = None
+    discounts: list[ChargedDiscount] = field(default_factory=list)
+    taxes: list[ChargedTax] = field(default_factory=list)
+    customer_tax_ids: list[tuple[str, str]] = field(default_factory=list)
+    # Stripe's customer_tax_exempt at finalization: "none", "exempt", "reverse".
+    customer_tax_exempt: str = ""
 
 
 @dataclass(frozen=True)

@@ -171,6 +171,8 @@ SDK_FIELDS_READ: dict[str, tuple[str, ...]] = {
         "transactions[].time",
         "transactions[].amount_with_breakdown.gross_amount.currency_code",
         "transactions[].amount_with_breakdown.gross_amount.value",
+        "transactions[].amount_with_breakdown.tax_amount.currency_code",
+        "transactions[].amount_with_breakdown.tax_amount.value",
     ),
     "CapturedPayment": ("amount.currency_code", "amount.value"),
     "Refund": (
@@ -206,6 +208,7 @@ OTHER_FIELDS_READ: dict[str, tuple[str, ...]] = {
         "state",
         "amount.total",
         "amount.currency",
+        "amount.details.tax",
         "create_time",
         "billing_agreement_id",
     ),
@@ -361,8 +364,9 @@ class PayPalAdapter(Adapter):
             )
         rows = []
         for item in _raw(response).get("transactions") or []:
-            money = (item.get("amount_with_breakdown") or {}).get("gross_amount") or {}
-            amount, currency = _money(money)
+            breakdown = item.get("amount_with_breakdown") or {}
+            amount, currency = _money(breakdown.get("gross_amount") or {})
+            tax, _ = _money(breakdown.get("tax_amount") or {})
             rows.append(
                 {
                     "id": str(item.get("id") or ""),
@@ -370,6 +374,8 @@ class PayPalAdapter(Adapter):
                     "amount": amount,
                     "currency": currency,
                     "time": _time(item.get("time")),
+                    # The tax PayPal took with it (None when it states none).
+                    "tax": tax,
                 }
             )
         return rows
@@ -382,12 +388,15 @@ class PayPalAdapter(Adapter):
         `amount.total` what the payer paid (tax and shipping included)."""
         money = resource.get("amount") or {}
         amount, currency = _sale_money(money)
+        details = money.get("details") if isinstance(money, dict) else None
+        tax = (details or {}).get("tax") if isinstance(details, dict) else None
         return {
             "id": str(resource.get("id") or ""),
             "status": str(resource.get("state") or "").upper(),
             "amount": amount,
             "currency": currency,
             "time": _time(resource.get("create_time")),
+            "tax": _money({"currency_code": currency, "value": tax})[0] if tax else None,
         }
 
     def refund_of_event(self, *, resource: Mapping[str, Any]) -> dict[str, Any]:
@@ -919,4 +928,20 @@ def _subscription(data: dict[str, Any], *, livemode: bool) -> ProcessorSubscript
         canceled_at=_time(data.get("status_update_time")) if status == "canceled" else None,
         livemode=livemode,
         created=_time(data.get("create_time")),
+        **_plan_tax(plan),
     )
+
+
+def _plan_tax(plan: dict[str, Any]) -> dict[str, Any]:
+    """The plan's tax (PayPal's `taxes`: a percentage, and whether the price
+    includes it; PayPal's default is inclusive)."""
+    taxes = plan.get("taxes")
+    if not isinstance(taxes, dict):
+        return {}
+    percentage = taxes.get("percentage")
+    if percentage in (None, ""):
+        return {}
+    return {
+        "tax_percentage": Decimal(str(percentage)).normalize() + 0,
+        "tax_inclusive": bool(taxes.get("inclusive", True)),
+    }

@@ -62,6 +62,7 @@ from .stripe_objects import (
     event_of,
     id_of,
     invoice_of,
+    invoice_references,
     page_limit,
     page_of,
     refund_of,
@@ -106,7 +107,10 @@ SUBSCRIPTION_EXPAND = [
 # included by default) down to the payment intent, whose `latest_charge` is
 # the charge (API 2025-03-31 removed `invoice.charge`). Four levels, Stripe's
 # limit; a list can only reach `data.payments`, see `_invoice_charge`.
-INVOICE_EXPAND = ["payments.data.payment.payment_intent"]
+INVOICE_EXPAND = ["payments.data.payment.payment_intent", "discounts", "lines.data.discounts"]
+# An invoice list expands its payments and the invoice's own discounts (the
+# lines' discounts would be a fifth level).
+INVOICE_LIST_EXPAND = ["data.payments", "data.discounts"]
 
 
 # Card error codes that mean "the bank wants the customer to authenticate"
@@ -134,6 +138,8 @@ class StripeAdapter(Adapter):
             http_client=stripe.RequestsClient(timeout=TIMEOUT),
         )
         self._product_names: dict[str, str] = {}
+        self._tax_rates: dict[str, dict[str, Any]] = {}
+        self._coupons: dict[str, dict[str, Any]] = {}
 
     def __repr__(self) -> str:
         # Never the key, even in a traceback's locals.
@@ -550,7 +556,7 @@ class StripeAdapter(Adapter):
     def invoice_get(self, *, invoice_id: str) -> ProcessorInvoice:
         with _translated():
             found = self._client.v1.invoices.retrieve(invoice_id, params={"expand": INVOICE_EXPAND})
-        return invoice_of(_plain(found))
+        return self._invoice_as_charged(_plain(found))
 
     def invoice_list(
         self,
@@ -560,7 +566,7 @@ class StripeAdapter(Adapter):
         cursor: str = "",
         limit: int = 100,
     ) -> Page:
-        params: InvoiceListParams = {"limit": page_limit(limit), "expand": ["data.payments"]}
+        params: InvoiceListParams = {"limit": page_limit(limit), "expand": INVOICE_LIST_EXPAND}
         if cursor:
             params["starting_after"] = cursor
         if customer_id:
@@ -569,7 +575,7 @@ class StripeAdapter(Adapter):
             params["subscription"] = subscription_id
         with _translated():
             result = self._client.v1.invoices.list(params=params)
-        page = page_of(_plain(result), invoice_of)
+        page = page_of(_plain(result), self._invoice_as_charged)
         return replace(page, items=[self._invoice_charge(invoice) for invoice in page.items])
 
     def invoice_open_for_subscription(self, *, subscription_id: str) -> ProcessorInvoice | None:
@@ -583,7 +589,7 @@ class StripeAdapter(Adapter):
                     "expand": ["data.payments"],
                 }
             )
-        page = page_of(_plain(result), invoice_of)
+        page = page_of(_plain(result), self._invoice_as_charged)
         return self._invoice_charge(page.items[0]) if page.items else None
 
     def invoice_pay(
@@ -600,7 +606,19 @@ class StripeAdapter(Adapter):
                 params={**params, "expand": INVOICE_EXPAND},
                 options={"idempotency_key": idempotency_key},
             )
-        return invoice_of(_plain(paid))
+        return self._invoice_as_charged(_plain(paid))
+
+    def _invoice_as_charged(self, data: dict[str, Any]) -> ProcessorInvoice:
+        """The invoice with the tax rates and coupons it names by id read
+        (once per id and adapter: a page of renewals shares a few rates), so
+        each line states its rate, label and coupon as Stripe charged them."""
+        rate_ids, coupon_ids = invoice_references(data)
+        with _translated():
+            for rate_id in rate_ids - self._tax_rates.keys():
+                self._tax_rates[rate_id] = _plain(self._client.v1.tax_rates.retrieve(rate_id))
+            for coupon_id in coupon_ids - self._coupons.keys():
+                self._coupons[coupon_id] = _plain(self._client.v1.coupons.retrieve(coupon_id))
+        return invoice_of(data, tax_rates=self._tax_rates, coupons=self._coupons)
 
     def _invoice_charge(self, invoice: ProcessorInvoice) -> ProcessorInvoice:
         """The invoice with its charge id: a list names only the payment

@@ -8,11 +8,13 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from billing.money import from_minor_units
+from billing.money import currency_exponent, from_minor_units
 
 from .base import (
     Address,
     CardSummary,
+    ChargedDiscount,
+    ChargedTax,
     InvoiceLine,
     Page,
     ProcessorCharge,
@@ -52,6 +54,28 @@ _PRICE = (
     "recurring.interval_count",
 )
 _REFUND = ("id", "amount", "currency", "status", "reason", "created")
+# A discount names its coupon under `source` (API 2025-09-30: `coupon` moved there).
+_DISCOUNT = ("id", "source.coupon", "source.coupon.id", "source.coupon.name")
+_TAX_RATE = (
+    "id",
+    "display_name",
+    "percentage",
+    "inclusive",
+    "country",
+    "state",
+    "jurisdiction",
+    "tax_type",
+)
+# A line's or the invoice's taxes (API 2025-03-31: `taxes` / `total_taxes`
+# replaced `tax_amounts` / `total_tax_amounts`).
+_TAX = (
+    "amount",
+    "tax_behavior",
+    "taxability_reason",
+    "taxable_amount",
+    # An id only (not expandable): the adapter reads each rate once.
+    "tax_rate_details.tax_rate",
+)
 FIELDS: dict[str, tuple[str, ...]] = {
     "Customer": (
         "id",
@@ -114,6 +138,27 @@ FIELDS: dict[str, tuple[str, ...]] = {
         "lines.data.description",
         "lines.data.quantity",
         "lines.data.amount",
+        "lines.data.period.start",
+        "lines.data.period.end",
+        "lines.data.parent.subscription_item_details.proration",
+        "lines.data.parent.invoice_item_details.proration",
+        "lines.data.pricing.unit_amount_decimal",
+        "lines.data.discounts",
+        *(f"lines.data.discounts.{f}" for f in _DISCOUNT),
+        "lines.data.discount_amounts.amount",
+        "lines.data.discount_amounts.discount",
+        *(f"lines.data.discount_amounts.discount.{f}" for f in _DISCOUNT),
+        *(f"lines.data.taxes.{f}" for f in _TAX),
+        "subtotal",
+        "discounts",
+        *(f"discounts.{f}" for f in _DISCOUNT),
+        "total_discount_amounts.amount",
+        "total_discount_amounts.discount",
+        *(f"total_discount_amounts.discount.{f}" for f in _DISCOUNT),
+        *(f"total_taxes.{f}" for f in _TAX),
+        "customer_tax_ids.type",
+        "customer_tax_ids.value",
+        "customer_tax_exempt",
         "created",
         "status_transitions.paid_at",
         "livemode",
@@ -136,6 +181,8 @@ FIELDS: dict[str, tuple[str, ...]] = {
         "livemode",
     ),
     "Refund": _REFUND,
+    "TaxRate": _TAX_RATE,
+    "Coupon": ("id", "name"),
     "TaxId": ("id", "type", "value", "verification.status"),
     "Product": ("name",),
     "Balance": ("livemode",),
@@ -320,22 +367,140 @@ def invoice_payment_of(data: dict[str, Any]) -> tuple[str, str]:
     return id_of(intent), id_of(charge)
 
 
-def invoice_of(data: dict[str, Any]) -> ProcessorInvoice:
+def _percent(value: Any) -> Decimal | None:
+    """Stripe's percentage (a JSON number, 19 or 7.25) as a Decimal ("19", "7.25")."""
+    if value is None or value == "":
+        return None
+    return Decimal(str(value)).normalize() + 0
+
+
+def tax_label(rate: dict[str, Any], percent: Decimal | None) -> str:
+    """The jurisdiction's name for a tax as the seller set it at Stripe:
+    "USt. 19 %" for a rate (its display name and percentage), "Sales Tax (OR)"
+    for a US sales tax, which is stated by state rather than by rate."""
+    name = str(rate.get("display_name") or "").strip()
+    place = str(rate.get("state") or rate.get("jurisdiction") or "").strip()
+    if rate.get("tax_type") == "sales_tax" or (rate.get("country") == "US" and place):
+        return f"{name or 'Sales Tax'} ({place})" if place else (name or "Sales Tax")
+    if percent is None:
+        return name
+    return f"{name} {percent:f} %".strip()
+
+
+def _objects_by_id(*candidates: Any) -> dict[str, dict[str, Any]]:
+    return {str(c["id"]): c for c in candidates if isinstance(c, dict) and c.get("id")}
+
+
+def invoice_references(data: dict[str, Any]) -> tuple[set[str], set[str]]:
+    """The tax rate ids and coupon ids an invoice names without their objects
+    (a tax's rate is never expandable; a coupon is five levels down a line):
+    the adapter reads each once and hands them to invoice_of."""
+    lines = (data.get("lines") or {}).get("data") or []
+    taxes = [*(data.get("total_taxes") or []), *(t for li in lines for t in li.get("taxes") or [])]
+    rates = {
+        str(rate) for tax in taxes if (rate := (tax.get("tax_rate_details") or {}).get("tax_rate"))
+    }
+    discounts = [
+        *(data.get("discounts") or []),
+        *(d for li in lines for d in li.get("discounts") or []),
+        *(d.get("discount") for d in data.get("total_discount_amounts") or []),
+        *(d.get("discount") for li in lines for d in li.get("discount_amounts") or []),
+    ]
+    coupons = {
+        str(coupon)
+        for d in discounts
+        if isinstance(d, dict)
+        and isinstance(coupon := (d.get("source") or {}).get("coupon"), str)
+        and coupon
+    }
+    return rates, coupons
+
+
+def _tax_of(tax: dict[str, Any], currency: str, rates: dict[str, dict[str, Any]]) -> ChargedTax:
+    rate = rates.get(str((tax.get("tax_rate_details") or {}).get("tax_rate") or ""), {})
+    percent = _percent(rate.get("percentage"))
+    taxable = tax.get("taxable_amount")
+    return ChargedTax(
+        rate=percent,
+        label=tax_label(rate, percent),
+        taxable_amount=money_of(taxable, currency) if taxable is not None else None,
+        amount=money_of(tax.get("amount"), currency),
+        inclusive=tax.get("tax_behavior") == "inclusive",
+        country=str(rate.get("country") or ""),
+        state=str(rate.get("state") or ""),
+        taxability_reason=str(tax.get("taxability_reason") or ""),
+        tax_type=str(rate.get("tax_type") or ""),
+    )
+
+
+def _discount_name(ref: Any, discounts: dict[str, dict[str, Any]], coupons: dict) -> str:
+    discount = ref if isinstance(ref, dict) else discounts.get(str(ref or ""), {})
+    coupon = (discount.get("source") or {}).get("coupon")
+    if not isinstance(coupon, dict):
+        coupon = coupons.get(str(coupon or ""), {})
+    return str(coupon.get("name") or coupon.get("id") or "")
+
+
+def _line_of(
+    line: dict[str, Any], currency: str, rates: dict, discounts: dict, coupons: dict
+) -> InvoiceLine:
+    quantity = int(line.get("quantity") or 1)
+    amount = money_of(line.get("amount"), currency)
+    unit = (line.get("pricing") or {}).get("unit_amount_decimal")
+    period = line.get("period") or {}
+    parent = line.get("parent") or {}
+    details = parent.get("subscription_item_details") or parent.get("invoice_item_details") or {}
+    return InvoiceLine(
+        description=str(line.get("description") or ""),
+        quantity=quantity,
+        amount=amount,
+        # Stripe's unit price may carry fractions of a cent (unit_amount_decimal).
+        unit_amount=(
+            Decimal(str(unit)).scaleb(-currency_exponent(currency)).normalize() + 0
+            if unit not in (None, "") and currency
+            else None
+        ),
+        period_start=time_of(period.get("start")),
+        period_end=time_of(period.get("end")),
+        proration=bool(details.get("proration")),
+        discounts=[
+            ChargedDiscount(
+                name=_discount_name(d.get("discount"), discounts, coupons),
+                amount=money_of(d.get("amount"), currency),
+            )
+            for d in line.get("discount_amounts") or []
+            if d.get("amount")
+        ],
+        taxes=[_tax_of(t, currency, rates) for t in line.get("taxes") or []],
+    )
+
+
+def invoice_of(
+    data: dict[str, Any],
+    tax_rates: dict[str, dict[str, Any]] | None = None,
+    coupons: dict[str, dict[str, Any]] | None = None,
+) -> ProcessorInvoice:
+    """A Stripe invoice as charged. `tax_rates` and `coupons` (by id) are the
+    objects the invoice names by id only (invoice_references)."""
     currency = str(data.get("currency") or "").upper()
     # API 2025-03-31: the subscription is under `parent`, taxes in
     # `total_taxes`, the payments in `payments`.
     parent = (data.get("parent") or {}).get("subscription_details") or {}
     subscription = parent.get("subscription")
-    tax = sum(int(t.get("amount") or 0) for t in data.get("total_taxes") or [])
+    total_taxes = data.get("total_taxes") or []
+    tax = sum(int(t.get("amount") or 0) for t in total_taxes)
     payment_intent_id, charge_id = invoice_payment_of(data)
-    lines = [
-        InvoiceLine(
-            description=str(line.get("description") or ""),
-            quantity=int(line.get("quantity") or 1),
-            amount=money_of(line.get("amount"), currency),
-        )
-        for line in (data.get("lines") or {}).get("data") or []
-    ]
+    rows = (data.get("lines") or {}).get("data") or []
+    rates = tax_rates or {}
+    discounts = _objects_by_id(
+        *(data.get("discounts") or []),
+        *(d for row in rows for d in row.get("discounts") or []),
+        *(d.get("discount") for d in data.get("total_discount_amounts") or []),
+        *(d.get("discount") for row in rows for d in row.get("discount_amounts") or []),
+    )
+    coupons = dict(coupons or {})
+    lines = [_line_of(row, currency, rates, discounts, coupons) for row in rows]
+    subtotal = data.get("subtotal")
     return ProcessorInvoice(
         id=data["id"],
         customer_id=id_of(data.get("customer")),
@@ -354,6 +519,22 @@ def invoice_of(data: dict[str, Any]) -> ProcessorInvoice:
         paid_at=time_of((data.get("status_transitions") or {}).get("paid_at")),
         lines=lines,
         livemode=bool(data.get("livemode")),
+        subtotal=money_of(subtotal, currency) if subtotal is not None else None,
+        discounts=[
+            ChargedDiscount(
+                name=_discount_name(d.get("discount"), discounts, coupons),
+                amount=money_of(d.get("amount"), currency),
+            )
+            for d in data.get("total_discount_amounts") or []
+            if d.get("amount")
+        ],
+        taxes=[_tax_of(t, currency, rates) for t in total_taxes],
+        customer_tax_ids=[
+            (str(t.get("type") or ""), str(t.get("value") or ""))
+            for t in data.get("customer_tax_ids") or []
+            if t.get("value")
+        ],
+        customer_tax_exempt=str(data.get("customer_tax_exempt") or ""),
     )
 
 
