@@ -47,6 +47,9 @@ CELERY_TASK_ROUTES = {
 }
 if REDIS_URL:  # noqa: F405
     CACHES["default"]["KEY_PREFIX"] = f"hub-test-{_RUN_ID}"  # noqa: F405
+# Events are processed at once (no window to gather a renewal's events);
+# tests/billing/test_webhook_reads.py turns the window on where it is the subject.
+WEBHOOK_COALESCE_SECONDS = 0.0
 # Tasks run eagerly unless a test starts a real worker (the celery_worker
 # fixture switches the app to the broker for that test).
 CELERY_TASK_ALWAYS_EAGER = True
