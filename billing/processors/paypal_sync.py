@@ -83,6 +83,7 @@ def paypal_event_process(*, event: WebhookEvent, data: dict[str, Any], effects: 
     resource = data.get("resource") if isinstance(data.get("resource"), dict) else {}
     resource = resource or {}
     kind = event.event_type
+    subscription_id = ""
     if kind in SUBSCRIPTION_EVENTS:
         subscription_id = str(resource.get("id") or "")
     elif kind in SALE_EVENTS:

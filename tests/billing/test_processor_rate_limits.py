@@ -135,7 +135,7 @@ def test_a_429_is_waited_out_in_the_thread_and_the_event_processed_once(
 
 
 @pytest.fixture
-def worker_behind_proxy(request, monkeypatch, localstripe, redis_url):
+def worker_behind_proxy(request, monkeypatch, localstripe, redis_url, transactional_db):
     """A real worker whose Stripe calls go through the throttling proxy."""
     proxy = ThrottlingProxy(localstripe, path_prefix="/v1/subscriptions/", refusals=1,
                             retry_after="6")  # fmt: skip
@@ -160,7 +160,7 @@ def test_a_long_retry_after_sends_the_event_back_to_the_queue_without_losing_it(
         if event.outcome == "processed":
             break
         time.sleep(0.2)
-    assert (event.outcome, event.attempts) == ("processed", 2), event.error
+    assert (event.outcome, event.attempts) == ("processed", 2), (event.error, proxy.seen)
     subscription.refresh_from_db()
     assert subscription.status == "active"
     refused, answered = proxy.calls(f"/v1/subscriptions/{subscription.processor_id}")
