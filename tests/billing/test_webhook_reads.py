@@ -167,6 +167,9 @@ def test_no_processor_call_happens_inside_a_database_transaction(
 # --- any order of arrival ----------------------------------------------------------------
 
 
+CHANGE = 5  # a step that changes the subscription at Stripe, then reports it
+
+
 @st.composite
 def arrivals(draw):
     """A renewal's five events in any order, some delivered again (the same
@@ -177,6 +180,10 @@ def arrivals(draw):
     steps = [(index, False) for index in order]
     for index, same_id in again:
         steps.insert(draw(st.integers(0, len(steps))), (index, same_id))
+    # Stripe's state changes meanwhile (the customer cancels for the period
+    # end at Stripe), and Stripe sends its event: a read made before that
+    # must not stand for it.
+    steps.insert(draw(st.integers(0, len(steps))), (CHANGE, False))
     cuts = draw(st.lists(st.integers(1, len(steps) - 1), max_size=3, unique=True))
     return steps, sorted(cuts), draw(st.booleans())
 
@@ -209,6 +216,13 @@ def test_any_order_of_a_renewals_events_ends_in_stripes_state(
     for batch in batches:
         with django_capture_on_commit_callbacks() as queued:
             for index, same_id in batch:
+                if index == CHANGE:
+                    adapter.subscription_cancel(
+                        subscription_id=subscription.processor_id,
+                        at_period_end=True,
+                        idempotency_key=f"change-{email}",
+                    )
+                    index = 4  # customer.subscription.updated, a new event
                 kind, obj = events[index]
                 again = ids[index] if same_id and index in ids else ""
                 ids[index] = receive(client, kind, obj, event_id=again)
@@ -219,6 +233,7 @@ def test_any_order_of_a_renewals_events_ends_in_stripes_state(
     remote_subscription = adapter.subscription_get(subscription_id=subscription.processor_id)
     remote_invoice = adapter.invoice_get(invoice_id=remote_subscription.latest_invoice_id)
     ours = Subscription.objects.get(processor_id=subscription.processor_id)
+    assert remote_subscription.cancel_at_period_end  # the change happened
     assert (ours.status, ours.current_period_end, ours.cancel_at_period_end) == (
         remote_subscription.status,
         remote_subscription.current_period_end,

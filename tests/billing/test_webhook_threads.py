@@ -60,6 +60,7 @@ def threaded_worker(redis_url, transactional_db, tmp_path, localstripe):
                 "DATABASE_POOL_MAX": str(THREADS + 2),
                 "HUB_TEST_MAIL_DIR": str(mail_dir),
                 "STRIPE_API_BASE": proxy.url,
+                "HUB_TEST_EAGER": "0",  # receipts go through Redis, as in production
             }
             workers.append(
                 subprocess.Popen(
