@@ -251,3 +251,64 @@ def test_any_order_of_a_renewals_events_ends_in_stripes_state(
     assert [m.to for m in mail.outbox if email in m.to] == [[email]]
     stored = WebhookEvent.objects.filter(event_id__in=ids.values())
     assert set(stored.values_list("outcome", flat=True)) <= {"processed", "ignored"}
+
+
+# --- PayPal ---------------------------------------------------------------------------
+
+
+def test_paypal_events_of_one_subscription_waiting_together_share_one_read(
+    client, paypal_vendor, paypal_api, django_capture_on_commit_callbacks, settings
+):
+    """A PayPal renewal's events (the sale, the subscription's update) name
+    one subscription: its state, payer and transactions are read once for
+    both, the subscription and its payer in one request."""
+    from tests.billing.test_paypal_webhooks import WEBHOOK_ID, paypal_sub
+    from tests.support.fake_paypal import signed_headers
+    from tests.support.processor_fixtures import paypal_calls
+
+    settings.WEBHOOK_COALESCE_SECONDS = 1.0
+    paypal_vendor.paypal_webhook_id = WEBHOOK_ID
+    paypal_vendor.save()
+    created = paypal_sub(paypal_api)
+
+    def paypal_delivery(kind, resource):
+        body = json.dumps(
+            {
+                "id": f"WH-{time.monotonic_ns()}",
+                "event_version": "1.0",
+                "create_time": "2026-11-28T10:00:00Z",
+                "resource_type": "subscription",
+                "event_type": kind,
+                "resource": resource,
+            }
+        ).encode()
+        meta = {
+            f"HTTP_{k.upper().replace('-', '_')}": v
+            for k, v in signed_headers(webhook_id=WEBHOOK_ID, body=body).items()
+        }
+        response = client.post(
+            "/webhooks/paypal/northwind/", data=body, content_type="application/json", **meta
+        )
+        assert response.status_code == 200
+
+    with django_capture_on_commit_callbacks() as queued:
+        paypal_delivery("BILLING.SUBSCRIPTION.ACTIVATED", {"id": created["id"]})
+        paypal_delivery("BILLING.SUBSCRIPTION.UPDATED", {"id": created["id"]})
+    before = len(paypal_calls(paypal_api))
+    with django_capture_on_commit_callbacks(execute=True):
+        for process in queued:
+            process()
+
+    reads = [
+        c["path"]
+        for c in paypal_calls(paypal_api)[before:]
+        if c["method"] == "GET" and created["id"] in c["path"]
+    ]
+    assert sorted(reads) == sorted(
+        [
+            f"/v1/billing/subscriptions/{created['id']}",
+            f"/v1/billing/subscriptions/{created['id']}/transactions",
+        ]
+    ), reads
+    assert Subscription.objects.filter(processor_id=created["id"]).count() == 1
+    assert set(WebhookEvent.objects.values_list("outcome", flat=True)) == {"processed"}
