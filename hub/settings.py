@@ -519,7 +519,9 @@ PROCESSOR_RETRY_AFTER_MAX_WAIT = env.float("PROCESSOR_RETRY_AFTER_MAX_WAIT", def
 # processed, so the events of one renewal (sent within a second or so) are
 # served by one read; behind a backlog nothing waits.
 WEBHOOK_READ_CLOCK_SKEW = env.float("WEBHOOK_READ_CLOCK_SKEW", default=0.5)
-WEBHOOK_COALESCE_SECONDS = env.float("WEBHOOK_COALESCE_SECONDS", default=2.0)
+# Without a broker (the demo) tasks run inside the processor's delivery
+# request, which must answer fast: no window there.
+WEBHOOK_COALESCE_SECONDS = env.float("WEBHOOK_COALESCE_SECONDS", default=2.0 if REDIS_URL else 0.0)
 # How long one event's processing may hold its object's lock (seconds).
 WEBHOOK_OBJECT_LOCK_SECONDS = env.int("WEBHOOK_OBJECT_LOCK_SECONDS", default=120)
 # Retries of a customer-details push to the processor (task level, backing off
