@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: demo test messages install install-dev install-demo install-bench install-mutation bench bench-smoke bench-storm chaos soak mutation lint format migrate seed worker beat clean
+.PHONY: demo test messages install install-dev install-demo install-bench install-mutation bench bench-smoke bench-storm chaos soak mutation lint format migrate seed workers worker webhooks-worker beat clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -114,13 +114,25 @@ mutation: install-mutation
 		nice -n 15 $(BIN)/mutmut run --max-children 1 $(MUTANTS)
 	$(BIN)/python -m tests.support.mutation_report
 
-# One worker for everything in development; production runs the pdf queue
-# on its own worker (docker-compose.yml). A worker can die when Redis goes
-# away while it holds a task (issue 20; celery 5.7.0): this loop starts it
-# again, as docker-compose's restart policy does. Ctrl-C twice to stop.
+# The workers of development: `make workers` runs both below. Production
+# runs the pdf queue on its own worker too (docker-compose.yml). A worker can
+# die when Redis goes away while it holds a task (issue 20; celery 5.7.0):
+# each loop starts it again, as docker-compose's restart policy does.
+# Ctrl-C twice to stop.
+workers: install
+	$(MAKE) -j2 worker webhooks-worker
+
 worker: install
-	while true; do $(BIN)/celery -A hub worker -Q hub,pdf,webhooks --loglevel=INFO; \
+	while true; do $(BIN)/celery -A hub worker -Q hub,pdf --loglevel=INFO; \
 		echo "worker exited ($$?); restarting in 2 s" >&2; sleep 2; done
+
+# [issue 26] Webhook processing waits on the processor, not the CPU: many
+# threads, bounded by each processor account's shared rate limit.
+WEBHOOK_THREADS ?= 32
+webhooks-worker: install
+	while true; do DATABASE_POOL_MAX=$$(( $(WEBHOOK_THREADS) + 2 )) $(BIN)/celery -A hub worker \
+		-Q webhooks --pool=threads --concurrency=$(WEBHOOK_THREADS) -n webhooks@%h --loglevel=INFO; \
+		echo "webhooks worker exited ($$?); restarting in 2 s" >&2; sleep 2; done
 
 # Periodic work: long retries waiting in the database, the webhook sweep,
 # purges. Exactly one beat per deployment.

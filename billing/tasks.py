@@ -9,6 +9,7 @@ so moving a task to another module must not change it
 (tests/billing/test_task_names.py)."""
 
 import logging
+import random
 from smtplib import SMTPException
 
 from celery import shared_task
@@ -44,6 +45,8 @@ from .models import (
     Subscription,
 )
 from .processors.adapters.base import ProcessorError
+from .processors.object_reads import ObjectBusy
+from .processors.rate_limits import RateLimited
 from .processors.stripe_import import ImportInterrupted, ImportRefused, stripe_import_run
 from .processors.webhooks import (
     webhook_bodies_purge,
@@ -183,23 +186,45 @@ def webhook_event_process_task(self, event_id: int) -> None:
         return
     try:
         webhook_event_process(event=event)
+    except (RateLimited, ObjectBusy) as wait:
+        if not self.request.is_eager:
+            # Not a failure: the processor's rate limit (or another worker
+            # on the same customer) asks us to wait. The event goes back to
+            # the queue with the same failure count, so a renewal day's
+            # waits never use up the retries meant for real errors.
+            jitter = random.uniform(1.0, 1.5)  # noqa: S311 - spreads the returns, no secret
+            countdown = getattr(wait, "retry_after", 1.0) * jitter
+            self.apply_async(
+                (event_id,),
+                countdown=min(countdown, settings.TASK_RETRY_BROKER_MAX_DELAY),
+                retries=self.request.retries,
+            )
+            logger.info("webhook event %s: %s, queued again", event_id, wait.code)
+            return
+        _webhook_event_retry(self, event, wait)
     except Exception as error:  # noqa: BLE001 - any failure is stored and retried
-        message = error.detail or error.message if isinstance(error, ProcessorError) else ""
-        message = message or f"{type(error).__name__}: {error}"
-        final = self.request.retries >= settings.WEBHOOK_MAX_RETRIES
-        try:
-            webhook_event_failed(event=event, error=message, final=final)
-        except DATABASE_ERRORS:
-            # The database that failed the processing may fail this too:
-            # the retry below must still happen (and the sweep, see
-            # webhook_events_sweep, catches an event whose task died).
-            logger.warning("webhook event %s: failure not recorded (database)", event_id)
-        logger.warning("webhook event %s failed (%s)", event_id, type(error).__name__)
-        if not final:
-            raise self.retry(
-                countdown=min(3600, 30 * 2**self.request.retries),
-                max_retries=settings.WEBHOOK_MAX_RETRIES,
-            ) from None
+        _webhook_event_retry(self, event, error)
+
+
+def _webhook_event_retry(task, event, error: Exception) -> None:
+    """Store the failure; retry with backoff unless it was the last try."""
+    event_id = event.pk
+    message = error.detail or error.message if isinstance(error, ProcessorError) else ""
+    message = message or f"{type(error).__name__}: {error}"
+    final = task.request.retries >= settings.WEBHOOK_MAX_RETRIES
+    try:
+        webhook_event_failed(event=event, error=message, final=final)
+    except DATABASE_ERRORS:
+        # The database that failed the processing may fail this too:
+        # the retry below must still happen (and the sweep, see
+        # webhook_events_sweep, catches an event whose task died).
+        logger.warning("webhook event %s: failure not recorded (database)", event_id)
+    logger.warning("webhook event %s failed (%s)", event_id, type(error).__name__)
+    if not final:
+        raise task.retry(
+            countdown=min(3600, 30 * 2**task.request.retries),
+            max_retries=settings.WEBHOOK_MAX_RETRIES,
+        ) from None
 
 
 @shared_task(

@@ -47,9 +47,15 @@ CELERY_TASK_ROUTES = {
 }
 if REDIS_URL:  # noqa: F405
     CACHES["default"]["KEY_PREFIX"] = f"hub-test-{_RUN_ID}"  # noqa: F405
+# Events are processed at once (no window to gather a renewal's events);
+# tests/billing/test_webhook_reads.py turns the window on where it is the subject.
+WEBHOOK_COALESCE_SECONDS = 0.0
 # Tasks run eagerly unless a test starts a real worker (the celery_worker
 # fixture switches the app to the broker for that test).
-CELERY_TASK_ALWAYS_EAGER = True
+# A worker subprocess may ask for the broker too (HUB_TEST_EAGER=0): then a
+# task it queues (a retry, a re-queued event, a receipt) goes through Redis
+# as in production instead of running inline in the worker.
+CELERY_TASK_ALWAYS_EAGER = os.environ.get("HUB_TEST_EAGER", "1") != "0"
 # The diagnostic task lives with the tests; the worker subprocess loads it too.
 CELERY_IMPORTS = ["tests.support.tasks"]
 

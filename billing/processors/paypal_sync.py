@@ -52,6 +52,7 @@ from .adapters.base import (
     ProcessorSubscription,
 )
 from .charged import charged_snapshot
+from .object_reads import ReadLog, coalescing_wait, object_lock
 from .stripe_sync import Effects
 
 PAYPAL = Processor.PAYPAL
@@ -81,50 +82,87 @@ TRANSACTION_WINDOW = timedelta(days=45)
 
 
 def paypal_event_process(*, event: WebhookEvent, data: dict[str, Any], effects: Effects) -> bool:
+    """Read what the event needs from PayPal (outside any transaction, each
+    call through the account's rate limiter), then record it in one
+    transaction, under the subscription's lock; a subscription read that
+    started after the event covers it (billing.processors.object_reads)."""
     vendor = event.vendor
     resource = data.get("resource") if isinstance(data.get("resource"), dict) else {}
     resource = resource or {}
     kind = event.event_type
+    subscription_id = ""
     if kind in SUBSCRIPTION_EVENTS:
         subscription_id = str(resource.get("id") or "")
     elif kind in SALE_EVENTS:
         subscription_id = str(resource.get("billing_agreement_id") or "")
     elif kind not in CAPTURE_REFUND_EVENTS:
         return False
-    adapter = adapter_for(vendor=vendor, processor=PAYPAL)
-    with transaction.atomic():
-        if kind in CAPTURE_REFUND_EVENTS:
-            refund = adapter.refund_of_capture_event(resource=resource)  # type: ignore[attr-defined]
-            if refund["status"] in REFUNDS_THAT_TOOK_NOTHING:
-                return False
-        elif kind in ("PAYMENT.SALE.REFUNDED", "PAYMENT.SALE.REVERSED"):
-            refund = adapter.refund_of_event(resource=resource)  # type: ignore[attr-defined]
-        else:
-            refund = None
-        if refund is not None:
-            if kind in REVERSAL_EVENTS:
-                refund["reason"] = REVERSAL_REASON
-            return _refund(vendor=vendor, refund=refund, effects=effects)
-        if not subscription_id:
-            return False
-        subscription, remote = _subscription_sync(
-            vendor=vendor, adapter=adapter, subscription_id=subscription_id, effects=effects
+    adapter = adapter_for(vendor=vendor, processor=PAYPAL, limited=True)
+    coalescing_wait(received_at=event.received_at)
+    owner = subscription_id or str(resource.get("id") or "") or event.event_id
+    log = ReadLog(vendor_id=vendor.pk, processor=PAYPAL)
+    with object_lock(vendor_id=vendor.pk, processor=PAYPAL, object_id=owner):
+        handled = _event_process(
+            event=event,
+            kind=kind,
+            resource=resource,
+            subscription_id=subscription_id,
+            adapter=adapter,
+            log=log,
+            effects=effects,
         )
-        if subscription is None:
+        log.commit()
+    return handled
+
+
+def _event_process(
+    *, event: WebhookEvent, kind: str, resource: dict, subscription_id: str, adapter, log, effects
+) -> bool:
+    vendor = event.vendor
+    if kind in CAPTURE_REFUND_EVENTS:
+        refund = adapter.refund_of_capture_event(resource=resource)
+        if refund["status"] in REFUNDS_THAT_TOOK_NOTHING:
             return False
-        if kind == "PAYMENT.SALE.COMPLETED":
-            sale = adapter.sale_of_event(resource=resource)  # type: ignore[attr-defined]
-            if sale["status"] == "COMPLETED":
-                order = Order.objects.filter(subscription=subscription).first()
-                if order is not None:
-                    _transaction_record(
-                        order=order,
-                        subscription=subscription,
-                        row=sale,
-                        effects=effects,
-                        remote=remote,
-                    )
-        return True
+    elif kind in ("PAYMENT.SALE.REFUNDED", "PAYMENT.SALE.REVERSED"):
+        refund = adapter.refund_of_event(resource=resource)
+    else:
+        refund = None
+    if refund is not None:
+        if kind in REVERSAL_EVENTS:
+            refund["reason"] = REVERSAL_REASON
+        with transaction.atomic():
+            return _refund(vendor=vendor, refund=refund, effects=effects)
+    if not subscription_id:
+        return False
+    known = Subscription.objects.filter(
+        vendor=vendor, processor=PAYPAL, processor_id=subscription_id
+    ).exists()
+    read = None
+    if not (known and log.covers(subscription_id, received_at=event.received_at)):
+        started = log.now()
+        read = _subscription_read(adapter=adapter, subscription_id=subscription_id)
+        log.read(subscription_id, started)
+    sale = adapter.sale_of_event(resource=resource) if kind == "PAYMENT.SALE.COMPLETED" else None
+    with transaction.atomic():
+        if read is not None:
+            subscription = _subscription_record(vendor=vendor, read=read, effects=effects)
+        else:
+            subscription = Subscription.objects.get(
+                vendor=vendor, processor=PAYPAL, processor_id=subscription_id
+            )
+        if sale is not None and sale["status"] == "COMPLETED":
+            order = Order.objects.filter(subscription=subscription).first()
+            if order is not None:
+                # The plan's tax comes with the subscription's read; a sale
+                # that a newer read covered was recorded by that read already.
+                _transaction_record(
+                    order=order,
+                    subscription=subscription,
+                    row=sale,
+                    effects=effects,
+                    remote=read[0] if read is not None else None,
+                )
+    return True
 
 
 def _customer(*, vendor: Vendor, payer: ProcessorPayer) -> Customer:
@@ -151,17 +189,27 @@ def _customer(*, vendor: Vendor, payer: ProcessorPayer) -> Customer:
 def paypal_subscription_sync(
     *, vendor: Vendor, adapter, subscription_id: str, effects: Effects
 ) -> Subscription | None:
-    """Our subscription, its order and its payments as PayPal has them now."""
-    return _subscription_sync(
-        vendor=vendor, adapter=adapter, subscription_id=subscription_id, effects=effects
-    )[0]
+    """Our subscription, its order and its payments as PayPal has them now:
+    read first, then recorded in one transaction."""
+    read = _subscription_read(adapter=adapter, subscription_id=subscription_id)
+    with transaction.atomic():
+        return _subscription_record(vendor=vendor, read=read, effects=effects)
 
 
-def _subscription_sync(
-    *, vendor: Vendor, adapter, subscription_id: str, effects: Effects
-) -> tuple[Subscription | None, ProcessorSubscription | None]:
-    remote = adapter.subscription_get(subscription_id=subscription_id)
-    payer = adapter.payer_get(subscription_id=subscription_id)
+def _subscription_read(*, adapter, subscription_id: str) -> tuple:
+    """The subscription and its payer (one read), and its transactions."""
+    remote, payer = adapter.subscription_and_payer_get(subscription_id=subscription_id)
+    now = timezone.now()
+    rows = list(
+        adapter.subscription_transactions(
+            subscription_id=subscription_id, start=now - TRANSACTION_WINDOW, end=now
+        )
+    )
+    return remote, payer, rows
+
+
+def _subscription_record(*, vendor: Vendor, read: tuple, effects: Effects) -> Subscription:
+    remote, payer, rows = read
     customer = _customer(vendor=vendor, payer=payer)
     subscription = subscription_record_remote(customer=customer, processor=PAYPAL, remote=remote)
     order = Order.objects.filter(subscription=subscription).first()
@@ -181,14 +229,11 @@ def _subscription_sync(
                 "created_at": remote.created or timezone.now(),
             },
         )
-    now = timezone.now()
-    for row in adapter.subscription_transactions(
-        subscription_id=subscription_id, start=now - TRANSACTION_WINDOW, end=now
-    ):
+    for row in rows:
         _transaction_record(
             order=order, subscription=subscription, row=row, effects=effects, remote=remote
         )
-    return subscription, remote
+    return subscription
 
 
 def _transaction_record(

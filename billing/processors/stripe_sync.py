@@ -260,6 +260,7 @@ def stripe_invoice_record(
     historical: bool = False,
     effects: Effects | None = None,
     fetch_charge: bool = True,
+    customer: Customer | None = None,
 ) -> tuple[Payment | None, str]:
     """Record a Stripe invoice's payment: a paid invoice is a paid Payment
     with its Invoice; an invoice whose charge failed is a failed Payment.
@@ -273,20 +274,21 @@ def stripe_invoice_record(
     paid = remote.status == "paid"
     if not paid and not remote.charge_id:
         return None, UNCHANGED
+    reference = remote.charge_id or remote.id
+    existing = Payment.objects.filter(
+        vendor=vendor, processor=STRIPE, processor_ref=reference
+    ).first()
+    if existing is not None:
+        # A payment, once recorded, only changes through refunds (read with
+        # its charge, by charge.refunded): its charge is not read again.
+        return existing, UNCHANGED
     if charge is None and remote.charge_id and (fetch_charge or not paid):
         # The import passes fetch_charge=False for paid invoices: their
         # charges (card, refunds) come in its own charges stage, a page at a time.
         charge = adapter.charge_get(charge_id=remote.charge_id)
     if not paid and (charge is None or charge.status != "failed"):
         return None, UNCHANGED
-    reference = remote.charge_id or remote.id
-    existing = Payment.objects.filter(
-        vendor=vendor, processor=STRIPE, processor_ref=reference
-    ).first()
-    if existing is not None:
-        # A payment, once recorded, only changes through refunds.
-        return existing, UNCHANGED
-    customer = stripe_customer_ensure(
+    customer = customer or stripe_customer_ensure(
         vendor=vendor, adapter=adapter, customer_id=remote.customer_id
     )
     subscription = None
@@ -404,6 +406,7 @@ def stripe_charge_record(
     charge: ProcessorCharge,
     historical: bool = False,
     effects: Effects | None = None,
+    customer: Customer | None = None,
 ) -> tuple[Payment | None, str]:
     """A charge and its refunds. A charge that paid an invoice goes through
     that invoice; a one-time charge without one becomes its own order."""
@@ -426,7 +429,7 @@ def stripe_charge_record(
         return payment, (UPDATED if new else UNCHANGED)
     if charge.status != "succeeded" or not charge.customer_id:
         return None, UNCHANGED
-    customer = stripe_customer_ensure(
+    customer = customer or stripe_customer_ensure(
         vendor=vendor, adapter=adapter, customer_id=charge.customer_id
     )
     moment = charge.created or timezone.now()
@@ -473,20 +476,3 @@ def stripe_charge_record(
         effects.paid.append(payment.pk)
     stripe_refunds_record(payment=payment, charge=charge, effects=effects)
     return payment, CREATED
-
-
-def stripe_customer_subscriptions_refresh(*, vendor: Vendor, adapter, customer_id: str) -> int:
-    """Re-read the customer's subscriptions at Stripe (their card summary
-    follows the customer's default card): after customer.updated or
-    payment_method.attached. Returns how many rows changed."""
-    changed = 0
-    customer = stripe_customer_ensure(vendor=vendor, adapter=adapter, customer_id=customer_id)
-    for processor_id in Subscription.objects.filter(
-        vendor=vendor, processor=STRIPE, customer=customer
-    ).values_list("processor_id", flat=True):
-        remote = adapter.subscription_get(subscription_id=processor_id)
-        _, outcome = stripe_subscription_record(
-            vendor=vendor, adapter=adapter, remote=remote, customer=customer
-        )
-        changed += outcome != UNCHANGED
-    return changed

@@ -23,19 +23,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from billing.models import Processor, WebhookEvent
-from billing.tax_ids import customer_tax_id_refresh
 from vendors.models import Vendor
 
 from .adapters import adapter_for
 from .adapters.base import ProcessorError, ProcessorEvent, WebhookSignatureError
-from .stripe_sync import (
-    Effects,
-    stripe_charge_record,
-    stripe_customer_record,
-    stripe_customer_subscriptions_refresh,
-    stripe_invoice_record,
-    stripe_subscription_record,
-)
+from .stripe_sync import Effects
 from .webhook_shapes import (
     EventShapeError,
     header_values_check,
@@ -276,22 +268,6 @@ def webhook_events_sweep(*, now=None, limit: int = 500) -> int:
 
 # --- processing ---------------------------------------------------------------------
 
-STRIPE_SUBSCRIPTION_EVENTS = {
-    "customer.subscription.created",
-    "customer.subscription.updated",
-    "customer.subscription.deleted",
-    "customer.subscription.paused",
-    "customer.subscription.resumed",
-}
-STRIPE_INVOICE_EVENTS = {"invoice.paid", "invoice.payment_succeeded", "invoice.payment_failed"}
-STRIPE_OTHER_EVENTS = {
-    "charge.refunded",
-    "customer.updated",
-    "customer.tax_id.updated",
-    "payment_method.attached",
-}
-
-
 NOT_THIS_ACCOUNT = "the object is not in this vendor's processor account"
 
 
@@ -387,68 +363,16 @@ def _effects_enqueue(effects: Effects) -> None:
         transaction.on_commit(partial(payment_failed_notify_task.delay, payment_id))
 
 
-def _object_id(data: dict[str, Any]) -> str:
-    obj = (data.get("data") or {}).get("object") or {}
-    return str(obj.get("id") or "") if isinstance(obj, dict) else ""
-
-
 def _stripe_process(*, event: WebhookEvent, data: dict[str, Any], effects: Effects) -> bool:
-    vendor = event.vendor
-    kind = event.event_type
-    object_id = _object_id(data)
+    """Read, then record (billing.processors.stripe_events), with every
+    call taking a token from the account's shared rate limiter."""
+    from .stripe_events import HANDLED, stripe_event_process
+
     obj = (data.get("data") or {}).get("object") or {}
-    handled = STRIPE_INVOICE_EVENTS | STRIPE_SUBSCRIPTION_EVENTS | STRIPE_OTHER_EVENTS
-    if not object_id or kind not in handled:
+    if not isinstance(obj, dict) or not obj.get("id") or event.event_type not in HANDLED:
         return False
-    adapter = adapter_for(vendor=vendor, processor=Processor.STRIPE)
-    with transaction.atomic():
-        if kind in STRIPE_INVOICE_EVENTS:
-            remote = adapter.invoice_get(invoice_id=object_id)  # type: ignore[attr-defined]
-            stripe_invoice_record(vendor=vendor, adapter=adapter, remote=remote, effects=effects)
-            if remote.subscription_id:
-                stripe_subscription_record(
-                    vendor=vendor,
-                    adapter=adapter,
-                    remote=adapter.subscription_get(subscription_id=remote.subscription_id),
-                )
-            return True
-        if kind in STRIPE_SUBSCRIPTION_EVENTS:
-            remote_subscription = adapter.subscription_get(subscription_id=object_id)
-            stripe_subscription_record(vendor=vendor, adapter=adapter, remote=remote_subscription)
-            return True
-        if kind == "charge.refunded":
-            charge = adapter.charge_get(charge_id=object_id)  # type: ignore[attr-defined]
-            stripe_charge_record(vendor=vendor, adapter=adapter, charge=charge, effects=effects)
-            return True
-        if kind == "customer.updated":
-            remote_customer = adapter.customer_get(customer_id=object_id)  # type: ignore[attr-defined]
-            stripe_customer_record(vendor=vendor, remote=remote_customer)
-            stripe_customer_subscriptions_refresh(
-                vendor=vendor, adapter=adapter, customer_id=object_id
-            )
-            return True
-        if kind == "customer.tax_id.updated":
-            # Stripe checked the tax ID (VIES for EU VAT IDs): re-read it.
-            owner = obj.get("customer") if isinstance(obj, dict) else ""
-            if isinstance(owner, dict):
-                owner = owner.get("id")
-            if not owner:
-                return False
-            customer_tax_id_refresh(
-                vendor=vendor, adapter=adapter, customer_id=str(owner), tax_id_id=object_id
-            )
-            return True
-        if kind == "payment_method.attached":
-            customer_id = obj.get("customer") if isinstance(obj, dict) else ""
-            if isinstance(customer_id, dict):
-                customer_id = customer_id.get("id")
-            if not customer_id:
-                return False
-            stripe_customer_subscriptions_refresh(
-                vendor=vendor, adapter=adapter, customer_id=str(customer_id)
-            )
-            return True
-    return False
+    adapter = adapter_for(vendor=event.vendor, processor=Processor.STRIPE, limited=True)
+    return stripe_event_process(event=event, data=data, effects=effects, adapter=adapter)
 
 
 # --- retention ----------------------------------------------------------------------

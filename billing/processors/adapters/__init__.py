@@ -18,31 +18,46 @@ if TYPE_CHECKING:
     from .stripe import StripeAdapter
 
 
-def _stripe(vendor: Vendor) -> Adapter:
+def _stripe(vendor: Vendor, limited: bool) -> Adapter:
     from .stripe import StripeAdapter
 
     if not vendor.stripe_secret_key:
         raise ProcessorError(MESSAGE_NOT_CONNECTED, code="not_connected")
-    return StripeAdapter(secret_key=vendor.stripe_secret_key)
+    limiter = None
+    if limited:
+        from billing.processors.rate_limits import stripe_rate_limiter
+
+        limiter = stripe_rate_limiter(secret_key=vendor.stripe_secret_key)
+    return StripeAdapter(secret_key=vendor.stripe_secret_key, limiter=limiter)
 
 
-def _paypal(vendor: Vendor) -> Adapter:
+def _paypal(vendor: Vendor, limited: bool) -> Adapter:
     from .paypal import PayPalAdapter
 
     if not (vendor.paypal_client_id and vendor.paypal_client_secret):
         raise ProcessorError(MESSAGE_NOT_CONNECTED, code="not_connected")
+    limiter = None
+    if limited:
+        from billing.processors.rate_limits import paypal_rate_limiter
+
+        limiter = paypal_rate_limiter(client_id=vendor.paypal_client_id)
     return PayPalAdapter(
         client_id=vendor.paypal_client_id,
         client_secret=vendor.paypal_client_secret,
         sandbox=vendor.paypal_environment == "sandbox",
+        limiter=limiter,
     )
 
 
 REGISTRY = {"stripe": _stripe, "paypal": _paypal}
 
 
-def adapter_for(*, vendor: Vendor, processor: str) -> Adapter:
+def adapter_for(*, vendor: Vendor, processor: str, limited: bool = False) -> Adapter:
     """The adapter for `processor`, connected with `vendor`'s credentials.
+
+    `limited`: every call first takes a token from the account's shared
+    bucket (billing.processors.rate_limits) and honours a 429's Retry-After;
+    the webhook path, which a renewal day fills, asks for it.
 
     Raises ProcessorError(code="not_connected") when the vendor has not
     connected that processor, or for a processor with no adapter (manual).
@@ -50,7 +65,7 @@ def adapter_for(*, vendor: Vendor, processor: str) -> Adapter:
     factory = REGISTRY.get(processor)
     if factory is None:
         raise ProcessorError(MESSAGE_NOT_CONNECTED, code="not_connected")
-    return factory(vendor)
+    return factory(vendor, limited)
 
 
 def stripe_adapter_for(*, vendor: Vendor) -> StripeAdapter:

@@ -228,17 +228,27 @@ class _Configuration(Configuration):
 
 
 class _RequestIdHeader(HttpCallBack):
-    """Adds `PayPal-Request-Id` to the write being made, if any."""
+    """Adds `PayPal-Request-Id` to the write being made, if any; with a
+    limiter (the webhook path), takes a token from the account's shared
+    bucket before each request and pauses the bucket for every process on a
+    429 (the SDK then retries after its Retry-After, urllib3's way)."""
 
-    def __init__(self) -> None:
+    def __init__(self, limiter: Any = None) -> None:
         self.request_id = ""
+        self.limiter = limiter
 
     def on_before_request(self, request: Any) -> None:
+        if self.limiter is not None:
+            self.limiter.take()
         if self.request_id and "/v1/oauth2/" not in str(request.query_url):
             request.add_header("PayPal-Request-Id", self.request_id)
 
     def on_after_response(self, http_response: Any) -> None:
-        pass
+        if self.limiter is not None and getattr(http_response, "status_code", 0) == 429:
+            from billing.processors.rate_limits import retry_after_seconds
+
+            headers = getattr(http_response, "headers", None) or {}
+            self.limiter.pause(retry_after_seconds(headers.get("Retry-After")))
 
 
 def _fetch_token(last_token: Any, auth_manager: Any) -> Any:
@@ -253,11 +263,13 @@ class PayPalAdapter(Adapter):
 
     processor = "paypal"
 
-    def __init__(self, client_id: str, client_secret: str, sandbox: bool) -> None:
+    def __init__(
+        self, client_id: str, client_secret: str, sandbox: bool, *, limiter: Any = None
+    ) -> None:
         base = (getattr(settings, "PAYPAL_API_BASE", "") or "").rstrip("/")
         self._base = base
         self._sandbox = sandbox
-        self._request_id = _RequestIdHeader()
+        self._request_id = _RequestIdHeader(limiter)
         config = _Configuration(
             base_uri=base,
             environment=Environment.SANDBOX if sandbox else Environment.PRODUCTION,
@@ -502,12 +514,14 @@ class PayPalAdapter(Adapter):
 
     def payer_get(self, *, subscription_id: str) -> ProcessorPayer:
         """The subscription's payer (PayPal has no customer object of its own)."""
-        subscriber = self._subscription_raw(subscription_id).get("subscriber") or {}
-        return ProcessorPayer(
-            id=str(subscriber.get("payer_id") or ""),
-            email=str(subscriber.get("email_address") or ""),
-            name=_name(subscriber.get("name")),
-        )
+        return _payer(self._subscription_raw(subscription_id))
+
+    def subscription_and_payer_get(
+        self, *, subscription_id: str
+    ) -> tuple[ProcessorSubscription, ProcessorPayer]:
+        """Both from one read (a webhook needs both; reads are rate limited)."""
+        raw = self._subscription_raw(subscription_id)
+        return _subscription(raw, livemode=self._livemode), _payer(raw)
 
     def manage_payments_url(self, *, subscription_id: str = "") -> str:
         """PayPal's automatic payments page, where a payer changes how a
@@ -700,6 +714,15 @@ class PayPalAdapter(Adapter):
                 )
             _log(action, error)
             raise error from None
+
+
+def _payer(raw: Mapping[str, Any]) -> ProcessorPayer:
+    subscriber = raw.get("subscriber") or {}
+    return ProcessorPayer(
+        id=str(subscriber.get("payer_id") or ""),
+        email=str(subscriber.get("email_address") or ""),
+        name=_name(subscriber.get("name")),
+    )
 
 
 # --- errors ---------------------------------------------------------------------------

@@ -124,18 +124,57 @@ AUTHENTICATION_CODES = {
 }
 
 
+class _LimitedRequestsClient(stripe.RequestsClient):
+    """The SDK's HTTP client, with the account's token bucket taken before
+    each request (retries included) and Stripe's 429 honoured: its
+    Retry-After pauses the bucket for every process, and a short one is
+    waited here, in the thread; a longer one (or a 429 that keeps coming)
+    reaches the caller as RateLimited, and the task retries then."""
+
+    RETRIES_ON_429 = 3
+
+    def __init__(self, *, limiter, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._limiter = limiter
+
+    def request(self, method, url, headers, post_data=None):
+        from billing.processors.rate_limits import RateLimited, retry_after_seconds
+
+        for attempt in range(self.RETRIES_ON_429 + 1):
+            self._limiter.take()
+            content, status, response_headers = super().request(method, url, headers, post_data)
+            if status != 429:
+                return content, status, response_headers
+            wait = retry_after_seconds((response_headers or {}).get("Retry-After"))
+            # Backs off: a 429 that comes again waits longer each time.
+            wait = wait * (2**attempt)
+            self._limiter.pause(wait)
+            logger.info("Stripe answered 429; every process waits %.1f s", wait)
+            if wait > settings.PROCESSOR_RETRY_AFTER_MAX_WAIT or attempt == self.RETRIES_ON_429:
+                raise RateLimited(wait, detail=f"status=429 retry_after={wait:.1f}")
+            time.sleep(wait)
+        raise AssertionError("unreachable")
+
+
 class StripeAdapter(Adapter):
     """The hub's operations on one vendor's Stripe account."""
 
     processor = "stripe"
 
-    def __init__(self, secret_key: str) -> None:
+    def __init__(self, secret_key: str, *, limiter=None) -> None:
+        """`limiter` (billing.processors.rate_limits): the account's shared
+        token bucket, taken before every request (the webhook path)."""
         base = getattr(settings, "STRIPE_API_BASE", "")
+        http_client = (
+            _LimitedRequestsClient(timeout=TIMEOUT, limiter=limiter)
+            if limiter is not None
+            else stripe.RequestsClient(timeout=TIMEOUT)
+        )
         self._client = stripe.StripeClient(
             secret_key,
             base_addresses={"api": base} if base else None,
             max_network_retries=getattr(settings, "STRIPE_MAX_NETWORK_RETRIES", 2),
-            http_client=stripe.RequestsClient(timeout=TIMEOUT),
+            http_client=http_client,
         )
         self._product_names: dict[str, str] = {}
         self._tax_rates: dict[str, dict[str, Any]] = {}
@@ -652,11 +691,15 @@ class StripeAdapter(Adapter):
             return id_of(item.get("invoice"))
         return ""
 
-    def charge_get(self, *, charge_id: str) -> ProcessorCharge:
-        """The charge with every refund, and the invoice it paid if any."""
+    def charge_get(self, *, charge_id: str, find_invoice: bool = True) -> ProcessorCharge:
+        """The charge with every refund, and the invoice it paid if any
+        (one more read: `find_invoice=False` when the caller knows it, or
+        has the charge's payment already)."""
         with _translated():
             found = self._client.v1.charges.retrieve(charge_id, params={"expand": ["refunds"]})
         charge = charge_of(_plain(found))
+        if not find_invoice:
+            return charge
         invoice_id = self.invoice_id_for_payment_intent(payment_intent_id=charge.payment_intent_id)
         return replace(charge, invoice_id=invoice_id) if invoice_id else charge
 

@@ -1,0 +1,314 @@
+"""Processor reads per renewal, counted at the HTTP boundary (every request
+the Stripe SDK sends to localstripe), and the final state whatever the
+order in which a renewal's events arrive.
+
+A renewal sends five events (invoice.created, invoice.finalized,
+invoice.paid, charge.succeeded, customer.subscription.updated). Before
+issue 26 processing them cost five reads (the invoice, its charge and the
+charge's invoice lookup, the subscription, and the subscription again); now
+the invoice is read once with its payment expanded, the subscription once,
+and the recorded payment's charge never: two.
+"""
+
+import json
+import time
+
+import pytest
+import stripe
+from django.core import mail
+from django.db import connection
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
+
+from billing.models import Customer, Payment, Subscription, WebhookEvent
+from billing.processors.adapters import stripe_adapter_for
+from tests.support.processor_fixtures import stripe_subscription
+from tests.support.webhooks import SECRET, post_stripe, stripe_event
+
+
+@pytest.fixture
+def hooked_vendor(stripe_vendor):
+    stripe_vendor.stripe_webhook_secret = SECRET
+    stripe_vendor.save()
+    return stripe_vendor
+
+
+@pytest.fixture
+def stripe_requests(monkeypatch):
+    """Every HTTP request the Stripe SDK sends (the real request still goes
+    to localstripe): method, path, and whether a database transaction was
+    open at that moment."""
+    sent: list[dict] = []
+    real = stripe.RequestsClient.request
+
+    def counting(self, method, url, headers, post_data=None):
+        sent.append(
+            {
+                "method": method.upper(),
+                "path": url.split("://", 1)[-1].split("/", 1)[-1].split("?")[0],
+                "in_transaction": connection.in_atomic_block,
+            }
+        )
+        return real(self, method, url, headers, post_data)
+
+    monkeypatch.setattr(stripe.RequestsClient, "request", counting)
+    return sent
+
+
+def renewal_events(adapter, subscription) -> list[tuple[str, dict]]:
+    """The five events of a renewal, as Stripe names their objects."""
+    remote = adapter.subscription_get(subscription_id=subscription.processor_id)
+    invoice = adapter.invoice_get(invoice_id=remote.latest_invoice_id)
+    customer = subscription.customer.stripe_customer_id
+    paid = invoice.status == "paid"
+    invoice_object = {"id": invoice.id, "object": "invoice", "customer": customer}
+    return [
+        ("invoice.created", invoice_object),
+        ("invoice.finalized", invoice_object),
+        ("invoice.paid" if paid else "invoice.payment_failed", invoice_object),
+        (
+            "charge.succeeded" if paid else "charge.failed",
+            {"id": invoice.charge_id, "object": "charge", "customer": customer},
+        ),
+        (
+            "customer.subscription.updated",
+            {"id": subscription.processor_id, "object": "subscription", "customer": customer},
+        ),
+    ]
+
+
+def receive(client, kind, obj, *, event_id=""):
+    """One signed delivery through the endpoint: stored, not yet processed
+    (the caller holds the on-commit queueing)."""
+    payload = stripe_event(kind, obj, event_id=event_id)
+    response = post_stripe(client, payload)
+    assert response.status_code == 200
+    return json.loads(payload)["id"]
+
+
+def reads(sent) -> list[str]:
+    return [f"{r['method']} {r['path']}" for r in sent if r["method"] == "GET"]
+
+
+def test_a_renewals_five_events_cost_two_reads(
+    client, hooked_vendor, alice, stripe_requests, django_capture_on_commit_callbacks, settings
+):
+    # The events of one renewal arrive together and wait for a worker
+    # (the window lets the last of them arrive before the first is read).
+    settings.WEBHOOK_COALESCE_SECONDS = 1.0
+    adapter = stripe_adapter_for(vendor=hooked_vendor)
+    subscription = stripe_subscription(alice)
+    events = renewal_events(adapter, subscription)
+    with django_capture_on_commit_callbacks() as queued:
+        for kind, obj in events:
+            receive(client, kind, obj)
+    stripe_requests.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        for process in queued:
+            process()
+
+    assert len(reads(stripe_requests)) <= 2, reads(stripe_requests)
+    assert sorted(reads(stripe_requests)) == sorted(
+        [
+            f"GET v1/invoices/{events[2][1]['id']}",
+            f"GET v1/subscriptions/{subscription.processor_id}",
+        ]
+    )
+    payment = Payment.objects.get(customer=alice)
+    assert payment.status == "paid" and payment.processor_ref == events[3][1]["id"]
+    assert payment.card_last4 == "4242"  # from the subscription's card, not a charge read
+    assert len(mail.outbox) == 1
+    outcomes = dict(WebhookEvent.objects.values_list("event_type", "outcome"))
+    assert outcomes["invoice.paid"] == outcomes["customer.subscription.updated"] == "processed"
+
+
+def test_a_recorded_payments_charge_is_never_read_again(
+    client, hooked_vendor, alice, stripe_requests, django_capture_on_commit_callbacks
+):
+    adapter = stripe_adapter_for(vendor=hooked_vendor)
+    subscription = stripe_subscription(alice)
+    invoice = renewal_events(adapter, subscription)[2][1]
+    with django_capture_on_commit_callbacks(execute=True):
+        receive(client, "invoice.paid", invoice)
+    stripe_requests.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        receive(client, "invoice.payment_succeeded", invoice)
+
+    assert not [r for r in reads(stripe_requests) if "/charges/" in r], reads(stripe_requests)
+    assert Payment.objects.filter(customer=alice).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_no_processor_call_happens_inside_a_database_transaction(
+    client, hooked_vendor, stripe_requests
+):
+    customer = Customer.objects.create(vendor=hooked_vendor, email="dana@example.com")
+    adapter = stripe_adapter_for(vendor=hooked_vendor)
+    subscription = stripe_subscription(customer)
+    events = renewal_events(adapter, subscription)
+    Subscription.objects.all().delete()  # we never heard of it: more to read
+    stripe_requests.clear()
+
+    for kind, obj in events:
+        receive(client, kind, obj)  # transactional test: processed on commit
+    receive(client, "charge.refunded", events[3][1])
+    receive(client, "customer.updated", {"id": obj["customer"], "object": "customer"})
+
+    assert reads(stripe_requests)
+    inside = [r for r in stripe_requests if r["in_transaction"]]
+    assert not inside, inside
+    assert set(WebhookEvent.objects.values_list("outcome", flat=True)) <= {"processed", "ignored"}
+    assert Payment.objects.filter(customer__email="dana@example.com").count() == 1
+
+
+# --- any order of arrival ----------------------------------------------------------------
+
+
+CHANGE = 5  # a step that changes the subscription at Stripe, then reports it
+
+
+@st.composite
+def arrivals(draw):
+    """A renewal's five events in any order, some delivered again (the same
+    event id: Stripe's retry) or twice over (another event about the same
+    object), split into batches that wait for a worker together."""
+    order = draw(st.permutations(range(5)))
+    again = draw(st.lists(st.tuples(st.integers(0, 4), st.booleans()), max_size=4))
+    steps = [(index, False) for index in order]
+    for index, same_id in again:
+        steps.insert(draw(st.integers(0, len(steps))), (index, same_id))
+    # Stripe's state changes meanwhile (the customer cancels for the period
+    # end at Stripe), and Stripe sends its event: a read made before that
+    # must not stand for it.
+    steps.insert(draw(st.integers(0, len(steps))), (CHANGE, False))
+    cuts = draw(st.lists(st.integers(1, len(steps) - 1), max_size=3, unique=True))
+    return steps, sorted(cuts), draw(st.booleans())
+
+
+@hypothesis_settings(
+    max_examples=8,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(arrival=arrivals())
+def test_any_order_of_a_renewals_events_ends_in_stripes_state(
+    client, hooked_vendor, django_capture_on_commit_callbacks, settings, arrival
+):
+    steps, cuts, failing = arrival
+    # Reads cover the events received before them at once (no clock margin),
+    # so batches exercise the skipped reads as well as the fresh ones.
+    settings.WEBHOOK_READ_CLOCK_SKEW = 0.0
+    email = f"renewal-{time.monotonic_ns()}@example.com"
+    customer = Customer.objects.create(vendor=hooked_vendor, email=email)
+    adapter = stripe_adapter_for(vendor=hooked_vendor)
+    subscription = stripe_subscription(
+        customer, payment_method_id="pm_card_chargeCustomerFail" if failing else "pm_card_visa"
+    )
+    events = renewal_events(adapter, subscription)
+    mail.outbox.clear()
+
+    ids: dict[int, str] = {}
+    batches = [steps[a:b] for a, b in zip([0, *cuts], [*cuts, len(steps)], strict=True)]
+    for batch in batches:
+        with django_capture_on_commit_callbacks() as queued:
+            for index, same_id in batch:
+                if index == CHANGE:
+                    adapter.subscription_cancel(
+                        subscription_id=subscription.processor_id,
+                        at_period_end=True,
+                        idempotency_key=f"change-{email}",
+                    )
+                    index = 4  # customer.subscription.updated, a new event
+                kind, obj = events[index]
+                again = ids[index] if same_id and index in ids else ""
+                ids[index] = receive(client, kind, obj, event_id=again)
+        with django_capture_on_commit_callbacks(execute=True):
+            for process in queued:
+                process()
+
+    remote_subscription = adapter.subscription_get(subscription_id=subscription.processor_id)
+    remote_invoice = adapter.invoice_get(invoice_id=remote_subscription.latest_invoice_id)
+    ours = Subscription.objects.get(processor_id=subscription.processor_id)
+    assert remote_subscription.cancel_at_period_end  # the change happened
+    assert (ours.status, ours.current_period_end, ours.cancel_at_period_end) == (
+        remote_subscription.status,
+        remote_subscription.current_period_end,
+        remote_subscription.cancel_at_period_end,
+    )
+    [payment] = Payment.objects.filter(customer__email=email)
+    assert payment.processor_ref == remote_invoice.charge_id
+    assert payment.subscription == ours
+    if failing:
+        assert payment.status == "failed"
+        assert payment.failure_message == "Your card was declined."
+    else:
+        assert payment.status == "paid" and payment.amount == remote_invoice.amount_paid
+        assert payment.invoice.total == remote_invoice.amount_paid
+    assert [m.to for m in mail.outbox if email in m.to] == [[email]]
+    stored = WebhookEvent.objects.filter(event_id__in=ids.values())
+    assert set(stored.values_list("outcome", flat=True)) <= {"processed", "ignored"}
+
+
+# --- PayPal ---------------------------------------------------------------------------
+
+
+def test_paypal_events_of_one_subscription_waiting_together_share_one_read(
+    client, paypal_vendor, paypal_api, django_capture_on_commit_callbacks, settings
+):
+    """A PayPal renewal's events (the sale, the subscription's update) name
+    one subscription: its state, payer and transactions are read once for
+    both, the subscription and its payer in one request."""
+    from tests.billing.test_paypal_webhooks import WEBHOOK_ID, paypal_sub
+    from tests.support.fake_paypal import signed_headers
+    from tests.support.processor_fixtures import paypal_calls
+
+    settings.WEBHOOK_COALESCE_SECONDS = 1.0
+    paypal_vendor.paypal_webhook_id = WEBHOOK_ID
+    paypal_vendor.save()
+    created = paypal_sub(paypal_api)
+
+    def paypal_delivery(kind, resource):
+        body = json.dumps(
+            {
+                "id": f"WH-{time.monotonic_ns()}",
+                "event_version": "1.0",
+                "create_time": "2026-11-28T10:00:00Z",
+                "resource_type": "subscription",
+                "event_type": kind,
+                "resource": resource,
+            }
+        ).encode()
+        meta = {
+            f"HTTP_{k.upper().replace('-', '_')}": v
+            for k, v in signed_headers(webhook_id=WEBHOOK_ID, body=body).items()
+        }
+        response = client.post(
+            "/webhooks/paypal/northwind/", data=body, content_type="application/json", **meta
+        )
+        assert response.status_code == 200
+
+    with django_capture_on_commit_callbacks() as queued:
+        paypal_delivery("BILLING.SUBSCRIPTION.ACTIVATED", {"id": created["id"]})
+        paypal_delivery("BILLING.SUBSCRIPTION.UPDATED", {"id": created["id"]})
+    before = len(paypal_calls(paypal_api))
+    with django_capture_on_commit_callbacks(execute=True):
+        for process in queued:
+            process()
+
+    reads = [
+        c["path"]
+        for c in paypal_calls(paypal_api)[before:]
+        if c["method"] == "GET" and created["id"] in c["path"]
+    ]
+    assert sorted(reads) == sorted(
+        [
+            f"/v1/billing/subscriptions/{created['id']}",
+            f"/v1/billing/subscriptions/{created['id']}/transactions",
+        ]
+    ), reads
+    assert Subscription.objects.filter(processor_id=created["id"]).count() == 1
+    assert set(WebhookEvent.objects.values_list("outcome", flat=True)) == {"processed"}
