@@ -5,6 +5,7 @@ set of writes), and where each subscription's payment method is changed
 localstripe, which records the Idempotency-Key of every write."""
 
 import pytest
+import requests
 from django.core import mail
 
 from billing.cards import (
@@ -179,8 +180,6 @@ def test_a_setup_intent_with_a_card_but_not_confirmed_changes_nothing(
 ):
     """A card attached to the SetupIntent whose confirmation (3-D Secure,
     say) never finished is not the subscription's card."""
-    import requests
-
     intent_id = hub_setup_intent(alice_client, stripe_sub)
     updated = requests.post(
         f"{stripe_api}/v1/setup_intents/{intent_id}",
@@ -218,3 +217,188 @@ def test_a_card_update_on_a_french_page_is_confirmed_in_french_and_audited_with_
     assert email.extra_headers["Content-Language"] == "fr"
     event = AuditEvent.objects.get(action="card.updated")
     assert event.ip == "203.0.113.13"
+
+
+# --- the bank refuses the card while it is made the subscription's ------------------------
+
+AUTH = ("sk_test_northwind", "")
+
+
+@pytest.fixture
+def attach_declines(stripe_api):
+    """Arm localstripe to decline the next attachment of a card (as a bank
+    may when Stripe checks the card on attaching it); disarmed afterwards,
+    as localstripe lives for the whole run."""
+
+    def arm(*, code: str, decline_code: str = "", count: int = 1) -> None:
+        requests.post(
+            f"{stripe_api}/_test/decline_attach",
+            data={"code": code, "decline_code": decline_code, "count": count},
+            auth=AUTH,
+            timeout=5,
+        ).raise_for_status()
+
+    yield arm
+    arm(code="card_declined", count=0)
+
+
+@pytest.mark.parametrize(
+    ("decline_code", "words"),
+    [
+        ("do_not_honor", "Your bank declined this card, so nothing was changed. Try another card"),
+        ("authentication_required", "Your bank could not confirm that this card is yours"),
+    ],
+)
+def test_a_card_the_bank_refuses_on_attaching_is_explained_in_our_words_and_changes_nothing(
+    alice_client, stripe_sub, stripe_api, attach_declines, decline_code, words
+):
+    """The card was confirmed, then left the customer at Stripe before the
+    hub made it theirs (removed in Stripe's dashboard meanwhile): the hub
+    attaches it again, and Stripe asks the bank again, which says no."""
+    intent_id = hub_setup_intent(alice_client, stripe_sub)
+    stripe_confirm_setup_intent(stripe_api, intent_id, "pm_card_mastercard")
+    intent = requests.get(f"{stripe_api}/v1/setup_intents/{intent_id}", auth=AUTH, timeout=5)
+    method_id = intent.json()["payment_method"]
+    requests.post(
+        f"{stripe_api}/v1/payment_methods/{method_id}/detach", auth=AUTH, timeout=5
+    ).raise_for_status()
+    attach_declines(code="card_declined", decline_code=decline_code)
+    stripe_writes(stripe_api, clear=True)
+    response = alice_client.post(f"{BASE}/{stripe_sub.pk}/card/", {"setup_intent": intent_id})
+    assert response.status_code == 200
+    assert f'aria-live="assertive">{words}' in response.text
+    assert "Your card was declined." not in response.text  # Stripe's sentence
+    assert 'name="setup_intent"' in response.text  # another card can be tried at once
+    # Only the refused attachment: neither the subscription nor the customer
+    # was told to use the card.
+    keys = [w["idempotency_key"] for w in stripe_writes(stripe_api)]
+    assert keys == [f"hub-card-{stripe_sub.pk}-{intent_id}-attach"]
+    stored = Subscription.objects.get(pk=stripe_sub.pk)
+    assert (stored.card_brand, stored.card_last4) == ("visa", "4242")
+    assert not AuditEvent.objects.filter(action="card.updated").exists()
+    assert mail.outbox == []
+
+
+# --- Pay now: the card on file, one key per invoice, the record ---------------------------
+
+
+@pytest.fixture
+def past_due(stripe_vendor, alice):
+    from hub.management.commands.seed_demo import stripe_renewal_decline
+
+    return stripe_renewal_decline(stripe_subscription(alice, payment_method_id="pm_card_visa"))
+
+
+def test_pay_now_charges_the_subscriptions_card_once_per_invoice_and_records_it(
+    alice_client, past_due, stripe_api
+):
+    """The customer's default card at Stripe is the one that was declined;
+    the subscription's card on file (the one the page shows) is another,
+    working one: Pay now charges that one, under one key for the invoice."""
+    from billing.processors.adapters import adapter_for
+
+    attached = requests.post(
+        f"{stripe_api}/v1/payment_methods/pm_card_mastercard/attach",
+        data={"customer": past_due.customer.stripe_customer_id},
+        auth=AUTH,
+        timeout=5,
+    )
+    attached.raise_for_status()
+    method_id = attached.json()["id"]
+    Subscription.objects.filter(pk=past_due.pk).update(
+        payment_method_id=method_id, card_brand="mastercard", card_last4="4444"
+    )
+    invoice = adapter_for(vendor=past_due.vendor, processor="stripe").invoice_open_for_subscription(
+        subscription_id=past_due.processor_id
+    )
+    stripe_writes(stripe_api, clear=True)
+    response = alice_client.post(
+        f"{BASE}/{past_due.pk}/pay/", REMOTE_ADDR="203.0.113.7", HTTP_USER_AGENT="Pay-test/1.0"
+    )
+    assert response.status_code == 302
+    [pay] = [w for w in stripe_writes(stripe_api) if w["path"].endswith("/pay")]
+    assert pay["path"] == f"/v1/invoices/{invoice.id}/pay"
+    assert pay["idempotency_key"] == f"hub-retry-{past_due.pk}-{invoice.id}"
+    assert pay["params"]["payment_method"] == method_id
+    assert Subscription.objects.get(pk=past_due.pk).status == "active"
+    [event] = AuditEvent.objects.filter(action="payment.retried")
+    assert (event.vendor, event.actor, event.customer, event.subscription, event.user) == (
+        past_due.vendor,
+        "customer",
+        past_due.customer,
+        past_due,
+        None,
+    )
+    assert (event.ip, event.user_agent) == ("203.0.113.7", "Pay-test/1.0")
+    assert event.details == {"invoice": invoice.id, "status": "paid"}
+
+
+# --- refusals known before asking Stripe ---------------------------------------------------
+
+
+@pytest.fixture
+def paypal_sub(alice):
+    return SubscriptionFactory(customer=alice, processor="paypal", processor_customer_id="cus_x")
+
+
+@pytest.fixture
+def no_stripe_customer(alice, stripe_vendor):
+    assert not alice.stripe_customer_id
+    return SubscriptionFactory(
+        customer=alice, processor="stripe", status="past_due", processor_customer_id=""
+    )
+
+
+def test_a_paypal_subscription_never_gets_a_setup_intent_at_stripe(
+    alice_client, paypal_sub, stripe_vendor, stripe_api
+):
+    """A Save card posted for a subscription PayPal charges (a stale page,
+    or a crafted request): refused in our words, nothing made at Stripe."""
+    from billing.processors.adapters.base import MESSAGE_REFUSED
+
+    stripe_writes(stripe_api, clear=True)
+    response = alice_client.post(f"{BASE}/{paypal_sub.pk}/card/setup/")
+    assert response.status_code == 409
+    assert response.json() == {"error": str(MESSAGE_REFUSED), "refused": True}
+    assert stripe_writes(stripe_api) == []
+
+
+def test_without_a_stripe_customer_no_card_is_set_up_and_nothing_is_paid(
+    alice_client, no_stripe_customer, stripe_api
+):
+    from billing.cards import MESSAGE_NO_STRIPE_CUSTOMER
+
+    stripe_writes(stripe_api, clear=True)
+    setup = alice_client.post(f"{BASE}/{no_stripe_customer.pk}/card/setup/")
+    assert setup.status_code == 409
+    assert setup.json() == {"error": str(MESSAGE_NO_STRIPE_CUSTOMER), "refused": True}
+    pay = alice_client.post(f"{BASE}/{no_stripe_customer.pk}/pay/")
+    assert str(MESSAGE_NO_STRIPE_CUSTOMER) in pay.content.decode()
+    assert stripe_writes(stripe_api) == []
+    assert Subscription.objects.get(pk=no_stripe_customer.pk).status == "past_due"
+    assert not AuditEvent.objects.exists()
+
+
+def test_without_a_stripe_customer_every_card_service_refuses_for_good(no_stripe_customer):
+    """A refusal (code "refused", not retryable): the card page then offers
+    no form to try again, whichever of the three services the customer
+    reached."""
+    from billing import cards
+    from billing.processors.adapters.base import ProcessorError
+
+    subscription = no_stripe_customer
+    calls = [
+        lambda: cards.card_setup_start(subscription=subscription),
+        lambda: cards.card_update_complete(
+            subscription=subscription, setup_intent_id="seti_x", request=None
+        ),
+        lambda: cards.card_invoice_retry(subscription=subscription, request=None),
+    ]
+    for call in calls:
+        with pytest.raises(ProcessorError) as refused:
+            call()
+        assert (refused.value.code, refused.value.message, refused.value.retryable) == (
+            "refused",
+            str(cards.MESSAGE_NO_STRIPE_CUSTOMER),
+            False,
+        )

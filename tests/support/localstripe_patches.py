@@ -66,6 +66,7 @@ def apply() -> None:
     _bulk_paid_invoices()
     _refunds_by_charge()
     _failing_invoice_lists()
+    _declining_attach()
     _customer_tax_ids()
 
     _webhook_endpoints_list()
@@ -863,6 +864,38 @@ def _failing_invoice_lists() -> None:
 
     Invoice._api_list_all = classmethod(_api_list_all)
     extra_apis.append(("POST", "/_test/fail_invoice_lists", configure))
+
+
+def _declining_attach() -> None:
+    """Test-only route (no Stripe counterpart): POST /_test/decline_attach
+    with `code`, `decline_code` and `count` makes the next `count` payment
+    method attachments answer 402 with that card error. Stripe validates a
+    card with its bank when it is attached to a customer, and the bank may
+    refuse it then (card_declined, or authentication_required when it wants
+    3-D Secure); localstripe declines only its fixed test numbers, which
+    never get that far (their SetupIntent is declined first). count=0
+    disarms it."""
+    state: dict[str, Any] = {"count": 0, "code": "card_declined", "decline_code": ""}
+    original = PaymentMethod._api_attach
+
+    def attach(**data: Any) -> Any:
+        if state["count"] > 0:
+            state["count"] -= 1
+            error = UserError(402, "Your card was declined.", {"code": state["code"]})
+            error.body["error"]["type"] = "card_error"
+            if state["decline_code"]:
+                error.body["error"]["decline_code"] = state["decline_code"]
+            raise error
+        return original(**data)
+
+    def configure(**data: Any) -> Any:
+        state["count"] = int(data.get("count", 1))
+        state["code"] = str(data.get("code", "card_declined"))
+        state["decline_code"] = str(data.get("decline_code", ""))
+        return List("/_test/decline_attach")
+
+    _route(("POST", "/v1/payment_methods/{id}/attach"), attach)
+    extra_apis.append(("POST", "/_test/decline_attach", configure))
 
 
 # --- customer tax IDs -----------------------------------------------------------------

@@ -1,5 +1,6 @@
-"""What localstripe received: every write's method, path and Idempotency-Key,
-so tests can check the keys the hub sends (localstripe itself ignores them).
+"""What localstripe received: every write's method, path, Idempotency-Key and
+form parameters, so tests can check the keys the hub sends (localstripe
+itself ignores them) and what each write asked for.
 
     GET    /_test/requests   the writes received, oldest first
     DELETE /_test/requests   forget them
@@ -9,6 +10,7 @@ this only watches.
 """
 
 from typing import Any
+from urllib.parse import parse_qsl
 
 from aiohttp import web
 
@@ -27,11 +29,15 @@ def record_requests(app: web.Application) -> None:
                 received.clear()
             return web.json_response(received)
         if request.method in ("POST", "DELETE") and not request.path.startswith("/_config/"):
+            # read() keeps the body for the handler, which reads it again.
+            body = (await request.read()).decode("utf-8", "replace")
             received.append(
                 {
                     "method": request.method,
                     "path": request.path,
                     "idempotency_key": request.headers.get("Idempotency-Key", ""),
+                    # Flat form fields as sent ("expand[0]"), the last of a repeated one.
+                    "params": dict(parse_qsl(body)),
                 }
             )
         return await handler(request)

@@ -7,6 +7,10 @@ docs/testing/mutation-equivalents.txt) and not run, and the score: killed
 out of the non-equivalent mutants that ran. Each remaining survivor is listed
 with the line it changes, so the next person knows which test is missing.
 
+A run of some modules only (`make mutation MUTANTS='billing.cards*'`)
+leaves the others unmeasured in mutants/: their rows and sections are kept
+from the report as it was, so the report combines rounds.
+
 Usage: python -m tests.support.mutation_report [--out PATH]
 """
 
@@ -58,13 +62,34 @@ def changed_line(name: str, path: Path) -> str:
     return " / ".join(lines)[:220]
 
 
+def previous_report(path: Path) -> tuple[dict[str, str], dict[str, str]]:
+    """The table row and the section of each module in the report at `path`."""
+    rows: dict[str, str] = {}
+    sections: dict[str, str] = {}
+    if not path.exists():
+        return rows, sections
+    current = ""
+    for line in path.read_text().splitlines():
+        if line.startswith("| `"):
+            rows[line.split("`")[1]] = line
+        if line.startswith("## "):
+            current = line.split("`")[1] if line.startswith("## `") else ""
+            if current:
+                sections[current] = ""
+        if current:
+            sections[current] += line + "\n"
+    # Each section ends with its last line's newline and the blank line
+    # that opens the next one.
+    return rows, {module: text[:-1].removesuffix("\n") for module, text in sections.items()}
+
+
 def module_rows(modules: list[str], known: dict[str, str], elsewhere: dict[str, str]):
     for module in modules:
         meta = ROOT / "mutants" / f"{module}.meta"
-        if not meta.exists():
-            yield module, None, [], [], []
+        codes = json.loads(meta.read_text())["exit_code_by_key"] if meta.exists() else {}
+        if not any(code is not None for code in codes.values()):
+            yield module, None, [], [], []  # not measured in this run
             continue
-        codes = json.loads(meta.read_text())["exit_code_by_key"]
         counts: Counter = Counter()
         survivors, equivalent, killed_elsewhere = [], [], []
         for name, code in sorted(codes.items(), key=lambda kv: _natural(kv[0])):
@@ -94,8 +119,9 @@ def score(counts: Counter) -> str:
     return f"{100 * counts['killed'] / ran:.0f}%" if ran else "n/a"
 
 
-def render(modules: list[str]) -> str:
+def render(modules: list[str], previous: Path = OUT) -> str:
     known = equivalents()
+    kept_rows, kept_sections = previous_report(previous)
     commit = subprocess.run(
         ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
     ).stdout.strip()
@@ -109,7 +135,14 @@ def render(modules: list[str]) -> str:
         "below and in `mutation-equivalents.txt`); the score is killed out of the",
         "non-equivalent mutants that ran. Not run: not reached before the run stopped.",
         "",
-        f"Measured at commit `{commit}` on {datetime.date.today().isoformat()}.",
+        f"Measured at commit `{commit}` on {datetime.date.today().isoformat()}"
+        + (
+            ": "
+            + ", ".join(f"`{module}`" for module, counts, *_ in rows if counts is not None)
+            + "; the other rows are kept from earlier runs (notes below)."
+            if any(counts is None and module in kept_rows for module, counts, *_ in rows)
+            else "."
+        ),
         "",
         "CI does not check that this report is newer than the modules it covers:",
         "file times do not survive a git checkout, and a hash check would fail every",
@@ -122,7 +155,7 @@ def render(modules: list[str]) -> str:
     ]
     for module, counts, _, _, _ in rows:
         if counts is None:
-            out.append(f"| `{module}` | not measured | | | | | |")
+            out.append(kept_rows.get(module, f"| `{module}` | not measured | | | | | |"))
             continue
         total = sum(counts.values())
         out.append(
@@ -130,6 +163,9 @@ def render(modules: list[str]) -> str:
             f"{counts['equivalent']} | {counts['not run']} | {score(counts)} |"
         )
     for module, counts, survivors, equivalent, killed_elsewhere in rows:
+        if counts is None and module in kept_sections:
+            out += ["", kept_sections[module]]
+            continue
         if counts is None or not (survivors or equivalent or killed_elsewhere):
             continue
         out += ["", f"## `{module}`", ""]
