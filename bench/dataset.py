@@ -280,6 +280,10 @@ def generate(scale_name: str, *, log=print) -> dict:
                         "Visa •••• 4242",
                         "",
                         False,
+                        "[]",
+                        "[]",
+                        amount,
+                        False,
                     )
                 )
         # A past-due subscription whose last three charges failed: the
@@ -412,7 +416,8 @@ PAYMENT_COLUMNS = (
 )
 INVOICE_COLUMNS = (
     "id, vendor_id, customer_id, payment_id, sequence, number, issued_at, seller, buyer, lines,"
-    " subtotal, tax_label, tax_amount, total, currency, paid_via, pdf, imported"
+    " subtotal, tax_label, tax_amount, total, currency, paid_via, pdf, imported,"
+    " discounts, tax_rates, amount_paid, reverse_charge"
 )
 
 

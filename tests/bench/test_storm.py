@@ -26,25 +26,36 @@ from tests.conftest import ROOT, database_url, require
 
 @contextmanager
 def fake(world: World, *, read_rate: float = 100):
-    """The fake on a free loopback port, in a thread, for the test's length."""
+    """The fake on a free loopback port, in a thread, for the test's length.
+    Its loop is set up, run and closed in that thread: the test's own thread
+    may have a loop running already (Playwright's, when a browser test ran
+    before in the same process)."""
     from aiohttp import web
 
     app = make_app(world=world, latency=0, read_rate=read_rate, write_rate=read_rate)
     loop = asyncio.new_event_loop()
     runner = web.AppRunner(app)
-    loop.run_until_complete(runner.setup())
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    loop.run_until_complete(site.start())
-    port = runner.addresses[0][1]
-    thread = threading.Thread(target=loop.run_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{port}", app[STATS]
-    finally:
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(timeout=5)
+    ready = threading.Event()
+    ports: list[int] = []
+
+    def serve() -> None:
+        asyncio.set_event_loop(loop)
+        loop.run_until_complete(runner.setup())
+        loop.run_until_complete(web.TCPSite(runner, "127.0.0.1", 0).start())
+        ports.append(runner.addresses[0][1])
+        ready.set()
+        loop.run_forever()
         loop.run_until_complete(runner.cleanup())
         loop.close()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    assert ready.wait(timeout=30), "the fake did not start"
+    try:
+        yield f"http://127.0.0.1:{ports[0]}", app[STATS]
+    finally:
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(timeout=10)
 
 
 def _adapter(settings, base: str):

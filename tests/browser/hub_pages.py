@@ -34,6 +34,8 @@ NOT_PAGES = {
     "purchases_csv": "a CSV file",
     "invoice_pdf": "a PDF",
     "credit_note_pdf": "a PDF",
+    "invoice_xml": "an XML e-invoice",
+    "credit_note_xml": "an XML e-invoice",
     "subscription_keep": "POST only, redirects",
     "card_retry": "POST only (the pay page's POST), redirects",
     "card_email_link": "POST only, redirects",
