@@ -132,3 +132,38 @@ def test_the_demo_vendors_purchase_with_a_coupon_shows_the_discount(seeded):
     ):
         assert expected in text, expected
     assert "VAT" not in text
+
+
+@pytest.mark.parametrize(
+    ("slug", "email", "product", "category"),
+    [
+        ("acme", "kim@example.com", "Acme Cloud Backup (monatlich)", "S"),
+        ("acme", "einkauf@beispiel-handel.example", "Acme Sync Team-Lizenz (jährlich)", "AE"),
+        ("demo", "gale@example.com", "Data Science Bootcamp", "O"),
+        ("demo", "gale@example.com", "All-Access Pass (12 months)", "O"),
+    ],
+    ids=["acme-vat", "acme-reverse-charge", "demo-sales-tax", "demo-coupon"],
+)
+def test_each_demo_invoice_is_an_e_invoice_that_agrees_with_its_pdf(
+    seeded, slug, email, product, category
+):
+    """Done when of issue 25: for each demo case the embedded XML validates
+    against the EN 16931 schema and every amount in it is printed."""
+    from billing.documents.einvoice import invoice_xml
+    from tests.billing.test_einvoice import (
+        SETTLEMENT,
+        assert_e_invoice_pdf,
+        assert_every_amount_is_printed,
+        assert_valid,
+        value,
+    )
+
+    invoice = invoice_of(slug, email, product)
+    pdf = pdf_render(invoice=invoice)
+    xml = invoice_xml(invoice)
+    assert_valid(xml)
+    assert_e_invoice_pdf(pdf, xml)
+    assert_every_amount_is_printed(xml, pdf, invoice.vendor, invoice.currency)
+    assert value(xml, SETTLEMENT + "/ram:ApplicableTradeTax/ram:CategoryCode") == category
+    total = value(xml, "//ram:GrandTotalAmount")
+    assert Decimal(total) == invoice.total

@@ -298,7 +298,11 @@ def subscription_of(data: dict[str, Any]) -> ProcessorSubscription:
     item = items[0] if items else {}
     plan = item.get("plan") or {}
     price = item.get("price") or {}
-    product = price.get("product") or plan.get("product")
+    # Stripe's items carry both: the price names the product by id, the plan
+    # we expand holds it whole. The expanded one gives the name without a
+    # read of its own (one per subscription read on a renewal day).
+    named = [p for p in (price.get("product"), plan.get("product")) if p]
+    product = next((p for p in named if isinstance(p, dict)), named[0] if named else None)
     currency = str(price.get("currency") or plan.get("currency") or "").upper()
     recurring = price.get("recurring") or {}
     unit = price.get("unit_amount") if price else plan.get("amount")

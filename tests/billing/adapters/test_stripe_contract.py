@@ -235,6 +235,22 @@ def test_the_readers_read_only_what_they_declare_on_other_shapes():
     assert stripe_objects.subscription_of(subscription).product == "P"
 
 
+def test_the_products_name_comes_from_the_expanded_plan_when_the_price_names_it_by_id():
+    """Stripe's subscription items hold the product twice: `price.product` as
+    an id, `plan.product` expanded (SUBSCRIPTION_EXPAND). The name is read
+    from the expanded one, so a subscription read needs no product read."""
+    item = {
+        "quantity": 1,
+        "current_period_end": 1,
+        "price": {"id": "price_1", "product": "prod_1", "currency": "usd", "unit_amount": 900},
+        "plan": {"id": "price_1", "product": {"id": "prod_1", "name": "Pro plan"}},
+    }
+    subscription = {"id": "sub_1", "status": "active", "customer": "cus_1",
+                    "items": {"data": [item]}}  # fmt: skip
+    parsed = stripe_objects.subscription_of(subscription)
+    assert (parsed.product, parsed.product_id) == ("Pro plan", "prod_1")
+
+
 # --- the adapter's own reads ----------------------------------------------------------------
 
 SDK_NAMES = {
