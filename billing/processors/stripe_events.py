@@ -191,24 +191,30 @@ class _Context:
             # renewal takes the card from its subscription, read above.
             charge = self.adapter.charge_get(charge_id=remote.charge_id, find_invoice=False)
         with transaction.atomic():
-            customer = self._customer_record(remote.customer_id, remote_customer)
-            if remote_subscription is not None:
-                stripe_subscription_record(
-                    vendor=self.vendor,
-                    adapter=NO_CALLS,
-                    remote=remote_subscription,
-                    customer=customer,
-                )
-            stripe_invoice_record(
+            self._invoice_record(remote, remote_customer, remote_subscription, charge)
+        return True
+
+    def _invoice_record(self, remote, remote_customer, remote_subscription, charge) -> None:
+        """An invoice as read, with its customer, its subscription (when it
+        was read too) and its charge, recorded without a processor call,
+        inside the caller's transaction."""
+        customer = self._customer_record(remote.customer_id, remote_customer)
+        if remote_subscription is not None:
+            stripe_subscription_record(
                 vendor=self.vendor,
                 adapter=NO_CALLS,
-                remote=remote,
-                charge=charge,
-                effects=self.effects,
-                fetch_charge=False,
+                remote=remote_subscription,
                 customer=customer,
             )
-        return True
+        stripe_invoice_record(
+            vendor=self.vendor,
+            adapter=NO_CALLS,
+            remote=remote,
+            charge=charge,
+            effects=self.effects,
+            fetch_charge=False,
+            customer=customer,
+        )
 
     def subscription(self, subscription_id: str) -> bool:
         remote = self._subscription_read(subscription_id)
@@ -251,23 +257,7 @@ class _Context:
             remote_customer = self._customer_read(charge.customer_id)
         with transaction.atomic():
             if invoice is not None:
-                customer = self._customer_record(invoice.customer_id, remote_customer)
-                if remote_subscription is not None:
-                    stripe_subscription_record(
-                        vendor=self.vendor,
-                        adapter=NO_CALLS,
-                        remote=remote_subscription,
-                        customer=customer,
-                    )
-                stripe_invoice_record(
-                    vendor=self.vendor,
-                    adapter=NO_CALLS,
-                    remote=invoice,
-                    charge=charge,
-                    effects=self.effects,
-                    fetch_charge=False,
-                    customer=customer,
-                )
+                self._invoice_record(invoice, remote_customer, remote_subscription, charge)
             else:
                 customer = None
                 if remote_customer is not None:

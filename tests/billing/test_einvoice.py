@@ -6,8 +6,6 @@ invoice, a reverse charge, US sales tax, an invoice issued before lines had
 taxes, and a credit note."""
 
 import io
-import shutil
-import subprocess
 from decimal import Decimal
 
 import pytest
@@ -24,6 +22,7 @@ from billing.documents.pdf import credit_note_pdf_render, pdf_render
 from billing.models import CreditNote, Invoice
 from billing.refunds import refund_record
 from tests.factories import CustomerFactory, OrderFactory, PaymentFactory, VendorFactory
+from tests.support.pdf import pdf_text
 from vendors.formatting import money, vendor_language
 
 NS = {
@@ -47,15 +46,6 @@ PRINTED_AMOUNTS = [
     TOTALS + "/ram:GrandTotalAmount",
     TOTALS + "/ram:TotalPrepaidAmount",
 ]
-
-
-def pdf_text(pdf: bytes) -> str:
-    if not shutil.which("pdftotext"):
-        pytest.skip("pdftotext (poppler-utils) is not installed")
-    text = subprocess.run(
-        ["pdftotext", "-layout", "-", "-"], input=pdf, capture_output=True, check=True
-    ).stdout.decode()
-    return text.replace("\xa0", " ").replace("\u202f", " ")
 
 
 def tree(xml: bytes):

@@ -11,8 +11,6 @@ proration line), checked against the pinned SDK's declarations and fed
 through the same reader and sync function as a webhook's invoice."""
 
 import json
-import shutil
-import subprocess
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -34,6 +32,7 @@ from billing.processors.adapters.stripe_objects import (
 from billing.processors.stripe_sync import stripe_invoice_record
 from billing.refunds import refund_record
 from tests.factories import CustomerFactory, OrderFactory, PaymentFactory, SubscriptionFactory
+from tests.support.pdf import pdf_text
 from tests.support.stripe_contract import prefixes, reads, undeclared
 
 RECORDED = Path(__file__).parent / "fixtures" / "stripe_invoice_two_rates.json"
@@ -41,16 +40,6 @@ RECORDED = Path(__file__).parent / "fixtures" / "stripe_invoice_two_rates.json"
 
 def recorded() -> dict:
     return json.loads(RECORDED.read_text(encoding="utf-8"))
-
-
-def pdf_text(pdf: bytes) -> str:
-    if not shutil.which("pdftotext"):
-        pytest.skip("pdftotext (poppler-utils) is not installed")
-    text = subprocess.run(
-        ["pdftotext", "-layout", "-", "-"], input=pdf, capture_output=True, check=True
-    ).stdout.decode()
-    # CLDR's no-break and narrow no-break spaces, as plain ones.
-    return text.replace("\u00a0", " ").replace("\u202f", " ")
 
 
 @pytest.fixture

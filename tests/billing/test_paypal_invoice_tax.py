@@ -2,24 +2,12 @@
 (issue 25): the plan's percentage, whether its price includes the tax, and
 the tax PayPal took (its transaction's breakdown). We compute none of it."""
 
-import shutil
-import subprocess
 from decimal import Decimal
-
-import pytest
 
 from billing.documents.pdf import pdf_render
 from billing.models import Payment
 from tests.billing.test_paypal_webhooks import deliver, fake, hooked, paypal_sub  # noqa: F401
-
-
-def pdf_text(pdf: bytes) -> str:
-    if not shutil.which("pdftotext"):
-        pytest.skip("pdftotext (poppler-utils) is not installed")
-    text = subprocess.run(
-        ["pdftotext", "-layout", "-", "-"], input=pdf, capture_output=True, check=True
-    ).stdout.decode()
-    return text.replace("\u00a0", " ").replace("\u202f", " ")
+from tests.support.pdf import pdf_text
 
 
 def test_the_invoice_states_the_plans_tax_as_paypal_charged_it(deliver, paypal_api):  # noqa: F811

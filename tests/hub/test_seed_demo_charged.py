@@ -6,8 +6,6 @@ They come from invoices recorded from Stripe (API 2026-10-28), synced the
 way a webhook's invoice is (hub/management/commands/seed_demo.py says why
 localstripe cannot hold them)."""
 
-import shutil
-import subprocess
 from decimal import Decimal
 from io import StringIO
 
@@ -16,15 +14,7 @@ from django.core.management import call_command
 
 from billing.documents.pdf import pdf_render
 from billing.models import Invoice
-
-
-def pdf_text(pdf: bytes) -> str:
-    if not shutil.which("pdftotext"):
-        pytest.skip("pdftotext (poppler-utils) is not installed")
-    text = subprocess.run(
-        ["pdftotext", "-layout", "-", "-"], input=pdf, capture_output=True, check=True
-    ).stdout.decode()
-    return text.replace("\u00a0", " ").replace("\u202f", " ")
+from tests.support.pdf import pdf_text
 
 
 @pytest.fixture

@@ -14,6 +14,16 @@ import pytest
 from tests.conftest import require
 
 
+def pdf_text(pdf: bytes) -> str:
+    """pdftotext's layout text of the document, CLDR's no-break and narrow
+    no-break spaces as plain ones (formatted money and dates use them)."""
+    require(bool(shutil.which("pdftotext")), "pdftotext (Debian poppler-utils)")
+    text = subprocess.run(
+        ["pdftotext", "-layout", "-", "-"], input=pdf, capture_output=True, check=True
+    ).stdout.decode()
+    return text.replace("\u00a0", " ").replace("\u202f", " ")
+
+
 def pdf_info(pdf: bytes) -> dict[str, str]:
     """pdfinfo's fields ("Page size", "Tagged", "Title", ...) for the document."""
     require(bool(shutil.which("pdfinfo")), "pdfinfo (Debian poppler-utils)")
