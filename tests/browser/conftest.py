@@ -21,5 +21,8 @@ DEMO_CUSTOMERS = [
     ("demo", "casey@example.com"),
     ("demo", "dana@example.com"),
     ("demo", "eli@example.com"),
+    # Issue 25's invoices: US sales tax and a coupon; a reverse charge.
+    ("demo", "gale@example.com"),
     ("acme", "alex@example.com"),
+    ("acme", "einkauf@beispiel-handel.example"),
 ]
