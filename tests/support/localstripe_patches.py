@@ -15,15 +15,19 @@ from __future__ import annotations
 
 import sys
 import time
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from localstripe.errors import UserError
 from localstripe.resources import (
     Balance,
     Charge,
+    Coupon,
     Customer,
     Event,
     Invoice,
+    InvoiceItem,
     InvoiceLineItem,
     List,
     PaymentIntent,
@@ -36,6 +40,7 @@ from localstripe.resources import (
     Subscription,
     SubscriptionItem,
     TaxId,
+    TaxRate,
     extra_apis,
     store,
 )
@@ -68,6 +73,7 @@ def apply() -> None:
     _failing_invoice_lists()
     _declining_attach()
     _customer_tax_ids()
+    _taxes_and_discounts()
 
     _webhook_endpoints_list()
     _webhook_registration_while_sending()
@@ -437,6 +443,7 @@ REMOVED_FIELDS: dict[type, dict[str, str]] = {
         "proration": f"{BASIL}: moved under parent",
         "subscription_item": f"{BASIL}: moved under parent",
         "type": f"{BASIL}: replaced by parent.type",
+        "invoice_item": f"{BASIL}: moved under parent",
         "created": "not a field of an invoice line in API 2026-10-28",
     },
     Customer: {
@@ -501,30 +508,18 @@ def _invoice_today() -> None:
             paths = list(expand)
         else:
             # A list's own expansion reaches `payments` on the exported dicts
-            # afterwards; it only needs the field to be there.
+            # afterwards; it only needs the field to be there. localstripe
+            # expands no list of ids, so the invoice expands its discounts.
             listed = _item_expand[-1] if _item_expand else []
             paths = ["payments"] if any(_is_payments(p) for p in listed) else []
+            paths += ["discounts"] if "discounts" in listed else []
         kept = [p for p in paths if not _is_payments(p) and not _is_discounts(p)]
         exported = original(self, expand=kept)
-        # Stripe (2025-03-31.basil, "discounts (a list) replaces discount"): an
-        # invoice and each of its lines list their discounts (expandable).
-        # localstripe's coupons live in the `discount` removed above and are
-        # not carried over: the fake's invoices have none.
-        exported["discounts"] = []
-        for line in (exported.get("lines") or {}).get("data") or []:
-            line["discounts"] = []
-        exported["total_taxes"] = [
-            {
-                "amount": tax.get("amount", 0),
-                # Stripe: whether the rate is included in the price.
-                "tax_behavior": "inclusive" if tax.get("inclusive") else "exclusive",
-                "tax_rate_details": {"tax_rate": tax.get("tax_rate")},
-                "taxability_reason": "standard_rated",
-                "taxable_amount": None,
-                "type": "tax_rate_details",
-            }
-            for tax in self.total_tax_amounts
-        ]
+        # Discounts and taxes as Stripe charges them (section "taxes and
+        # discounts" below): `discounts`, `total_discount_amounts`,
+        # `total_taxes`, and each line's `taxes` and `discount_amounts`.
+        expand_discounts = any(p.split(".")[0] == "discounts" for p in paths)
+        _charged_shapes(self, exported, expand_discounts=expand_discounts)
         finalized = self.status != "draft"
         exported["number"] = _invoice_number(self) if finalized else None
         exported["hosted_invoice_url"] = (
@@ -969,3 +964,482 @@ def _customer_tax_ids() -> None:
 
     TaxId.__init__ = tax_id_init
     _route(("POST", "/v1/customers/{id}/tax_ids"), add)
+
+
+# --- taxes and discounts ----------------------------------------------------------------
+#
+# What Stripe charges on an invoice with tax rates and a coupon, in API
+# 2026-10-28's shapes (issue 25: the demo's VAT, reverse-charge, sales-tax and
+# coupon invoices are made at the fake and synced as production syncs them).
+# localstripe 1.15 knows tax rates without country, state or tax type; stores
+# coupons but never applies one (no invoice takes `discounts`); has no
+# customer `tax_exempt`; computes an inclusive rate's tax as if it were
+# exclusive and adds it to the total; and its line `tax_amounts` and invoice
+# `total_tax_amounts` are the shapes 2025-03-31.basil replaced (removed above).
+#
+# Held: percentage rates (exclusive and inclusive), amount-off and percent-off
+# coupons on the invoice (`discounts` on create), the customer's tax exemption
+# frozen at finalization. Not held (refused with a 400 rather than answered
+# wrongly): discounts on invoice items, i.e. line-level discounts.
+
+# Stripe's tax types (stripe-python 16.1, TaxRate.tax_type).
+TAX_TYPES = frozenset(
+    {
+        "admissions_tax", "amusement_tax", "attendance_tax", "communications_tax",
+        "digital_excise_tax", "entertainment_tax", "get_fund", "gross_receipts_tax", "gst",
+        "hospitality_tax", "hst", "igst", "jct", "lease_tax", "pst", "qst",
+        "resort_tax", "retail_delivery_fee", "rst", "sales_tax", "service_tax",
+        "tourism_tax", "vat",
+    }
+)  # fmt: skip
+# https://docs.stripe.com/api/customers/object#customer_object-tax_exempt
+TAX_EXEMPT = ("none", "exempt", "reverse")
+# The taxability reason Stripe states for a tax on an invoice of a customer
+# who is exempt, or liable themselves (reverse charge): the tax is zero
+# (https://docs.stripe.com/tax/zero-tax, "Zero tax amounts and reverse
+# charges": `customer_exempt`, `reverse_charge`). A tax rate charged to anyone
+# else is `standard_rated` (a fixed rate the seller chose).
+EXEMPT_REASONS = {"exempt": "customer_exempt", "reverse": "reverse_charge"}
+
+
+class Discount(StripeObject):
+    """Stripe's Discount (https://docs.stripe.com/api/discounts/object): a
+    coupon applied to one invoice, named by `source.coupon`
+    (2025-09-30.clover: `coupon` moved under `source`). The invoice lists it
+    in `discounts`, expandable, and names it in its discount amounts."""
+
+    object = "discount"
+    _id_prefix = "di_"
+
+    def __init__(self, *, coupon: str, customer: str, invoice: str) -> None:
+        super().__init__()
+        self.checkout_session = None
+        self.customer = customer
+        self.customer_account = None
+        self.end = None
+        self.invoice = invoice
+        self.invoice_item = None
+        self.promotion_code = None
+        self.source = {"coupon": coupon, "type": "coupon"}
+        self.start = self.created
+        self.subscription = None
+        self.subscription_item = None
+
+    def _export(self, expand: Any = None) -> Any:
+        exported = super()._export(expand=expand)
+        for name in ("created", "livemode"):  # localstripe's; not fields of a Discount
+            exported.pop(name, None)
+        return exported
+
+
+@dataclass
+class _Charged:
+    """An invoice's discounts and taxes, per line id and in total."""
+
+    discount_amounts: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    taxes: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    total_discount_amounts: list[dict[str, Any]] = field(default_factory=list)
+    total_taxes: list[dict[str, Any]] = field(default_factory=list)
+    discount_total: int = 0
+    exclusive_tax: int = 0
+
+
+def _cents(value: Decimal) -> int:
+    return int(value.quantize(Decimal(1), ROUND_HALF_UP))
+
+
+def _customer_tax(invoice: Any) -> tuple[str, list[dict[str, str]]]:
+    """The customer's tax exemption and tax IDs as the invoice states them:
+    the customer's own until it is finalized, then as they were then
+    (Stripe's Invoice.customer_tax_exempt / customer_tax_ids: "Once the
+    invoice is finalized, this field will no longer be updated")."""
+    frozen = invoice.__dict__.get("_customer_tax")
+    if frozen is not None:
+        return frozen
+    customer = store.get("customer:" + str(invoice.customer))
+    if customer is None:
+        return "none", []
+    tax_ids = [{"type": t.type, "value": t.value} for t in customer.tax_ids._list]
+    return getattr(customer, "tax_exempt", "none"), tax_ids
+
+
+def _line_discounts(invoice: Any, lines: list[Any]) -> dict[str, list[dict[str, Any]]]:
+    """Each line's share of the invoice's discounts. Stripe spreads an
+    invoice discount over the discountable lines in proportion to their
+    amounts (https://docs.stripe.com/billing/subscriptions/coupons: an
+    amount-off coupon never takes more than the invoice's amount)."""
+    shares: dict[str, list[dict[str, Any]]] = {line.id: [] for line in lines}
+    left = {line.id: max(0, line.amount) for line in lines}
+    for discount in invoice.__dict__.get("_discounts", []):
+        coupon = Coupon._api_retrieve(discount.source["coupon"])
+        base = sum(left.values())
+        amounts: dict[str, int] = {}
+        if coupon.percent_off is not None:
+            percent = Decimal(str(coupon.percent_off))
+            amounts = {key: _cents(Decimal(value) * percent / 100) for key, value in left.items()}
+        elif base > 0:
+            off = min(int(coupon.amount_off), base)
+            owed = [key for key, value in left.items() if value > 0]
+            given = 0
+            for index, key in enumerate(owed):
+                share = off - given if index == len(owed) - 1 else off * left[key] // base
+                amounts[key] = share
+                given += share
+        for key, amount in amounts.items():
+            if amount:
+                shares[key].append({"amount": amount, "discount": discount.id})
+                left[key] -= amount
+    return shares
+
+
+def _line_taxes(invoice: Any, line: Any, net: int, exempt: str) -> list[dict[str, Any]]:
+    """The line's taxes (InvoiceLineItem.taxes, 2025-03-31.basil): one per
+    rate, the line's own rates else the invoice's default ones, on the
+    line's amount after discounts. An inclusive rate's tax is inside that
+    amount (https://support.stripe.com/questions/inclusive-and-exclusive-tax-
+    options-in-the-tax-rate-api-and-stripe-tax: "if the price is €600 and you
+    set an inclusive tax rate of 10%, the invoice total will still be €600")."""
+    rates = line.tax_rates or invoice.default_tax_rates or []
+    taxes = []
+    for rate in rates:
+        percent = Decimal(str(rate.percentage))
+        if exempt in EXEMPT_REASONS:
+            amount, taxable = 0, net
+        elif rate.inclusive:
+            amount = _cents(Decimal(net) * percent / (100 + percent))
+            taxable = net - amount
+        else:
+            amount, taxable = _cents(Decimal(net) * percent / 100), net
+        taxes.append(
+            {
+                "amount": amount,
+                "tax_behavior": "inclusive" if rate.inclusive else "exclusive",
+                "tax_rate_details": {"tax_rate": rate.id},
+                "taxability_reason": EXEMPT_REASONS.get(exempt, "standard_rated"),
+                "taxable_amount": taxable,
+                "type": "tax_rate_details",
+            }
+        )
+    return taxes
+
+
+def _charges(invoice: Any) -> _Charged:
+    lines = list(invoice.lines._list)
+    exempt, _ = _customer_tax(invoice)
+    charged = _Charged(discount_amounts=_line_discounts(invoice, lines))
+    discount_totals: dict[str, int] = {}
+    tax_totals: dict[tuple[str, str, str], dict[str, Any]] = {}
+    for line in lines:
+        shares = charged.discount_amounts[line.id]
+        for share in shares:
+            discount_totals[share["discount"]] = (
+                discount_totals.get(share["discount"], 0) + share["amount"]
+            )
+        net = line.amount - sum(share["amount"] for share in shares)
+        taxes = _line_taxes(invoice, line, net, exempt)
+        charged.taxes[line.id] = taxes
+        for tax in taxes:
+            # Invoice.total_taxes: "The aggregate tax information of all line
+            # items", one entry per rate, behaviour and reason.
+            key = (
+                tax["tax_rate_details"]["tax_rate"],
+                tax["tax_behavior"],
+                tax["taxability_reason"],
+            )
+            total = tax_totals.setdefault(key, {**tax, "amount": 0, "taxable_amount": 0})
+            total["amount"] += tax["amount"]
+            total["taxable_amount"] += tax["taxable_amount"]
+            if tax["tax_behavior"] == "exclusive":
+                charged.exclusive_tax += tax["amount"]
+    charged.total_discount_amounts = [
+        {"amount": amount, "discount": key} for key, amount in discount_totals.items()
+    ]
+    charged.discount_total = sum(discount_totals.values())
+    charged.total_taxes = list(tax_totals.values())
+    return charged
+
+
+def _charged_shapes(invoice: Any, exported: dict[str, Any], *, expand_discounts: bool) -> None:
+    """Put the invoice's discounts and taxes into its exported shape."""
+    charged = _charges(invoice)
+    discounts = invoice.__dict__.get("_discounts", [])
+    # 2025-03-31.basil, "discounts (a list) replaces discount"; ids unless expanded.
+    exported["discounts"] = [d._export() if expand_discounts else d.id for d in discounts]
+    exported["total_discount_amounts"] = charged.total_discount_amounts
+    exported["total_taxes"] = charged.total_taxes
+    exempt, tax_ids = _customer_tax(invoice)
+    exported["customer_tax_exempt"] = exempt
+    exported["customer_tax_ids"] = tax_ids
+    for line in (exported.get("lines") or {}).get("data") or []:
+        _line_shapes(line, charged)
+
+
+def _line_shapes(line: dict[str, Any], charged: _Charged) -> None:
+    # The fake holds invoice discounts only: a line's own `discounts` are none.
+    line["discounts"] = []
+    line["discount_amounts"] = charged.discount_amounts.get(line["id"], [])
+    line["taxes"] = charged.taxes.get(line["id"], [])
+
+
+def _taxes_and_discounts() -> None:
+    _tax_rate_fields()
+    _coupon_name()
+    _customer_tax_exempt()
+    _invoice_create()
+    _invoice_finalize()
+    _invoice_item_period()
+    _charge_payment_method_details()
+
+    original_line_export = InvoiceLineItem._export
+
+    def line_export(self: Any, expand: Any = None) -> Any:
+        # A line read on its own (GET /v1/invoices/{id}/lines) states what
+        # its invoice charged on it, as within the invoice.
+        exported = original_line_export(self, expand=expand)
+        exported["parent"] = _line_parent(self)
+        invoice = store.get("invoice:" + str(self.invoice))
+        if invoice is not None:
+            _line_shapes(exported, _charges(invoice))
+        return exported
+
+    InvoiceLineItem._export = line_export
+
+    def total(self: Any) -> int:
+        """Stripe: the total is the subtotal less discounts plus exclusive
+        taxes (an inclusive tax is inside the amounts already)."""
+        charged = _charges(self)
+        return max(
+            0,
+            self.subtotal - charged.discount_total + charged.exclusive_tax - self.starting_balance,
+        )
+
+    Invoice.total = property(total)  # type: ignore[assignment,method-assign]
+
+    def get_draft(self: Any) -> bool:
+        return bool(self.__dict__.get("_draft_flag", True))
+
+    def set_draft(self: Any, value: bool) -> None:
+        # Finalized (by /finalize, or by /pay, which localstripe lets finalize
+        # by clearing `_draft`): the customer's tax details are frozen.
+        if not value and self.__dict__.get("_draft_flag") and "_customer_tax" not in self.__dict__:
+            self.__dict__["_customer_tax"] = _customer_tax(self)
+        self.__dict__["_draft_flag"] = value
+
+    Invoice._draft = property(get_draft, set_draft)  # type: ignore[assignment]
+
+
+def _tax_rate_fields() -> None:
+    """Stripe (https://docs.stripe.com/api/tax_rates/create): a tax rate takes
+    `country`, `state` (ISO 3166-2 without the country, "TX") and `tax_type`
+    ("vat", "sales_tax", ...) beside `jurisdiction`, all null when not given.
+    localstripe: none of the three (a 400)."""
+    original_init = TaxRate.__init__
+
+    def __init__(
+        self: Any, *args: Any, country: Any = None, state: Any = None, tax_type: Any = None,
+        **kwargs: Any,
+    ) -> None:  # fmt: skip
+        if any(v is not None and not isinstance(v, str) for v in (country, state, tax_type)):
+            raise UserError(400, "Bad request")
+        if tax_type is not None and tax_type not in TAX_TYPES:
+            raise UserError(400, f"Invalid tax_type: {tax_type}", {"param": "tax_type"})
+        original_init(self, *args, **kwargs)
+        self.country = country or None
+        self.state = state or None
+        self.tax_type = tax_type or None
+
+    TaxRate.__init__ = __init__
+
+
+def _coupon_name() -> None:
+    """Stripe (https://docs.stripe.com/api/coupons/object#coupon_object-name):
+    a coupon's `name` is what invoices and receipts show the customer (null
+    when not given). localstripe: no name (a 400)."""
+    original_init = Coupon.__init__
+
+    def __init__(self: Any, *args: Any, name: Any = None, **kwargs: Any) -> None:
+        if name is not None and (not isinstance(name, str) or len(name) > 40):
+            raise UserError(400, "Invalid name", {"param": "name"})
+        original_init(self, *args, **kwargs)
+        self.name = name or None
+
+    Coupon.__init__ = __init__
+
+
+def _customer_tax_exempt() -> None:
+    """Stripe: a customer's `tax_exempt` is `none` (the default), `exempt` or
+    `reverse`, settable on create and update
+    (https://docs.stripe.com/api/customers/object#customer_object-tax_exempt).
+    localstripe: no such field (a 400)."""
+    original_init = Customer.__init__
+    original_update = Customer._update
+
+    def checked(value: Any) -> str:
+        if value == "":
+            return "none"
+        if value not in TAX_EXEMPT:
+            raise UserError(400, f"Invalid tax_exempt: {value}", {"param": "tax_exempt"})
+        return str(value)
+
+    def __init__(self: Any, *args: Any, tax_exempt: Any = None, **kwargs: Any) -> None:
+        exempt = checked(tax_exempt) if tax_exempt is not None else "none"
+        original_init(self, *args, **kwargs)
+        self.tax_exempt = exempt
+
+    def _update(self: Any, tax_exempt: Any = None, **data: Any) -> None:
+        if tax_exempt is not None:
+            self.tax_exempt = checked(tax_exempt)
+        if data:
+            original_update(self, **data)
+
+    Customer.__init__ = __init__
+    Customer._update = _update
+
+
+def _invoice_create() -> None:
+    """Stripe (https://docs.stripe.com/api/invoices/create): an invoice takes
+    `discounts` ([{coupon}]), each applied as a Discount of that invoice (the
+    coupon's `times_redeemed` counts it); and an invoice needs no
+    subscription: a one-off invoice bills the customer's pending invoice
+    items when `pending_invoice_items_behavior` is `include` (since
+    2022-08-01 the default is `exclude`). localstripe: `discounts` is a 400,
+    no coupon ever applies, and an invoice without a subscription is a 404
+    ("No upcoming invoices for customer"). Not held: `exclude` while the
+    customer has pending items (localstripe's invoices always take them in),
+    refused rather than answered wrongly."""
+    original = Invoice._api_create.__func__
+
+    def _api_create(cls: Any, discounts: Any = None, **data: Any) -> Any:
+        coupons = []
+        if discounts not in (None, ""):
+            if not isinstance(discounts, list) or not all(
+                isinstance(d, dict) and set(d) == {"coupon"} for d in discounts
+            ):
+                raise UserError(400, "Bad request", {"param": "discounts"})
+            coupons = [Coupon._api_retrieve(str(d["coupon"])) for d in discounts]  # 404
+        if data.get("subscription") is None:
+            invoice = _one_off_invoice(**data)
+        else:
+            invoice = original(cls, **data)
+        invoice.__dict__["_discounts"] = [
+            Discount(coupon=coupon.id, customer=invoice.customer, invoice=invoice.id)
+            for coupon in coupons
+        ]
+        for coupon in coupons:
+            coupon.times_redeemed += 1
+        return invoice
+
+    Invoice._api_create = classmethod(_api_create)
+
+
+def _one_off_invoice(
+    customer: Any = None, pending_invoice_items_behavior: Any = None, **data: Any
+) -> Any:
+    if pending_invoice_items_behavior not in (None, "include", "exclude"):
+        raise UserError(400, "Bad request", {"param": "pending_invoice_items_behavior"})
+    if not isinstance(customer, str):
+        raise UserError(400, "Bad request", {"param": "customer"})
+    pending = [
+        item
+        for item in InvoiceItem._api_list_all(None, customer=customer, limit=99)._list
+        if item.invoice is None
+    ]
+    if pending and pending_invoice_items_behavior != "include":
+        raise UserError(400, "localstripe (patched) takes a customer's pending invoice items "
+                        "in only with pending_invoice_items_behavior=include",
+                        {"param": "pending_invoice_items_behavior"})  # fmt: skip
+    allowed = {"default_tax_rates", "description", "metadata", "tax_percent"}
+    if set(data) - allowed:
+        raise UserError(400, "Unexpected " + ", ".join(sorted(set(data) - allowed)))
+    return Invoice(customer=customer, **data)
+
+
+def _invoice_finalize() -> None:
+    """Stripe (https://docs.stripe.com/api/invoices/finalize): POST
+    /v1/invoices/{id}/finalize makes a draft `open` (and sends
+    `invoice.finalized`); anything but a draft is a 400. localstripe: no
+    such route (its /pay finalizes a draft on the way)."""
+
+    def finalize(id: str, auto_advance: Any = None, **kwargs: Any) -> Any:
+        if kwargs:
+            raise UserError(400, "Unexpected " + ", ".join(kwargs))
+        invoice = Invoice._api_retrieve(id)
+        if invoice.status != "draft":
+            raise UserError(400, "This invoice is already finalized, you can't re-finalize "
+                            "a non-draft invoice.", {"code": "invoice_not_editable"})  # fmt: skip
+        invoice._finalize()
+        schedule_webhook(Event("invoice.finalized", invoice))
+        return invoice
+
+    extra_apis.append(("POST", "/v1/invoices/{id}/finalize", finalize))
+
+
+def _invoice_item_period() -> None:
+    """Stripe (https://docs.stripe.com/api/invoiceitems/create): an invoice
+    item's service period is `period[start]` / `period[end]`. localstripe
+    takes `period_start` / `period_end` instead, and a `period` is a 400.
+    `discounts` on an invoice item (a line-level discount) is not held by
+    this fake: refused, rather than silently ignored."""
+    original_init = InvoiceItem.__init__
+
+    def __init__(
+        self: Any, *args: Any, period: Any = None, discounts: Any = None, **kwargs: Any
+    ) -> None:
+        if discounts not in (None, "", []):
+            raise UserError(400, "localstripe (patched) holds invoice discounts only",
+                            {"param": "discounts"})  # fmt: skip
+        if period is not None:
+            if not isinstance(period, dict) or set(period) != {"start", "end"}:
+                raise UserError(400, "Bad request", {"param": "period"})
+            kwargs |= {"period_start": period["start"], "period_end": period["end"]}
+        original_init(self, *args, **kwargs)
+
+    InvoiceItem.__init__ = __init__
+
+
+def _charge_payment_method_details() -> None:
+    """Stripe (https://docs.stripe.com/api/charges/object#charge_object-
+    payment_method_details): a charge states the card it was made with, as
+    it was then: `payment_method_details.card` (brand, last4, expiry), type
+    `card`. localstripe: no such field (a one-time invoice's card was
+    unknown to the hub)."""
+    original = Charge._export
+
+    def _export(self: Any, expand: Any = None) -> Any:
+        exported = original(self, expand=expand)
+        method = store.get("payment_method:" + str(self.payment_method))
+        card = getattr(method, "card", None)
+        if isinstance(card, dict):
+            exported["payment_method_details"] = {
+                "type": "card",
+                "card": {k: card.get(k) for k in ("brand", "last4", "exp_month", "exp_year")},
+            }
+        return exported
+
+    Charge._export = _export
+
+
+def _line_parent(line: Any) -> dict[str, Any]:
+    """Stripe (2025-03-31.basil, "invoice line items' parent"): what a line
+    bills is under `parent`: an invoice item (`invoice_item_details`) or a
+    subscription item (`subscription_item_details`), with its proration."""
+    details: dict[str, Any] = {
+        "proration": bool(line.proration),
+        "proration_details": {"credited_items": None},
+        "subscription": line.subscription,
+    }
+    if line.type == "invoiceitem":
+        return {
+            "type": "invoice_item_details",
+            "invoice_item_details": {**details, "invoice_item": line.invoice_item},
+            "subscription_item_details": None,
+        }
+    return {
+        "type": "subscription_item_details",
+        "invoice_item_details": None,
+        "subscription_item_details": {
+            **details,
+            "invoice_item": None,
+            "subscription_item": line.subscription_item,
+        },
+    }

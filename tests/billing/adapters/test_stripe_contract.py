@@ -125,6 +125,35 @@ def fake_objects(localstripe) -> dict[str, list[dict[str, Any]]]:
                  **{"items[0][plan]": plan["id"], "default_tax_rates[0]": rates[0]["id"],
                     "default_tax_rates[1]": rates[1]["id"]})  # fmt: skip
     taxed_invoice = get(base, f"/v1/invoices/{taxed['latest_invoice']}", INVOICE_EXPAND)
+    # Issue 25's invoices: a one-off invoice with a coupon and a US sales tax,
+    # and one to a reverse-charge business with its VAT ID.
+    vat = post(base, "/v1/tax_rates", display_name="USt.", percentage="19", inclusive="false",
+               country="DE", jurisdiction="DE", tax_type="vat")  # fmt: skip
+    sales = post(base, "/v1/tax_rates", display_name="Sales Tax", percentage="8.25",
+                 inclusive="false", country="US", state="TX", jurisdiction="TX",
+                 tax_type="sales_tax")  # fmt: skip
+    coupon = post(base, "/v1/coupons", id="CONTRACT5", amount_off=500, currency="usd",
+                  duration="once", name="Launch offer")  # fmt: skip
+    business = post(base, "/v1/customers", email="firma@example.com", tax_exempt="reverse")
+    post(base, f"/v1/customers/{business['id']}/tax_ids", type="eu_vat", value="ATU13585627")
+    card = post(base, "/v1/payment_methods/pm_card_visa/attach", customer=business["id"])
+    post(base, f"/v1/customers/{business['id']}",
+         **{"invoice_settings[default_payment_method]": card["id"]})  # fmt: skip
+    one_off = {}
+    for who, rate, extra in (
+        (customer, sales, {"discounts[0][coupon]": coupon["id"]}),
+        (business, vat, {}),
+    ):
+        period = {"period[start]": 1795168740, "period[end]": 1797847080}
+        post(base, "/v1/invoiceitems", customer=who["id"], amount=2000, currency="usd",
+             description="Seats", **period)  # fmt: skip
+        draft = post(base, "/v1/invoices", customer=who["id"],
+                     pending_invoice_items_behavior="include",
+                     **{"default_tax_rates[0]": rate["id"], **extra})  # fmt: skip
+        post(base, f"/v1/invoices/{draft['id']}/finalize")
+        post(base, f"/v1/invoices/{draft['id']}/pay")
+        one_off[who["id"]] = get(base, f"/v1/invoices/{draft['id']}", INVOICE_EXPAND)
+    discounted, reverse_charged = one_off[customer["id"]], one_off[business["id"]]
     invoice = get(base, f"/v1/invoices/{invoices[0]['id']}", INVOICE_EXPAND)
     intent_id = invoice["payments"]["data"][0]["payment"]["payment_intent"]["id"]
     charge_id = stripe_objects.id_of(
@@ -139,14 +168,20 @@ def fake_objects(localstripe) -> dict[str, list[dict[str, Any]]]:
     tax_id = post(base, tax_ids, type="eu_vat", value="DE136695976")
     post(base, tax_ids, type="ch_uid", value="CHE-100.155.212")
     return {
-        "Customer": [get(base, f"/v1/customers/{customer['id']}")],
+        "Customer": [
+            get(base, f"/v1/customers/{customer['id']}"),
+            get(base, f"/v1/customers/{business['id']}"),
+        ],
         "TaxId": [get(base, f"{tax_ids}/{tax_id['id']}"), *get(base, tax_ids)["data"]],
         "PaymentMethod": [get(base, f"/v1/payment_methods/{method['id']}")],
         "Subscription": [
             get(base, f"/v1/subscriptions/{subscription['id']}", SUBSCRIPTION_EXPAND),
             *get(base, "/v1/subscriptions", ["data.default_payment_method"])["data"],
         ],
-        "Invoice": [invoice, *invoices, taxed_invoice],
+        "Invoice": [invoice, *invoices, taxed_invoice, discounted, reverse_charged],
+        "TaxRate": [get(base, f"/v1/tax_rates/{r['id']}") for r in (vat, sales)],
+        "Coupon": [get(base, f"/v1/coupons/{coupon['id']}")],
+        "Discount": discounted["discounts"],
         "InvoicePayment": get(
             base,
             f"/v1/invoice_payments?payment[type]=payment_intent&payment[payment_intent]={intent_id}",
@@ -184,16 +219,66 @@ def test_the_fake_speaks_todays_links(fake_objects):
     assert subscription["items"]["data"][0]["current_period_end"] > 0
     assert invoice["parent"]["subscription_details"]["subscription"] == subscription["id"]
     assert invoice["total_taxes"] == [] and invoice["number"]
-    taxed = fake_objects["Invoice"][-1]
+    taxed = fake_objects["Invoice"][2]
+    # 20 % on 15.00 on top; 10 % inside 15.00 (1500 * 10 / 110): "if the price
+    # is €600 and you set an inclusive tax rate of 10%, the invoice total will
+    # still be €600" (support.stripe.com, inclusive and exclusive tax options).
     assert [(t["amount"], t["tax_behavior"]) for t in taxed["total_taxes"]] == [
         (300, "exclusive"),
-        (150, "inclusive"),
+        (136, "inclusive"),
     ]
-    assert stripe_objects.invoice_of(taxed).tax == stripe_objects.money_of(450, "USD")
+    assert taxed["total"] == 1800
+    assert stripe_objects.invoice_of(taxed).tax == stripe_objects.money_of(436, "USD")
     assert [p["status"] for p in listed["payments"]["data"]] == ["paid"]
     assert fake_objects["InvoicePayment"][0]["invoice"] == invoice["id"]
     # Its events say so too (localstripe stamped 2017-08-15).
     assert {e["api_version"] for e in fake_objects["Event"]} == {stripe.api_version}
+
+
+def test_the_fake_charges_coupons_and_taxes_as_stripe_states_them(fake_objects):
+    """Issue 25: a coupon comes off before tax (taxable 15.00 of 20.00), the
+    invoice names it by its Discount, and a tax rate's country, state and
+    type are there to read."""
+    discounted = fake_objects["Invoice"][-2]
+    (discount,) = discounted["discounts"]
+    assert discount["object"] == "discount"
+    assert discount["source"] == {"coupon": "CONTRACT5", "type": "coupon"}
+    assert discounted["total_discount_amounts"] == [{"amount": 500, "discount": discount["id"]}]
+    (line,) = discounted["lines"]["data"]
+    assert line["discount_amounts"] == [{"amount": 500, "discount": discount["id"]}]
+    assert [(t["amount"], t["taxable_amount"], t["taxability_reason"]) for t in line["taxes"]] == [
+        (124, 1500, "standard_rated")
+    ]
+    assert discounted["total_taxes"] == line["taxes"]
+    assert (discounted["subtotal"], discounted["total"], discounted["amount_paid"]) == (
+        2000,
+        1624,
+        1624,
+    )
+    rates = {rate["id"]: rate for rate in fake_objects["TaxRate"]}
+    coupons = {coupon["id"]: coupon for coupon in fake_objects["Coupon"]}
+    read = stripe_objects.invoice_of(discounted, tax_rates=rates, coupons=coupons)
+    assert [(d.name, d.amount) for d in read.discounts] == [
+        ("Launch offer", stripe_objects.money_of(500, "USD"))
+    ]
+    assert [(t.label, t.country, t.state, t.tax_type) for t in read.taxes] == [
+        ("Sales Tax (TX)", "US", "TX", "sales_tax")
+    ]
+
+
+def test_the_fake_states_a_reverse_charge_as_stripe_does(fake_objects):
+    """A customer with `tax_exempt=reverse` pays no tax; the invoice states
+    the rate with `reverse_charge` and the customer's tax status and IDs as
+    they were when it was finalized."""
+    reverse_charged = fake_objects["Invoice"][-1]
+    assert reverse_charged["customer_tax_exempt"] == "reverse"
+    assert reverse_charged["customer_tax_ids"] == [{"type": "eu_vat", "value": "ATU13585627"}]
+    assert [(t["amount"], t["taxable_amount"], t["taxability_reason"])
+            for t in reverse_charged["total_taxes"]] == [(0, 2000, "reverse_charge")]  # fmt: skip
+    assert reverse_charged["total"] == reverse_charged["amount_paid"] == 2000
+    read = stripe_objects.invoice_of(reverse_charged)
+    assert read.customer_tax_exempt == "reverse" and read.tax == 0
+    assert fake_objects["Customer"][1]["tax_exempt"] == "reverse"
 
 
 def test_the_readers_read_only_what_they_declare(fake_objects):
