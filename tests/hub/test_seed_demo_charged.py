@@ -2,14 +2,16 @@
 its reverse-charge business customer in Austria, and the demo vendor's US
 sales tax and coupon. pdftotext of each PDF shows what the invoice states.
 
-They come from invoices recorded from Stripe (API 2026-10-28), synced the
-way a webhook's invoice is (hub/management/commands/seed_demo.py says why
-localstripe cannot hold them)."""
+They are made at the fake Stripe (localstripe with our patches) as a vendor
+makes them at Stripe, and synced from it the way an `invoice.paid` webhook's
+invoice is (hub/management/commands/_demo_charges.py); the last test checks
+the plain seed (no fakes) still shows them, from recorded invoices."""
 
 from decimal import Decimal
 from io import StringIO
 
 import pytest
+import requests
 from django.core.management import call_command
 
 from billing.documents.pdf import pdf_render
@@ -18,7 +20,9 @@ from tests.support.pdf import pdf_text
 
 
 @pytest.fixture
-def seeded(db, settings):
+def seeded(db, settings, stripe_api):
+    # A fake Stripe holding none of another test's objects (LAUNCH50 is one per account).
+    requests.delete(f"{stripe_api}/_config/data", timeout=10).raise_for_status()
     settings.DEBUG = True
     call_command("seed_demo", stdout=StringIO())
 
@@ -27,6 +31,63 @@ def invoice_of(slug: str, email: str, product: str) -> Invoice:
     return Invoice.objects.select_related("payment", "vendor", "customer").get(
         vendor__slug=slug, customer__email=email, lines__0__description=product
     )
+
+
+@pytest.mark.parametrize(
+    ("slug", "email", "product"),
+    [
+        ("acme", "kim@example.com", "Acme Cloud Backup (monatlich)"),
+        ("acme", "einkauf@beispiel-handel.example", "Acme Sync Team-Lizenz (jährlich)"),
+        ("demo", "gale@example.com", "Data Science Bootcamp"),
+        ("demo", "gale@example.com", "All-Access Pass (12 months)"),
+    ],
+    ids=["acme-vat", "acme-reverse-charge", "demo-sales-tax", "demo-coupon"],
+)
+def test_each_demo_charge_is_held_by_the_fake_stripe(seeded, slug, email, product):
+    """The invoice's order and payment name the fake's invoice and charge,
+    and the fake charged what the invoice states."""
+    from billing.processors.adapters import stripe_adapter_for
+
+    invoice = invoice_of(slug, email, product)
+    adapter = stripe_adapter_for(vendor=invoice.vendor)
+    remote = adapter.invoice_get(invoice_id=invoice.payment.order.processor_ref)
+    assert remote.status == "paid"
+    assert remote.customer_id == invoice.customer.stripe_customer_id
+    assert remote.charge_id == invoice.payment.processor_ref
+    assert (remote.total, remote.tax) == (invoice.total, invoice.tax_amount)
+    charge = adapter.charge_get(charge_id=remote.charge_id, find_invoice=False)
+    assert (charge.status, charge.amount) == ("succeeded", invoice.total)
+    assert (invoice.payment.card_brand, invoice.payment.card_last4) == ("visa", "4242")
+
+
+def test_the_reverse_charge_customer_is_tax_exempt_at_the_fake_with_their_tax_id(seeded):
+    from billing.processors.adapters import stripe_adapter_for
+
+    invoice = invoice_of(
+        "acme", "einkauf@beispiel-handel.example", "Acme Sync Team-Lizenz (jährlich)"
+    )
+    remote = stripe_adapter_for(vendor=invoice.vendor).invoice_get(
+        invoice_id=invoice.payment.order.processor_ref
+    )
+    assert remote.customer_tax_exempt == "reverse"
+    assert remote.customer_tax_ids == [("eu_vat", "ATU13585627")]
+    assert [t.taxability_reason for t in remote.taxes] == ["reverse_charge"]
+    assert invoice.customer.stripe_tax_id and invoice.customer.tax_id == "ATU13585627"
+
+
+def test_without_the_fakes_the_demo_shows_them_from_recorded_invoices(db, settings):
+    settings.DEBUG = True
+    settings.STRIPE_API_BASE = ""
+    call_command("seed_demo", stdout=StringIO())
+    kim = invoice_of("acme", "kim@example.com", "Acme Cloud Backup (monatlich)")
+    assert kim.payment.processor_ref == "ch_1RdemoAcmeVat19"
+    assert (kim.total, kim.tax_amount) == (Decimal("11.78"), Decimal("1.88"))
+    business = invoice_of(
+        "acme", "einkauf@beispiel-handel.example", "Acme Sync Team-Lizenz (jährlich)"
+    )
+    assert business.reverse_charge and business.buyer["tax_id"] == "ATU13585627"
+    coupon = invoice_of("demo", "gale@example.com", "All-Access Pass (12 months)")
+    assert coupon.discounts == [{"name": "Launch offer", "amount": "50.00"}]
 
 
 def test_acme_charges_19_percent_vat(seeded):

@@ -5,11 +5,9 @@ is kept, and a customer who already has purchases gets none added."""
 
 import calendar
 import io
-import json
 import uuid
 from datetime import datetime, timedelta
 from decimal import Decimal
-from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -21,13 +19,13 @@ from django.utils import timezone
 from billing.documents.invoices import invoice_issue
 from billing.models import Customer, Order, Payment, Processor, Subscription
 from billing.processors.adapters import stripe_adapter_for
-from billing.processors.adapters.base import CardSummary, ProcessorCharge, ProcessorError
-from billing.processors.adapters.stripe_objects import invoice_of
-from billing.processors.stripe_sync import stripe_invoice_record
+from billing.processors.adapters.base import ProcessorError
 from billing.provisioning import stripe_subscription_provision, subscription_link_remote
 from billing.refunds import refund_record
 from billing.services import customer_get_or_create, order_create, payment_record
 from vendors.models import Vendor, VendorMembership
+
+from ._demo_charges import demo_charges_at_stripe, demo_charges_recorded
 
 DEMO_ADMIN = ("demo-admin", "demo-admin-password")
 # The subscription the fake PayPal creates with `--seed demo` (tests/support/fake_paypal.py).
@@ -209,99 +207,6 @@ def stripe_renewal_decline(subscription: Subscription) -> Subscription:
     )
 
 
-# --- purchases as Stripe charged them (issue 25) -----------------------------------
-# acme's 19 % VAT and its reverse-charge business customer, and the demo
-# vendor's US sales tax and coupon. localstripe, the demo's fake Stripe,
-# answers in API 2017-08-15's shapes: its invoice lines have no `taxes` with
-# taxability reasons, its invoices no per-rate `total_taxes` with taxable
-# amounts, no `discounts` / `discount_amounts` naming coupons (the shapes
-# tests/support/localstripe_patches.py takes out, since 2025-03-31 replaced
-# them), and it knows no reverse charge. So these four purchases are invoices
-# recorded from Stripe at API 2026-10-28 (demo_stripe_invoices.json), moved to
-# today, and they go through the reader (stripe_objects.invoice_of) and the
-# sync (stripe_sync.stripe_invoice_record) that a webhook's invoice takes.
-
-RECORDED_INVOICES = Path(__file__).with_name("demo_stripe_invoices.json")
-TIME_FIELDS = frozenset(
-    {"created", "effective_at", "period_start", "period_end", "paid_at", "finalized_at"}
-    | {"start", "end"}
-)
-# The Stripe customers of the recorded invoices, as the hub knows them.
-DEMO_CHARGED_CUSTOMERS = {
-    "cus_demo_acme_kim": {
-        "email": "kim@example.com",
-        "name": "Kim Wagner",
-        "address_line1": "Leopoldstraße 12",
-        "city": "München",
-        "postal_code": "80802",
-        "country": "DE",
-    },
-    "cus_demo_acme_beispiel": {
-        "email": "einkauf@beispiel-handel.example",
-        "name": "Lena Huber",
-        "company": "Beispiel Handels GmbH",
-        "tax_id": "ATU13585627",
-        "tax_id_type": "eu_vat",
-        "address_line1": "Mariahilfer Straße 45",
-        "city": "Wien",
-        "postal_code": "1060",
-        "country": "AT",
-    },
-    "cus_demo_gale": {
-        "email": "gale@example.com",
-        "name": "Gale Rivera",
-        "address_line1": "800 Congress Avenue",
-        "city": "Austin",
-        "state": "TX",
-        "postal_code": "78701",
-        "country": "US",
-    },
-}
-
-
-def _moved(value, delta: int):
-    """The recorded object with every timestamp moved by `delta` seconds."""
-    if isinstance(value, dict):
-        return {
-            key: item + delta
-            if key in TIME_FIELDS and isinstance(item, int) and not isinstance(item, bool)
-            else _moved(item, delta)
-            for key, item in value.items()
-        }
-    if isinstance(value, list):
-        return [_moved(item, delta) for item in value]
-    return value
-
-
-def demo_charged_purchases(vendor: Vendor, now: datetime) -> None:
-    """The vendor's recorded Stripe invoices, paid now, through the sync.
-    Once: a customer who already has purchases gets none added."""
-    recorded = json.loads(RECORDED_INVOICES.read_text(encoding="utf-8"))
-    delta = int(now.timestamp()) - recorded["recorded_at"]
-    fresh: set[str] = set()
-    for data in recorded["invoices"].get(vendor.slug, []):
-        stripe_id = data["customer"]
-        details = dict(DEMO_CHARGED_CUSTOMERS[stripe_id])
-        customer, _ = customer_get_or_create(vendor=vendor, stripe_customer_id=stripe_id, **details)
-        if customer.orders.exists() and stripe_id not in fresh:
-            continue
-        fresh.add(stripe_id)
-        remote = invoice_of(
-            _moved(data, delta), tax_rates=recorded["tax_rates"], coupons=recorded["coupons"]
-        )
-        charge = ProcessorCharge(
-            id=remote.charge_id,
-            amount=remote.amount_paid,
-            currency=remote.currency,
-            status="succeeded",
-            created=remote.paid_at,
-            card=CardSummary(brand="visa", last4="4242"),
-        )
-        # No call reaches Stripe: the customer is known by its Stripe id,
-        # the charge is given, and these invoices belong to no subscription.
-        stripe_invoice_record(vendor=vendor, adapter=None, remote=remote, charge=charge)
-
-
 def demo_receipts(*vendors: Vendor) -> None:
     """The receipt of each vendor's latest payment, as the hub sends one when
     a payment comes in: the demo vendor's detailed receipt (the hub button at
@@ -348,13 +253,19 @@ class Command(BaseCommand):
                 seeder = Seeder(vendor, now)
                 stories(seeder)
                 seeder.invoice_in_date_order()
-                demo_charged_purchases(vendor, now)
+                if not settings.STRIPE_API_BASE:
+                    demo_charges_recorded(vendor, now)
             self.admin_user(demo, acme)
             console_users(demo)
             demo_receipts(demo, acme)
         if settings.STRIPE_API_BASE or settings.PAYPAL_API_BASE:
             self.connect_processors(demo, acme)
         if settings.STRIPE_API_BASE:
+            # Purchases as Stripe charged them (issue 25), made at the fake
+            # Stripe and synced from it, after the rest of the history
+            # (hub/management/commands/_demo_charges.py).
+            for vendor in (demo, acme):
+                demo_charges_at_stripe(vendor, now)
             console_stripe_webhook(demo)
         site = settings.SITE_URL
         self.stdout.write(self.style.SUCCESS("Demo data is ready."))
