@@ -4,8 +4,8 @@ sales tax and coupon. pdftotext of each PDF shows what the invoice states.
 
 They are made at the fake Stripe (localstripe with our patches) as a vendor
 makes them at Stripe, and synced from it the way an `invoice.paid` webhook's
-invoice is (hub/management/commands/_demo_charges.py); the last test checks
-the plain seed (no fakes) still shows them, from recorded invoices."""
+invoice is (hub/management/commands/_demo_charges.py); one test checks
+that the plain seed (no fakes) still shows them, from recorded invoices."""
 
 from decimal import Decimal
 from io import StringIO

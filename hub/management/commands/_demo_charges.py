@@ -16,7 +16,10 @@ Without the fakes (a plain `seed_demo`, as the browser checks and most
 tests run it) there is no Stripe to ask: the same four purchases are then
 Stripe invoices recorded at API 2026-10-28 (demo_stripe_invoices.json),
 moved to today and fed to the same reader (stripe_objects.invoice_of) and
-sync, so every demo still shows them.
+sync, so every demo still shows them. With the fakes, nothing of these
+purchases comes from the recording: the fake holds all of it
+(tests/support/localstripe_patches.py, "taxes and discounts"; what it does
+not hold, line-level discounts, the demo does not use).
 """
 
 from __future__ import annotations
