@@ -42,13 +42,12 @@ from vendors.formatting import vendor_zone
 
 from .einvoice_figures import (
     NO_RATE_CATEGORIES,
-    OUTSIDE,
     REASONS,
     Figures,
     credit_note_figures,
-    decimal_or,
     invoice_figures,
 )
+from .tax_rates import OUTSIDE, decimal_or
 
 # The profile: Factur-X / ZUGFeRD "EN 16931" (COMFORT), the full core
 # invoice, which German and French recipients must accept.

@@ -177,39 +177,6 @@ def invoice_contents(
     return contents
 
 
-def invoice_tax_rates(invoice: Invoice) -> list[dict]:
-    """The invoice's tax per rate: as charged for an invoice that has them,
-    else one entry derived from its single tax label and amount (invoices
-    issued before rates were recorded, and charges with no tax at all)."""
-    if invoice.tax_rates:
-        return list(invoice.tax_rates)
-    net = invoice.subtotal - sum(
-        (Decimal(d["amount"]) for d in invoice.discounts or []), Decimal("0")
-    )
-    tax = invoice.tax_amount or Decimal("0")
-    if tax:
-        rate = (tax * 100 / net).quantize(Decimal("0.01")).normalize() if net else Decimal("0")
-        category = "S"
-    else:
-        rate = Decimal("0")
-        # A small business's exemption note (§ 19 UStG and the like) makes it
-        # exempt; otherwise no tax was charged: outside the scope of VAT.
-        category = "E" if invoice.seller.get("tax_note") else "O"
-    if invoice.reverse_charge:
-        category = "AE"
-    return [
-        {
-            "rate": f"{rate + 0:f}",
-            "label": invoice.tax_label,
-            "inclusive": False,
-            "taxable_amount": str(net),
-            "amount": str(tax),
-            "taxability_reason": "",
-            "category": category,
-        }
-    ]
-
-
 # --- reads ------------------------------------------------------------------
 
 
