@@ -429,8 +429,10 @@ class CountingLimiter(AccountRateLimiter):
 
 
 def long_invoice(adapter, localstripe: str, customer_id: str, count: int) -> str:
-    """A draft invoice of a subscription's next period and `count` one-off
-    items added to it, as a vendor does in Stripe's dashboard: its id."""
+    """A one-off invoice of `count` items, as a vendor makes one in Stripe's
+    dashboard for a subscriber: its id. It takes the customer's pending items
+    only (`pending_invoice_items_behavior=include`), not the subscription's
+    next period, as Stripe's one-off invoices do."""
     start(adapter, customer_id, amount="5.00")
     client = stripe.StripeClient(KEY, base_addresses={"api": localstripe})
     for number in range(1, count + 1):
@@ -442,7 +444,9 @@ def long_invoice(adapter, localstripe: str, customer_id: str, count: int) -> str
                 "description": f"Seat {number}",
             }
         )
-    return client.v1.invoices.create(params={"customer": customer_id}).id
+    return client.v1.invoices.create(
+        params={"customer": customer_id, "pending_invoice_items_behavior": "include"}
+    ).id
 
 
 @pytest.mark.parametrize(("page", "reads"), [(100, 2), (1, 4)])
@@ -451,7 +455,7 @@ def test_it_reads_every_line_of_a_long_invoice_page_by_page(
 ):
     """Stripe embeds an invoice's first 10 lines; the others come from its
     lines list, each page a read through the account's rate limiter."""
-    invoice_id = long_invoice(adapter, localstripe, customer.id, 12)
+    invoice_id = long_invoice(adapter, localstripe, customer.id, 13)
     monkeypatch.setattr(stripe_adapter_module, "INVOICE_LINES_PAGE", page)
     limiter = CountingLimiter()
     limited = StripeAdapter(secret_key=KEY, limiter=limiter)
@@ -459,15 +463,15 @@ def test_it_reads_every_line_of_a_long_invoice_page_by_page(
     invoice = limited.invoice_get(invoice_id=invoice_id)
 
     seats = [line.description for line in invoice.lines if line.description.startswith("Seat")]
-    assert sorted(seats) == sorted(f"Seat {number}" for number in range(1, 13))
-    assert len(invoice.lines) == 13  # the subscription's period and the 12 seats
-    assert sum(line.amount for line in invoice.lines) == Decimal("83.00") == invoice.subtotal
+    assert sorted(seats) == sorted(f"Seat {number}" for number in range(1, 14))
+    assert len(invoice.lines) == 13
+    assert sum(line.amount for line in invoice.lines) == Decimal("91.00") == invoice.subtotal
     # The invoice, then one page of its last three lines (or one page each).
     assert limiter.taken == reads
 
 
 def test_a_short_invoice_costs_no_extra_read(adapter, localstripe, customer):
-    invoice_id = long_invoice(adapter, localstripe, customer.id, 9)
+    invoice_id = long_invoice(adapter, localstripe, customer.id, 10)
     limiter = CountingLimiter()
     invoice = StripeAdapter(secret_key=KEY, limiter=limiter).invoice_get(invoice_id=invoice_id)
     assert len(invoice.lines) == 10

@@ -428,10 +428,11 @@ def test_a_page_of_invoice_lines_is_what_the_pinned_sdk_declares(localstripe):
     plan = post(base, "/v1/plans", amount=500, currency="eur", interval="month",
                 **{"product[name]": "Membership"})  # fmt: skip
     post(base, "/v1/subscriptions", customer=customer["id"], **{"items[0][plan]": plan["id"]})
-    for number in range(11):
+    for number in range(12):
         post(base, "/v1/invoiceitems", customer=customer["id"], amount=100, currency="eur",
              description=f"Seat {number}")  # fmt: skip
-    invoice = post(base, "/v1/invoices", customer=customer["id"])
+    invoice = post(base, "/v1/invoices", customer=customer["id"],
+                   pending_invoice_items_behavior="include")  # fmt: skip
     assert invoice["lines"]["has_more"] is True
     embedded = invoice["lines"]["data"]
     page = get(
