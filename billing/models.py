@@ -538,7 +538,7 @@ class Invoice(models.Model):
     # its EN 16931 category, what was paid, whether the processor marked the
     # charge reverse charge, and the supply period. Invoices issued before
     # these existed keep them empty and render as they did
-    # (billing.documents.invoices.invoice_tax_rates derives their one rate).
+    # (billing.documents.tax_rates.invoice_tax_rates derives their one rate).
     discounts = models.JSONField(
         _("discounts"), default=list, blank=True, help_text=_("coupon name and amount")
     )
@@ -592,9 +592,12 @@ class Invoice(models.Model):
     @property
     def tax_rates_shown(self) -> list[dict]:
         """The tax per rate as printed: the label the processor gave (else
-        "Tax 19 %"), the amount it was charged on and the tax, as Decimals."""
+        "Tax 19 %"), the amount it was charged on and the tax, as Decimals.
+        The same rates the e-invoice states (billing.documents.tax_rates)."""
+        from billing.documents.tax_rates import invoice_tax_rates
+
         rows = []
-        for entry in self.tax_rates:
+        for entry in invoice_tax_rates(self):
             label = entry.get("label") or (
                 _("Tax %(rate)s %%") % {"rate": entry["rate"]} if entry.get("rate") else _("Tax")
             )

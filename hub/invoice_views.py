@@ -1,7 +1,7 @@
 """One invoice of the signed-in customer: the page, its PDF and its
 e-invoice XML (and the same downloads for its credit notes)."""
 
-from django.http import FileResponse, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
@@ -13,6 +13,7 @@ from billing.documents.credit_notes import (
 from billing.documents.einvoice import (
     credit_note_xml,
     credit_note_xml_filename,
+    einvoice_exists,
     invoice_xml,
     invoice_xml_filename,
 )
@@ -36,6 +37,8 @@ def invoice(request: CustomerRequest, account: str, number: str) -> HttpResponse
         "logo_url": invoice_logo_url(invoice),
         "show_quantities": invoice_shows_quantities(invoice),
         "pdf_filename": invoice_pdf_filename(invoice),
+        # Its credit notes are in the invoice's currency: the same answer.
+        "einvoice": einvoice_exists(currency=invoice.currency),
     }
     return render(request, "hub/invoice.html", context)
 
@@ -86,8 +89,11 @@ def _xml_response(xml: bytes, filename: str) -> HttpResponse:
 def invoice_xml_download(request: CustomerRequest, account: str, number: str) -> HttpResponse:
     """The invoice as an EN 16931 e-invoice (the XML its PDF embeds), for
     accounting software that reads the XML alone. Built from the snapshot
-    on each download: a few milliseconds, nothing to store."""
+    on each download: a few milliseconds, nothing to store. Not found for
+    a currency that has no e-invoice (billing.documents.einvoice)."""
     invoice = invoice_get(customer=request.customer, number=number)
+    if not einvoice_exists(currency=invoice.currency):
+        raise Http404("This invoice has no e-invoice.")
     return _xml_response(invoice_xml(invoice), invoice_xml_filename(invoice))
 
 
@@ -96,4 +102,6 @@ def invoice_xml_download(request: CustomerRequest, account: str, number: str) ->
 def credit_note_xml_download(request: CustomerRequest, account: str, number: str) -> HttpResponse:
     """A credit note as an EN 16931 e-invoice (type 381)."""
     credit_note = credit_note_get(customer=request.customer, number=number)
+    if not einvoice_exists(currency=credit_note.currency):
+        raise Http404("This credit note has no e-invoice.")
     return _xml_response(credit_note_xml(credit_note), credit_note_xml_filename(credit_note))

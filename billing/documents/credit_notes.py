@@ -19,7 +19,8 @@ from django.utils import timezone
 from billing.models import CreditNote, Invoice, InvoiceSequence, Refund
 from billing.money import currency_exponent
 
-from .invoices import buyer_snapshot, invoice_tax_rates, seller_snapshot
+from .invoices import buyer_snapshot, seller_snapshot
+from .tax_rates import invoice_tax_rates
 
 
 def _next_credit_note_sequence(*, vendor) -> int:
@@ -75,7 +76,7 @@ def credit_note_get(*, customer, number: str) -> CreditNote:
 
 def credit_note_tax_rates(credit_note: CreditNote) -> list[dict]:
     """The credit note's tax per rate, derived from its invoice's
-    (billing.documents.invoices.invoice_tax_rates) in proportion to the part
+    (billing.documents.tax_rates.invoice_tax_rates) in proportion to the part
     of the invoice's total refunded: a refund gives back the same mix of
     rates as was charged. Each rate's amounts are rounded to the currency;
     what rounding leaves over goes to the last rate, so the parts add up to

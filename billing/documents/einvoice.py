@@ -12,7 +12,8 @@ same snapshot the PDF prints.
 The figures (lines, allowances, charges, VAT per rate) come from
 billing.documents.einvoice_figures.
 
-Amounts carry the currency's decimals (ISO 4217), as everywhere else.
+Amounts carry the currency's decimals (ISO 4217), as everywhere else; a
+currency with more than EN 16931 allows has no e-invoice (`einvoice_exists`).
 Validation against the schema drafthorse ships happens in the tests, not
 per download: loading the XSD costs more than building the document.
 """
@@ -41,13 +42,12 @@ from vendors.formatting import vendor_zone
 
 from .einvoice_figures import (
     NO_RATE_CATEGORIES,
-    OUTSIDE,
     REASONS,
     Figures,
     credit_note_figures,
-    decimal_or,
     invoice_figures,
 )
+from .tax_rates import OUTSIDE, decimal_or
 
 # The profile: Factur-X / ZUGFeRD "EN 16931" (COMFORT), the full core
 # invoice, which German and French recipients must accept.
@@ -60,6 +60,30 @@ UNIT = "C62"  # UN/ECE Rec 20: "one", a unit of whatever the line sells
 
 # UNTDID 4461 payment means: bank card, online payment service, other.
 CARD, ONLINE, OTHER = "48", "68", "ZZZ"
+
+
+# EN 16931 states every amount with at most two decimals: CEN's validation
+# rules BR-DEC-01 to BR-DEC-28 (e.g. BR-DEC-12, the invoice total without VAT,
+# BT-109; BR-DEC-23, a line's net amount, BT-131). A document in a currency
+# whose minor unit has three decimals (KWD, BHD, JOD, OMR, TND, IQD, LYD) could
+# only become one by rounding what was charged, and an e-invoice whose amounts
+# are not the invoice's is a wrong invoice. So those documents have none: no
+# XML download, nothing embedded, their PDF a plain (tagged) PDF.
+EINVOICE_MAX_DECIMALS = 2
+
+
+class NoEinvoice(ValueError):
+    """The document's currency has more decimals than EN 16931 allows."""
+
+
+def einvoice_exists(*, currency: str) -> bool:
+    """Whether a document in `currency` can be an EN 16931 e-invoice."""
+    return currency_exponent(currency) <= EINVOICE_MAX_DECIMALS
+
+
+def _einvoice_check(currency: str) -> None:
+    if not einvoice_exists(currency=currency):
+        raise NoEinvoice(f"no EN 16931 e-invoice in {currency}: more than two decimals")
 
 
 # --- parties -------------------------------------------------------------------
@@ -249,7 +273,9 @@ def _serialize(document: Document) -> bytes:
 
 
 def invoice_xml(invoice: Invoice) -> bytes:
-    """The invoice as EN 16931 CII XML (Factur-X / ZUGFeRD, profile EN 16931)."""
+    """The invoice as EN 16931 CII XML (Factur-X / ZUGFeRD, profile EN 16931).
+    NoEinvoice for a currency EN 16931 cannot state (`einvoice_exists`)."""
+    _einvoice_check(invoice.currency)
     vendor = invoice.vendor
     figures = invoice_figures(invoice)
     issued = _issue_date(invoice.issued_at, vendor)
@@ -291,7 +317,8 @@ def invoice_xml(invoice: Invoice) -> bytes:
 
 def credit_note_xml(credit_note: CreditNote) -> bytes:
     """The credit note as EN 16931 CII XML (type 381), referring to the
-    invoice it corrects (BT-25, BT-26)."""
+    invoice it corrects (BT-25, BT-26). NoEinvoice as for invoices."""
+    _einvoice_check(credit_note.currency)
     vendor = credit_note.vendor
     invoice = credit_note.invoice
     figures = credit_note_figures(credit_note)

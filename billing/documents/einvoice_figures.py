@@ -9,13 +9,14 @@ How the snapshot maps onto EN 16931:
   rate, as the PDF prints them under the subtotal. A line whose price
   includes its tax (EN 16931 knows only net amounts) is stated net, its
   discount already taken off (Stripe's taxable_amount).
-- Each rate becomes a VAT breakdown (BG-23) with its category: S standard,
-  AE reverse charge, E exempt (a small business: the seller's tax note is the
-  reason), Z zero rated, O outside the scope of VAT. US sales tax is no VAT:
-  its lines are category O and the tax a document-level charge (BG-21), so
-  that the grand total is still what was charged.
+- Each rate (billing.documents.tax_rates: the same rates the PDF prints)
+  becomes a VAT breakdown (BG-23) with its category: S standard, AE reverse
+  charge, E exempt (a small business: the seller's tax note is the reason),
+  Z zero rated, O outside the scope of VAT. US sales tax is no VAT: its lines
+  are category O and the tax a document-level charge (BG-21), so that the
+  grand total is still what was charged.
 - Invoices issued before the snapshot had per-line taxes (one tax_label and
-  tax_amount) get one breakdown derived from those two.
+  tax_amount) get the one rate derived from those two.
 
 We never calculate tax: every tax amount is the one the processor charged;
 only the sums EN 16931 asks for are added up here.
@@ -23,117 +24,35 @@ only the sums EN 16931 asks for are added up here.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal
 
 from billing.models import CreditNote, Invoice
 from billing.money import currency_exponent
 
-# UNTDID 5305 VAT categories, and the reasons EN 16931 wants for those that
-# charge no VAT (BR-AE-10, BR-E-10, BR-O-10), as text and as VATEX code.
-STANDARD, REVERSE_CHARGE, EXEMPT, ZERO, OUTSIDE = "S", "AE", "E", "Z", "O"
+from .tax_rates import (
+    EXEMPT,
+    OUTSIDE,
+    REVERSE_CHARGE,
+    ZERO,
+    decimal_or,
+    invoice_tax_rates,
+    tax_entry_category,
+)
+
+# The reasons EN 16931 wants for the categories that charge no VAT
+# (BR-AE-10, BR-E-10, BR-O-10), as text and as VATEX code.
 NO_RATE_CATEGORIES = {OUTSIDE}
 REASONS = {
     REVERSE_CHARGE: ("Reverse charge", "VATEX-EU-AE"),
     EXEMPT: ("Exempt from VAT", ""),
     OUTSIDE: ("Not subject to VAT", "VATEX-EU-O"),
 }
-# Stripe's taxability reasons (Tax Calculation API) that decide the category
-# when the snapshot does not name it.
-REASON_CATEGORIES = {
-    "reverse_charge": REVERSE_CHARGE,
-    "zero_rated": ZERO,
-    "customer_exempt": EXEMPT,
-    "product_exempt": EXEMPT,
-    "product_exempt_holiday": EXEMPT,
-    "not_collecting": OUTSIDE,
-    "not_subject_to_tax": OUTSIDE,
-    "not_supported": OUTSIDE,
-    "excluded_territory": OUTSIDE,
-    "jurisdiction_unsupported": OUTSIDE,
-}
-# Where the tax charged is a sales tax, not VAT (category O, and a charge).
-SALES_TAX_COUNTRIES = frozenset({"US"})
-
-
-def decimal_or(value, default: str = "0") -> Decimal:
-    try:
-        return Decimal(str(value)) if value not in (None, "") else Decimal(default)
-    except InvalidOperation:
-        return Decimal(default)
 
 
 def percent(value) -> Decimal:
     return decimal_or(value).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-
-
-def tax_category(tax: dict, *, seller: dict) -> str:
-    """The EN 16931 VAT category of one tax entry of the snapshot (a line's
-    or the invoice's): as the snapshot names it, else from Stripe's
-    taxability reason, the jurisdiction and the rate."""
-    if tax.get("category"):
-        return str(tax["category"])
-    reason = tax.get("taxability_reason") or ""
-    if reason in REASON_CATEGORIES:
-        return REASON_CATEGORIES[reason]
-    label = (tax.get("label") or "").lower()
-    if (tax.get("country") or "").upper() in SALES_TAX_COUNTRIES or "sales tax" in label:
-        return OUTSIDE
-    if decimal_or(tax.get("rate")) > 0:
-        return STANDARD
-    if decimal_or(tax.get("amount")):
-        return STANDARD  # a tax was charged at a rate the snapshot lost
-    return EXEMPT if seller.get("tax_note") else ZERO
-
-
-def _derived_tax_rates(invoice: Invoice) -> list[dict]:
-    """The invoice's taxes per rate when it has no `tax_rates` of its own:
-    summed from the lines' taxes, or, for an invoice issued before lines
-    had them, the one tax_label/tax_amount it has (its rate worked out from
-    the subtotal, as the label may not say it)."""
-    totals: dict[tuple, dict] = {}
-    for line in invoice.lines:
-        for tax in line.get("taxes") or []:
-            key = tuple(
-                str(tax.get(name) or "")
-                for name in ("rate", "label", "taxability_reason", "country", "category")
-            ) + (bool(tax.get("inclusive")),)
-            entry = totals.setdefault(
-                key, dict(tax) | {"taxable_amount": Decimal("0"), "amount": Decimal("0")}
-            )
-            entry["taxable_amount"] += decimal_or(tax.get("taxable_amount"))
-            entry["amount"] += decimal_or(tax.get("amount"))
-    if totals:
-        return list(totals.values())
-    tax_amount = decimal_or(invoice.tax_amount)
-    if not tax_amount:
-        return []
-    subtotal = decimal_or(invoice.subtotal)
-    found = re.search(r"(\d+(?:[.,]\d+)?)\s*%", invoice.tax_label or "")
-    if found:
-        rate = decimal_or(found.group(1).replace(",", "."))
-    elif subtotal:
-        rate = tax_amount * 100 / subtotal
-    else:
-        rate = Decimal("0")
-    return [
-        {
-            "rate": str(percent(rate)),
-            "label": invoice.tax_label,
-            "inclusive": False,
-            "taxable_amount": str(subtotal),
-            "amount": str(tax_amount),
-            "taxability_reason": "",
-        }
-    ]
-
-
-def invoice_tax_rates(invoice: Invoice) -> list[dict]:
-    """The invoice's taxes per rate (the `tax_rates` snapshot of invoices
-    that have it, else derived)."""
-    return list(getattr(invoice, "tax_rates", None) or []) or _derived_tax_rates(invoice)
 
 
 # --- the figures -----------------------------------------------------------------
@@ -200,7 +119,7 @@ def _date(value) -> date | None:
 def _group_key(tax: dict | None, *, seller: dict, default: tuple[str, Decimal]):
     if tax is None:
         return default
-    category = tax_category(tax, seller=seller)
+    category = tax_entry_category(tax, seller=seller)
     rate = Decimal("0") if category in NO_RATE_CATEGORIES else percent(tax.get("rate"))
     if category in {REVERSE_CHARGE, EXEMPT, ZERO}:
         rate = Decimal("0.00")

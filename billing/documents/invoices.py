@@ -10,6 +10,7 @@ payment, for documents most customers never open."""
 import secrets
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from django.core.files.base import ContentFile, File
 from django.core.files.storage import default_storage
@@ -97,12 +98,14 @@ def invoice_issue(
     tax_label: str = "",
     tax_amount: Decimal = Decimal("0"),
     charged: dict | None = None,
+    period: tuple[datetime, datetime] | None = None,
 ) -> Invoice:
     """Issue the invoice for a paid payment (once: a second call returns it).
 
     `charged` is what the processor charged (billing.processors.charged
     .charged_snapshot): lines with periods, discounts and taxes, per-rate
-    totals. Without it the invoice has the payment's one line, as before."""
+    totals. Without it the invoice has the payment's one line, as before,
+    with the billing `period` it pays for when the caller knows it."""
     existing = Invoice.objects.filter(payment=payment).first()
     if existing:
         return existing
@@ -126,7 +129,11 @@ def invoice_issue(
             currency=payment.currency,
             paid_via=paid_via(payment),
             **invoice_contents(
-                payment=payment, tax_label=tax_label, tax_amount=tax_amount, charged=charged
+                payment=payment,
+                tax_label=tax_label,
+                tax_amount=tax_amount,
+                charged=charged,
+                period=period,
             ),
         )
 
@@ -137,18 +144,19 @@ def invoice_contents(
     tax_label: str = "",
     tax_amount: Decimal = Decimal("0"),
     charged: dict | None = None,
+    period: tuple[datetime, datetime] | None = None,
 ) -> dict:
     """The buyer, lines and totals of a new invoice (issued in our sequence
     or imported with the processor's number)."""
     if charged is None:
         subtotal = payment.amount - tax_amount
-        line = {
+        line: dict[str, Any] = {
             "description": payment.order.product,
             "quantity": 1,
             "unit_amount": str(subtotal),
             "amount": str(subtotal),
         }
-        return {
+        plain: dict[str, Any] = {
             "buyer": buyer_snapshot(payment.customer),
             "lines": [line],
             "subtotal": subtotal,
@@ -157,6 +165,13 @@ def invoice_contents(
             "total": payment.amount,
             "amount_paid": payment.amount,
         }
+        if period is not None:
+            # Days in the vendor's time zone, as charged_snapshot writes them.
+            zone = formatting.vendor_zone(payment.vendor)
+            start, end = (timezone.localtime(moment, zone).date() for moment in period)
+            line |= {"period_start": start.isoformat(), "period_end": end.isoformat()}
+            plain |= {"period_start": start, "period_end": end}
+        return plain
     contents = {key: value for key, value in charged.items() if key != "customer_tax_ids"}
     if not contents["lines"]:
         # A charge the processor itemised nothing for: the order's product.
@@ -175,39 +190,6 @@ def invoice_contents(
         payment.customer, charged.get("customer_tax_ids") or []
     )
     return contents
-
-
-def invoice_tax_rates(invoice: Invoice) -> list[dict]:
-    """The invoice's tax per rate: as charged for an invoice that has them,
-    else one entry derived from its single tax label and amount (invoices
-    issued before rates were recorded, and charges with no tax at all)."""
-    if invoice.tax_rates:
-        return list(invoice.tax_rates)
-    net = invoice.subtotal - sum(
-        (Decimal(d["amount"]) for d in invoice.discounts or []), Decimal("0")
-    )
-    tax = invoice.tax_amount or Decimal("0")
-    if tax:
-        rate = (tax * 100 / net).quantize(Decimal("0.01")).normalize() if net else Decimal("0")
-        category = "S"
-    else:
-        rate = Decimal("0")
-        # A small business's exemption note (§ 19 UStG and the like) makes it
-        # exempt; otherwise no tax was charged: outside the scope of VAT.
-        category = "E" if invoice.seller.get("tax_note") else "O"
-    if invoice.reverse_charge:
-        category = "AE"
-    return [
-        {
-            "rate": f"{rate + 0:f}",
-            "label": invoice.tax_label,
-            "inclusive": False,
-            "taxable_amount": str(net),
-            "amount": str(tax),
-            "taxability_reason": "",
-            "category": category,
-        }
-    ]
 
 
 # --- reads ------------------------------------------------------------------

@@ -34,7 +34,7 @@ from django.utils import translation
 from billing.models import CreditNote, Invoice
 from vendors.formatting import language_pick, vendor_language
 
-from .einvoice import XML_FILENAME, credit_note_xml, invoice_xml
+from .einvoice import XML_FILENAME, credit_note_xml, einvoice_exists, invoice_xml
 from .facturx import facturx_xmp
 from .invoices import invoice_shows_quantities
 
@@ -196,15 +196,21 @@ def invoice_pdf_html(*, invoice: Invoice) -> str:
         )
 
 
-def _write_pdf(html: str, fetcher: InvoiceURLFetcher, *, xml: bytes, issued_at) -> bytes:
+def _write_pdf(html: str, fetcher: InvoiceURLFetcher, *, xml: bytes | None, issued_at) -> bytes:
     """The PDF/A-3 with the e-invoice XML embedded as Factur-X wants it: the
     file factur-x.xml (text/xml), related to the document as its
     "Alternative" (the XML is the same invoice, not supporting data: what
     ZUGFeRD asks for the EN 16931 profile), and the fx: XMP metadata.
 
     The attachment's dates are the document's issue date, so the same
-    invoice renders to the same attachment whenever it is rendered."""
+    invoice renders to the same attachment whenever it is rendered.
+
+    Without XML (a currency EN 16931 cannot state, billing.documents.einvoice
+    .einvoice_exists) the document is a tagged PDF/UA-1 and claims nothing
+    about Factur-X."""
     document = weasyprint.HTML(string=html, url_fetcher=fetcher, base_url=None).render()
+    if xml is None:
+        return document.write_pdf(**PDF_OPTIONS)
     document.metadata.xmp_metadata = [facturx_xmp()]
     attachment = weasyprint.Attachment(
         # A data: URL carries the MIME type Factur-X asks for (text/xml);
@@ -236,7 +242,8 @@ def pdf_render(*, invoice: Invoice) -> bytes:
     caller's job (billing.documents.invoices.invoice_pdf_ensure)."""
     html = invoice_pdf_html(invoice=invoice)
     fetcher = InvoiceURLFetcher(media_names=[invoice.seller.get("logo", "")])
-    return _write_pdf(html, fetcher, xml=invoice_xml(invoice), issued_at=invoice.issued_at)
+    xml = invoice_xml(invoice) if einvoice_exists(currency=invoice.currency) else None
+    return _write_pdf(html, fetcher, xml=xml, issued_at=invoice.issued_at)
 
 
 def pdf_warm_up() -> None:
@@ -317,6 +324,5 @@ def credit_note_pdf_render(*, credit_note: CreditNote) -> bytes:
     html = credit_note_pdf_html(credit_note=credit_note)
     logo = credit_note.seller.get("logo") or ""
     fetcher = InvoiceURLFetcher(media_names=[logo])
-    return _write_pdf(
-        html, fetcher, xml=credit_note_xml(credit_note), issued_at=credit_note.issued_at
-    )
+    xml = credit_note_xml(credit_note) if einvoice_exists(currency=credit_note.currency) else None
+    return _write_pdf(html, fetcher, xml=xml, issued_at=credit_note.issued_at)

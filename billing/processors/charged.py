@@ -5,8 +5,9 @@ what was paid, and whether the charge was reverse charge.
 We never compute tax: every rate, label and amount here is the processor's.
 What we do is add up what it stated (the per-rate totals from the lines when
 the processor gives no taxable amount) and name each rate's EN 16931 VAT
-category from the processor's own taxability reason, so the e-invoice and
-the PDF say the same thing.
+category from the processor's own taxability reason, by the one mapper the
+documents use (billing.documents.tax_rates), so the e-invoice and the PDF
+say the same thing.
 """
 
 from __future__ import annotations
@@ -18,38 +19,10 @@ from typing import Any
 
 from django.utils import timezone
 
+from billing.documents.tax_rates import tax_category
 from vendors.formatting import vendor_zone
 
 from .adapters.base import ChargedTax, InvoiceLine, ProcessorInvoice
-
-# Stripe's taxability reasons per EN 16931 VAT category (UNTDID 5305).
-EXEMPT_REASONS = frozenset(
-    {"customer_exempt", "product_exempt", "product_exempt_holiday", "portion_product_exempt"}
-)
-OUTSIDE_REASONS = frozenset(
-    {"not_collecting", "not_subject_to_tax", "not_supported", "not_available"}
-)
-# Sales taxes (the US's above all) are no VAT: outside the scope of EN 16931's VAT.
-SALES_TAX_TYPES = frozenset(
-    {"sales_tax", "amusement_tax", "communications_tax", "retail_delivery_fee"}
-)
-
-
-def tax_category(
-    *, rate: Decimal | None, taxability_reason: str, tax_type: str = "", country: str = ""
-) -> str:
-    """The EN 16931 VAT category code of a tax the processor charged: S
-    standard, AE reverse charge, E exempt, Z zero rated, O outside the
-    scope of VAT (a US sales tax, or no tax at all)."""
-    if taxability_reason == "reverse_charge":
-        return "AE"
-    if taxability_reason in EXEMPT_REASONS:
-        return "E"
-    if taxability_reason == "zero_rated":
-        return "Z"
-    if tax_type in SALES_TAX_TYPES or country == "US" or taxability_reason in OUTSIDE_REASONS:
-        return "O"
-    return "S" if rate else "Z"
 
 
 def _money(value: Decimal | None) -> str:
@@ -116,9 +89,10 @@ def _line_taxable(lines: Iterable[InvoiceLine], tax: ChargedTax) -> Decimal:
     return total
 
 
-def tax_rates_of(remote: ProcessorInvoice) -> list[dict[str, Any]]:
+def tax_rates_of(remote: ProcessorInvoice, *, exempt_note: bool = False) -> list[dict[str, Any]]:
     """One entry per rate (the processor's total_taxes, merged per rate,
-    label, inclusiveness and reason), with its EN 16931 category."""
+    label, inclusiveness and reason), with its EN 16931 category
+    (`exempt_note`: the seller states an exemption, see tax_category)."""
     merged: dict[tuple, dict[str, Any]] = {}
     for tax in remote.taxes:
         key = (tax.rate, tax.label, tax.inclusive, tax.taxability_reason)
@@ -139,6 +113,9 @@ def tax_rates_of(remote: ProcessorInvoice) -> list[dict[str, Any]]:
                     taxability_reason=tax.taxability_reason,
                     tax_type=tax.tax_type,
                     country=tax.country,
+                    label=tax.label,
+                    amount=tax.amount,
+                    exempt_note=exempt_note,
                 ),
             }
         else:
@@ -155,7 +132,7 @@ def charged_snapshot(*, remote: ProcessorInvoice, vendor) -> dict[str, Any]:
     the processor charged, for billing.documents.invoices.invoice_issue."""
     zone = vendor_zone(vendor)
     lines = [_line_dict(line, zone) for line in remote.lines]
-    rates = tax_rates_of(remote)
+    rates = tax_rates_of(remote, exempt_note=bool(vendor.tax_note))
     tax_amount = sum((Decimal(entry["amount"]) for entry in rates), Decimal("0"))
     starts = [line["period_start"] for line in lines if "period_start" in line]
     ends = [line["period_end"] for line in lines if "period_end" in line]

@@ -23,7 +23,8 @@ was stored, and each is recorded once per PayPal id):
 
 from __future__ import annotations
 
-from datetime import timedelta
+import calendar
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -79,6 +80,10 @@ FAILED_STATUSES = {"DECLINED", "FAILED"}
 REVERSAL_REASON = "Payment reversed by PayPal (chargeback)"
 # How far back a subscription's transactions are read on each event.
 TRANSACTION_WINDOW = timedelta(days=45)
+# A transaction is PayPal's `last_payment` when their times agree this
+# closely (the transaction list and billing_info are written by separate
+# parts of PayPal; the fake gives them the same second).
+LAST_PAYMENT_MATCH = timedelta(minutes=5)
 
 
 def paypal_event_process(*, event: WebhookEvent, data: dict[str, Any], effects: Effects) -> bool:
@@ -272,8 +277,11 @@ def _transaction_record(
         processor_ref=row["id"],
     )
     if paid:
-        charged = _charged(payment=payment, remote=remote, row=row, product=order.product)
-        invoice_issue(payment=payment, charged=charged)
+        period = paid_period(paid_at=row.get("time"), subscription=subscription, remote=remote)
+        charged = _charged(
+            payment=payment, remote=remote, row=row, product=order.product, period=period
+        )
+        invoice_issue(payment=payment, charged=charged, period=None if charged else period)
         effects.paid.append(payment.pk)
     else:
         effects.failed.append(payment.pk)
@@ -310,8 +318,56 @@ def _refund(*, vendor: Vendor, refund: dict, effects: Effects) -> bool:
     return True
 
 
+def interval_after(moment: datetime, *, interval: str, count: int) -> datetime:
+    """`count` intervals of a billing cycle after `moment`. PayPal bills a
+    monthly or yearly cycle on the same day of the month (the last day of a
+    shorter month: January 31 is followed by February 28 or 29)."""
+    if interval == "day":
+        return moment + timedelta(days=count)
+    if interval == "week":
+        return moment + timedelta(weeks=count)
+    months = moment.month - 1 + count * (12 if interval == "year" else 1)
+    year, month = moment.year + months // 12, months % 12 + 1
+    day = min(moment.day, calendar.monthrange(year, month)[1])
+    return moment.replace(year=year, month=month, day=day)
+
+
+def paid_period(
+    *,
+    paid_at: datetime | None,
+    subscription: Subscription,
+    remote: ProcessorSubscription | None,
+) -> tuple[datetime, datetime] | None:
+    """The billing period a subscription payment pays for. PayPal bills each
+    cycle at its start, for one interval of the plan's regular cycle
+    (`billing_cycles[].frequency`: interval_unit and interval_count); the
+    payment PayPal reports as the last one (`billing_info.last_payment`)
+    pays for the cycle that ends when the next is billed
+    (`billing_info.next_billing_time`). Without a fresh read (a sale event a
+    newer read covered) the interval is the one recorded on our
+    subscription. None without the payment's time."""
+    if paid_at is None:
+        return None
+    source = remote if remote is not None else subscription
+    end = interval_after(paid_at, interval=source.interval, count=source.interval_count or 1)
+    if (
+        remote is not None
+        and remote.last_payment_at is not None
+        and remote.next_billing_at is not None
+        and abs(remote.last_payment_at - paid_at) <= LAST_PAYMENT_MATCH
+        and remote.next_billing_at > paid_at
+    ):
+        end = remote.next_billing_at
+    return paid_at, end
+
+
 def _charged(
-    *, payment: Payment, remote: ProcessorSubscription | None, row: dict, product: str
+    *,
+    payment: Payment,
+    remote: ProcessorSubscription | None,
+    row: dict,
+    product: str,
+    period: tuple[datetime, datetime] | None = None,
 ) -> dict | None:
     """What PayPal charged, as an invoice states it: the plan's tax
     percentage and whether its price includes it, and the tax PayPal took
@@ -348,6 +404,8 @@ def _charged(
                 quantity=1,
                 amount=amount,
                 unit_amount=amount,
+                period_start=period[0] if period else None,
+                period_end=period[1] if period else None,
                 taxes=[charged_tax],
             )
         ],

@@ -16,7 +16,7 @@ from drafthorse.utils import validate_xml
 from lxml import etree
 from pypdf import PdfReader
 
-from billing.documents.einvoice import credit_note_xml, invoice_xml
+from billing.documents.einvoice import NoEinvoice, credit_note_xml, invoice_xml
 from billing.documents.invoices import invoice_issue
 from billing.documents.pdf import credit_note_pdf_render, pdf_render
 from billing.models import CreditNote, Invoice
@@ -434,7 +434,7 @@ def test_a_small_business_is_exempt_with_its_tax_note_as_the_reason(alice):
 
 
 @pytest.mark.parametrize(
-    ("currency", "amount", "printed"), [("JPY", "5000", "5000"), ("KWD", "12.500", "12.500")]
+    ("currency", "amount", "printed"), [("JPY", "5000", "5000"), ("EUR", "12.50", "12.50")]
 )
 def test_amounts_have_the_currencys_decimals(db, currency, amount, printed):
     vendor = VendorFactory(slug=f"seller-{currency.lower()}", default_currency=currency)
@@ -445,6 +445,38 @@ def test_amounts_have_the_currencys_decimals(db, currency, amount, printed):
     assert_valid(xml)
     assert value(xml, TOTALS + "/ram:GrandTotalAmount") == printed
     assert value(xml, TOTALS + "/ram:TaxBasisTotalAmount") == printed
+
+
+@pytest.mark.parametrize("currency", ["KWD", "BHD", "JOD", "OMR", "TND", "IQD", "LYD"])
+def test_a_three_decimal_currency_has_no_e_invoice(db, currency):
+    """EN 16931 allows two decimals per amount (BR-DEC): rather than round
+    what was charged, the invoice and its credit note stay plain PDFs."""
+    vendor = VendorFactory(slug=f"seller-{currency.lower()}", default_currency=currency)
+    customer = CustomerFactory(vendor=vendor)
+    order = OrderFactory(customer=customer, amount=Decimal("12.345"), currency=currency)
+    invoice = PaymentFactory(order=order, currency=currency).invoice
+    invoice.refresh_from_db()
+    assert invoice.currency == currency
+    refund, _ = refund_record(
+        payment=invoice.payment,
+        amount=Decimal("2.005"),
+        reason="",
+        refunded_at=timezone.now(),
+        processor_ref=f"re_{currency}",
+    )
+    for pdf in (
+        pdf_render(invoice=invoice),
+        credit_note_pdf_render(credit_note=refund.credit_note),
+    ):
+        reader = PdfReader(io.BytesIO(pdf))
+        xmp = reader.trailer["/Root"]["/Metadata"].get_object().get_data()
+        assert reader.attachments == {}
+        assert b"fx:" not in xmp and b"pdfaid" not in xmp
+        assert b'pdfuaid:part="1"' in xmp  # still tagged for screen readers
+    with pytest.raises(NoEinvoice):
+        invoice_xml(invoice)
+    with pytest.raises(NoEinvoice):
+        credit_note_xml(refund.credit_note)
 
 
 def test_the_same_invoice_gives_the_same_xml_and_attachment(alice):

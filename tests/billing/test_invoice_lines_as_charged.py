@@ -20,8 +20,8 @@ import stripe
 from django.utils import translation
 
 from billing.documents.credit_notes import credit_note_tax_rates
-from billing.documents.invoices import invoice_tax_rates
 from billing.documents.pdf import credit_note_pdf_render, invoice_pdf_html, pdf_render
+from billing.documents.tax_rates import invoice_tax_rates
 from billing.models import Invoice
 from billing.processors.adapters.base import CardSummary, ProcessorCharge
 from billing.processors.adapters.stripe_objects import (

@@ -13,6 +13,7 @@ from billing.documents.pdf import credit_note_pdf_render, pdf_render
 from billing.refunds import refund_record
 from tests.conftest import sign_in
 from tests.factories import OrderFactory, PaymentFactory
+from tests.support.pdf import pdf_text as layout_text
 
 NOTE = "Gemäß § 19 UStG wird keine Umsatzsteuer berechnet."
 
@@ -126,3 +127,84 @@ def test_a_tax_id_other_than_vat_is_called_a_tax_id(vendor, alice):
     alice.save()
     text = pdf_text(pdf_render(invoice=pay(alice).invoice))
     assert "Tax ID: 83914571673" in text
+
+
+def header(text: str) -> str:
+    """The seller's part of a PDF's text: above "BILLED TO" (the footer
+    repeats the seller's name by design)."""
+    return text[: text.index("BILLED TO")]
+
+
+def acme_like(vendor):
+    """As the demo's acme: the legal name is the trading name, the address
+    starts with it, and the registered address is the same street and city
+    with the commercial register after them."""
+    vendor.name = vendor.legal_name = "Acme Software GmbH"
+    vendor.address = "Acme Software GmbH\nHauptstraße 5\n10115 Berlin\nGermany"
+    vendor.registered_address = (
+        "Hauptstraße 5\n10115 Berlin\nAmtsgericht Charlottenburg, HRB 123456 B"
+    )
+    vendor.vat_id = "DE136695976"
+    vendor.save()
+
+
+def test_the_seller_is_named_and_located_once(vendor, alice):
+    acme_like(vendor)
+    payment = pay(alice)
+    refund, _ = refund_record(
+        payment=payment,
+        amount=Decimal("10.00"),
+        reason="",
+        refunded_at=timezone.now(),
+        processor_ref="re_once",
+    )
+    for pdf in (
+        pdf_render(invoice=payment.invoice),
+        credit_note_pdf_render(credit_note=refund.credit_note),
+    ):
+        seller = header(layout_text(pdf))
+        assert seller.count("Acme Software GmbH") == 1, seller
+        assert seller.count("Hauptstraße 5") == 1 and seller.count("10115 Berlin") == 1, seller
+        for expected in ("Germany", "Amtsgericht Charlottenburg, HRB 123456 B", "DE136695976"):
+            assert expected in seller, expected
+
+
+def test_a_registered_office_elsewhere_is_printed_whole(vendor, alice):
+    set_tax_details(vendor, alice)  # Northwind Kurse GmbH, Hafenstraße 1, 20259 Hamburg
+    vendor.address = "Northwind Courses\nMarktplatz 3\n80331 München"
+    vendor.save()
+    seller = header(layout_text(pdf_render(invoice=pay(alice).invoice)))
+    for expected in (
+        "Marktplatz 3",
+        "80331 München",
+        "Northwind Kurse GmbH",
+        "Hafenstraße 1",
+        "20259 Hamburg",
+    ):
+        assert seller.count(expected) == 1, expected
+
+
+def test_a_business_buyer_is_addressed_company_person_address(vendor, alice):
+    alice.company = "Adams Trading Ltd"
+    alice.address_line1 = "Ringstraße 7"
+    alice.city = "Wien"
+    alice.postal_code = "1010"
+    alice.country = "AT"
+    alice.save()
+    payment = pay(alice)
+    refund, _ = refund_record(
+        payment=payment,
+        amount=Decimal("10.00"),
+        reason="",
+        refunded_at=timezone.now(),
+        processor_ref="re_order",
+    )
+    for pdf in (
+        pdf_render(invoice=payment.invoice),
+        credit_note_pdf_render(credit_note=refund.credit_note),
+    ):
+        text = layout_text(pdf)
+        buyer = text[text.index("BILLED TO") :]
+        assert buyer.count("Adams Trading Ltd") == 1
+        company, person = buyer.index("Adams Trading Ltd"), buyer.index("Alice Adams")
+        assert company < person < buyer.index("Ringstraße 7"), buyer

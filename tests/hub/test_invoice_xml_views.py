@@ -70,6 +70,24 @@ def test_the_invoice_page_links_both(alice_client, invoice, credit_note):
     assert f'href="{credit_note_url(credit_note)}"' in page
 
 
+def test_a_three_decimal_currency_has_no_xml_and_no_link(alice_client, alice):
+    """No e-invoice in KWD (billing.documents.einvoice.einvoice_exists)."""
+    order = OrderFactory(customer=alice, amount=Decimal("12.500"), currency="KWD")
+    kwd = PaymentFactory(order=order, currency="KWD").invoice
+    refund, _ = refund_record(
+        payment=kwd.payment,
+        amount=Decimal("1.250"),
+        reason="",
+        refunded_at=timezone.now(),
+        processor_ref="re_kwd",
+    )
+    assert alice_client.get(xml_url(kwd)).status_code == 404
+    assert alice_client.get(credit_note_url(refund.credit_note)).status_code == 404
+    page = alice_client.get(f"/northwind/updateinfo/invoices/{kwd.number}/").text
+    assert "/xml" not in page and "(XML)" not in page
+    assert "Download PDF" in page
+
+
 def test_the_link_is_in_the_hubs_language(client, acme_alice):
     """Acme's hub is in German (its locale)."""
     invoice = PaymentFactory(order=OrderFactory(customer=acme_alice)).invoice

@@ -102,6 +102,8 @@ def path_problem(cls: type, path: str) -> str:
             elif isinstance(kind, tuple):
                 if segment == "data":
                     following.extend(_kinds(kind[1]))
+                elif segment in declared(ListObject):
+                    following.append("leaf")  # a list object's own has_more, url
             elif segment in declared(kind):
                 following.extend(_kinds(declared(kind)[segment]) or ["leaf"])
         if not following:

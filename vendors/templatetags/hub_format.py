@@ -52,6 +52,41 @@ def buyer_address(context, buyer: dict) -> list[str]:
     return lines
 
 
+def _lines(text: str) -> list[str]:
+    return [line.strip() for line in (text or "").splitlines() if line.strip()]
+
+
+def _same(a: str, b: str) -> bool:
+    return " ".join(a.split()).casefold() == " ".join(b.split()).casefold()
+
+
+@register.simple_tag
+def seller_printed(seller: dict) -> dict:
+    """What a document prints of its seller (billing.documents.invoices
+    .seller_snapshot) below the name, each thing once: the trading address
+    without a first line that repeats the name; the legal name only when it
+    is not the trading name; and of the registered address only what the
+    trading address has not said (a register entry after the same street and
+    city), or all of it when it is another address."""
+    name = seller.get("name") or ""
+    legal_name = seller.get("legal_name") or ""
+    address = _lines(seller.get("address") or "")
+    if address and any(_same(address[0], n) for n in (name, legal_name) if n):
+        address = address[1:]
+    registered = _lines(seller.get("registered_address") or "")
+    same = 0
+    while same < min(len(address), len(registered)) and _same(address[same], registered[same]):
+        same += 1
+    # The same street and city (a trailing country line may differ or be absent).
+    if same and same >= len(address) - 1:
+        registered = registered[same:]
+    return {
+        "address": address,
+        "legal_name": "" if _same(legal_name, name) else legal_name,
+        "registered_address": registered,
+    }
+
+
 @register.filter
 def vendor_words(text, vendor):
     """Words the vendor wrote (a product name), marked with the vendor's

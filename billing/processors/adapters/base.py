@@ -149,6 +149,11 @@ class ProcessorSubscription:
     # percentage and whether the price includes it; None when there is none.
     tax_percentage: Decimal | None = None
     tax_inclusive: bool = False
+    # PayPal's billing_info as it says it: when the last payment was taken and
+    # when the next cycle is billed (billing.processors.paypal_sync reads the
+    # period a payment pays for from them); None when PayPal gives none.
+    last_payment_at: datetime | None = None
+    next_billing_at: datetime | None = None
 
 
 @dataclass(frozen=True)

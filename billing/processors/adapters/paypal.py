@@ -951,6 +951,8 @@ def _subscription(data: dict[str, Any], *, livemode: bool) -> ProcessorSubscript
         canceled_at=_time(data.get("status_update_time")) if status == "canceled" else None,
         livemode=livemode,
         created=_time(data.get("create_time")),
+        last_payment_at=last_paid,
+        next_billing_at=next_billing,
         **_plan_tax(plan),
     )
 

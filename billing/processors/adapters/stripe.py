@@ -78,6 +78,7 @@ if TYPE_CHECKING:
         CustomerListParams,
         CustomerTaxIdCreateParams,
         CustomerUpdateParams,
+        InvoiceLineItemListParams,
         InvoiceListParams,
         InvoicePayParams,
         SubscriptionCancelParams,
@@ -111,6 +112,11 @@ INVOICE_EXPAND = ["payments.data.payment.payment_intent", "discounts", "lines.da
 # An invoice list expands its payments and the invoice's own discounts (the
 # lines' discounts would be a fifth level).
 INVOICE_LIST_EXPAND = ["data.payments", "data.discounts"]
+# An invoice embeds only the first page of its lines (10, `lines.has_more`);
+# the rest are read from GET /v1/invoices/{id}/lines, at most 100 a page,
+# with their discounts expanded as an invoice read expands its lines'.
+INVOICE_LINES_PAGE = 100
+INVOICE_LINES_EXPAND = ["data.discounts"]
 
 
 # Card error codes that mean "the bank wants the customer to authenticate"
@@ -650,7 +656,9 @@ class StripeAdapter(Adapter):
     def _invoice_as_charged(self, data: dict[str, Any]) -> ProcessorInvoice:
         """The invoice with the tax rates and coupons it names by id read
         (once per id and adapter: a page of renewals shares a few rates), so
-        each line states its rate, label and coupon as Stripe charged them."""
+        each line states its rate, label and coupon as Stripe charged them.
+        A long invoice's lines beyond the embedded page are read first."""
+        data = self._invoice_all_lines(data)
         rate_ids, coupon_ids = invoice_references(data)
         with _translated():
             for rate_id in rate_ids - self._tax_rates.keys():
@@ -658,6 +666,31 @@ class StripeAdapter(Adapter):
             for coupon_id in coupon_ids - self._coupons.keys():
                 self._coupons[coupon_id] = _plain(self._client.v1.coupons.retrieve(coupon_id))
         return invoice_of(data, tax_rates=self._tax_rates, coupons=self._coupons)
+
+    def _invoice_all_lines(self, data: dict[str, Any]) -> dict[str, Any]:
+        """The invoice with every line: Stripe embeds the first 10 (a list
+        with `has_more`), and an invoice printed from those alone would
+        leave lines out. The others are read page by page after the last
+        one we have; each page is a read like any other, through this
+        adapter's client and so its account's rate limiter, made where the
+        invoice itself is read (never inside a recording transaction)."""
+        embedded = data.get("lines") or {}
+        rows = list(embedded.get("data") or [])
+        more = bool(embedded.get("has_more")) and bool(rows)
+        while more:
+            params: InvoiceLineItemListParams = {
+                "limit": INVOICE_LINES_PAGE,
+                "starting_after": str(rows[-1]["id"]),
+                "expand": INVOICE_LINES_EXPAND,
+            }
+            with _translated():
+                page = _plain(self._client.v1.invoices.line_items.list(data["id"], params=params))
+            found = page.get("data") or []
+            rows.extend(found)
+            more = bool(page.get("has_more")) and bool(found)
+        if len(rows) == len(embedded.get("data") or []):
+            return data
+        return data | {"lines": embedded | {"data": rows, "has_more": False}}
 
     def _invoice_charge(self, invoice: ProcessorInvoice) -> ProcessorInvoice:
         """The invoice with its charge id: a list names only the payment

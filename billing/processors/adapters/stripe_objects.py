@@ -135,6 +135,10 @@ FIELDS: dict[str, tuple[str, ...]] = {
         "payments.data.payment.payment_intent.id",
         "payments.data.payment.payment_intent.latest_charge",
         "payments.data.payment.payment_intent.latest_charge.id",
+        # The embedded first page of lines, and where the next page starts
+        # (StripeAdapter._invoice_all_lines reads the rest).
+        "lines.has_more",
+        "lines.data.id",
         "lines.data.description",
         "lines.data.quantity",
         "lines.data.amount",

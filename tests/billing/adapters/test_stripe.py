@@ -14,8 +14,10 @@ import pytest
 import requests
 import stripe
 
+from billing.processors.adapters import stripe as stripe_adapter_module
 from billing.processors.adapters.base import Address, Page, ProcessorError
 from billing.processors.adapters.stripe import StripeAdapter
+from billing.processors.rate_limits import AccountRateLimiter
 
 KEY = "sk_test_adapter_tests"
 
@@ -411,6 +413,65 @@ def test_it_reads_invoices_and_charges_with_refunds(adapter, customer, localstri
     assert [(r.amount, r.currency, r.status) for r in refunded.refunds] == [
         (Decimal("5.00"), "USD", "succeeded")
     ]
+
+
+class CountingLimiter(AccountRateLimiter):
+    """The account's real token bucket, counting the tokens taken: one per
+    request the adapter sends."""
+
+    def __init__(self) -> None:
+        super().__init__(processor="stripe", account=uuid.uuid4().hex, rate=1000)
+        self.taken = 0
+
+    def take(self, *, max_wait: float | None = None) -> float:
+        self.taken += 1
+        return super().take(max_wait=max_wait)
+
+
+def long_invoice(adapter, localstripe: str, customer_id: str, count: int) -> str:
+    """A draft invoice of a subscription's next period and `count` one-off
+    items added to it, as a vendor does in Stripe's dashboard: its id."""
+    start(adapter, customer_id, amount="5.00")
+    client = stripe.StripeClient(KEY, base_addresses={"api": localstripe})
+    for number in range(1, count + 1):
+        client.v1.invoice_items.create(
+            params={
+                "customer": customer_id,
+                "amount": 100 * number,
+                "currency": "eur",
+                "description": f"Seat {number}",
+            }
+        )
+    return client.v1.invoices.create(params={"customer": customer_id}).id
+
+
+@pytest.mark.parametrize(("page", "reads"), [(100, 2), (1, 4)])
+def test_it_reads_every_line_of_a_long_invoice_page_by_page(
+    adapter, localstripe, customer, monkeypatch, page, reads
+):
+    """Stripe embeds an invoice's first 10 lines; the others come from its
+    lines list, each page a read through the account's rate limiter."""
+    invoice_id = long_invoice(adapter, localstripe, customer.id, 12)
+    monkeypatch.setattr(stripe_adapter_module, "INVOICE_LINES_PAGE", page)
+    limiter = CountingLimiter()
+    limited = StripeAdapter(secret_key=KEY, limiter=limiter)
+
+    invoice = limited.invoice_get(invoice_id=invoice_id)
+
+    seats = [line.description for line in invoice.lines if line.description.startswith("Seat")]
+    assert sorted(seats) == sorted(f"Seat {number}" for number in range(1, 13))
+    assert len(invoice.lines) == 13  # the subscription's period and the 12 seats
+    assert sum(line.amount for line in invoice.lines) == Decimal("83.00") == invoice.subtotal
+    # The invoice, then one page of its last three lines (or one page each).
+    assert limiter.taken == reads
+
+
+def test_a_short_invoice_costs_no_extra_read(adapter, localstripe, customer):
+    invoice_id = long_invoice(adapter, localstripe, customer.id, 9)
+    limiter = CountingLimiter()
+    invoice = StripeAdapter(secret_key=KEY, limiter=limiter).invoice_get(invoice_id=invoice_id)
+    assert len(invoice.lines) == 10
+    assert limiter.taken == 1
 
 
 def test_it_retries_an_open_invoice_with_a_new_card(adapter, customer):

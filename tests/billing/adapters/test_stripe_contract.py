@@ -414,3 +414,32 @@ def test_every_adapter_operation_reads_only_declared_fields(stripe_vendor, monke
         if paths - prefixes(FIELDS.get(name, ()))
     }
     assert undeclared_reads == {}
+
+
+def test_a_page_of_invoice_lines_is_what_the_pinned_sdk_declares(localstripe):
+    """The lines beyond an invoice's embedded ten, as the adapter reads
+    them (StripeAdapter._invoice_all_lines): the same shape as the embedded
+    lines of the same kind, which the invoice's own checks govern."""
+    base = localstripe
+    customer = post(base, "/v1/customers", email="lee@example.com")
+    method = post(base, "/v1/payment_methods/pm_card_visa/attach", customer=customer["id"])
+    post(base, f"/v1/customers/{customer['id']}",
+         **{"invoice_settings[default_payment_method]": method["id"]})  # fmt: skip
+    plan = post(base, "/v1/plans", amount=500, currency="eur", interval="month",
+                **{"product[name]": "Membership"})  # fmt: skip
+    post(base, "/v1/subscriptions", customer=customer["id"], **{"items[0][plan]": plan["id"]})
+    for number in range(11):
+        post(base, "/v1/invoiceitems", customer=customer["id"], amount=100, currency="eur",
+             description=f"Seat {number}")  # fmt: skip
+    invoice = post(base, "/v1/invoices", customer=customer["id"])
+    assert invoice["lines"]["has_more"] is True
+    embedded = invoice["lines"]["data"]
+    page = get(
+        base,
+        f"/v1/invoices/{invoice['id']}/lines?limit=100&starting_after={embedded[-1]['id']}",
+        ["data.discounts"],
+    )
+    assert len(embedded) + len(page["data"]) == 12 and page["has_more"] is False
+    items = [line for line in embedded if line["description"].startswith("Seat")]
+    assert [sorted(line) for line in page["data"]] == [sorted(items[0])] * 2
+    assert all(line["discounts"] == [] for line in page["data"])
