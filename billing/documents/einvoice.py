@@ -129,6 +129,12 @@ def _seller(document: Document, seller: dict, vendor, *, outside_vat: bool) -> N
     # BR-O-02: a document outside the scope of VAT names no VAT ID.
     if vat_id and not outside_vat:
         party.tax_registrations.add(TaxRegistration(id=("VA", vat_id)))
+    elif getattr(vendor, "slug", ""):
+        # BR-CO-26: a buyer's software files the invoice under its seller by
+        # the VAT ID, else by a seller identifier (BT-29); a tax number is
+        # neither (BT-32). Without a VAT ID on the document (a seller that
+        # has none, a US sale), the seller's account at the hub identifies it.
+        party.id = vendor.slug
     if seller.get("tax_number"):
         party.tax_registrations.add(TaxRegistration(id=("FC", seller["tax_number"])))
 
