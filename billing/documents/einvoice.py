@@ -147,11 +147,17 @@ def _buyer(document: Document, buyer: dict, *, outside_vat: bool) -> None:
     lines = list(buyer.get("address") or [])
     if buyer.get("country") and lines and lines[-1] == buyer.get("country_name"):
         lines = lines[:-1]
-    _address(party, lines, buyer.get("country") or "")
+    tax_id = buyer.get("tax_id") or ""
+    vat = bool(tax_id) and str(buyer.get("tax_id_type") or "").endswith("_vat")
+    country = (buyer.get("country") or "").upper()
+    if not country and vat and tax_id[:2].isalpha():
+        # BR-11, BR-CL-14: a business that gave its VAT ID but no address is
+        # in the country the ID's prefix names (the seller's way, above).
+        country = VAT_PREFIX_COUNTRIES.get(tax_id[:2].upper(), tax_id[:2].upper())
+    _address(party, lines, country)
     if buyer.get("email"):
         party.electronic_address.uri_ID = ("EM", buyer["email"])
-    tax_id = buyer.get("tax_id") or ""
-    if tax_id and str(buyer.get("tax_id_type") or "").endswith("_vat"):
+    if vat:
         if not outside_vat:
             party.tax_registrations.add(TaxRegistration(id=("VA", tax_id)))
     elif tax_id:
