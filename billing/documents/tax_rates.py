@@ -164,7 +164,8 @@ def _from_single_tax(invoice) -> list[dict]:
     if getattr(invoice, "reverse_charge", False):
         category = REVERSE_CHARGE
     elif tax:
-        category = STANDARD
+        # Standard, or a sales tax by its label ("Sales tax (OR)").
+        category = tax_category(rate=rate, label=invoice.tax_label, amount=tax)
     else:
         # A small business's exemption note (§ 19 UStG and the like) makes it
         # exempt; otherwise no tax was charged: outside the scope of VAT.

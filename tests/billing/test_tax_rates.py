@@ -11,6 +11,7 @@ import pytest
 from billing.documents.einvoice import invoice_xml
 from billing.documents.pdf import pdf_render
 from billing.documents.tax_rates import invoice_tax_rates, tax_entry_category
+from billing.models import Invoice
 from billing.processors.adapters.base import ChargedTax, InvoiceLine, ProcessorInvoice
 from billing.processors.charged import charged_snapshot
 from tests.billing.test_einvoice import (
@@ -21,7 +22,7 @@ from tests.billing.test_einvoice import (
     values,
     vat,
 )
-from tests.factories import CustomerFactory
+from tests.factories import CustomerFactory, OrderFactory, PaymentFactory
 from tests.support.pdf import pdf_text
 
 
@@ -109,3 +110,17 @@ def test_the_pdf_prints_the_rates_the_xml_states_when_only_the_lines_name_them(d
     text = pdf_text(pdf)
     # Each on its line, then its taxable amount and its tax under the subtotal.
     assert text.count("USt. 19 %") == text.count("USt. 7 %") == 3, text
+
+
+@pytest.mark.parametrize(
+    ("label", "category"), [("VAT 19%", "S"), ("Sales tax (OR)", "O"), ("Tax", "S")]
+)
+def test_an_invoice_issued_before_rates_gets_its_one_rate_from_its_label(alice, label, category):
+    invoice = PaymentFactory(order=OrderFactory(customer=alice, amount=Decimal("59.50"))).invoice
+    Invoice.objects.filter(pk=invoice.pk).update(
+        subtotal=Decimal("50.00"), tax_label=label, tax_amount=Decimal("9.50")
+    )
+    invoice.refresh_from_db()
+    (rate,) = invoice_tax_rates(invoice)
+    assert (rate["rate"], rate["taxable_amount"], rate["amount"]) == ("19", "50.00", "9.50")
+    assert rate["category"] == category

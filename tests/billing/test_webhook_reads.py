@@ -12,6 +12,7 @@ and the recorded payment's charge never: two.
 
 import json
 import time
+from decimal import Decimal
 
 import pytest
 import stripe
@@ -21,8 +22,10 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
+from billing.documents.pdf import pdf_render
 from billing.models import Customer, Payment, Subscription, WebhookEvent
 from billing.processors.adapters import stripe_adapter_for
+from tests.support.pdf import pdf_text
 from tests.support.processor_fixtures import stripe_subscription
 from tests.support.webhooks import SECRET, post_stripe, stripe_event
 
@@ -312,3 +315,43 @@ def test_paypal_events_of_one_subscription_waiting_together_share_one_read(
     ), reads
     assert Subscription.objects.filter(processor_id=created["id"]).count() == 1
     assert set(WebhookEvent.objects.values_list("outcome", flat=True)) == {"processed"}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_long_invoices_lines_are_all_read_before_recording_and_printed(
+    client, hooked_vendor, stripe_requests, settings
+):
+    """Stripe embeds ten lines of an invoice; the rest are read page by page
+    in the read step (outside any transaction), and the invoice prints them
+    all."""
+    customer = Customer.objects.create(vendor=hooked_vendor, email="erin@example.com")
+    stripe_subscription(customer)
+    customer.refresh_from_db()
+    at_stripe = stripe.StripeClient(
+        hooked_vendor.stripe_secret_key, base_addresses={"api": settings.STRIPE_API_BASE}
+    )
+    for number in range(1, 13):
+        at_stripe.v1.invoice_items.create(
+            params={
+                "customer": customer.stripe_customer_id,
+                "amount": 100,
+                "currency": "usd",
+                "description": f"Seat {number}",
+            }
+        )
+    draft = at_stripe.v1.invoices.create(params={"customer": customer.stripe_customer_id})
+    assert at_stripe.v1.invoices.pay(draft.id).status == "paid"
+    stripe_requests.clear()
+
+    invoice_object = {"id": draft.id, "object": "invoice", "customer": customer.stripe_customer_id}
+    receive(client, "invoice.paid", invoice_object)  # transactional test: processed on commit
+
+    assert f"GET v1/invoices/{draft.id}/lines" in reads(stripe_requests)
+    assert not [r for r in stripe_requests if r["in_transaction"]]
+    invoice = Payment.objects.get(customer=customer, amount=Decimal("41.00")).invoice
+    seats = [
+        line["description"] for line in invoice.lines if line["description"].startswith("Seat")
+    ]
+    assert sorted(seats) == sorted(f"Seat {number}" for number in range(1, 13))
+    text = pdf_text(pdf_render(invoice=invoice))
+    assert all(f"Seat {number}\n" in text or f"Seat {number} " in text for number in range(1, 13))
