@@ -261,3 +261,22 @@ def test_a_business_that_gave_only_its_vat_id_is_located_by_it(db):
     xml = invoice_xml(invoice)
     assert_all_meet_en16931({"invoice": xml})
     assert b"<ram:CountryID>GR</ram:CountryID>" in xml.split(b"BuyerTradeParty")[1]
+
+
+def test_the_rules_catch_a_grand_total_that_does_not_add_up(db):
+    """The check itself: run over an XML whose grand total is off by a cent,
+    each rule set names BR-CO-15 (an empty report would pass anything)."""
+    vendor = eu_vendor()
+    customer = CustomerFactory(vendor=vendor, name="Berta Berg", country="DE")
+    invoice = PaymentFactory(order=OrderFactory(customer=customer, amount=Decimal("25.00"))).invoice
+    xml = invoice_xml(invoice)
+    assert b"<ram:GrandTotalAmount>25.00</ram:GrandTotalAmount>" in xml
+    broken = xml.replace(
+        b"<ram:GrandTotalAmount>25.00</ram:GrandTotalAmount>",
+        b"<ram:GrandTotalAmount>25.01</ram:GrandTotalAmount>",
+    )
+    for name in RULE_SETS:
+        assert not business_rule_failures(xml, rule_set=name)
+        assert any(
+            "[BR-CO-15]" in failure for failure in business_rule_failures(broken, rule_set=name)
+        ), name

