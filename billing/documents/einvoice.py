@@ -14,8 +14,10 @@ billing.documents.einvoice_figures.
 
 Amounts carry the currency's decimals (ISO 4217), as everywhere else; a
 currency with more than EN 16931 allows has no e-invoice (`einvoice_exists`).
-Validation against the schema drafthorse ships happens in the tests, not
-per download: loading the XSD costs more than building the document.
+Validation against the schema drafthorse ships, and against EN 16931's
+business rules (CEN's and Factur-X's schematron, tests/support/
+en16931_rules.py), happens in the tests, not per download: loading the XSD
+costs more than building the document, and the rules need Saxon.
 """
 
 from __future__ import annotations
