@@ -1,9 +1,9 @@
 """E-invoices (issue 25, point 4): every invoice and credit note PDF is a
 PDF/A-3 carrying its EN 16931 XML as factur-x.xml (ZUGFeRD / Factur-X), the
 XML validates against the Factur-X schema drafthorse ships and meets EN
-16931's business rules, and every amount in it is one the PDF prints. One test per case: a standard German 19 %
-invoice, a reverse charge, US sales tax, an invoice issued before lines had
-taxes, and a credit note."""
+16931's business rules, and every amount in it is one the PDF prints. One
+test per case: a standard German 19 % invoice, a reverse charge, US sales
+tax, an invoice issued before lines had taxes, and a credit note."""
 
 import io
 from decimal import Decimal
