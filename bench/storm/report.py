@@ -156,7 +156,11 @@ def build(*, args, world, delivery, samples, processor, finished, unique_events,
         "machine": {
             "cpus": os.cpu_count(),
             "loadavg_at_end": list(os.getloadavg()),
-            "note": "shared 2-core machine: the hub, its workers, the fake and the driver",
+            "note": (
+                "shared 2-core machine: the hub, its workers, the fake and the driver;"
+                " the workers run at a lower priority (nice, STORM_WORKER_NICE, default 10),"
+                " standing for the separate machines production gives web and workers"
+            ),
         },
         "workers": workers,
         "expected": {**want, "events": unique_events, "mail": world.renewals},
