@@ -55,6 +55,11 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--profile", action="store_true", help="cProfile each phase")
     parser.add_argument("--top", type=int, default=25, help="functions listed per phase")
     parser.add_argument("--json", default="", help="also write the figures here")
+    parser.add_argument(
+        "--gunicorn",
+        action="store_true",
+        help="deliver through gunicorn (hub.gunicorn_conf) and count its processes' CPU",
+    )
     return parser.parse_args(argv)
 
 
@@ -80,6 +85,7 @@ class Phase:
         self.queries = queries
         self.per_task: Counter = Counter()
         self.task_cpu: Counter = Counter()
+        self.served_by: float | None = None
 
     def __enter__(self) -> Phase:
         self.queries_before = self.queries.count
@@ -93,6 +99,8 @@ class Phase:
         if self.profiler:
             self.profiler.disable()
         self.cpu = time.process_time() - self.cpu
+        if self.served_by is not None:
+            self.cpu = self.served_by  # the server's CPU, not this client's
         self.wall = time.perf_counter() - self.wall
         self.query_count = self.queries.count - self.queries_before
 
@@ -152,6 +160,70 @@ def wsgi_post(handler, path: str, body: bytes, headers: dict[str, str]) -> int:
         pass
     response.close()
     return int(status[0].split()[0])
+
+
+def process_tree_cpu(pid: int) -> float:
+    """User + system CPU seconds of `pid` and its descendants, from /proc."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    children: dict[int, list[int]] = {}
+    stats: dict[int, list[str]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            stats[int(entry.name)] = fields
+            children.setdefault(int(fields[1]), []).append(int(entry.name))
+    total, todo = 0, [pid]
+    while todo:
+        current = todo.pop()
+        todo.extend(children.get(current, []))
+        if current in stats:
+            total += int(stats[current][11]) + int(stats[current][12])  # utime, stime
+    return total / ticks
+
+
+def gunicorn_deliver(env: dict, path: str, bodies: list, statuses: Counter) -> float:
+    """POST every delivery to a gunicorn started with hub.gunicorn_conf (one
+    at a time, a connection each, as Stripe's deliveries come); the CPU
+    seconds its master and workers spent on them (after the warm-up)."""
+    import http.client
+
+    port = free_port()
+    server = subprocess.Popen(  # noqa: S603
+        [sys.executable, "-m", "gunicorn", "-c", "python:hub.gunicorn_conf", "hub.wsgi"],
+        cwd=ROOT,
+        env={**env, "GUNICORN_BIND": f"127.0.0.1:{port}",
+             "GUNICORN_ACCESS_LOG": str(LOGS / "cpu-access.log")},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
+    )  # fmt: skip
+
+    def post(body: bytes, headers: dict[str, str]) -> int:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        conn.request(
+            "POST",
+            path,
+            body=body,
+            headers={"Content-Type": "application/json; charset=utf-8",
+                     "X-Forwarded-Proto": "https", **headers},
+        )  # fmt: skip
+        status = conn.getresponse().status
+        conn.close()
+        return status
+
+    try:
+        wait_for(lambda: http_ok(f"http://127.0.0.1:{port}/healthz"), seconds=60, what="gunicorn")
+        for _ in range(8):  # every worker warm: pools open, first request served
+            post(bodies[0][0], {"Stripe-Signature": "t=1,v1=00"})
+        before = process_tree_cpu(server.pid)
+        for body, headers in bodies:
+            statuses[post(body, headers)] += 1
+        return process_tree_cpu(server.pid) - before
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
 
 
 def broker_drain(client, queue: str) -> list[tuple[str, list, dict, bool]]:
@@ -241,11 +313,16 @@ def main(argv: list[str] | None = None) -> int:
             with Phase(
                 "endpoint", events=len(deliveries), profile=args.profile, queries=queries
             ) as phase:
-                for body, headers in signed_bodies:
-                    statuses[wsgi_post(handler, path, body, headers)] += 1
+                if args.gunicorn:
+                    phase.served_by = gunicorn_deliver(env, path, signed_bodies, statuses)
+                else:
+                    for body, headers in signed_bodies:
+                        statuses[wsgi_post(handler, path, body, headers)] += 1
             phase.per_task["status"] = dict(statuses)  # type: ignore[assignment]
             phases.append(phase)
-            # The published tasks are the worker's: take them off the broker.
+            # The published tasks are the worker's: take them off the broker
+            # and run them here, loaded as a worker loads them.
+            app.loader.import_default_modules()
             published = broker_drain(client, QUEUES["webhooks"])
             # Per event stored (what the processor sent, without its
             # redeliveries), whichever of them needed a task.
