@@ -9,6 +9,7 @@ change that adds one per event shows up here rather than as a slower storm
 """
 
 import pytest
+from cryptography.fernet import Fernet
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -17,6 +18,7 @@ from billing.processors.adapters import stripe_adapter_for
 from tests.billing.test_webhook_reads import receive, renewal_events
 from tests.support.processor_fixtures import stripe_subscription
 from tests.support.webhooks import SECRET
+from vendors.models import Vendor
 from vendors.selectors import vendor_cache_clear
 
 # The three types of a renewal that processing ignores by type alone.
@@ -101,6 +103,22 @@ def test_an_ignored_type_in_the_other_mode_says_so(client, renewal, hooked_vendo
 
     event = WebhookEvent.objects.get()
     assert (event.outcome, event.error) == ("ignored", "livemode does not match the vendor")
+
+
+def test_a_secret_key_no_key_opens_leaves_the_decision_to_the_task(
+    client, renewal, hooked_vendor, settings, django_capture_on_commit_callbacks
+):
+    # The secret key stays encrypted with a key that is gone; the webhook
+    # secret is entered again under the new one.
+    settings.FIELD_ENCRYPTION_KEYS = [Fernet.generate_key().decode()]
+    vendor = Vendor.objects.get(pk=hooked_vendor.pk)
+    vendor.stripe_webhook_secret = SECRET
+    vendor.save()
+    with django_capture_on_commit_callbacks() as queued:
+        receive(client, "invoice.created", renewal[0][1])
+
+    assert len(queued) == 1
+    assert WebhookEvent.objects.get().outcome == ""
 
 
 def test_processing_a_renewals_events_makes_a_fixed_number_of_queries(
