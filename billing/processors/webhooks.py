@@ -6,9 +6,10 @@ body, stores the event once per (vendor, processor, event id) and queues its
 processing on the `webhooks` queue after commit: the endpoint answers in
 milliseconds, and a redelivered or concurrent duplicate finds the row and
 has no second effect. A Stripe event of a type processing ignores anyway is
-stored as ignored there and then, without a task (`webhook_event_store`). Processing never trusts the event body or the order
-of arrival: it reads the object from the processor now and brings our rows
-to that state (billing.processors.stripe_sync), which is idempotent.
+stored as ignored there and then, without a task (`webhook_event_store`).
+Processing never trusts the event body or the order of arrival: it reads
+the object from the processor now and brings our rows to that state
+(billing.processors.stripe_sync), which is idempotent.
 """
 
 from __future__ import annotations
