@@ -12,7 +12,8 @@ declares them (each service whose command is `celery ... worker`, with its
 options and environment), then signs each renewal's events with the
 vendor's webhook secret and POSTs them in Stripe's order and mix (about 3%
 declined; some renewals out of order; about 2% of events delivered twice),
-`--in-flight` deliveries at a time, as fast as the endpoint takes them.
+`--in-flight` deliveries at a time, as fast as the endpoint takes them
+(or `--delivery-rate` a second at most, as a processor sends them).
 It samples the backlog every second until every event is processed and
 every receipt and notice sent, or `--timeout` runs out.
 
@@ -88,6 +89,12 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         help="PayPal calls per second per client id (PayPal publishes none)",
     )
     parser.add_argument("--in-flight", type=int, default=50, help="concurrent deliveries")
+    parser.add_argument(
+        "--delivery-rate",
+        type=float,
+        default=float(os.environ.get("DELIVERY_RATE") or 0),
+        help="deliveries a second, at most (0: as fast as the endpoint takes them)",
+    )
     parser.add_argument("--duplicates", type=float, default=0.02, help="share delivered twice")
     parser.add_argument("--shuffled", type=float, default=0.05, help="renewals out of order")
     parser.add_argument(
@@ -424,7 +431,13 @@ class Delivery:
 
 
 async def deliver(
-    url: str, deliveries: list, *, processor: str, in_flight: int, record: Delivery
+    url: str,
+    deliveries: list,
+    *,
+    processor: str,
+    in_flight: int,
+    record: Delivery,
+    rate: float = 0.0,
 ) -> None:
     """POST every delivery, `in_flight` at a time; a refused one (not 2xx)
     is sent again after a second, as Stripe retries, up to 5 times."""
@@ -432,12 +445,18 @@ async def deliver(
 
     created = int(record.started)
     queue: asyncio.Queue = asyncio.Queue()
-    for item in deliveries:
-        queue.put_nowait(item)
+    for number, item in enumerate(deliveries):
+        queue.put_nowait((number, item))
 
     async def sender(session: aiohttp.ClientSession) -> None:
         while not queue.empty():
-            event_id, kind, obj = queue.get_nowait()
+            number, (event_id, kind, obj) = queue.get_nowait()
+            if rate > 0:
+                # Open loop, as the processor sends: the n-th delivery
+                # leaves at n / rate, however slowly the endpoint answers.
+                # As fast as it takes them (rate 0), the latency measured is
+                # in-flight / throughput: the queue of a closed loop.
+                await asyncio.sleep(max(0.0, record.started + number / rate - time.time()))
             for attempt in range(5):
                 body, signature = signed(processor, event_id, kind, obj, created, attempt)
                 started = time.perf_counter()
@@ -678,7 +697,14 @@ async def storm(
     stop = time.time() + args.timeout
     record = Delivery(len(deliveries))
     task = asyncio.create_task(
-        deliver(url, deliveries, processor=args.processor, in_flight=args.in_flight, record=record)
+        deliver(
+            url,
+            deliveries,
+            processor=args.processor,
+            in_flight=args.in_flight,
+            record=record,
+            rate=args.delivery_rate,
+        )
     )
     finished = None
     while time.time() < stop:
