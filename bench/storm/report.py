@@ -147,6 +147,7 @@ def build(*, args, world, delivery, samples, processor, finished, unique_events,
             "latency_ms": args.latency_ms,
             "rate_limit_reads_per_s": limit,
             "in_flight": args.in_flight,
+            "delivery_rate_per_s": getattr(args, "delivery_rate", 0.0),
             "duplicates": args.duplicates,
             "shuffled": args.shuffled,
             "timeout_s": args.timeout,
@@ -156,7 +157,11 @@ def build(*, args, world, delivery, samples, processor, finished, unique_events,
         "machine": {
             "cpus": os.cpu_count(),
             "loadavg_at_end": list(os.getloadavg()),
-            "note": "shared 2-core machine: the hub, its workers, the fake and the driver",
+            "note": (
+                "shared 2-core machine: the hub, its workers, the fake and the driver;"
+                " the workers run at a lower priority (nice, STORM_WORKER_NICE, default 10),"
+                " standing for the separate machines production gives web and workers"
+            ),
         },
         "workers": workers,
         "expected": {**want, "events": unique_events, "mail": world.renewals},

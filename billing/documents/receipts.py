@@ -91,6 +91,9 @@ def payment_receipt_send(*, payment_id: int, connection=None) -> bool:
     if payment is None or not _receipt_due(payment):
         return False
     vendor = payment.vendor
+    # The customer's vendor is the payment's (one tenant): the language
+    # choice (mail_language) reads it, and loading it again cost a query.
+    payment.customer.vendor = vendor
     payment.receipt_sent_at = timezone.now()
     payment.save(update_fields=["receipt_sent_at"])
     invoice = getattr(payment, "invoice", None)
@@ -131,6 +134,7 @@ def payment_failed_notify(*, payment_id: int) -> bool:
     if payment is None or payment.failure_notice_sent_at is not None:
         return False
     vendor = payment.vendor
+    payment.customer.vendor = vendor  # as for a receipt: no second query for it
     payment.failure_notice_sent_at = timezone.now()
     payment.save(update_fields=["failure_notice_sent_at"])
     next_path = ""

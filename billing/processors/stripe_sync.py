@@ -205,7 +205,9 @@ def _subscription_order_ensure(*, subscription: Subscription, created) -> Order:
     if order is not None:
         return order
     order, _ = Order.objects.get_or_create(
-        vendor=subscription.vendor,
+        # The id: the subscription as recorded does not carry its vendor
+        # loaded, and loading it was one more query per new subscription.
+        vendor_id=subscription.vendor_id,
         processor=STRIPE,
         processor_ref=subscription.processor_id,
         defaults={
