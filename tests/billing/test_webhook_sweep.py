@@ -114,8 +114,18 @@ def broker_down():
     celery_conf_set(app, broker_url="redis://127.0.0.1:1/0", task_always_eager=False)
     app._pool, app.amqp._producer_pool = None, None
     yield
-    if app._pool is not None:
-        app._pool.force_close_all()
+    # kombu keeps one connection pool and one producer pool per broker URL
+    # for the whole process (kombu.pools), and the app's pools are those.
+    # Closed and left there, they are what the next publish to this URL gets
+    # ("Acquire on closed pool" when this test runs again in one process, as
+    # in mutmut's stats and clean runs): close them and forget them.
+    from kombu.pools import connections, producers
+
+    dead = app.connection_for_write()
+    for group in (producers, connections):
+        group[dead].force_close_all()
+        del group[dead]
+    dead.release()
     celery_conf_set(app, broker_url=saved[0], task_always_eager=saved[3])
     app._pool, app.amqp._producer_pool = saved[1], saved[2]
 
