@@ -2,6 +2,7 @@
 queues events left pending or retrying, once per WEBHOOK_SWEEP_AFTER, and
 leaves alone those a retry already waits for."""
 
+import logging
 from datetime import timedelta
 
 import pytest
@@ -131,7 +132,7 @@ def broker_down():
 
 
 def test_a_webhook_that_cannot_be_queued_is_a_503_and_stays_stored(
-    transactional_db, client, vendor, broker_down
+    transactional_db, client, vendor, broker_down, caplog
 ):
     from tests.support.webhooks import SECRET, post_stripe, stripe_event
 
@@ -145,4 +146,12 @@ def test_a_webhook_that_cannot_be_queued_is_a_503_and_stays_stored(
     # the stored row is the sweep's meanwhile.
     assert response.status_code == 503
     assert response["Retry-After"] == "60"
-    assert WebhookEvent.objects.get(event_id="evt_no_queue").outcome == ""
+    event = WebhookEvent.objects.get(event_id="evt_no_queue")
+    assert event.outcome == ""
+    # A warning, not an error with a traceback (the sweep queues it): it
+    # names the stored row, for staff who look for events stuck pending.
+    assert [
+        (record.levelno, record.getMessage())
+        for record in caplog.records
+        if record.name == "billing.processors.webhooks"
+    ] == [(logging.WARNING, f"webhook event {event.pk}: could not queue its processing")]
