@@ -1,7 +1,10 @@
 """Click to cancel: a customer ends their own subscription in the hub.
 
 The processor is asked first; our rows change only once it agreed, so the
-hub never says "cancelled" while the card keeps being charged. Each
+hub never says "cancelled" while the card keeps being charged. Every write
+here bumps updated_at (`.update()` does not by itself): a webhook's read of
+the subscription that began before it must not be recorded over it
+(billing.processors.object_reads). Each
 cancellation is written to the audit trail with time, IP, user agent, mode
 and the optional reason: the record that automatic-renewal laws ask for.
 """
@@ -84,14 +87,14 @@ def _claim(subscription: Subscription, now: datetime) -> bool:
         Subscription.objects.filter(pk=subscription.pk, cancel_at_period_end=False)
         .exclude(status=Subscription.Status.CANCELED)
         .filter(Q(cancel_requested_at__isnull=True) | Q(cancel_requested_at__lt=stale))
-        .update(cancel_requested_at=now)
+        .update(cancel_requested_at=now, updated_at=now)
         == 1
     )
 
 
 def _release(subscription: Subscription, claimed_at: datetime) -> None:
     Subscription.objects.filter(pk=subscription.pk, cancel_requested_at=claimed_at).update(
-        cancel_requested_at=None
+        cancel_requested_at=None, updated_at=timezone.now()
     )
 
 
@@ -218,7 +221,7 @@ def _keep_claim(subscription: Subscription, now: datetime) -> bool:
         )
         .exclude(status=Subscription.Status.CANCELED)
         .filter(Q(keep_requested_at__isnull=True) | Q(keep_requested_at__lt=stale))
-        .update(keep_requested_at=now)
+        .update(keep_requested_at=now, updated_at=now)
         == 1
     )
 
@@ -279,7 +282,7 @@ def subscription_cancel_undo(*, subscription: Subscription, request: HttpRequest
         )
     except ProcessorError:
         Subscription.objects.filter(pk=subscription.pk, keep_requested_at=now).update(
-            keep_requested_at=None
+            keep_requested_at=None, updated_at=timezone.now()
         )
         raise
     changes = {
@@ -290,8 +293,11 @@ def subscription_cancel_undo(*, subscription: Subscription, request: HttpRequest
         "keep_requested_at": None,
     }
     with transaction.atomic():
+        # updated_at is the moment of this write, after the processor
+        # answered: a webhook's read that began before it is not recorded
+        # (billing.processors.object_reads).
         kept = Subscription.objects.filter(pk=subscription.pk, keep_requested_at=now).update(
-            **changes, updated_at=now
+            **changes, updated_at=timezone.now()
         )
         if not kept:
             # Our claim went stale and another request took it over: that
