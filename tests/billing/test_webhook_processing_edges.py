@@ -262,12 +262,35 @@ def test_an_event_whose_customer_stays_locked_is_retried_as_busy(
     from billing.processors.object_reads import _key, object_lock
 
     stripe_subscription(alice)
-    settings.WEBHOOK_OBJECT_LOCK_SECONDS = 1
     customer_id = alice.stripe_customer_id
-    # Another worker holds the customer's events (its lock's whole lifetime).
+    # Another worker holds the customer's events for longer than we wait
+    # (in Redis its lock lives 30 s; the wait is the lock's lifetime, 1 s here).
+    settings.WEBHOOK_OBJECT_LOCK_SECONDS = 30
     with object_lock(vendor_id=hooked_vendor.pk, processor="stripe", object_id=customer_id):
+        settings.WEBHOOK_OBJECT_LOCK_SECONDS = 1
         event = deliver("customer.updated", customer_id, "customer")
 
     # Nothing read or changed; the task tries again (eagerly here: a retry).
     assert (event.outcome, event.attempts) == ("retrying", 1)
     assert event.error == f"object {_key(hooked_vendor.pk, 'stripe', customer_id)} busy"
+
+
+def test_a_customer_update_keeps_a_subscription_billed_to_a_merged_stripe_customer(
+    deliver,  # noqa: F811
+    hooked_vendor,  # noqa: F811
+    alice,
+):
+    stripe_subscription(alice)
+    merged = Customer.objects.create(vendor=hooked_vendor, email="alice.old@example.com")
+    theirs = stripe_subscription(merged)
+    billed_to = merged.stripe_customer_id
+    # Support merged that Stripe customer into Alice: the subscription is hers
+    # here, still billed to the other Stripe customer there.
+    Subscription.objects.filter(pk=theirs.pk).update(customer=alice)
+    Customer.objects.filter(pk=merged.pk).update(stripe_customer_id="")
+
+    event = deliver("customer.updated", alice.stripe_customer_id, "customer")
+
+    assert (event.outcome, event.error) == ("processed", "")
+    theirs.refresh_from_db()
+    assert (theirs.customer, theirs.processor_customer_id) == (alice, billed_to)

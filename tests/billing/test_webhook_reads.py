@@ -545,3 +545,28 @@ def test_a_read_counts_only_once_committed(received_at):
     assert not log.covers("sub_pending", received_at=received_at)
     log.commit()
     assert log.covers("sub_pending", received_at=received_at)
+
+
+def test_a_refund_at_one_vendor_never_lands_on_another_vendors_payment(
+    client, hooked_vendor, alice, acme_alice, django_capture_on_commit_callbacks, localstripe
+):
+    from tests.factories import OrderFactory, PaymentFactory
+
+    from .test_webhook_processing import refund
+
+    adapter = stripe_adapter_for(vendor=hooked_vendor)
+    subscription = stripe_subscription(alice)
+    invoice_id = renewal_events(adapter, subscription)[2][1]["id"]
+    charge_id = adapter.invoice_get(invoice_id=invoice_id).charge_id
+    # Acme's records name the same charge id (two vendors connected to one
+    # Stripe account): Northwind's event must not find Acme's payment.
+    acmes = PaymentFactory(order=OrderFactory(customer=acme_alice), processor_ref=charge_id)
+    refund(localstripe, charge_id, amount=900)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        receive(client, "charge.refunded", {"id": charge_id, "object": "charge"})
+
+    payment = Payment.objects.get(vendor=hooked_vendor, processor_ref=charge_id)
+    assert (payment.customer, payment.subscription) == (alice, subscription)
+    acmes.refresh_from_db()
+    assert acmes.status == "paid" and not acmes.refunds.exists()
