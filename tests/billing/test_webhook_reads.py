@@ -570,3 +570,48 @@ def test_a_refund_at_one_vendor_never_lands_on_another_vendors_payment(
     assert (payment.customer, payment.subscription) == (alice, subscription)
     acmes.refresh_from_db()
     assert acmes.status == "paid" and not acmes.refunds.exists()
+
+
+def test_a_recorded_failures_charge_is_not_read_again(
+    client, hooked_vendor, alice, stripe_requests, django_capture_on_commit_callbacks
+):
+    adapter = stripe_adapter_for(vendor=hooked_vendor)
+    subscription = stripe_subscription(alice, payment_method_id="pm_card_chargeCustomerFail")
+    invoice = renewal_events(adapter, subscription)[2][1]
+    charge_id = adapter.invoice_get(invoice_id=invoice["id"]).charge_id
+    stripe_requests.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        receive(client, "invoice.payment_failed", invoice)
+    first = reads(stripe_requests)
+    stripe_requests.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        receive(client, "invoice.payment_failed", invoice)  # Stripe's retry, a new event id
+
+    # The first read the charge for the failure's message (not the invoice
+    # it paid: that is the one read); the recorded failure has it, so the
+    # second does not read the charge again.
+    assert sorted(first) == [
+        f"GET v1/charges/{charge_id}",
+        f"GET v1/invoices/{invoice['id']}",
+        f"GET v1/subscriptions/{subscription.processor_id}",
+    ]
+    assert not [r for r in reads(stripe_requests) if "/charges/" in r], reads(stripe_requests)
+    payment = Payment.objects.get(customer=alice)
+    assert (payment.status, payment.failure_message) == ("failed", "Your card was declined.")
+
+
+def test_the_events_of_one_customer_share_one_lock():
+    from billing.processors.stripe_events import stripe_event_owner
+
+    # One renewal's invoice, charge and subscription events name the
+    # customer, plain or expanded: processed one at a time, under its lock.
+    for kind, obj in [
+        ("invoice.paid", {"id": "in_1", "customer": "cus_1"}),
+        ("charge.refunded", {"id": "ch_1", "customer": {"id": "cus_1", "object": "customer"}}),
+        ("customer.subscription.updated", {"id": "sub_1", "customer": "cus_1"}),
+        ("customer.updated", {"id": "cus_1"}),
+    ]:
+        assert stripe_event_owner(kind, obj, obj["id"]) == "cus_1", kind
+    # An object that names no customer is its own owner.
+    assert stripe_event_owner("charge.refunded", {"id": "ch_2"}, "ch_2") == "ch_2"
