@@ -615,3 +615,13 @@ def test_the_events_of_one_customer_share_one_lock():
         assert stripe_event_owner(kind, obj, obj["id"]) == "cus_1", kind
     # An object that names no customer is its own owner.
     assert stripe_event_owner("charge.refunded", {"id": "ch_2"}, "ch_2") == "ch_2"
+
+
+def test_recording_a_subscription_read_without_its_version_fails_naming_it():
+    from billing.processors.object_reads import SubscriptionVersions
+
+    # A bug (a read path that skipped before_read), not a race: say which.
+    versions = SubscriptionVersions(vendor_id=1, processor="stripe")
+    with pytest.raises(RuntimeError) as error:
+        versions.before_record("sub_unversioned")
+    assert str(error.value) == "subscription 'sub_unversioned' recorded without a version"
