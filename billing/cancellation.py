@@ -2,9 +2,14 @@
 
 The processor is asked first; our rows change only once it agreed, so the
 hub never says "cancelled" while the card keeps being charged. Every write
-here bumps updated_at (`.update()` does not by itself): a webhook's read of
-the subscription that began before it must not be recorded over it
-(billing.processors.object_reads). Each
+of what the processor agreed to moves updated_at (`.update()` does not by
+itself), so a webhook's read of the subscription that began before it is
+read again rather than recorded over it (billing.processors.object_reads).
+The claims do not: they write only the claim columns, which a webhook's
+record cannot undo (it clears cancel_requested_at only on a row cancelled
+for period end, which a Cancel claim never is, and never writes
+keep_requested_at), and a customer's clicks would otherwise throw away
+every read made meanwhile. Each
 cancellation is written to the audit trail with time, IP, user agent, mode
 and the optional reason: the record that automatic-renewal laws ask for.
 """
@@ -87,14 +92,14 @@ def _claim(subscription: Subscription, now: datetime) -> bool:
         Subscription.objects.filter(pk=subscription.pk, cancel_at_period_end=False)
         .exclude(status=Subscription.Status.CANCELED)
         .filter(Q(cancel_requested_at__isnull=True) | Q(cancel_requested_at__lt=stale))
-        .update(cancel_requested_at=now, updated_at=now)
+        .update(cancel_requested_at=now)
         == 1
     )
 
 
 def _release(subscription: Subscription, claimed_at: datetime) -> None:
     Subscription.objects.filter(pk=subscription.pk, cancel_requested_at=claimed_at).update(
-        cancel_requested_at=None, updated_at=timezone.now()
+        cancel_requested_at=None
     )
 
 
@@ -221,7 +226,7 @@ def _keep_claim(subscription: Subscription, now: datetime) -> bool:
         )
         .exclude(status=Subscription.Status.CANCELED)
         .filter(Q(keep_requested_at__isnull=True) | Q(keep_requested_at__lt=stale))
-        .update(keep_requested_at=now, updated_at=now)
+        .update(keep_requested_at=now)
         == 1
     )
 
@@ -282,7 +287,7 @@ def subscription_cancel_undo(*, subscription: Subscription, request: HttpRequest
         )
     except ProcessorError:
         Subscription.objects.filter(pk=subscription.pk, keep_requested_at=now).update(
-            keep_requested_at=None, updated_at=timezone.now()
+            keep_requested_at=None
         )
         raise
     changes = {
