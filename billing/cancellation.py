@@ -1,7 +1,15 @@
 """Click to cancel: a customer ends their own subscription in the hub.
 
 The processor is asked first; our rows change only once it agreed, so the
-hub never says "cancelled" while the card keeps being charged. Each
+hub never says "cancelled" while the card keeps being charged. Every write
+of what the processor agreed to moves updated_at (`.update()` does not by
+itself), so a webhook's read of the subscription that began before it is
+read again rather than recorded over it (billing.processors.object_reads).
+The claims do not: they write only the claim columns, which a webhook's
+record cannot undo (it clears cancel_requested_at only on a row cancelled
+for period end, which a Cancel claim never is, and never writes
+keep_requested_at), and a customer's clicks would otherwise throw away
+every read made meanwhile. Each
 cancellation is written to the audit trail with time, IP, user agent, mode
 and the optional reason: the record that automatic-renewal laws ask for.
 """
@@ -290,8 +298,11 @@ def subscription_cancel_undo(*, subscription: Subscription, request: HttpRequest
         "keep_requested_at": None,
     }
     with transaction.atomic():
+        # updated_at is the moment of this write, after the processor
+        # answered: a webhook's read that began before it is not recorded
+        # (billing.processors.object_reads).
         kept = Subscription.objects.filter(pk=subscription.pk, keep_requested_at=now).update(
-            **changes, updated_at=now
+            **changes, updated_at=timezone.now()
         )
         if not kept:
             # Our claim went stale and another request took it over: that

@@ -234,7 +234,20 @@ def card_update_complete(
         subscription.card_exp_month = card.exp_month
         subscription.card_exp_year = card.exp_year
         subscription.payment_method_id = card.payment_method_id or intent.payment_method_id
-        subscription.save()
+        # Only the card: the row may be a copy read before a Keep, a
+        # cancellation or a webhook's record, which a full save would undo.
+        # updated_at moves on, so a webhook's read begun before this write
+        # is read again rather than recorded (billing.processors.object_reads).
+        subscription.save(
+            update_fields=[
+                "card_brand",
+                "card_last4",
+                "card_exp_month",
+                "card_exp_year",
+                "payment_method_id",
+                "updated_at",
+            ]
+        )
         audit_record(
             vendor=subscription.vendor,
             action="card.updated",

@@ -53,7 +53,13 @@ from .adapters.base import (
     ProcessorSubscription,
 )
 from .charged import charged_snapshot
-from .object_reads import ReadLog, coalescing_wait, object_lock
+from .object_reads import (
+    ReadLog,
+    SubscriptionVersions,
+    coalescing_wait,
+    object_lock,
+    read_until_unchanged,
+)
 from .stripe_sync import Effects
 
 PAYPAL = Processor.PAYPAL
@@ -90,7 +96,9 @@ def paypal_event_process(*, event: WebhookEvent, data: dict[str, Any], effects: 
     """Read what the event needs from PayPal (outside any transaction, each
     call through the account's rate limiter), then record it in one
     transaction, under the subscription's lock; a subscription read that
-    started after the event covers it (billing.processors.object_reads)."""
+    started after the event covers it, and a read that started before the
+    hub changed the subscription (a Cancel or Keep meanwhile) is made again
+    rather than recorded (billing.processors.object_reads)."""
     vendor = event.vendor
     resource = data.get("resource") if isinstance(data.get("resource"), dict) else {}
     resource = resource or {}
@@ -107,14 +115,19 @@ def paypal_event_process(*, event: WebhookEvent, data: dict[str, Any], effects: 
     owner = subscription_id or str(resource.get("id") or "") or event.event_id
     log = ReadLog(vendor_id=vendor.pk, processor=PAYPAL)
     with object_lock(vendor_id=vendor.pk, processor=PAYPAL, object_id=owner):
-        handled = _event_process(
-            event=event,
-            kind=kind,
-            resource=resource,
-            subscription_id=subscription_id,
-            adapter=adapter,
+        handled = read_until_unchanged(
+            lambda: _event_process(
+                event=event,
+                kind=kind,
+                resource=resource,
+                subscription_id=subscription_id,
+                adapter=adapter,
+                log=log,
+                effects=effects,
+            ),
             log=log,
             effects=effects,
+            key=owner,
         )
         log.commit()
     return handled
@@ -139,9 +152,8 @@ def _event_process(
             return _refund(vendor=vendor, refund=refund, effects=effects)
     if not subscription_id:
         return False
-    known = Subscription.objects.filter(
-        vendor=vendor, processor=PAYPAL, processor_id=subscription_id
-    ).exists()
+    versions = SubscriptionVersions(vendor_id=vendor.pk, processor=PAYPAL)
+    known = versions.before_read(subscription_id)
     read = None
     if not (known and log.covers(subscription_id, received_at=event.received_at)):
         started = log.now()
@@ -150,6 +162,7 @@ def _event_process(
     sale = adapter.sale_of_event(resource=resource) if kind == "PAYMENT.SALE.COMPLETED" else None
     with transaction.atomic():
         if read is not None:
+            versions.before_record(subscription_id)
             subscription = _subscription_record(vendor=vendor, read=read, effects=effects)
         else:
             subscription = Subscription.objects.get(

@@ -14,7 +14,10 @@ names, see billing.processors.object_reads), in two steps:
    its customer.subscription.updated.
 2. **Record** it in one short transaction, in which no processor call can
    happen (`NoProcessorCalls` stands in for the adapter): a lock or a row
-   is never held while the network answers.
+   is never held while the network answers. A subscription whose row the
+   hub changed since its read began (a Cancel or a Keep while the read was
+   on its way) is not recorded from that read: the event is read again
+   (`SubscriptionVersions`, `read_until_unchanged`).
 
 The reads' start times are kept only after the transaction committed.
 """
@@ -31,7 +34,13 @@ from billing.tax_ids import customer_tax_id_refresh
 from vendors.models import Vendor
 
 from .adapters.base import ProcessorCustomer, ProcessorSubscription
-from .object_reads import ReadLog, coalescing_wait, object_lock
+from .object_reads import (
+    ReadLog,
+    SubscriptionVersions,
+    coalescing_wait,
+    object_lock,
+    read_until_unchanged,
+)
 from .stripe_sync import (
     Effects,
     stripe_charge_record,
@@ -100,28 +109,14 @@ def stripe_event_process(
     # Let the rest of its renewal arrive (billing.processors.object_reads).
     coalescing_wait(received_at=event.received_at)
     log = ReadLog(vendor_id=vendor.pk, processor=STRIPE)
-    with object_lock(
-        vendor_id=vendor.pk, processor=STRIPE, object_id=stripe_event_owner(kind, obj, object_id)
-    ):
+    owner = stripe_event_owner(kind, obj, object_id)
+
+    def attempt() -> bool:
         context = _Context(event=event, vendor=vendor, adapter=adapter, log=log, effects=effects)
-        if kind in INVOICE_EVENTS:
-            handled = context.invoice(object_id)
-        elif kind in SUBSCRIPTION_EVENTS:
-            handled = context.subscription(object_id)
-        elif kind == "charge.refunded":
-            handled = context.charge(object_id)
-        elif kind == "customer.updated":
-            handled = context.customer(object_id)
-        elif kind == "payment_method.attached":
-            customer_id = _id(obj.get("customer"))
-            handled = bool(customer_id) and context.customer_subscriptions(customer_id)
-        else:  # customer.tax_id.updated: Stripe checked the tax ID; re-read it
-            customer_id = _id(obj.get("customer"))
-            if customer_id:
-                customer_tax_id_refresh(
-                    vendor=vendor, adapter=adapter, customer_id=customer_id, tax_id_id=object_id
-                )
-            handled = bool(customer_id)
+        return context.handle(kind, obj, object_id)
+
+    with object_lock(vendor_id=vendor.pk, processor=STRIPE, object_id=owner):
+        handled = read_until_unchanged(attempt, log=log, effects=effects, key=owner)
         log.commit()
     return handled
 
@@ -133,6 +128,29 @@ class _Context:
         self.adapter = adapter
         self.log = log
         self.effects = effects
+        self.versions = SubscriptionVersions(vendor_id=vendor.pk, processor=STRIPE)
+
+    def handle(self, kind: str, obj: dict[str, Any], object_id: str) -> bool:
+        if kind in INVOICE_EVENTS:
+            return self.invoice(object_id)
+        if kind in SUBSCRIPTION_EVENTS:
+            return self.subscription(object_id)
+        if kind == "charge.refunded":
+            return self.charge(object_id)
+        if kind == "customer.updated":
+            return self.customer(object_id)
+        customer_id = _id(obj.get("customer"))
+        if kind == "payment_method.attached":
+            return bool(customer_id) and self.customer_subscriptions(customer_id)
+        # customer.tax_id.updated: Stripe checked the tax ID; re-read it
+        if customer_id:
+            customer_tax_id_refresh(
+                vendor=self.vendor,
+                adapter=self.adapter,
+                customer_id=customer_id,
+                tax_id_id=object_id,
+            )
+        return bool(customer_id)
 
     # --- reading (no transaction open) ---------------------------------------------
 
@@ -148,9 +166,7 @@ class _Context:
     def _subscription_read(self, subscription_id: str) -> ProcessorSubscription | None:
         """Stripe's subscription, unless a newer read than this event's
         recorded it already."""
-        known = Subscription.objects.filter(
-            vendor=self.vendor, processor=STRIPE, processor_id=subscription_id
-        ).exists()
+        known = self.versions.before_read(subscription_id)
         if known and self.covered(subscription_id):
             return None
         started = self.log.now()
@@ -198,6 +214,8 @@ class _Context:
         """An invoice as read, with its customer, its subscription (when it
         was read too) and its charge, recorded without a processor call,
         inside the caller's transaction."""
+        if remote_subscription is not None:
+            self.versions.before_record(remote_subscription.id)
         customer = self._customer_record(remote.customer_id, remote_customer)
         if remote_subscription is not None:
             stripe_subscription_record(
@@ -222,6 +240,7 @@ class _Context:
             return True  # a newer read recorded it
         remote_customer = self._customer_read(remote.customer_id)
         with transaction.atomic():
+            self.versions.before_record(remote.id)
             customer = self._customer_record(remote.customer_id, remote_customer)
             stripe_subscription_record(
                 vendor=self.vendor, adapter=NO_CALLS, remote=remote, customer=customer
@@ -244,12 +263,7 @@ class _Context:
         if payment is None and charge.invoice_id:
             invoice = self.adapter.invoice_get(invoice_id=charge.invoice_id)
             remote_customer = self._customer_read(invoice.customer_id)
-            if (
-                invoice.subscription_id
-                and not Subscription.objects.filter(
-                    vendor=self.vendor, processor=STRIPE, processor_id=invoice.subscription_id
-                ).exists()
-            ):
+            if invoice.subscription_id and not self.versions.before_read(invoice.subscription_id):
                 remote_subscription = self.adapter.subscription_get(
                     subscription_id=invoice.subscription_id
                 )
@@ -295,10 +309,13 @@ class _Context:
         for processor_id in Subscription.objects.filter(
             vendor=self.vendor, processor=STRIPE, customer=customer
         ).values_list("processor_id", flat=True):
+            self.versions.before_read(processor_id)
             started = self.log.now()
             remotes.append(self.adapter.subscription_get(subscription_id=processor_id))
             self.log.read(processor_id, started)
         with transaction.atomic():
+            for remote in remotes:
+                self.versions.before_record(remote.id)
             for remote in remotes:
                 stripe_subscription_record(
                     vendor=self.vendor, adapter=NO_CALLS, remote=remote, customer=customer

@@ -193,7 +193,7 @@ def test_two_deliveries_at_once_store_one_event(postgres, hooked_vendor):
     assert WebhookEvent.objects.filter(event_id="evt_race").count() == 1
 
 
-def test_a_processing_error_is_stored_and_never_a_500(post, hooked_vendor, settings):
+def test_a_processing_error_is_stored_and_never_a_500(post, hooked_vendor, settings, caplog):
     from billing.tasks import webhook_event_process_task
     from hub.celery import app
 
@@ -205,6 +205,14 @@ def test_a_processing_error_is_stored_and_never_a_500(post, hooked_vendor, setti
     event = WebhookEvent.objects.get()
     assert (event.outcome, event.attempts) == ("retrying", 1)
     assert "not_connected" in event.error or event.error
+    # Swallowed for the processor, not for us: an error with its traceback,
+    # naming the stored event.
+    [logged] = [r for r in caplog.records if r.name == "billing.processors.webhooks"]
+    assert (logged.levelno, logged.getMessage()) == (
+        logging.ERROR,
+        f"webhook event {event.pk}: could not queue its processing",
+    )
+    assert logged.exc_info
     # The retries (with backoff at the broker; run here one after the other).
     settings.WEBHOOK_MAX_RETRIES = 3
     celery_conf_set(app, task_eager_propagates=False)

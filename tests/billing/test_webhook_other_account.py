@@ -7,6 +7,7 @@ ones that account never had; tests/integration/test_demo_accounts.py shows
 two vendors on two fake accounts."""
 
 import json
+import logging
 
 import pytest
 
@@ -31,7 +32,7 @@ def hooked_vendor(stripe_vendor):
     ],
 )
 def test_an_object_the_vendors_account_cannot_read_creates_nothing(
-    client, hooked_vendor, django_capture_on_commit_callbacks, kind, obj
+    client, hooked_vendor, django_capture_on_commit_callbacks, kind, obj, caplog
 ):
     payload = stripe_event(kind, {**obj, "customer": "cus_elsewhere", "email": "x@example.com"})
     with django_capture_on_commit_callbacks(execute=True):
@@ -40,5 +41,15 @@ def test_an_object_the_vendors_account_cannot_read_creates_nothing(
     # Settled, not retried for hours: asking again cannot change the answer.
     assert (event.outcome, event.attempts) == ("ignored", 1)
     assert event.error == "the object is not in this vendor's processor account"
+    # Someone may be sending signed events meant for another account: the
+    # warning names the stored event, where staff find its body.
+    assert (
+        logging.WARNING,
+        f"webhook event {event.pk} names an object its vendor cannot read",
+    ) in [
+        (record.levelno, record.getMessage())
+        for record in caplog.records
+        if record.name == "billing.processors.webhooks"
+    ]
     for model in (Customer, Subscription, Order, Payment):
         assert not model.objects.exists(), model

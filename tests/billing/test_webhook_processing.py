@@ -246,8 +246,9 @@ def test_a_tax_id_stripe_verified_later_shows_its_new_status(deliver, adapter, a
     bob.tax_id_verification = "pending"
     bob.save()
 
-    deliver("customer.tax_id.updated", tax_id.id, "tax_id", customer=at_stripe.id)
+    event = deliver("customer.tax_id.updated", tax_id.id, "tax_id", customer=at_stripe.id)
 
+    assert (event.outcome, event.error) == ("processed", "")
     alice.refresh_from_db()
     bob.refresh_from_db()
     assert (alice.tax_id_verification, bob.tax_id_verification) == ("verified", "pending")

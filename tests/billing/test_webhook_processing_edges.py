@@ -1,6 +1,7 @@
 """Processing Stripe events at their edges (issue 27: the survivors of
 mutation testing of billing/processors/webhooks.py): an event that names a
-customer only Stripe knows, and a card event without a customer."""
+customer only Stripe knows, and a card event without a customer or for a
+customer only Stripe knows."""
 
 from billing.models import Customer, Subscription
 from tests.support.processor_fixtures import stripe_subscription
@@ -200,3 +201,96 @@ def test_a_refused_paypal_webhook_id_is_logged_with_the_vendor_and_paypals_words
     prefix = "webhook paypal northwind: PayPal refused the saved webhook id ("
     assert message.startswith(prefix) and message.endswith(")"), message
     assert message[len(prefix) : -1] not in ("", "None")  # PayPal's own words
+
+
+def test_a_card_attached_for_a_customer_we_never_saw_records_them(
+    deliver,  # noqa: F811
+    adapter,  # noqa: F811
+    hooked_vendor,  # noqa: F811
+):
+    stranger = Customer.objects.create(vendor=hooked_vendor, email="later@example.com")
+    stripe_subscription(stranger)
+    stripe_id = stranger.stripe_customer_id
+    Subscription.objects.all().delete()
+    stranger.delete()  # only Stripe knows them now
+    card = adapter.payment_method_attach_default(
+        customer_id=stripe_id, payment_method_id="pm_card_mastercard", idempotency_key="k-new"
+    )
+
+    event = deliver(
+        "payment_method.attached", card.payment_method_id, "payment_method", customer=stripe_id
+    )
+
+    assert (event.outcome, event.error) == ("processed", "")
+    assert Customer.objects.get(stripe_customer_id=stripe_id).email == "later@example.com"
+
+
+def test_a_refund_for_a_customer_we_never_saw_records_them_and_the_payment(
+    deliver,  # noqa: F811
+    adapter,  # noqa: F811
+    hooked_vendor,  # noqa: F811
+    localstripe,
+):
+    from billing.models import Payment
+
+    from .test_webhook_processing import latest_invoice, refund
+
+    stranger = Customer.objects.create(vendor=hooked_vendor, email="refunded@example.com")
+    subscription = stripe_subscription(stranger)
+    stripe_id, processor_id = stranger.stripe_customer_id, subscription.processor_id
+    charge_id = adapter.invoice_get(invoice_id=latest_invoice(adapter, subscription)).charge_id
+    Subscription.objects.all().delete()
+    stranger.delete()  # only Stripe knows them now
+    refund(localstripe, charge_id, amount=900)
+
+    event = deliver("charge.refunded", charge_id, "charge")
+
+    assert (event.outcome, event.error) == ("processed", "")
+    payment = Payment.objects.get(processor_ref=charge_id)
+    assert payment.customer.stripe_customer_id == stripe_id
+    assert payment.customer.email == "refunded@example.com"
+    assert payment.subscription.processor_id == processor_id
+    assert payment.status == "partially_refunded"
+
+
+def test_an_event_whose_customer_stays_locked_is_retried_as_busy(
+    deliver,  # noqa: F811
+    hooked_vendor,  # noqa: F811
+    alice,
+    settings,
+):
+    from billing.processors.object_reads import _key, object_lock
+
+    stripe_subscription(alice)
+    customer_id = alice.stripe_customer_id
+    # Another worker holds the customer's events for longer than we wait
+    # (in Redis its lock lives 30 s; the wait is the lock's lifetime, 1 s here).
+    settings.WEBHOOK_OBJECT_LOCK_SECONDS = 30
+    with object_lock(vendor_id=hooked_vendor.pk, processor="stripe", object_id=customer_id):
+        settings.WEBHOOK_OBJECT_LOCK_SECONDS = 1
+        event = deliver("customer.updated", customer_id, "customer")
+
+    # Nothing read or changed; the task tries again (eagerly here: a retry).
+    assert (event.outcome, event.attempts) == ("retrying", 1)
+    assert event.error == f"object {_key(hooked_vendor.pk, 'stripe', customer_id)} busy"
+
+
+def test_a_customer_update_keeps_a_subscription_billed_to_a_merged_stripe_customer(
+    deliver,  # noqa: F811
+    hooked_vendor,  # noqa: F811
+    alice,
+):
+    stripe_subscription(alice)
+    merged = Customer.objects.create(vendor=hooked_vendor, email="alice.old@example.com")
+    theirs = stripe_subscription(merged)
+    billed_to = merged.stripe_customer_id
+    # Support merged that Stripe customer into Alice: the subscription is hers
+    # here, still billed to the other Stripe customer there.
+    Subscription.objects.filter(pk=theirs.pk).update(customer=alice)
+    Customer.objects.filter(pk=merged.pk).update(stripe_customer_id="")
+
+    event = deliver("customer.updated", alice.stripe_customer_id, "customer")
+
+    assert (event.outcome, event.error) == ("processed", "")
+    theirs.refresh_from_db()
+    assert (theirs.customer, theirs.processor_customer_id) == (alice, billed_to)
