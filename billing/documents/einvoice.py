@@ -120,7 +120,8 @@ def _seller(document: Document, seller: dict, vendor, *, outside_vat: bool) -> N
     if seller.get("legal_name") and seller.get("name") and seller["name"] != seller["legal_name"]:
         party.legal_organization.trade_name = seller["name"]
     vat_id = (seller.get("vat_id") or "").replace(" ", "").upper()
-    country = (getattr(vendor, "country", "") or "").upper()
+    # Older snapshots kept neither: the vendor's own, as it is now.
+    country = (seller.get("country") or getattr(vendor, "country", "") or "").upper()
     if not country and vat_id[:2].isalpha():
         country = VAT_PREFIX_COUNTRIES.get(vat_id[:2], vat_id[:2])
     address = seller.get("registered_address") or seller.get("address") or ""
@@ -131,12 +132,12 @@ def _seller(document: Document, seller: dict, vendor, *, outside_vat: bool) -> N
     # BR-O-02: a document outside the scope of VAT names no VAT ID.
     if vat_id and not outside_vat:
         party.tax_registrations.add(TaxRegistration(id=("VA", vat_id)))
-    elif getattr(vendor, "slug", ""):
+    elif seller.get("account") or getattr(vendor, "slug", ""):
         # BR-CO-26: a buyer's software files the invoice under its seller by
         # the VAT ID, else by a seller identifier (BT-29); a tax number is
         # neither (BT-32). Without a VAT ID on the document (a seller that
         # has none, a US sale), the seller's account at the hub identifies it.
-        party.id = vendor.slug
+        party.id = seller.get("account") or vendor.slug
     if seller.get("tax_number"):
         party.tax_registrations.add(TaxRegistration(id=("FC", seller["tax_number"])))
 

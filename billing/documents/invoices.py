@@ -48,6 +48,12 @@ def seller_snapshot(vendor) -> dict:
         "logo": vendor.logo.name if vendor.logo else "",
     }
     snapshot |= {name: getattr(vendor, name) for name in SELLER_TAX_FIELDS if getattr(vendor, name)}
+    # The e-invoice's seller country and, without a VAT ID, its seller
+    # identifier (the account, BR-CO-26): kept as they were when issued, so
+    # a vendor who moves or renames its account does not change old invoices.
+    snapshot["account"] = vendor.slug
+    if vendor.country:
+        snapshot["country"] = vendor.country
     return snapshot
 
 

@@ -561,3 +561,18 @@ def test_the_sellers_logo_is_not_interpolated_as_pdf_a_requires(alice, document)
     assert images
     # pypdf's BooleanObject compares equal to the bool it holds.
     assert [image["/Interpolate"] for image in images] == [False] * len(images)
+
+
+def test_the_sellers_country_and_account_are_those_of_the_day_of_issue(db):
+    """An invoice is a snapshot: a vendor who later moves or renames its
+    account does not change the seller of invoices already issued."""
+    vendor = VendorFactory(slug="us-seller", country="US", default_currency="USD")
+    customer = CustomerFactory(vendor=vendor, name="Sam Smith", country="US")
+    invoice = PaymentFactory(order=OrderFactory(customer=customer, amount=Decimal("40.00"))).invoice
+    vendor.slug, vendor.country = "renamed-seller", "CA"
+    vendor.save()
+
+    xml = invoice_xml(Invoice.objects.get(pk=invoice.pk))
+    seller = "//ram:SellerTradeParty"
+    assert value(xml, seller + "/ram:ID") == "us-seller"
+    assert value(xml, seller + "/ram:PostalTradeAddress/ram:CountryID") == "US"

@@ -57,6 +57,7 @@ def test_the_invoice_records_the_payment_as_it_was(alice, vendor):
         "address": "1 Test Street\nSpringfield",
         "support_email": "help@nw.example",
         "logo": "",
+        "account": "northwind",
     }
     assert not invoice_shows_quantities(invoice)
 

@@ -77,6 +77,7 @@ def test_the_refund_and_its_credit_note_record_exactly_what_the_processor_report
         "address": "1 Test Street\nSpringfield",
         "support_email": "help@nw.example",
         "logo": "",
+        "account": "northwind",
     }
     assert note.buyer == {
         "name": "Alice Adams",
