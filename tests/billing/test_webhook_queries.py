@@ -27,7 +27,10 @@ IGNORED_TYPES = {"invoice.created", "invoice.finalized", "charge.succeeded"}
 # and its number, done), customer.subscription.updated (claim, covered by
 # the invoice's read, done) and the receipt, savepoints included. Lower it
 # when a change saves one; a change that adds one must say why here.
-PROCESSING_QUERIES = 47
+# 48: the subscription's version (its updated_at) is read before the read
+# and checked again, under the row lock, before recording: a read the
+# customer's Cancel or Keep overtook is read again, not recorded over it.
+PROCESSING_QUERIES = 48
 
 
 @pytest.fixture
